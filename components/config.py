@@ -308,10 +308,13 @@ class Target:
     def key(self) -> str:
         return f"{self.account_id}/{self.region}"
 
+    def fill(self, arn: str) -> str:
+        """An ARN from config with its {region} and {accountId} placeholders filled in for this target."""
+        return arn.replace("{region}", self.region).replace("{accountId}", self.account_id)
+
     def topic_arn(self) -> str | None:
-        """The reused topic's ARN for this target, with placeholders filled in."""
-        arn = self.notifications.topic_arn
-        return arn.replace("{region}", self.region).replace("{accountId}", self.account_id) if arn else None
+        """The reused topic's ARN for this target, if the config names one."""
+        return self.fill(self.notifications.topic_arn) if self.notifications.topic_arn else None
 
 
 def _format_loc(loc: tuple[str | int, ...], prefix: str = "") -> str:
@@ -486,8 +489,9 @@ def load_config(
     Without ``secrets`` (the audit, discovery) those subscriptions are not resolved.
     """
     problems: list[Problem] = []
+    referenced = _referenced_secret_keys(raw)
     for key in raw:
-        if key not in KNOWN_KEYS and key not in (secrets or {}):
+        if key not in KNOWN_KEYS and key not in referenced:
             close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(KNOWN_KEYS)}"
             problems.append(Problem(key, "unknown config key (typos are not ignored)" + hint))
@@ -507,6 +511,18 @@ def load_config(
         raise ConfigError(problems, source)
     assert config is not None
     return config
+
+
+def _referenced_secret_keys(raw: Any) -> set[str]:
+    """Config keys named by some subscription's endpointSecretKey (they are not typos)."""
+    if isinstance(raw, Mapping):
+        found = {raw["endpointSecretKey"]} if isinstance(raw.get("endpointSecretKey"), str) else set()
+        for value in raw.values():
+            found |= _referenced_secret_keys(value)
+        return found
+    if isinstance(raw, list):
+        return set().union(*(_referenced_secret_keys(v) for v in raw)) if raw else set()
+    return set()
 
 
 def _partial(raw: Mapping[str, Any]) -> tuple[NotificationConfig, list[tuple[int, AccountConfig]]]:

@@ -1,0 +1,63 @@
+"""The stack outputs: one entry per (account, region), and a summary.
+
+Other stacks read these through stack references (the organization rollup, the
+promotion gate), so the shape is versioned: bump RESULTS_SCHEMA_VERSION on any
+change that is not a pure addition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+
+from policy.cis_guard.catalog import CATALOG_VERSION, Control
+
+from .config import StackConfig, Target
+from .control_monitor import ControlMonitor
+from .notification import AlarmNotification
+
+RESULTS_SCHEMA_VERSION = 1
+
+
+def target_result(
+    target: Target,
+    log_group: pulumi.Input[str],
+    notification: AlarmNotification,
+    monitors: Mapping[str, tuple[Control, ControlMonitor]],
+) -> dict[str, Any]:
+    return {
+        "accountId": target.account_id,
+        "accountName": target.account_name,
+        "region": target.region,
+        "logGroup": log_group,
+        "topicArn": notification.topic_arn,
+        "controls": {
+            control_id: {
+                "controlId": control_id,
+                "alarmName": monitor.alarm_name,
+                "alarmArn": monitor.alarm_arn,
+                "metricFilterName": monitor.metric_filter_name,
+                "metricName": control.metric_name,
+                "namespace": control.namespace,
+                "filterPattern": control.filter_pattern,
+            }
+            for control_id, (control, monitor) in monitors.items()
+        },
+    }
+
+
+def summary(
+    config: StackConfig, all_targets: Sequence[Target], controls: Sequence[Control]
+) -> dict[str, Any]:
+    return {
+        "schemaVersion": RESULTS_SCHEMA_VERSION,
+        "catalogVersion": CATALOG_VERSION,
+        "accounts": len({t.account_id for t in all_targets}),
+        "regions": len({t.region for t in all_targets}),
+        "targets": len(all_targets),
+        "controls": [c.control_id for c in controls],
+        "chains": len(all_targets) * len(controls),
+        "namePrefix": config.name_prefix,
+    }

@@ -1,0 +1,40 @@
+"""One explicit AWS provider per (account, region).
+
+``allowed_account_ids`` makes the provider refuse to act if the credentials (or
+the assumed role) land in any other account, so a wrong profile can never deploy
+one account's monitoring into another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+import pulumi_aws as aws
+
+from .config import Target
+
+BASE_TAGS = {"ManagedBy": "pulumi", "Project": "cis-monitoring"}
+
+
+def aws_provider(name: str, target: Target, stack_tags: Mapping[str, str]) -> aws.Provider:
+    assume_roles = None
+    if target.role_arn:
+        assume_roles = [
+            aws.ProviderAssumeRoleArgs(
+                role_arn=target.role_arn,
+                external_id=target.external_id,
+                session_name=target.session_name,
+            )
+        ]
+    return aws.Provider(
+        name,
+        region=target.region,
+        allowed_account_ids=[target.account_id],
+        assume_roles=assume_roles,
+        default_tags=aws.ProviderDefaultTagsArgs(tags={**BASE_TAGS, **stack_tags, **target.tags}),
+    )
+
+
+def provider_options(provider: aws.Provider) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(provider=provider)
