@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime.config import CONFIG, get_config, get_config_env, is_config_secret
 
-from .config import ConfigError, StackConfig, Target, load_config, targets
+from .config import KNOWN_KEYS, ConfigError, StackConfig, Target, load_config, targets
 
 
 def _decode(value: Any) -> Any:
@@ -40,7 +40,8 @@ def load_stack() -> tuple[StackConfig, list[Target]]:
     """The validated config and its targets, or a RunError that lists every problem."""
     project, stack = pulumi.get_project(), pulumi.get_stack()
     raw, secret_keys = read_project_config(project)
-    secrets = {k: v for k, v in raw.items() if isinstance(v, str) and k in secret_keys}
+    # Candidates for endpointSecretKey; load_config says which are missing or not secret.
+    secrets = {k: v for k, v in raw.items() if isinstance(v, str) and k not in KNOWN_KEYS}
     source = f"the config of stack {stack!r} (Pulumi.{stack}.yaml, keys under '{project}:')"
     try:
         config = load_config(raw, secrets=secrets, secret_keys=secret_keys, source=source)

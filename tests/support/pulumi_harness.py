@@ -84,7 +84,7 @@ class AwsMocks(pulumi.runtime.Mocks):
         # Computed ARNs use the account and region of the resource's own provider.
         provider_inputs = self.provider_inputs.get(args.provider.split("::")[-2] if args.provider else "", {})
         region = provider_inputs.get("region", "us-east-1")
-        account = (provider_inputs.get("allowedAccountIds") or ["123456789012"])[0]
+        account = (decode_provider_inputs(provider_inputs).get("allowedAccountIds") or ["123456789012"])[0]
         if args.typ == "aws:sns/topic:Topic":
             outputs["arn"] = f"arn:aws:sns:{region}:{account}:{args.inputs['name']}"
         elif args.typ == "aws:kms/key:Key":
@@ -140,6 +140,16 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             )
         )
         return response
+
+
+def decode_provider_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Provider inputs with the JSON-encoded non-string values (lists, objects) decoded."""
+    decoded = {}
+    for key, value in inputs.items():
+        if isinstance(value, str) and value[:1] in ("[", "{"):
+            value = json.loads(value)
+        decoded[key] = value
+    return decoded
 
 
 def _plain(value: Any) -> Any:

@@ -40,7 +40,11 @@ def parse(text: str) -> Pattern:
     return Pattern("empty") if terms is None else Pattern("terms", terms)
 
 
-@lru_cache(maxsize=4096)
+_cached_parse = lru_cache(maxsize=4096)(parse)
+
+
 def compile_pattern(text: str) -> Pattern:
     """``parse`` with a cache: the policy pack evaluates the same few patterns many times."""
-    return parse(text)
+    if not isinstance(text, str):
+        return parse(text)  # raises FilterPatternError instead of lru_cache's TypeError
+    return _cached_parse(text)
