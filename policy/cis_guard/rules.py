@@ -1,0 +1,296 @@
+"""The pack's policies: one stack policy for the whole chain, resource policies for each link.
+
+Every policy copies properties through ``stack_model.plain`` first and never reads
+the SDK's proxies directly, so an unknown value during preview cannot turn a
+mandatory policy into the SDK's advisory "can't run during preview" note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from .catalog import CONTROLS, DEFAULT_CONTROL_IDS, Control, control_for_metric
+from .chain import (
+    ALARM,
+    FILTER,
+    SUBSCRIPTION,
+    TOPIC,
+    ChainSettings,
+    StackIndex,
+    alarm_problems,
+    evaluate_chain,
+    filter_metric,
+    subscription_protocol_problem,
+    uses_managed_sns_key,
+)
+from .coverage import judge
+from .stack_model import Resource, Target, is_unknown, plain
+
+CHAIN_POLICY = "cis-monitoring-chain"
+
+CHAIN_CONFIG_SCHEMA = PolicyConfigSchema(
+    properties={
+        "controls": {
+            "type": "array",
+            "items": {"type": "string", "enum": sorted(CONTROLS)},
+            "default": list(DEFAULT_CONTROL_IDS),
+            "description": "Catalog controls every target must have a chain for.",
+        },
+        "strictCanonicalText": {
+            "type": "boolean",
+            "default": False,
+            "description": "Count a filter only if its text is byte-identical to the benchmark's.",
+        },
+        "allowedExternalTopicArns": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": [],
+            "description": "SNS topic ARNs (shell-style wildcards allowed) outside the stack that alarms may notify.",
+        },
+        "requiredTargets": {
+            "type": "array",
+            "default": [],
+            "items": {
+                "type": "object",
+                "properties": {
+                    "accountId": {"type": "string", "pattern": "^[0-9]{12}$"},
+                    "region": {"type": "string"},
+                },
+                "required": ["accountId", "region"],
+                "additionalProperties": False,
+            },
+            "description": "Account/region pairs that must be covered even if the stack has no provider for them.",
+        },
+    },
+)
+
+
+def to_resource(policy_resource: Any) -> Resource:
+    """A plain ``Resource`` from the SDK's PolicyResource (stack) object."""
+    provider = getattr(policy_resource, "provider", None)
+    return Resource(
+        urn=policy_resource.urn,
+        type=policy_resource.resource_type,
+        name=policy_resource.name,
+        props=plain(policy_resource.props),
+        provider_urn=provider.urn if provider is not None else None,
+        provider_props=plain(provider.props) if provider is not None else {},
+        dependencies=tuple(d.urn for d in policy_resource.dependencies or ()),
+        property_dependencies={
+            key: tuple(d.urn for d in deps)
+            for key, deps in (policy_resource.property_dependencies or {}).items()
+        },
+    )
+
+
+def _resource_args(args: ResourceValidationArgs) -> Resource:
+    provider = args.provider
+    return Resource(
+        urn=args.urn,
+        type=args.resource_type,
+        name=args.name,
+        props=plain(args.props),
+        provider_urn=provider.urn if provider is not None else None,
+        provider_props=plain(provider.props) if provider is not None else {},
+    )
+
+
+def _config(args: Any) -> Mapping[str, Any]:
+    return args.get_config() or {}
+
+
+def validate_chain(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    config = _config(args)
+    controls = [CONTROLS[c] for c in config.get("controls", DEFAULT_CONTROL_IDS)]
+    settings = ChainSettings(
+        strict_canonical_text=bool(config.get("strictCanonicalText", False)),
+        allowed_external_topic_arns=tuple(config.get("allowedExternalTopicArns", ())),
+    )
+    index = StackIndex.build(to_resource(r) for r in args.resources)
+    targets = index.all_targets()
+    for required in config.get("requiredTargets", ()):
+        target = Target(required["accountId"], required["region"])
+        if target not in targets:
+            targets.append(target)
+    if not targets:
+        report_violation(
+            "This stack deploys into no AWS account and region, so it has no CIS "
+            f"{', '.join(c.control_id for c in controls)} monitoring chain. Add an aws.Provider per account and "
+            "region with the monitoring, or list the accounts in the pack's requiredTargets.",
+            None,
+        )
+        return
+    for target in targets:
+        for control in controls:
+            verdict = evaluate_chain(index, target, control, settings)
+            if not verdict.ok:
+                report_violation(verdict.message, verdict.urn)
+
+
+def validate_filter_covers(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    for resource, control, pattern in _catalog_filters(args):
+        coverage = judge(pattern, control)
+        if not coverage.covers:
+            report_violation(
+                f"Metric filter {resource.name!r} writes the CIS {control.control_id} metric "
+                f"{control.namespace}/{control.metric_name}, but {coverage.explain()}. "
+                f"Use the benchmark pattern: {control.filter_pattern}"
+            )
+
+
+def validate_filter_canonical(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    for resource, control, pattern in _catalog_filters(args):
+        coverage = judge(pattern, control)
+        if coverage.covers and not coverage.canonical:
+            report_violation(
+                f"Metric filter {resource.name!r} covers CIS {control.control_id}, but its text differs from the "
+                "benchmark's; audit tools that compare strings (Security Hub CloudWatch.5, many scanners) will "
+                f"flag it. Use exactly: {control.filter_pattern}"
+            )
+
+
+def validate_filter_not_too_broad(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    for resource, control, pattern in _catalog_filters(args):
+        coverage = judge(pattern, control)
+        if coverage.covers and coverage.too_broad:
+            report_violation(
+                f"Metric filter {resource.name!r} for CIS {control.control_id} is too broad: {coverage.explain()}. "
+                "Every such event raises the alarm (alert noise)."
+            )
+
+
+def _catalog_filters(args: ResourceValidationArgs) -> list[tuple[Resource, Control, str]]:
+    if args.resource_type != FILTER:
+        return []
+    resource = _resource_args(args)
+    namespace, metric = filter_metric(resource)
+    pattern = resource.get("pattern")
+    if not isinstance(namespace, str) or not isinstance(metric, str) or not isinstance(pattern, str):
+        return []
+    control = control_for_metric(namespace, metric)
+    return [(resource, control, pattern)] if control else []
+
+
+def validate_alarm_fires(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != ALARM:
+        return
+    resource = _resource_args(args)
+    namespace, metric = resource.get("namespace"), resource.get("metricName")
+    if not isinstance(namespace, str) or not isinstance(metric, str):
+        return
+    control = control_for_metric(namespace, metric)
+    if control is None:
+        return
+    problems = alarm_problems(resource.props, control)
+    actions = resource.get("alarmActions")
+    if not is_unknown(actions) and not actions:
+        problems.append("it has no alarm action, so it notifies nobody")
+    if problems:
+        report_violation(
+            f"Alarm {resource.name!r} on the CIS {control.control_id} metric {namespace}/{metric} cannot alert on a "
+            f"single event: {'; '.join(problems)}. Use Sum, period 300, GreaterThanOrEqualToThreshold 1, "
+            "1 evaluation period, actions enabled, and an SNS alarm action."
+        )
+
+
+def validate_subscription_protocol(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != SUBSCRIPTION:
+        return
+    resource = _resource_args(args)
+    problem = subscription_protocol_problem(resource.get("protocol"))
+    if problem:
+        report_violation(f"Subscription {resource.name!r}: {problem}.")
+
+
+def validate_topic_key_usable(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != TOPIC:
+        return
+    resource = _resource_args(args)
+    if uses_managed_sns_key(resource):
+        report_violation(
+            f"Topic {resource.name!r} is encrypted with the AWS-managed key alias/aws/sns. CloudWatch alarms cannot "
+            "publish to it (the key policy cannot be changed). Use a customer-managed KMS key that allows "
+            "cloudwatch.amazonaws.com kms:GenerateDataKey* and kms:Decrypt."
+        )
+
+
+def validate_topic_customer_key(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != TOPIC:
+        return
+    key = _resource_args(args).get("kmsMasterKeyId")
+    if key is None or key == "":
+        report_violation(
+            f"Topic {args.name!r} is not encrypted. Alarm notifications name accounts and resources; encrypt the "
+            "topic with a customer-managed KMS key that CloudWatch may use."
+        )
+
+
+def policies() -> list[Any]:
+    """Every policy of the pack, with its default enforcement level."""
+    mandatory, advisory = EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY
+    return [
+        StackValidationPolicy(
+            name=CHAIN_POLICY,
+            description=(
+                "Every AWS account and region of the stack has a complete CIS monitoring chain: a metric filter "
+                "whose pattern covers the control, an alarm on its metric that fires on one event, and an SNS topic "
+                "with a subscriber."
+            ),
+            enforcement_level=mandatory,
+            validate=validate_chain,
+            config_schema=CHAIN_CONFIG_SCHEMA,
+        ),
+        ResourceValidationPolicy(
+            name="cis-metric-filter-covers-control",
+            description="A metric filter that writes a catalog control's metric matches every event of that control.",
+            enforcement_level=mandatory,
+            validate=validate_filter_covers,
+        ),
+        ResourceValidationPolicy(
+            name="cis-alarm-fires-on-one-event",
+            description="An alarm on a catalog control's metric fires on a single matching event and notifies.",
+            enforcement_level=mandatory,
+            validate=validate_alarm_fires,
+        ),
+        ResourceValidationPolicy(
+            name="cis-subscription-protocol-allowed",
+            description="Alarm topic subscriptions use email, https, sqs or lambda only.",
+            enforcement_level=mandatory,
+            validate=validate_subscription_protocol,
+        ),
+        ResourceValidationPolicy(
+            name="cis-topic-not-aws-managed-key",
+            description="No SNS topic is encrypted with alias/aws/sns, which CloudWatch alarms cannot publish to.",
+            enforcement_level=mandatory,
+            validate=validate_topic_key_usable,
+        ),
+        ResourceValidationPolicy(
+            name="cis-filter-canonical-text",
+            description="A covering metric filter uses the benchmark's exact text (string-comparing audit tools).",
+            enforcement_level=advisory,
+            validate=validate_filter_canonical,
+        ),
+        ResourceValidationPolicy(
+            name="cis-filter-not-too-broad",
+            description="A covering metric filter does not also match unrelated events (alert noise).",
+            enforcement_level=advisory,
+            validate=validate_filter_not_too_broad,
+        ),
+        ResourceValidationPolicy(
+            name="cis-topic-customer-managed-key",
+            description="SNS topics are encrypted with a customer-managed KMS key.",
+            enforcement_level=advisory,
+            validate=validate_topic_customer_key,
+        ),
+    ]

@@ -1,0 +1,140 @@
+"""A plain, unknown-aware view of the resources the policy pack is shown.
+
+During ``pulumi preview`` values that depend on other resources are unknown. The
+SDK's property proxy raises when such a value is read, and the SDK then turns the
+whole policy into an advisory "can't run during preview" note: a mandatory check
+would silently stop blocking. So the pack never reads through the proxy: it copies
+the properties once into plain data, with ``UNKNOWN`` where a value is not known yet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# The engine's sentinels for unknown values (pulumi_policy.proxy defines the same strings).
+_UNKNOWN_SENTINELS = frozenset(
+    {
+        "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
+        "3eeb2bf0-c639-47a8-9e75-3b44932eb421",  # number
+        "04da6b54-80e4-46f7-96ec-b56ff0331ba9",  # string
+        "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",  # array
+        "030794c1-ac77-496b-92df-f27374a8bd58",  # asset
+        "e48ece36-62e2-4504-bad9-02848725956a",  # archive
+        "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",  # object
+    }
+)
+
+
+class _Unknown:
+    """A value that is not known until the update runs."""
+
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:
+        raise TypeError("an unknown value has no truth value; test `is UNKNOWN` first")
+
+
+UNKNOWN: Any = _Unknown()
+
+
+def is_unknown(value: Any) -> bool:
+    return value is UNKNOWN
+
+
+def plain(value: Any) -> Any:
+    """Deep copy of SDK property proxies (or plain data) with unknowns replaced by UNKNOWN."""
+    target = _proxy_target(value)
+    if isinstance(target, Mapping):
+        return {str(k): plain(_proxy_target(target)[k]) for k in target}
+    if isinstance(target, (list, tuple)) or (
+        hasattr(target, "__len__") and hasattr(target, "__getitem__") and not isinstance(target, (str, bytes))
+    ):
+        return [plain(item) for item in _items(target)]
+    if isinstance(target, str) and target in _UNKNOWN_SENTINELS:
+        return UNKNOWN
+    return target
+
+
+def _proxy_target(value: Any) -> Any:
+    # The SDK's proxies hand out their raw contents under this key, without checking for unknowns.
+    if type(value).__name__ in ("_DictProxy", "_ListProxy"):
+        return value["__target"]
+    return value
+
+
+def _items(sequence: Any) -> Iterable[Any]:
+    raw = _proxy_target(sequence)
+    return [raw[i] for i in range(len(raw))]
+
+
+def decode_json_strings(props: Mapping[str, Any]) -> dict[str, Any]:
+    """Provider inputs arrive with list and object values JSON-encoded; decode them."""
+    decoded = {}
+    for key, value in props.items():
+        if isinstance(value, str) and value[:1] in ("[", "{"):
+            with contextlib.suppress(json.JSONDecodeError):
+                value = plain(json.loads(value))
+        decoded[key] = value
+    return decoded
+
+
+@dataclass(frozen=True)
+class Target:
+    """An (account, region) a stack deploys into; None when the provider does not say."""
+
+    account: str | None
+    region: str | None
+
+    def label(self) -> str:
+        account = self.account or "the provider's default account"
+        region = self.region or "the provider's default region"
+        return f"account {account} region {region}"
+
+
+@dataclass
+class Resource:
+    urn: str
+    type: str
+    name: str
+    props: dict[str, Any]
+    provider_urn: str | None = None
+    provider_props: dict[str, Any] = field(default_factory=dict)
+    dependencies: tuple[str, ...] = ()
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.props.get(key, default)
+
+
+_ROLE_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/")
+
+
+def provider_target(provider_props: Mapping[str, Any]) -> Target:
+    """Which account and region an AWS provider deploys into, from its configuration."""
+    props = decode_json_strings(provider_props)
+    region = props.get("region")
+    account = None
+    allowed = props.get("allowedAccountIds")
+    if isinstance(allowed, list) and len(allowed) == 1 and isinstance(allowed[0], str):
+        account = allowed[0]
+    else:
+        roles = props.get("assumeRoles") or (
+            [props["assumeRole"]] if isinstance(props.get("assumeRole"), dict) else []
+        )
+        if isinstance(roles, list) and roles and isinstance(roles[0], dict):
+            match = _ROLE_ACCOUNT.match(str(roles[0].get("roleArn", "")))
+            account = match.group(1) if match else None
+    return Target(account=account, region=region if isinstance(region, str) else None)
