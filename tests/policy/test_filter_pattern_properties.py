@@ -53,6 +53,17 @@ spaced_token_texts = st.lists(st.sampled_from(TOKENS), max_size=40).map(" ".join
 json_shaped = st.tuples(st.sampled_from(["{", "{ (", "[", "%", ""]), token_texts, st.sampled_from(["}", ") }", "]", "%", ""]))
 
 
+@st.composite
+def mutated_valid_texts(draw: st.DrawFn) -> str:
+    """A printed valid pattern with a few tokens inserted or deleted: exercises errors deep inside."""
+    text = to_text(draw(patterns))
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(text)))
+        cut = draw(st.integers(0, 3))
+        text = text[:at] + draw(st.sampled_from([*TOKENS, ""])) + text[at + cut :]
+    return text
+
+
 def _check_parse(text: str) -> None:
     try:
         pattern = parse(text)
@@ -77,6 +88,12 @@ def test_parse_arbitrary_text(text: str) -> None:
 @SETTINGS
 @given(st.one_of(token_texts, spaced_token_texts, json_shaped.map("".join)))
 def test_parse_grammar_token_soup(text: str) -> None:
+    _check_parse(text)
+
+
+@SETTINGS
+@given(mutated_valid_texts())
+def test_parse_mutated_valid_patterns(text: str) -> None:
     _check_parse(text)
 
 
