@@ -112,7 +112,7 @@ def _value(value: Value) -> str:
         return value.text
     if isinstance(value, Regex):
         return _regex(value)
-    if _BARE_VALUE.fullmatch(value.text) :
+    if _BARE_VALUE.fullmatch(value.text) and not NUMBER_RE.fullmatch(value.text):
         return value.text
     return _quote(value.text)
 
