@@ -21,7 +21,7 @@ prefix = config.name_prefix
 
 results = {}
 for target in targets:
-    provider = aws_provider(naming.provider_name(prefix, target), target, config.tags)
+    provider = aws_provider(naming.provider_name(prefix, target), target, config.tags, config.emulator)
     in_target = pulumi.ResourceOptions(providers=[provider])
     log_group = verified_log_group(target, provider)
     settings = target.notifications

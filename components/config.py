@@ -236,6 +236,22 @@ class AccountConfig(_Model):
         return value
 
 
+class EmulatorConfig(_Model):
+    """Point every AWS provider at a local AWS emulator (moto, LocalStack): the ``local`` stack."""
+
+    endpoint: str
+    access_key: str = "testing"
+    secret_key: str = "testing"
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        url = urlparse(value)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise ValueError(f"{value!r} is not an http(s) URL such as http://127.0.0.1:5000")
+        return value.rstrip("/")
+
+
 class StackConfig(_Model):
     """The whole stack config of the ``cis-monitoring`` project."""
 
@@ -244,6 +260,7 @@ class StackConfig(_Model):
     name_prefix: str = DEFAULT_NAME_PREFIX
     notifications: NotificationConfig = NotificationConfig()
     tags: dict[str, str] = Field(default_factory=dict)
+    emulator: EmulatorConfig | None = None
 
     @field_validator("controls")
     @classmethod

@@ -12,12 +12,17 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
-from .config import Target
+from .config import EmulatorConfig, Target
+
+# The services the program and its provider call; all are redirected to an emulator.
+EMULATED_SERVICES = ("cloudtrail", "cloudwatch", "cloudwatchlogs", "iam", "kms", "lambda_", "sns", "sts")
 
 BASE_TAGS = {"ManagedBy": "pulumi", "Project": "cis-monitoring"}
 
 
-def aws_provider(name: str, target: Target, stack_tags: Mapping[str, str]) -> aws.Provider:
+def aws_provider(
+    name: str, target: Target, stack_tags: Mapping[str, str], emulator: EmulatorConfig | None = None
+) -> aws.Provider:
     assume_roles = None
     if target.role_arn:
         assume_roles = [
@@ -27,12 +32,22 @@ def aws_provider(name: str, target: Target, stack_tags: Mapping[str, str]) -> aw
                 session_name=target.session_name,
             )
         ]
+    emulated: dict[str, object] = {}
+    if emulator is not None:
+        emulated = {
+            "endpoints": [aws.ProviderEndpointArgs(**dict.fromkeys(EMULATED_SERVICES, emulator.endpoint))],
+            "access_key": emulator.access_key,
+            "secret_key": emulator.secret_key,
+            "skip_metadata_api_check": True,
+            "skip_region_validation": True,
+        }
     return aws.Provider(
         name,
         region=target.region,
         allowed_account_ids=[target.account_id],
         assume_roles=assume_roles,
         default_tags=aws.ProviderDefaultTagsArgs(tags={**BASE_TAGS, **stack_tags, **target.tags}),
+        **emulated,
     )
 
 

@@ -333,6 +333,12 @@ EVENT = {
         ("{ $.s = %^Trail% }", False),
         ("{ $.s = Create }", False),  # whole-value equality
         ("{ $.s = *eateTr* }", True),
+        ("{ $.s = *Create* }", True),
+        ("{ $.s = *Trail* }", True),
+        ("{ $.s = Trail* }", False),  # trailing "*" is a prefix match
+        ("{ $.s = *Create }", False),  # leading "*" is a suffix match
+        ("{ $.s = *CreateTrail }", True),
+        ("{ $.s = CreateTrail* }", True),
         ("{ $.star = Ev*ent }", True),  # inner "*" is literal
         ('{ $.s = "*" }', True),
         ("{ $.t IS TRUE }", True),

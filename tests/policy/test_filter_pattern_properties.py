@@ -102,7 +102,8 @@ def test_parse_mutated_valid_patterns(text: str) -> None:
 NAMES = ["eventName", "errorCode", "awsRegion", "userIdentity", "type", "a", "b", "0", "x-y", "cluster.name", "a b", "é"]
 WORDS = [
     "CreateTrail", "UpdateTrail", "GetTrail", "Trail", "Create", "AccessDenied", "us-east-1", "", " ", "a b",
-    "123", "1e3", "true", "null", "é", 'q"uote', "back\\slash", "Ev*ent", "kms.amazonaws.com",
+    "123", "1e3", "-1", "+5", "2.5", ".5", "true", "null", "é", 'q"uote', "back\\slash", "Ev*ent",
+    "kms.amazonaws.com",
 ]  # fmt: skip
 LITERALS = WORDS + ["*", "*Trail", "Create*", "*rea*", "**"]
 NUMBERS = ["0", "1", "-1", "+1000", "2.5", "1e3", "10e-1", ".5", "5.", "123456789012"]
@@ -234,6 +235,17 @@ def test_to_text_round_trip(pattern: Pattern, sample: list[Any]) -> None:
     assert to_text(reparsed) == text
     for event in sample:
         _same_result(pattern, reparsed, event)
+
+
+@SETTINGS
+@given(json_patterns, st.lists(records, min_size=1, max_size=4))
+def test_json_to_text_round_trip(pattern: Pattern, sample: list[dict[str, Any]]) -> None:
+    text = to_text(pattern)
+    reparsed = parse(text)
+    assert reparsed == pattern
+    assert to_text(reparsed) == text
+    for record in sample:
+        _same_result(pattern, reparsed, record)
 
 
 @SETTINGS

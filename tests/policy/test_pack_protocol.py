@@ -88,12 +88,16 @@ def mutated(run: ProgramRun, change: Callable[[ProgramRun], None]) -> ProgramRun
 
 
 def in_target(account: str, region: str) -> Callable[[ProgramRun, Registration], bool]:
-    return lambda run, r: r.custom and r.type != "pulumi:providers:aws" and target(run, r) == (account, region)
+    return lambda run, r: (
+        r.custom and r.type != "pulumi:providers:aws" and target(run, r) == (account, region)
+    )
 
 
 def drop(type_: str, account: str, region: str) -> Callable[[ProgramRun], None]:
     def change(run: ProgramRun) -> None:
-        run.resources = [r for r in run.resources if not (r.type == type_ and in_target(account, region)(run, r))]
+        run.resources = [
+            r for r in run.resources if not (r.type == type_ and in_target(account, region)(run, r))
+        ]
 
     return change
 
@@ -130,7 +134,9 @@ def test_pack_describes_its_policies_and_levels(pack: PolicyPackServer) -> None:
 
 
 @pytest.mark.parametrize("run_name", ["dev_run", "prod_run"])
-def test_program_stacks_pass_with_no_violation(run_name: str, pack: PolicyPackServer, request: pytest.FixtureRequest) -> None:
+def test_program_stacks_pass_with_no_violation(
+    run_name: str, pack: PolicyPackServer, request: pytest.FixtureRequest
+) -> None:
     run: ProgramRun = request.getfixturevalue(run_name)
     pack.configure({})
     assert pack.analyze_stack(stack_resources(run)) == []
@@ -143,7 +149,9 @@ def test_prod_stack_passes_the_strict_prod_pack_config(prod_run: ProgramRun, pac
     assert pack.analyze_stack(stack_resources(prod_run)) == []
 
 
-def test_preview_unknowns_do_not_degrade_or_break_a_compliant_stack(prod_run: ProgramRun, pack: PolicyPackServer) -> None:
+def test_preview_unknowns_do_not_degrade_or_break_a_compliant_stack(
+    prod_run: ProgramRun, pack: PolicyPackServer
+) -> None:
     pack.configure({})
     violations = pack.analyze_stack(stack_resources(prod_run, unknown=PREVIEW_UNKNOWNS))
     assert violations == []
@@ -157,9 +165,17 @@ ACCOUNT, REGION = "444444444444", "eu-west-1"
 WEAK_PATTERN = "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) }"
 
 BROKEN_LINKS: list[tuple[str, Callable[[ProgramRun], None], str]] = [
-    ("alarm dropped", drop(ALARM, ACCOUNT, REGION), "no CloudWatch alarm on metric CISBenchmark/CloudTrailConfigChanges"),
+    (
+        "alarm dropped",
+        drop(ALARM, ACCOUNT, REGION),
+        "no CloudWatch alarm on metric CISBenchmark/CloudTrailConfigChanges",
+    ),
     ("filter dropped", drop(FILTER, ACCOUNT, REGION), "no CloudWatch Logs metric filter for CIS 4.5"),
-    ("pattern weakened", set_input(FILTER, ACCOUNT, REGION, pattern=WEAK_PATTERN), "does not cover CIS 4.5: it misses StopLogging"),
+    (
+        "pattern weakened",
+        set_input(FILTER, ACCOUNT, REGION, pattern=WEAK_PATTERN),
+        "does not cover CIS 4.5: it misses StopLogging",
+    ),
     (
         "&& instead of ||",
         set_input(FILTER, ACCOUNT, REGION, pattern=CIS_4_5.filter_pattern.replace("||", "&&")),
@@ -167,52 +183,108 @@ BROKEN_LINKS: list[tuple[str, Callable[[ProgramRun], None], str]] = [
     ),
     (
         "extra narrowing condition",
-        set_input(FILTER, ACCOUNT, REGION, pattern=CIS_4_5.filter_pattern[:-1] + "&& ($.errorCode NOT EXISTS) }"),
+        set_input(
+            FILTER, ACCOUNT, REGION, pattern=CIS_4_5.filter_pattern[:-1] + "&& ($.errorCode NOT EXISTS) }"
+        ),
         "does not cover CIS 4.5",
     ),
-    ("subscriptions removed", drop(SUBSCRIPTION, ACCOUNT, REGION), "has no subscription with an allowed protocol"),
-    ("alarm on another metric", set_input(ALARM, ACCOUNT, REGION, metricName="CloudTrailChanges"), "no CloudWatch alarm on metric CISBenchmark/CloudTrailConfigChanges"),
-    ("alarm in another namespace", set_input(ALARM, ACCOUNT, REGION, namespace="CIS"), "no CloudWatch alarm on metric"),
-    ("alarm averages", set_input(ALARM, ACCOUNT, REGION, statistic="Average"), "cannot fire on one event: statistic is 'Average'"),
-    ("alarm threshold 5", set_input(ALARM, ACCOUNT, REGION, threshold=5), "GreaterThanOrEqualToThreshold 5 never fires on one event"),
-    ("alarm needs 3 periods", set_input(ALARM, ACCOUNT, REGION, evaluationPeriods=3), "it needs 3 breaching periods"),
-    ("alarm actions disabled", set_input(ALARM, ACCOUNT, REGION, actionsEnabled=False), "its actions are disabled"),
+    (
+        "subscriptions removed",
+        drop(SUBSCRIPTION, ACCOUNT, REGION),
+        "has no subscription with an allowed protocol",
+    ),
+    (
+        "alarm on another metric",
+        set_input(ALARM, ACCOUNT, REGION, metricName="CloudTrailChanges"),
+        "no CloudWatch alarm on metric CISBenchmark/CloudTrailConfigChanges",
+    ),
+    (
+        "alarm in another namespace",
+        set_input(ALARM, ACCOUNT, REGION, namespace="CIS"),
+        "no CloudWatch alarm on metric",
+    ),
+    (
+        "alarm averages",
+        set_input(ALARM, ACCOUNT, REGION, statistic="Average"),
+        "cannot fire on one event: statistic is 'Average'",
+    ),
+    (
+        "alarm threshold 5",
+        set_input(ALARM, ACCOUNT, REGION, threshold=5),
+        "GreaterThanOrEqualToThreshold 5 never fires on one event",
+    ),
+    (
+        "alarm needs 3 periods",
+        set_input(ALARM, ACCOUNT, REGION, evaluationPeriods=3),
+        "it needs 3 breaching periods",
+    ),
+    (
+        "alarm actions disabled",
+        set_input(ALARM, ACCOUNT, REGION, actionsEnabled=False),
+        "its actions are disabled",
+    ),
     ("alarm without actions", set_input(ALARM, ACCOUNT, REGION, alarmActions=[]), "has no alarm action"),
     (
         "alarm notifies an unknown topic",
         set_input(ALARM, ACCOUNT, REGION, alarmActions=["arn:aws:sns:eu-west-1:999999999999:elsewhere"]),
         "which is no SNS topic in this stack nor an allowed external topic",
     ),
-    ("topic on alias/aws/sns", set_input(TOPIC, ACCOUNT, REGION, kmsMasterKeyId="alias/aws/sns"), "encrypted with alias/aws/sns"),
-    ("http subscription only", set_input(SUBSCRIPTION, ACCOUNT, REGION, protocol="http"), "has no subscription with an allowed protocol"),
+    (
+        "topic on alias/aws/sns",
+        set_input(TOPIC, ACCOUNT, REGION, kmsMasterKeyId="alias/aws/sns"),
+        "encrypted with alias/aws/sns",
+    ),
+    (
+        "http subscription only",
+        set_input(SUBSCRIPTION, ACCOUNT, REGION, protocol="http"),
+        "has no subscription with an allowed protocol",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("case", "change", "expected"), BROKEN_LINKS, ids=[c[0] for c in BROKEN_LINKS])
 def test_each_broken_link_is_a_mandatory_violation_naming_account_and_region(
-    case: str, change: Callable[[ProgramRun], None], expected: str, prod_run: ProgramRun, pack: PolicyPackServer
+    case: str,
+    change: Callable[[ProgramRun], None],
+    expected: str,
+    prod_run: ProgramRun,
+    pack: PolicyPackServer,
 ) -> None:
     pack.configure({})
-    violations = of_policy(mandatory(pack.analyze_stack(stack_resources(mutated(prod_run, change)))), "cis-monitoring-chain")
+    violations = of_policy(
+        mandatory(pack.analyze_stack(stack_resources(mutated(prod_run, change)))), "cis-monitoring-chain"
+    )
     assert len(violations) == 1, violations
     assert f"account {ACCOUNT} region {REGION}: " in violations[0].message
     assert expected in violations[0].message
 
 
-@pytest.mark.parametrize(("case", "change", "expected"), BROKEN_LINKS[:6], ids=[c[0] for c in BROKEN_LINKS[:6]])
+@pytest.mark.parametrize(
+    ("case", "change", "expected"), BROKEN_LINKS[:6], ids=[c[0] for c in BROKEN_LINKS[:6]]
+)
 def test_broken_links_still_block_when_values_are_unknown(
-    case: str, change: Callable[[ProgramRun], None], expected: str, prod_run: ProgramRun, pack: PolicyPackServer
+    case: str,
+    change: Callable[[ProgramRun], None],
+    expected: str,
+    prod_run: ProgramRun,
+    pack: PolicyPackServer,
 ) -> None:
     pack.configure({})
     violations = pack.analyze_stack(stack_resources(mutated(prod_run, change), unknown=PREVIEW_UNKNOWNS))
     no_preview_downgrade(violations)
     chain = of_policy(mandatory(violations), "cis-monitoring-chain")
-    assert len(chain) == 1 and f"account {ACCOUNT} region {REGION}: " in chain[0].message and expected in chain[0].message
+    assert (
+        len(chain) == 1
+        and f"account {ACCOUNT} region {REGION}: " in chain[0].message
+        and expected in chain[0].message
+    )
 
 
 def test_an_unknown_pattern_is_not_reported_as_broken(prod_run: ProgramRun, pack: PolicyPackServer) -> None:
     pack.configure({})
-    violations = pack.analyze_stack(stack_resources(prod_run, unknown={**PREVIEW_UNKNOWNS, FILTER: ["pattern"]}))
+    violations = pack.analyze_stack(
+        stack_resources(prod_run, unknown={**PREVIEW_UNKNOWNS, FILTER: ["pattern"]})
+    )
     assert violations == []
 
 
@@ -234,7 +306,9 @@ def test_a_provider_without_monitoring_is_blocked(dev_run: ProgramRun, pack: Pol
 
 
 def test_required_targets_without_a_provider_are_blocked(dev_run: ProgramRun, pack: PolicyPackServer) -> None:
-    pack.configure({"cis-monitoring-chain": {"requiredTargets": [{"accountId": "777777777777", "region": "eu-north-1"}]}})
+    pack.configure(
+        {"cis-monitoring-chain": {"requiredTargets": [{"accountId": "777777777777", "region": "eu-north-1"}]}}
+    )
     violations = mandatory(pack.analyze_stack(stack_resources(dev_run)))
     assert len(violations) == 1
     assert "account 777777777777 region eu-north-1: no CloudWatch Logs metric filter" in violations[0].message
@@ -254,14 +328,20 @@ def _analyze_one(pack: PolicyPackServer, run: ProgramRun, type_: str, **values: 
     return pack.analyze(to_analyzer_resource(resource, run.by_urn()))
 
 
-def test_resource_policy_blocks_a_catalog_filter_that_does_not_cover(dev_run: ProgramRun, pack: PolicyPackServer) -> None:
+def test_resource_policy_blocks_a_catalog_filter_that_does_not_cover(
+    dev_run: ProgramRun, pack: PolicyPackServer
+) -> None:
     pack.configure({})
     violations = _analyze_one(pack, dev_run, FILTER, pattern='{ $.eventName = "CreateTrailX" }')
     assert [v.policy for v in mandatory(violations)] == ["cis-metric-filter-covers-control"]
-    assert "it misses CreateTrail, UpdateTrail, DeleteTrail, StartLogging, StopLogging" in violations[0].message
+    assert (
+        "it misses CreateTrail, UpdateTrail, DeleteTrail, StartLogging, StopLogging" in violations[0].message
+    )
 
 
-def test_resource_policy_ignores_filters_of_other_metrics(dev_run: ProgramRun, pack: PolicyPackServer) -> None:
+def test_resource_policy_ignores_filters_of_other_metrics(
+    dev_run: ProgramRun, pack: PolicyPackServer
+) -> None:
     pack.configure({})
     other = {"name": "Errors", "namespace": "App", "value": "1"}
     assert _analyze_one(pack, dev_run, FILTER, pattern="ERROR", metricTransformation=other) == []
@@ -276,7 +356,9 @@ def test_resource_policy_ignores_filters_of_other_metrics(dev_run: ProgramRun, p
     ],
     ids=["compact", "reordered-quoted-no-parens", "newlines"],
 )
-def test_harmless_spellings_pass_with_an_advisory_note_only(pattern: str, dev_run: ProgramRun, pack: PolicyPackServer) -> None:
+def test_harmless_spellings_pass_with_an_advisory_note_only(
+    pattern: str, dev_run: ProgramRun, pack: PolicyPackServer
+) -> None:
     pack.configure({})
     violations = _analyze_one(pack, dev_run, FILTER, pattern=pattern)
     assert [(v.policy, v.level) for v in violations] == [("cis-filter-canonical-text", "advisory")]
@@ -295,7 +377,9 @@ def test_too_broad_patterns_are_advisory(dev_run: ProgramRun, pack: PolicyPackSe
         assert not mandatory(violations)
 
 
-def test_resource_policy_blocks_an_alarm_that_cannot_fire(dev_run: ProgramRun, pack: PolicyPackServer) -> None:
+def test_resource_policy_blocks_an_alarm_that_cannot_fire(
+    dev_run: ProgramRun, pack: PolicyPackServer
+) -> None:
     pack.configure({})
     violations = _analyze_one(pack, dev_run, ALARM, comparisonOperator="GreaterThanThreshold", threshold=1)
     assert [v.policy for v in mandatory(violations)] == ["cis-alarm-fires-on-one-event"]
@@ -321,9 +405,16 @@ def test_unencrypted_topic_is_advisory(dev_run: ProgramRun, pack: PolicyPackServ
     assert [(v.policy, v.level) for v in violations] == [("cis-topic-customer-managed-key", "advisory")]
 
 
-def test_unknown_resource_values_never_degrade_resource_policies(dev_run: ProgramRun, pack: PolicyPackServer) -> None:
+def test_unknown_resource_values_never_degrade_resource_policies(
+    dev_run: ProgramRun, pack: PolicyPackServer
+) -> None:
     pack.configure({})
-    for type_, prop in ((FILTER, "pattern"), (ALARM, "threshold"), (SUBSCRIPTION, "protocol"), (TOPIC, "kmsMasterKeyId")):
+    for type_, prop in (
+        (FILTER, "pattern"),
+        (ALARM, "threshold"),
+        (SUBSCRIPTION, "protocol"),
+        (TOPIC, "kmsMasterKeyId"),
+    ):
         resource = to_analyzer_resource(_first(dev_run, type_), dev_run.by_urn(), {prop})
         violations = pack.analyze(resource)
         no_preview_downgrade(violations)
@@ -339,7 +430,9 @@ def test_dev_pack_config_makes_everything_advisory(prod_run: ProgramRun, pack: P
     assert [(v.policy, v.level) for v in violations] == [("cis-monitoring-chain", "advisory")]
 
 
-def test_strict_mode_does_not_count_non_canonical_filters(prod_run: ProgramRun, pack: PolicyPackServer) -> None:
+def test_strict_mode_does_not_count_non_canonical_filters(
+    prod_run: ProgramRun, pack: PolicyPackServer
+) -> None:
     compact = CIS_4_5.filter_pattern.replace(" = ", "=")
     stack = stack_resources(mutated(prod_run, set_input(FILTER, ACCOUNT, REGION, pattern=compact)))
     pack.configure({})
@@ -354,7 +447,13 @@ def test_external_topics_count_only_when_allowed(prod_run: ProgramRun, pack: Pol
     stack = stack_resources(mutated(prod_run, set_input(ALARM, ACCOUNT, REGION, alarmActions=[external])))
     pack.configure({})
     assert len(mandatory(pack.analyze_stack(stack))) == 1
-    pack.configure({"cis-monitoring-chain": {"allowedExternalTopicArns": ["arn:aws:sns:*:*:aws-controltower-SecurityNotifications"]}})
+    pack.configure(
+        {
+            "cis-monitoring-chain": {
+                "allowedExternalTopicArns": ["arn:aws:sns:*:*:aws-controltower-SecurityNotifications"]
+            }
+        }
+    )
     assert pack.analyze_stack(stack) == []
 
 

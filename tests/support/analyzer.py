@@ -64,7 +64,9 @@ class PolicyPackServer:
         if not first_line.isdigit():
             self.process.kill()
             err = self.process.stderr.read().decode() if self.process.stderr else ""
-            raise RuntimeError(f"policy pack did not print its port first (got {first_line!r}); stderr:\n{err}")
+            raise RuntimeError(
+                f"policy pack did not print its port first (got {first_line!r}); stderr:\n{err}"
+            )
         self.port = int(first_line)
         # Keep draining stderr so the pack never blocks on a full pipe.
         self._stderr: list[bytes] = []
@@ -106,7 +108,11 @@ class PolicyPackServer:
         for policy in info.policies:
             level = policy.enforcementLevel
             properties: dict[str, Any] = {}
-            schema = json_format.MessageToDict(policy.configSchema.properties) if policy.HasField("configSchema") else {}
+            schema = (
+                json_format.MessageToDict(policy.configSchema.properties)
+                if policy.HasField("configSchema")
+                else {}
+            )
             for key, spec in schema.items():
                 if "default" in spec:
                     properties[key] = spec["default"]
@@ -142,7 +148,9 @@ class PolicyPackServer:
 
 def _violations(response: analyzer_pb2.AnalyzeResponse) -> list[Violation]:
     return [
-        Violation(d.policyName, LEVEL_NAMES.get(d.enforcementLevel, str(d.enforcementLevel)), d.message, d.urn)
+        Violation(
+            d.policyName, LEVEL_NAMES.get(d.enforcementLevel, str(d.enforcementLevel)), d.message, d.urn
+        )
         for d in response.diagnostics
     ]
 
@@ -153,7 +161,9 @@ def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
     return struct
 
 
-def stack_resources(run: ProgramRun, *, unknown: Mapping[str, Iterable[str]] | None = None) -> list[analyzer_pb2.AnalyzerResource]:
+def stack_resources(
+    run: ProgramRun, *, unknown: Mapping[str, Iterable[str]] | None = None
+) -> list[analyzer_pb2.AnalyzerResource]:
     """What the engine sends in ``AnalyzeStack`` for the recorded program run.
 
     ``unknown`` maps a resource type to property names whose values are unknown, as
@@ -194,6 +204,7 @@ def to_analyzer_resource(
         parent=resource.parent,
         dependencies=resource.dependencies,
         propertyDependencies={
-            k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v) for k, v in resource.property_dependencies.items()
+            k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
+            for k, v in resource.property_dependencies.items()
         },
     )

@@ -69,7 +69,9 @@ class ProgramRun:
 class AwsMocks(pulumi.runtime.Mocks):
     """Echo inputs as outputs and fill in the computed AWS attributes the program reads."""
 
-    def __init__(self, missing_log_groups: Iterable[str] = (), on_new_resource: Callable[..., Any] | None = None):
+    def __init__(
+        self, missing_log_groups: Iterable[str] = (), on_new_resource: Callable[..., Any] | None = None
+    ):
         self.missing_log_groups = set(missing_log_groups)
         self.invokes: list[pulumi_mocks.MockCallArgs] = []
         self.provider_inputs: dict[str, dict[str, Any]] = {}
@@ -102,7 +104,11 @@ class AwsMocks(pulumi.runtime.Mocks):
             name = args.args["name"]
             if name in self.missing_log_groups:
                 raise Exception(f"reading CloudWatch Logs Log Group ({name}): couldn't find resource")
-            return {"name": name, "arn": f"arn:aws:logs:{args.args.get('region') or 'us-east-1'}:123456789012:log-group:{name}", "id": name}, []
+            return {
+                "name": name,
+                "arn": f"arn:aws:logs:{args.args.get('region') or 'us-east-1'}:123456789012:log-group:{name}",
+                "id": name,
+            }, []
         return {}, []
 
 
@@ -200,7 +206,9 @@ def run_program(
             [f"{PROJECT}:{k}" for k in secret_keys],
         )
         try:
-            loop.run_until_complete(run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
+            loop.run_until_complete(
+                run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__"))
+            )
         except BaseException as exc:  # the program's own error is part of what tests check
             error = exc
         root = pulumi_settings.get_root_resource()

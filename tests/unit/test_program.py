@@ -165,7 +165,9 @@ def test_topic_policy_admits_only_this_accounts_alarms_over_tls(prod_config: dic
         assert allow["Action"] == "sns:Publish"
         assert allow["Resource"] == topic_policy.inputs["arn"]
         assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": account}
-        assert allow["Condition"]["ArnLike"] == {"aws:SourceArn": f"arn:aws:cloudwatch:{region}:{account}:alarm:*"}
+        assert allow["Condition"]["ArnLike"] == {
+            "aws:SourceArn": f"arn:aws:cloudwatch:{region}:{account}:alarm:*"
+        }
         deny = statements["DenyInsecureTransport"]
         assert deny["Effect"] == "Deny" and deny["Principal"] == "*"
         assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
@@ -205,7 +207,9 @@ def test_subscriptions_follow_config_and_https_endpoints_are_secret(prod_config:
     assert pager and all(s.inputs["endpoint"] == PAGER_URL for s in pager)
     for sub in pager:
         raw = sub.raw_inputs["endpoint"]
-        assert isinstance(raw, dict) and raw.get("value") == PAGER_URL, "https endpoint was not sent as a secret"
+        assert isinstance(raw, dict) and raw.get("value") == PAGER_URL, (
+            "https endpoint was not sent as a secret"
+        )
     email = [s for s in subscriptions if s.inputs["protocol"] == "email"]
     assert all(s.raw_inputs["endpoint"] == "soc@example.com" for s in email)
     topics = {t.outputs["arn"] for t in run.of_type(TOPIC)}
@@ -262,13 +266,17 @@ def test_outputs_are_keyed_by_account_and_region(prod_config: dict) -> None:
 
 
 def test_existing_topic_is_reused_and_no_topic_or_key_is_created(dev_config: dict) -> None:
-    dev_config["notifications"] = {"topicArn": "arn:aws:sns:{region}:{accountId}:aws-controltower-SecurityNotifications"}
+    dev_config["notifications"] = {
+        "topicArn": "arn:aws:sns:{region}:{accountId}:aws-controltower-SecurityNotifications"
+    }
     run = run_ok(dev_config)
     assert not run.of_type(TOPIC) and not run.of_type(KEY) and not run.of_type(TOPIC_POLICY)
     assert not run.of_type(SUBSCRIPTION)
     for alarm in run.of_type(ALARM):
         account, region = target_of(run, alarm)
-        assert alarm.inputs["alarmActions"] == [f"arn:aws:sns:{region}:{account}:aws-controltower-SecurityNotifications"]
+        assert alarm.inputs["alarmActions"] == [
+            f"arn:aws:sns:{region}:{account}:aws-controltower-SecurityNotifications"
+        ]
 
 
 def test_existing_customer_key_is_used_instead_of_a_new_one(dev_config: dict) -> None:
@@ -282,7 +290,9 @@ def test_existing_customer_key_is_used_instead_of_a_new_one(dev_config: dict) ->
 
 def test_lambda_subscription_in_the_same_account_gets_an_invoke_permission(dev_config: dict) -> None:
     function = "arn:aws:lambda:us-east-1:111111111111:function:page-oncall"
-    dev_config["accounts"][0]["notifications"] = {"subscriptions": [{"protocol": "lambda", "endpoint": function}]}
+    dev_config["accounts"][0]["notifications"] = {
+        "subscriptions": [{"protocol": "lambda", "endpoint": function}]
+    }
     run = run_ok(dev_config)
     permissions = run.of_type("aws:lambda/permission:Permission")
     assert len(permissions) == 1

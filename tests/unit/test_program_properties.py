@@ -22,7 +22,10 @@ def stack_configs(draw: st.DrawFn) -> dict[str, Any]:
         account: dict[str, Any] = {
             "id": str(number),
             "name": draw(st.sampled_from(["acct", "team-a", "x"])) + f"-{index}",
-            "regions": [{"region": r, "logGroup": draw(st.sampled_from(["org-trail", "aws/ct/logs"]))} for r in regions],
+            "regions": [
+                {"region": r, "logGroup": draw(st.sampled_from(["org-trail", "aws/ct/logs"]))}
+                for r in regions
+            ],
         }
         if draw(st.booleans()):
             account["roleArn"] = f"arn:aws:iam::{number}:role/deployer"
