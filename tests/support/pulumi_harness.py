@@ -19,7 +19,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
-from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.stack import run_in_stack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = REPO_ROOT / "__main__.py"
@@ -119,6 +119,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.mocks_ = mocks
         self.registrations: list[Registration] = []
+        self.stack_outputs: dict[str, Any] = {}
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        if "::pulumi:pulumi:Stack::" in request.urn:
+            self.stack_outputs = _plain(pulumi.runtime.rpc.deserialize_properties(request.outputs))
+        return super().RegisterResourceOutputs(request)
 
     def RegisterResource(self, request: Any) -> Any:
         if request.type == "pulumi:providers:aws":
@@ -205,21 +211,16 @@ def run_program(
             {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()},
             [f"{PROJECT}:{k}" for k in secret_keys],
         )
+        # Run the program the way the language host does: in a fresh root stack, then its
+        # pulumi.run() entry point (if any), then the stack's outputs.
+        pulumi_settings.ROOT.set(None)
         try:
-            loop.run_until_complete(
-                run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__"))
-            )
+            loop.run_until_complete(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
         except BaseException as exc:  # the program's own error is part of what tests check
             error = exc
-        root = pulumi_settings.get_root_resource()
-        if error is None and root is not None:
-            outputs = loop.run_until_complete(_resolve(dict(root.outputs)))
+        outputs = monitor.stack_outputs
     finally:
         pulumi.runtime.set_all_config({}, [])
         loop.close()
         asyncio.set_event_loop(None)
     return ProgramRun(resources=monitor.registrations, outputs=outputs, invokes=mocks.invokes, error=error)
-
-
-async def _resolve(value: Any) -> Any:
-    return await pulumi.Output.from_input(value).future()

@@ -8,7 +8,7 @@ from .cursor import Cursor
 from .nodes import CompareOp, Delimited, Field, FieldTest, Rest
 
 _NAME_CHARS = string.ascii_letters + string.digits + "_"
-_BARE_STOP = ",[]\"&|=!<>%()"
+_BARE_STOP = ',[]"&|=!<>%()'
 _OPERATORS: tuple[CompareOp, ...] = ("!=", "<=", ">=", "=", "<", ">")
 
 

@@ -40,7 +40,7 @@ MAX_WILDCARDS = 3
 _NAME_CHARS = string.ascii_letters + string.digits + "_-"
 _WORD_CHARS = string.ascii_letters + string.digits + "_"
 _DIGITS = frozenset(string.digits)
-_BARE_STOP = "(){}[]\"&|=!<>%$\\"
+_BARE_STOP = '(){}[]"&|=!<>%$\\'
 _OPERATORS: tuple[CompareOp, ...] = ("!=", "<=", ">=", "=", "<", ">")
 _KEYWORDS = ("IS", "NOT", "EXISTS", "IN", "TRUE", "FALSE", "NULL")
 

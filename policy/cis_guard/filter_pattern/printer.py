@@ -48,7 +48,9 @@ def to_text(pattern: Pattern) -> str:
     if isinstance(body, Regex):
         return _regex(body)
     if isinstance(body, Delimited):
-        return "[" + ", ".join(_field(spec) if isinstance(spec, Field) else "..." for spec in body.fields) + "]"
+        return (
+            "[" + ", ".join(_field(spec) if isinstance(spec, Field) else "..." for spec in body.fields) + "]"
+        )
     return "{ " + _expr(body) + " }"
 
 
@@ -140,4 +142,3 @@ def _field(spec: Field) -> str:
 
 def _field_test(name: str, test: FieldTest) -> str:
     return f"{name} {test.op} {_value(test.value)}"
-
