@@ -1,7 +1,7 @@
 """cis-monitoring: CIS AWS Foundations v3.0.0 control 4.5 in every configured account and region.
 
-Wiring only: validated config -> one provider per (account, region) -> one alarm
-topic and one ControlMonitor per control -> stack outputs.
+Wiring only: validated config (and the stacks it references) -> one provider per
+(account, region) -> one alarm topic and one ControlMonitor per control -> stack outputs.
 """
 
 import pulumi
@@ -15,54 +15,63 @@ from components.providers import aws_provider
 from components.stack_config import load_stack
 from policy.cis_guard.catalog import get_control
 
-config, targets = load_stack()
-controls = [get_control(control_id) for control_id in config.controls]
-prefix = config.name_prefix
 
-results = {}
-for target in targets:
-    provider = aws_provider(naming.provider_name(prefix, target), target, config.tags, config.emulator)
-    in_target = pulumi.ResourceOptions(providers=[provider])
-    log_group = verified_log_group(target, provider)
-    settings = target.notifications
-    notification = AlarmNotification(
-        naming.notification_name(prefix, target),
-        AlarmNotificationArgs(
-            account_id=target.account_id,
-            region=target.region,
-            topic_name=naming.topic_name(prefix, target),
-            key_alias=naming.key_alias(prefix, target),
-            subscriptions=settings.subscriptions,
-            existing_topic_arn=target.topic_arn(),
-            kms_key_id=settings.kms_key_id,
-            tags=target.tags,
-        ),
-        in_target,
-    )
-    ok_actions = [target.fill(arn) for arn in settings.ok_actions]
-    if settings.notify_on_ok:
-        ok_actions.append(notification.topic_arn)
-    monitors = {}
-    for control in controls:
-        monitors[control.control_id] = (
-            control,
-            ControlMonitor(
-                naming.monitor_name(prefix, target, control),
-                ControlMonitorArgs(
-                    control=control,
-                    log_group_name=log_group,
-                    filter_name=naming.metric_filter_name(prefix, control),
-                    alarm_name=naming.alarm_name(prefix, target, control),
-                    alarm_actions=[notification.topic_arn],
-                    ok_actions=ok_actions,
-                    insufficient_data_actions=[target.fill(a) for a in settings.insufficient_data_actions],
-                    tags=target.tags,
-                ),
-                in_target,
+async def main() -> dict:
+    config, targets = await load_stack()
+    controls = [get_control(control_id) for control_id in config.controls]
+    prefix = config.name_prefix
+
+    results = {}
+    for target in targets:
+        provider = aws_provider(naming.provider_name(prefix, target), target, config.tags, config.emulator)
+        in_target = pulumi.ResourceOptions(providers=[provider])
+        log_group = verified_log_group(target, provider)
+        settings = target.notifications
+        notification = AlarmNotification(
+            naming.notification_name(prefix, target),
+            AlarmNotificationArgs(
+                account_id=target.account_id,
+                region=target.region,
+                topic_name=naming.topic_name(prefix, target),
+                key_alias=naming.key_alias(prefix, target),
+                subscriptions=settings.subscriptions,
+                existing_topic_arn=target.topic_arn(),
+                kms_key_id=settings.kms_key_id,
+                tags=target.tags,
             ),
+            in_target,
         )
-    results[target.key] = target_result(target, log_group, notification, monitors)
+        ok_actions = [target.fill(arn) for arn in settings.ok_actions]
+        if settings.notify_on_ok:
+            ok_actions.append(notification.topic_arn)
+        monitors = {}
+        for control in controls:
+            monitors[control.control_id] = (
+                control,
+                ControlMonitor(
+                    naming.monitor_name(prefix, target, control),
+                    ControlMonitorArgs(
+                        control=control,
+                        log_group_name=log_group,
+                        filter_name=naming.metric_filter_name(prefix, control),
+                        alarm_name=naming.alarm_name(prefix, target, control),
+                        alarm_actions=[notification.topic_arn],
+                        ok_actions=ok_actions,
+                        insufficient_data_actions=[
+                            target.fill(a) for a in settings.insufficient_data_actions
+                        ],
+                        tags=target.tags,
+                    ),
+                    in_target,
+                ),
+            )
+        results[target.key] = target_result(target, log_group, notification, monitors)
 
-pulumi.export("resultsSchemaVersion", RESULTS_SCHEMA_VERSION)
-pulumi.export("monitoring", results)
-pulumi.export("summary", summary(config, targets, controls))
+    return {
+        "resultsSchemaVersion": RESULTS_SCHEMA_VERSION,
+        "monitoring": results,
+        "summary": summary(config, targets, controls),
+    }
+
+
+pulumi.run(main)

@@ -236,6 +236,49 @@ class AccountConfig(_Model):
         return value
 
 
+class ShardConfig(_Model):
+    index: int = Field(ge=0)
+    count: int = Field(ge=1)
+
+
+class SelectorConfig(_Model):
+    """Which inventory accounts this stack manages. Every given criterion must hold."""
+
+    ous: tuple[str, ...] = ()
+    """OU paths (``Root/Workloads/Prod``); an account matches an OU or any OU below it."""
+    tags: dict[str, str] = Field(default_factory=dict)
+    accounts: tuple[str, ...] = ()
+    """Only these account ids (when given)."""
+    exclude_accounts: tuple[str, ...] = ()
+
+
+class OrganizationConfig(_Model):
+    stack: str
+    output: str = "accounts"
+    role_name: str | None = None
+    default_regions: tuple[RegionConfig, ...] = ()
+    select: SelectorConfig = SelectorConfig()
+    shard: ShardConfig | None = None
+
+    @field_validator("stack")
+    @classmethod
+    def _stack(cls, value: str) -> str:
+        parts = value.split("/")
+        if len(parts) != 3 or not all(parts):
+            raise ValueError(f"{value!r} is not a fully qualified stack name (<org>/<project>/<stack>)")
+        return value
+
+    @field_validator("shard")
+    @classmethod
+    def _shard(cls, value: ShardConfig | None) -> ShardConfig | None:
+        if value is not None and value.index >= value.count:
+            raise ValueError(f"shard index {value.index} must be below the shard count {value.count}")
+        return value
+
+
+_STACK_NAME_RE = re.compile(r"^[^/\s]+/[^/\s]+/[^/\s]+$")
+
+
 class EmulatorConfig(_Model):
     """Point every AWS provider at a local AWS emulator (moto, LocalStack): the ``local`` stack."""
 
@@ -255,7 +298,10 @@ class EmulatorConfig(_Model):
 class StackConfig(_Model):
     """The whole stack config of the ``cis-monitoring`` project."""
 
-    accounts: tuple[AccountConfig, ...] = Field(min_length=1)
+    accounts: tuple[AccountConfig, ...] = ()
+    organization: OrganizationConfig | None = None
+    promote_after: str | None = None
+    """A stack that must have deployed this catalog version and these patterns first (waves)."""
     controls: tuple[str, ...] = DEFAULT_CONTROL_IDS
     name_prefix: str = DEFAULT_NAME_PREFIX
     notifications: NotificationConfig = NotificationConfig()
@@ -274,6 +320,13 @@ class StackConfig(_Model):
             raise ValueError("list at least one control")
         if len(set(value)) != len(value):
             raise ValueError("a control is listed twice")
+        return value
+
+    @field_validator("promote_after")
+    @classmethod
+    def _promote_after(cls, value: str | None) -> str | None:
+        if value is not None and not _STACK_NAME_RE.match(value):
+            raise ValueError(f"{value!r} is not a fully qualified stack name (<org>/<project>/<stack>)")
         return value
 
     @field_validator("name_prefix")
@@ -521,6 +574,13 @@ def load_config(
         problems.extend(_problems_from(error))
         # Entries that validate on their own are still cross-checked, so one run shows everything.
         stack_notifications, accounts = _partial(known)
+    if config is not None and not config.accounts and config.organization is None:
+        problems.append(
+            Problem(
+                "accounts",
+                "must list at least one entry (or read accounts from an organization stack with 'organization')",
+            )
+        )
     problems.extend(_cross_checks(stack_notifications, accounts))
     for i, account in accounts:
         _resolve_subscriptions(stack_notifications, account, i, secrets, secret_keys, problems)

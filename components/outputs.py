@@ -58,6 +58,8 @@ def summary(
         "regions": len({t.region for t in all_targets}),
         "targets": len(all_targets),
         "controls": [c.control_id for c in controls],
+        # What later waves compare against before they deploy (promoteAfter).
+        "controlPatterns": {c.control_id: c.filter_pattern for c in controls},
         "chains": len(all_targets) * len(controls),
         "namePrefix": config.name_prefix,
     }

@@ -70,9 +70,14 @@ class AwsMocks(pulumi.runtime.Mocks):
     """Echo inputs as outputs and fill in the computed AWS attributes the program reads."""
 
     def __init__(
-        self, missing_log_groups: Iterable[str] = (), on_new_resource: Callable[..., Any] | None = None
+        self,
+        missing_log_groups: Iterable[str] = (),
+        on_new_resource: Callable[..., Any] | None = None,
+        stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     ):
         self.missing_log_groups = set(missing_log_groups)
+        # Outputs of referenced stacks, by fully qualified name (what StackReference reads).
+        self.stack_outputs = dict(stack_outputs or {})
         self.invokes: list[pulumi_mocks.MockCallArgs] = []
         self.provider_inputs: dict[str, dict[str, Any]] = {}
         self._on_new_resource = on_new_resource
@@ -81,6 +86,13 @@ class AwsMocks(pulumi.runtime.Mocks):
         if self._on_new_resource is not None:
             return self._on_new_resource(args)
         outputs = dict(args.inputs)
+        if args.typ == "pulumi:pulumi:StackReference":
+            name = args.inputs["name"]
+            return name, {
+                "name": name,
+                "outputs": dict(self.stack_outputs.get(name, {})),
+                "secretOutputNames": [],
+            }
         if args.typ == "pulumi:providers:aws":
             return f"{args.name}-id", outputs
         # Computed ARNs use the account and region of the resource's own provider.
@@ -120,6 +132,26 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.mocks_ = mocks
         self.registrations: list[Registration] = []
         self.stack_outputs: dict[str, Any] = {}
+
+    def ReadResource(self, request: Any) -> Any:
+        response = super().ReadResource(request)
+        self.registrations.append(
+            Registration(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                custom=True,
+                inputs=_plain(pulumi.runtime.rpc.deserialize_properties(request.properties)),
+                raw_inputs={},
+                outputs=_plain(pulumi.runtime.rpc.deserialize_properties(response.properties)),
+                provider=request.provider,
+                parent=request.parent,
+                dependencies=list(request.dependencies),
+                property_dependencies={},
+                id=request.id or None,
+            )
+        )
+        return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         if "::pulumi:pulumi:Stack::" in request.urn:
