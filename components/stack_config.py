@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime.config import CONFIG, get_config, get_config_env, is_config_secret
 
-from policy.cis_guard.catalog import CATALOG_VERSION, Control
+from policy.cis_guard.catalog import CATALOG_VERSION, Control, get_control
 
 from .config import (
     KNOWN_KEYS,
@@ -123,19 +123,13 @@ async def load_stack(stack_outputs: StackOutputs | None = None) -> tuple[StackCo
         raise pulumi.RunError(str(ConfigError(problems, source))) from None
 
     if config.promote_after:
-        controls = [c for c in _controls(config)]
+        controls = [get_control(c) for c in config.controls]
         wave = wave_problems(
             config.promote_after, await outputs.get(config.promote_after, "summary"), controls
         )
         if wave:
             raise pulumi.RunError(str(ConfigError(wave, source)))
     return config, targets(config, secrets, secret_keys)
-
-
-def _controls(config: StackConfig) -> list[Control]:
-    from policy.cis_guard.catalog import get_control
-
-    return [get_control(c) for c in config.controls]
 
 
 def wave_problems(earlier: str, summary: Any, controls: Sequence[Control]) -> list[Problem]:
