@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import pulumi
 import pulumi_aws as aws
 
 from .config import EmulatorConfig, Target
@@ -49,7 +48,3 @@ def aws_provider(
         default_tags=aws.ProviderDefaultTagsArgs(tags={**BASE_TAGS, **stack_tags, **target.tags}),
         **emulated,
     )
-
-
-def provider_options(provider: aws.Provider) -> pulumi.ResourceOptions:
-    return pulumi.ResourceOptions(provider=provider)

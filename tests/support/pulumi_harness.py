@@ -12,7 +12,7 @@ import asyncio
 import json
 import runpy
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,6 @@ class ProgramRun:
     outputs: dict[str, Any]
     invokes: list[pulumi_mocks.MockCallArgs]
     error: BaseException | None = None
-    secret_outputs: set[str] = field(default_factory=set)
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
