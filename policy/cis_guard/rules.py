@@ -76,33 +76,22 @@ CHAIN_CONFIG_SCHEMA = PolicyConfigSchema(
 )
 
 
-def to_resource(policy_resource: Any) -> Resource:
-    """A plain ``Resource`` from the SDK's PolicyResource (stack) object."""
-    provider = getattr(policy_resource, "provider", None)
+def to_resource(resource: Any) -> Resource:
+    """A plain ``Resource`` from the SDK's PolicyResource (stack) or ResourceValidationArgs (resource)."""
+    provider = resource.provider
     return Resource(
-        urn=policy_resource.urn,
-        type=policy_resource.resource_type,
-        name=policy_resource.name,
-        props=plain(policy_resource.props),
+        urn=resource.urn,
+        type=resource.resource_type,
+        name=resource.name,
+        props=plain(resource.props),
         provider_urn=provider.urn if provider is not None else None,
         provider_props=plain(provider.props) if provider is not None else {},
-        dependencies=tuple(d.urn for d in policy_resource.dependencies or ()),
+        # Only stack validation sees dependencies; a single resource has none to offer.
+        dependencies=tuple(d.urn for d in getattr(resource, "dependencies", None) or ()),
         property_dependencies={
             key: tuple(d.urn for d in deps)
-            for key, deps in (policy_resource.property_dependencies or {}).items()
+            for key, deps in (getattr(resource, "property_dependencies", None) or {}).items()
         },
-    )
-
-
-def _resource_args(args: ResourceValidationArgs) -> Resource:
-    provider = args.provider
-    return Resource(
-        urn=args.urn,
-        type=args.resource_type,
-        name=args.name,
-        props=plain(args.props),
-        provider_urn=provider.urn if provider is not None else None,
-        provider_props=plain(provider.props) if provider is not None else {},
     )
 
 
@@ -173,7 +162,7 @@ def validate_filter_not_too_broad(args: ResourceValidationArgs, report_violation
 def _catalog_filters(args: ResourceValidationArgs) -> list[tuple[Resource, Control, str]]:
     if args.resource_type != FILTER:
         return []
-    resource = _resource_args(args)
+    resource = to_resource(args)
     namespace, metric = filter_metric(resource)
     pattern = resource.get("pattern")
     if not isinstance(namespace, str) or not isinstance(metric, str) or not isinstance(pattern, str):
@@ -185,7 +174,7 @@ def _catalog_filters(args: ResourceValidationArgs) -> list[tuple[Resource, Contr
 def validate_alarm_fires(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != ALARM:
         return
-    resource = _resource_args(args)
+    resource = to_resource(args)
     namespace, metric = resource.get("namespace"), resource.get("metricName")
     if not isinstance(namespace, str) or not isinstance(metric, str):
         return
@@ -207,7 +196,7 @@ def validate_alarm_fires(args: ResourceValidationArgs, report_violation: ReportV
 def validate_subscription_protocol(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != SUBSCRIPTION:
         return
-    resource = _resource_args(args)
+    resource = to_resource(args)
     problem = subscription_protocol_problem(resource.get("protocol"))
     if problem:
         report_violation(f"Subscription {resource.name!r}: {problem}.")
@@ -216,7 +205,7 @@ def validate_subscription_protocol(args: ResourceValidationArgs, report_violatio
 def validate_topic_key_usable(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != TOPIC:
         return
-    resource = _resource_args(args)
+    resource = to_resource(args)
     if uses_managed_sns_key(resource):
         report_violation(
             f"Topic {resource.name!r} is encrypted with the AWS-managed key alias/aws/sns. CloudWatch alarms cannot "
@@ -228,7 +217,7 @@ def validate_topic_key_usable(args: ResourceValidationArgs, report_violation: Re
 def validate_topic_customer_key(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != TOPIC:
         return
-    key = _resource_args(args).get("kmsMasterKeyId")
+    key = to_resource(args).get("kmsMasterKeyId")
     if key is None or key == "":
         report_violation(
             f"Topic {args.name!r} is not encrypted. Alarm notifications name accounts and resources; encrypt the "
