@@ -16,9 +16,6 @@ uses ``deploy_stack`` when no ``pulumi`` binary is on PATH.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import runpy
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,11 +26,9 @@ import pulumi
 import yaml
 from botocore.exceptions import ClientError
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc
-from pulumi.runtime import settings as pulumi_settings
-from pulumi.runtime.stack import run_in_stack
 
 from cis_tools.emulator import EmulatorSessions
+from cis_tools.mock_runner import OutputsMonitor, decode_provider_inputs, plain, run_under_mocks
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROJECT = "cis-monitoring"
@@ -146,7 +141,7 @@ class EmulatorDeployMocks(pulumi.runtime.Mocks):
             )
         allowed, handler = self._handlers[args.typ]
         target = self._target_of(args.provider, f"{args.typ} {args.name}")
-        inputs = _plain(dict(args.inputs))
+        inputs = plain(dict(args.inputs))
         region = inputs.pop("region", None) or target.region  # pulumi-aws 7's per-resource region
         unknown = sorted(set(inputs) - allowed)
         if unknown:
@@ -196,7 +191,7 @@ class EmulatorDeployMocks(pulumi.runtime.Mocks):
     # -- providers -----------------------------------------------------------------------
 
     def _record_provider(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict]:
-        inputs = decode_provider_inputs(_plain(dict(args.inputs)))
+        inputs = decode_provider_inputs(plain(dict(args.inputs)))
         where = f"provider {args.name}"
         for endpoints in inputs.get("endpoints") or []:
             elsewhere = {url for url in endpoints.values() if url and url.rstrip("/") != self.endpoint}
@@ -399,27 +394,6 @@ def _tags_all(target: ProviderTarget, inputs: Mapping[str, Any]) -> dict[str, st
     return {**target.default_tags, **(inputs.get("tags") or {})}
 
 
-def _plain(value: Any) -> Any:
-    """``value`` with Pulumi's secret markers replaced by the values they wrap."""
-    if isinstance(value, dict):
-        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
-            return _plain(value.get("value"))
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def decode_provider_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """Provider inputs with their JSON-encoded values (lists, objects) decoded, as the engine sends them."""
-    decoded = {}
-    for key, value in inputs.items():
-        if isinstance(value, str) and value[:1] in ("[", "{"):
-            value = json.loads(value)
-        decoded[key] = value
-    return decoded
-
-
 def stack_file_config(stack: str, repo_root: Path = REPO_ROOT) -> dict[str, Any]:
     """The project keys of ``Pulumi.<stack>.yaml``, without the ``cis-monitoring:`` namespace."""
     document = yaml.safe_load((repo_root / f"Pulumi.{stack}.yaml").read_text()) or {}
@@ -440,19 +414,6 @@ class Deployment:
     invokes: list[pulumi_mocks.MockCallArgs] = field(default_factory=list)
 
 
-class _Monitor(pulumi_mocks.MockMonitor):
-    """Pulumi's mock monitor, keeping the stack's outputs as the program registers them."""
-
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
-        super().__init__(mocks)
-        self.stack_outputs: dict[str, Any] = {}
-
-    def RegisterResourceOutputs(self, request: Any) -> Any:
-        if "::pulumi:pulumi:Stack::" in request.urn:
-            self.stack_outputs = _plain(rpc.deserialize_properties(request.outputs))
-        return super().RegisterResourceOutputs(request)
-
-
 def deploy_stack(
     config: Mapping[str, Any],
     endpoint: str,
@@ -463,26 +424,6 @@ def deploy_stack(
 ) -> Deployment:
     """Run ``program`` once with ``config`` (project keys), creating its resources in the emulator."""
     mocks = EmulatorDeployMocks(endpoint)
-    monitor = _Monitor(mocks)
-    loop = asyncio.new_event_loop()  # the program's own loop: Pulumi's runtime state is per run
-    asyncio.set_event_loop(loop)
-    error: BaseException | None = None
-    try:
-        pulumi_settings.reset_options(project=PROJECT, stack=stack, preview=False)
-        pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
-        pulumi.runtime.set_all_config(
-            {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()},
-            [f"{PROJECT}:{k}" for k in secret_keys],
-        )
-        # As the language host runs a program: a fresh root stack, then the program's
-        # pulumi.run() entry point (if any), then the stack's outputs.
-        pulumi_settings.ROOT.set(None)
-        try:
-            loop.run_until_complete(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
-        except BaseException as exc:  # reported to the caller, who says what failed
-            error = exc
-    finally:
-        pulumi.runtime.set_all_config({}, [])
-        loop.close()
-        asyncio.set_event_loop(None)
+    monitor = OutputsMonitor(mocks)
+    error = run_under_mocks(program, config, mocks, monitor, stack=stack, secret_keys=secret_keys)
     return Deployment(monitor.stack_outputs, list(mocks.created), error, list(mocks.calls))

@@ -8,9 +8,6 @@ policy pack as an ``AnalyzeStack`` request.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import runpy
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +15,8 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import settings as pulumi_settings
-from pulumi.runtime.stack import run_in_stack
+
+from cis_tools.mock_runner import OutputsMonitor, decode_provider_inputs, plain, run_under_mocks
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = REPO_ROOT / "__main__.py"
@@ -123,14 +120,13 @@ class AwsMocks(pulumi.runtime.Mocks):
         return {}, []
 
 
-class RecordingMonitor(pulumi_mocks.MockMonitor):
+class RecordingMonitor(OutputsMonitor):
     """The SDK's mock monitor, also keeping each registration's dependencies and parent."""
 
     def __init__(self, mocks: AwsMocks) -> None:
         super().__init__(mocks)
         self.mocks_ = mocks
         self.registrations: list[Registration] = []
-        self.stack_outputs: dict[str, Any] = {}
 
     def ReadResource(self, request: Any) -> Any:
         response = super().ReadResource(request)
@@ -140,9 +136,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 name=request.name,
                 urn=response.urn,
                 custom=True,
-                inputs=_plain(pulumi.runtime.rpc.deserialize_properties(request.properties)),
+                inputs=plain(pulumi.runtime.rpc.deserialize_properties(request.properties)),
                 raw_inputs={},
-                outputs=_plain(pulumi.runtime.rpc.deserialize_properties(response.properties)),
+                outputs=plain(pulumi.runtime.rpc.deserialize_properties(response.properties)),
                 provider=request.provider,
                 parent=request.parent,
                 dependencies=list(request.dependencies),
@@ -151,11 +147,6 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             )
         )
         return response
-
-    def RegisterResourceOutputs(self, request: Any) -> Any:
-        if "::pulumi:pulumi:Stack::" in request.urn:
-            self.stack_outputs = _plain(pulumi.runtime.rpc.deserialize_properties(request.outputs))
-        return super().RegisterResourceOutputs(request)
 
     def RegisterResource(self, request: Any) -> Any:
         if request.type == "pulumi:providers:aws":
@@ -172,9 +163,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 name=request.name,
                 urn=response.urn,
                 custom=request.custom,
-                inputs=_plain(inputs),
+                inputs=plain(inputs),
                 raw_inputs=inputs,
-                outputs=_plain(outputs),
+                outputs=plain(outputs),
                 provider=request.provider,
                 parent=request.parent,
                 dependencies=list(request.dependencies),
@@ -183,27 +174,6 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             )
         )
         return response
-
-
-def decode_provider_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """Provider inputs with the JSON-encoded non-string values (lists, objects) decoded."""
-    decoded = {}
-    for key, value in inputs.items():
-        if isinstance(value, str) and value[:1] in ("[", "{"):
-            value = json.loads(value)
-        decoded[key] = value
-    return decoded
-
-
-def _plain(value: Any) -> Any:
-    """Unwrap the SDK's secret markers into plain values (tests look at the values)."""
-    if isinstance(value, dict):
-        if value.get(pulumi.runtime.rpc._special_sig_key) == pulumi.runtime.rpc._special_secret_sig:
-            return _plain(value.get("value"))
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def stack_config(stack: str) -> tuple[dict[str, Any], set[str]]:
@@ -229,29 +199,10 @@ def run_program(
     program: Path = PROGRAM,
 ) -> ProgramRun:
     """Run ``program`` once under mocks with ``config`` (project keys without namespace)."""
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
     mocks = mocks or AwsMocks()
     monitor = RecordingMonitor(mocks)
-    error: BaseException | None = None
-    outputs: dict[str, Any] = {}
-    try:
-        pulumi_settings.reset_options(project=PROJECT, stack=stack, preview=preview)
-        pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
-        pulumi.runtime.set_all_config(
-            {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()},
-            [f"{PROJECT}:{k}" for k in secret_keys],
-        )
-        # Run the program the way the language host does: in a fresh root stack, then its
-        # pulumi.run() entry point (if any), then the stack's outputs.
-        pulumi_settings.ROOT.set(None)
-        try:
-            loop.run_until_complete(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
-        except BaseException as exc:  # the program's own error is part of what tests check
-            error = exc
-        outputs = monitor.stack_outputs
-    finally:
-        pulumi.runtime.set_all_config({}, [])
-        loop.close()
-        asyncio.set_event_loop(None)
+    error = run_under_mocks(
+        program, config, mocks, monitor, stack=stack, secret_keys=secret_keys, preview=preview
+    )
+    outputs = monitor.stack_outputs
     return ProgramRun(resources=monitor.registrations, outputs=outputs, invokes=mocks.invokes, error=error)
