@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv test lint format check clean
+.PHONY: venv test lint format check clean bench bench-smoke demo
 
 ## venv: create .venv and install the program, the policy pack and the test tools
 venv: $(VENV)/.installed
@@ -26,6 +26,18 @@ lint: venv
 format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## bench: program, policy pack and pattern-engine benchmarks (~10 min); table on stdout, JSON in benchmarks/results/
+bench: venv
+	$(BIN)/python -m benchmarks.run --out benchmarks/results/latest.json
+
+## bench-smoke: the same benchmarks at the smallest sizes, one repetition, no goals (~15 s)
+bench-smoke: venv
+	$(BIN)/python -m benchmarks.run --smoke --out benchmarks/results/smoke.json
+
+## demo: start an AWS emulator, set up a fake organization, deploy the local stack into it, audit it, stop
+demo: venv
+	$(BIN)/python -m cis_tools.demo
 
 ## check: lint + test (what CI runs)
 check: lint test

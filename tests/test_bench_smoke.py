@@ -1,0 +1,103 @@
+"""The benchmark at its smallest (``python -m benchmarks.run --smoke``), so it cannot rot unnoticed.
+
+Runs in-process, one repetition, no goals and no timing assertions: only that every figure,
+the versions and the machine are in the JSON it writes, and the table is printed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+from typing import Any
+
+import pytest
+
+from benchmarks import run as bench_run
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+    out = tmp_path_factory.mktemp("bench") / "smoke.json"
+    table = io.StringIO()
+    with contextlib.redirect_stdout(table):
+        assert bench_run.main(["--smoke", "--out", str(out)]) == 0
+    return json.loads(out.read_text()), table.getvalue()
+
+
+@pytest.mark.protocol
+def test_versions_and_machine(smoke: tuple[dict[str, Any], str]) -> None:
+    result, _ = smoke
+    assert result["kind"] == "smoke"
+    for package in ("python", "pulumi", "pulumi-aws", "pulumi-policy"):
+        assert result["versions"][package] and result["versions"][package] != "not installed"
+    assert isinstance(result["machine"]["cpu_count"], int) and result["machine"]["cpu_count"] >= 1
+    assert result["machine"]["cpu_model"]
+    assert _number(result["duration_seconds"])
+    assert result["goals_checked"] is False and result["goals"] == []
+
+
+@pytest.mark.protocol
+def test_program_figures(smoke: tuple[dict[str, Any], str]) -> None:
+    program = smoke[0]["program"]
+    assert program["baseline_inputs_match"] is True
+    assert "skipped" in program["all_controls_variant"]
+    assert len(program["sizes"]) == len(bench_run.SMOKE.program.sizes)
+    for row in program["sizes"]:
+        for key in ("ratio", "ours_vs_structured", "structured_vs_baseline"):
+            assert _number(row[key]), key
+        for variant in ("ours", "baseline", "structured"):
+            figures = row[variant]
+            for key in ("seconds", "resources_per_second", "gc_seconds", "gc_share", "peak_rss_mb"):
+                assert _number(figures[key]), (variant, key)
+            assert figures["resources"] > 0 and figures["runs"]
+    for variant in ("ours", "baseline", "structured"):
+        assert [_number(step["factor_per_10x"]) for step in program["growth"][variant]] == [True]
+    for variant in ("ours", "baseline"):
+        assert all(_number(step["factor_per_10x"]) for step in program["gc_off"]["growth"][variant])
+    assert all(_number(row["ours"]) and _number(row["baseline"]) for row in program["gc_off"]["sizes"])
+
+
+@pytest.mark.protocol
+def test_pack_figures(smoke: tuple[dict[str, Any], str]) -> None:
+    pack = smoke[0]["pack"]
+    assert len(pack["sizes"]) == len(bench_run.SMOKE.pack.sizes)
+    for row in pack["sizes"]:
+        assert _number(row["ratio"]) and _number(row["ours"]["seconds"]) and _number(row["noop"]["seconds"])
+        assert row["violations"] == row["expected_violations"]
+    assert pack["sizes"][-1]["violations"] > 0, "the slow path (non-compliant targets) must run"
+    for name in ("ours", "noop"):
+        assert all(_number(step["factor_per_10x"]) for step in pack["growth"][name])
+        assert _number(pack["analyze_per_resource"][name]["resources_per_second"])
+    assert _number(pack["analyze_per_resource"]["ratio"])
+    for row in pack["gc_in_process"]["sizes"]:
+        assert _number(row["ours"]["gc_share"]) and _number(row["noop"]["gc_share"])
+    for name in ("ours", "noop"):
+        assert all(
+            _number(step["factor_per_10x"]) for step in pack["gc_in_process"]["growth_without_gc"][name]
+        )
+
+
+@pytest.mark.protocol
+def test_engine_figures(smoke: tuple[dict[str, Any], str]) -> None:
+    engine = smoke[0]["engine"]
+    assert {row["pattern"] for row in engine["patterns"]} >= {"canonical"}
+    for row in engine["patterns"]:
+        assert _number(row["parse_per_second"]) and _number(row["judge_per_second"])
+    share = engine["share"]
+    for mode in ("cleared_once", "cleared_per_target"):
+        assert _number(share[mode]["share"]) and _number(share[mode]["judge_seconds"])
+    assert _number(share["share_of_analyze_stack"]) and _number(share["worst_share_of_analyze_stack"])
+
+
+@pytest.mark.protocol
+def test_table_is_printed(smoke: tuple[dict[str, Any], str]) -> None:
+    table = smoke[1]
+    for heading in ("### Program evaluation", "### Policy pack", "### Pattern engine"):
+        assert heading in table
+    assert "Goals not checked" in table
