@@ -24,8 +24,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cis_tools.aws_session import AccountMismatchError, SessionFactory
-from components.config import AWS_MANAGED_SNS_KEY, Target
-from policy.cis_guard.catalog import CIS_4_5, Control
+from components.config import Target
+from policy.cis_guard.catalog import AWS_MANAGED_SNS_KEY, CIS_4_5, Control, is_aws_managed_sns_key
 from policy.cis_guard.chain import alarm_problems
 from policy.cis_guard.coverage import judge
 
@@ -215,10 +215,6 @@ def topic_policy_problem(policy_text: str | None) -> str | None:
     if not allowed:
         return f"no Allow statement for Principal Service {CLOUDWATCH} with sns:Publish"
     return None
-
-
-def is_managed_sns_key(key_id: str | None) -> bool:
-    return bool(key_id) and (key_id == AWS_MANAGED_SNS_KEY or str(key_id).endswith(":" + AWS_MANAGED_SNS_KEY))
 
 
 def alarm_props(alarm: dict[str, Any]) -> dict[str, Any]:
@@ -449,7 +445,7 @@ class _TargetAudit:
         for topic in topics:
             attributes = self._sns(topic).get_topic_attributes(TopicArn=topic).get("Attributes", {})
             problem = topic_policy_problem(attributes.get("Policy"))
-            if problem is None and is_managed_sns_key(attributes.get("KmsMasterKeyId")):
+            if problem is None and is_aws_managed_sns_key(attributes.get("KmsMasterKeyId")):
                 problem = f"it is encrypted with {AWS_MANAGED_SNS_KEY}, which CloudWatch cannot use; use a customer-managed key"
             if problem is None:
                 return _Step(True, f"topic {topic} lets CloudWatch publish")

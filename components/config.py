@@ -18,7 +18,11 @@ from urllib.parse import urlparse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
-from policy.cis_guard.catalog import CONTROLS, DEFAULT_CONTROL_IDS
+from policy.cis_guard.catalog import (
+    CONTROLS,
+    DEFAULT_CONTROL_IDS,
+    is_aws_managed_sns_key,
+)
 
 from .aws_regions import is_known_region
 
@@ -42,7 +46,6 @@ _LOG_GROUP_RE = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
 _ACCOUNT_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38}[A-Za-z0-9])?$")
 _PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 _CONFIG_KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
-AWS_MANAGED_SNS_KEY = "alias/aws/sns"
 
 
 class Problem(NamedTuple):
@@ -73,10 +76,6 @@ class _Model(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=False
     )
-
-
-def _is_managed_sns_key(key_id: str) -> bool:
-    return key_id == AWS_MANAGED_SNS_KEY or key_id.endswith(":" + AWS_MANAGED_SNS_KEY)
 
 
 def check_endpoint(protocol: str, endpoint: str) -> str | None:
@@ -151,7 +150,7 @@ class NotificationConfig(_Model):
     @field_validator("kms_key_id")
     @classmethod
     def _kms(cls, value: str | None) -> str | None:
-        if value is not None and _is_managed_sns_key(value):
+        if value is not None and is_aws_managed_sns_key(value):
             raise ValueError(
                 "alias/aws/sns cannot be used: CloudWatch alarms cannot publish to a topic encrypted with"
                 " the AWS-managed SNS key; omit kmsKeyId to get a customer-managed key"

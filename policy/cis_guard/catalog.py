@@ -19,6 +19,16 @@ CATALOG_VERSION = "2026.11.1"
 
 NAMESPACE = "CISBenchmark"
 
+AWS_MANAGED_SNS_KEY = "alias/aws/sns"
+"""CloudWatch alarms cannot publish to a topic encrypted with this key (its policy cannot admit them)."""
+
+
+def is_aws_managed_sns_key(key_id: object) -> bool:
+    """Whether a topic's KMS key id (alias or alias ARN) is the AWS-managed SNS key."""
+    return isinstance(key_id, str) and (
+        key_id == AWS_MANAGED_SNS_KEY or key_id.endswith(":" + AWS_MANAGED_SNS_KEY)
+    )
+
 
 @dataclass(frozen=True)
 class AlarmSettings:

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .catalog import Control
+from .catalog import Control, is_aws_managed_sns_key
 from .coverage import Coverage, judge
 from .stack_model import UNKNOWN, Resource, Target, is_unknown, provider_target
 
@@ -23,7 +23,6 @@ FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 TOPIC = "aws:sns/topic:Topic"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
-AWS_MANAGED_SNS_KEY = "alias/aws/sns"
 ALLOWED_PROTOCOLS = ("email", "email-json", "https", "sqs", "lambda")
 
 
@@ -87,8 +86,7 @@ def subscription_protocol_problem(protocol: object) -> str | None:
 
 
 def uses_managed_sns_key(topic: Resource) -> bool:
-    key = topic.get("kmsMasterKeyId")
-    return isinstance(key, str) and (key == AWS_MANAGED_SNS_KEY or key.endswith(":" + AWS_MANAGED_SNS_KEY))
+    return is_aws_managed_sns_key(topic.get("kmsMasterKeyId"))
 
 
 @dataclass
