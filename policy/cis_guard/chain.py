@@ -100,18 +100,18 @@ class StackIndex:
         default_factory=lambda: defaultdict(list)
     )
     alarms_unknown_metric: dict[Target, list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    alarms_by_target: dict[Target, list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    """Every alarm of a target, for a filter whose metric is unknown (preview)."""
     topics_by_arn: dict[str, Resource] = field(default_factory=dict)
     topics_by_urn: dict[str, Resource] = field(default_factory=dict)
     subscriptions_by_topic_arn: dict[str, list[Resource]] = field(default_factory=lambda: defaultdict(list))
     subscriptions_by_topic_urn: dict[str, list[Resource]] = field(default_factory=lambda: defaultdict(list))
-    by_urn: dict[str, Resource] = field(default_factory=dict)
 
     @classmethod
     def build(cls, resources: Iterable[Resource]) -> StackIndex:
         index = cls()
         resources = list(resources)
         for resource in resources:
-            index.by_urn[resource.urn] = resource
             if resource.type == PROVIDER:
                 index.targets[resource.urn] = provider_target(resource.props)
         for resource in resources:
@@ -119,6 +119,7 @@ class StackIndex:
                 index.filters[index.target_of(resource)].append(resource)
             elif resource.type == ALARM:
                 target = index.target_of(resource)
+                index.alarms_by_target[target].append(resource)
                 namespace, name = resource.get("namespace"), resource.get("metricName")
                 if isinstance(namespace, str) and isinstance(name, str):
                     index.alarms_by_metric[(target, namespace, name)].append(resource)
@@ -216,9 +217,7 @@ def _follow(
 
     namespace, metric = filter_metric(metric_filter)
     if is_unknown(namespace) or is_unknown(metric):
-        alarms = index.alarms_unknown_metric.get(target, []) + [
-            a for (t, _, _), found in index.alarms_by_metric.items() if t == target for a in found
-        ]
+        alarms = index.alarms_by_target.get(target, [])
     elif isinstance(namespace, str) and isinstance(metric, str):
         alarms = index.alarms_by_metric.get(
             (target, namespace, metric), []

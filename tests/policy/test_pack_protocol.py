@@ -461,3 +461,17 @@ def pack_config_dir() -> Any:
     from tests.support.analyzer import POLICY_DIR
 
     return POLICY_DIR / "config"
+
+
+def test_an_unknown_filter_metric_links_to_the_targets_alarms(
+    prod_run: ProgramRun, pack: PolicyPackServer
+) -> None:
+    pack.configure({})
+    unknown = {**PREVIEW_UNKNOWNS, FILTER: ["metricTransformation"]}
+    assert pack.analyze_stack(stack_resources(prod_run, unknown=unknown)) == []
+    violations = pack.analyze_stack(
+        stack_resources(mutated(prod_run, drop(ALARM, ACCOUNT, REGION)), unknown=unknown)
+    )
+    no_preview_downgrade(violations)
+    chain = of_policy(mandatory(violations), "cis-monitoring-chain")
+    assert len(chain) == 1 and f"account {ACCOUNT} region {REGION}: no CloudWatch alarm" in chain[0].message
