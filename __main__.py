@@ -6,6 +6,7 @@ Wiring only: validated config (and the stacks it references) -> one provider per
 
 import pulumi
 
+from cis_core.catalog import get_control
 from components import naming
 from components.control_monitor import ControlMonitor, ControlMonitorArgs
 from components.log_group import verified_log_group
@@ -13,7 +14,6 @@ from components.notification import AlarmNotification, AlarmNotificationArgs
 from components.outputs import RESULTS_SCHEMA_VERSION, summary, target_result
 from components.providers import aws_provider
 from components.stack_config import load_stack
-from policy.cis_guard.catalog import get_control
 
 
 async def main() -> dict:

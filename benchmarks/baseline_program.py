@@ -20,10 +20,11 @@ import pulumi
 import pulumi_aws as aws
 
 from benchmarks import targets as t
+from cis_core.catalog import CIS_4_5 as CONTROL
+from cis_core.project import PROJECT
 from components.policies import key_policy, topic_policy
-from policy.cis_guard.catalog import CIS_4_5 as CONTROL
 
-BASE_TAGS = {"ManagedBy": "pulumi", "Project": "cis-monitoring"}
+BASE_TAGS = {"ManagedBy": "pulumi", "Project": PROJECT}
 TAG = f"{CONTROL.control_id.replace('.', '-')}-{CONTROL.slug}"
 FILTER_NAME = f"{t.PREFIX}-{TAG}"
 ALARM = CONTROL.alarm
@@ -38,7 +39,7 @@ def register_target(index: int, structured: bool) -> dict[str, Any]:
         base,
         region=t.REGION,
         allowed_account_ids=[account],
-        assume_roles=[aws.ProviderAssumeRoleArgs(role_arn=t.role_arn(index), session_name="cis-monitoring")],
+        assume_roles=[aws.ProviderAssumeRoleArgs(role_arn=t.role_arn(index), session_name=PROJECT)],
         default_tags=aws.ProviderDefaultTagsArgs(tags={**BASE_TAGS, **tags}),
     )
     log_group: pulumi.Input[str] = t.LOG_GROUP

@@ -21,13 +21,14 @@ from typing import Any
 
 from benchmarks import stacks
 from benchmarks.measure import median, ratio
-from policy.cis_guard import chain, coverage
-from policy.cis_guard.catalog import CIS_4_5
-from policy.cis_guard.filter_pattern import compile_pattern, parser
-from policy.cis_guard.stack_model import Resource, plain
+from cis_core.catalog import CIS_4_5
+from cis_core.filter_pattern import compile_pattern, parser
+from cis_core.judge import coverage
 
 # Repo test support (not product code): the state the engine would send for a recorded resource.
-from tests.support.analyzer import state_of
+from local.analyzer_client import state_of
+from policy.cis_guard import chain
+from policy.cis_guard.stack_model import Resource, plain
 
 EVENTS = CIS_4_5.event_names
 _OR_CHAIN = " || ".join(f"($.eventName = {name})" for name in EVENTS)

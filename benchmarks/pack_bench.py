@@ -27,7 +27,7 @@ from benchmarks import stacks
 from benchmarks.measure import REPO_ROOT, GcClock, growth_per_10x, median, ratio
 
 # Repo test support (not product code): starts a pack as the CLI does, converts recorded runs.
-from tests.support.analyzer import POLICY_DIR, PolicyPackServer, stack_resources
+from local.analyzer_client import PolicyPackServer, built_pack_dir, stack_resources
 
 NOOP_PACK_DIR = REPO_ROOT / "benchmarks" / "noop_pack"
 PACKS = ("ours", "noop")
@@ -85,7 +85,10 @@ def build_requests(
 
 def bench(settings: PackSettings, log: Log = print) -> dict[str, Any]:
     requests = build_requests(settings, log)
-    servers = {"ours": LargeMessagePackServer(POLICY_DIR), "noop": LargeMessagePackServer(NOOP_PACK_DIR)}
+    servers = {
+        "ours": LargeMessagePackServer(built_pack_dir()),
+        "noop": LargeMessagePackServer(NOOP_PACK_DIR),
+    }
     try:
         for server in servers.values():
             server.configure()

@@ -57,7 +57,7 @@ class ProgramSettings:
 
 def run_variant(variant: str, targets: int) -> Any:
     """One run under the test harness's mocks (repo test support, imported lazily)."""
-    from tests.support.pulumi_harness import run_program
+    from local.program_harness import run_program
 
     if variant == "ours":
         run = run_program(t.program_config(targets))

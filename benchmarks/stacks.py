@@ -20,10 +20,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from benchmarks import targets as t
-from policy.cis_guard.catalog import CIS_4_5
+from cis_core.catalog import CIS_4_5
 
 # Repo test support (not product code): runs __main__.py under Pulumi mocks.
-from tests.support.pulumi_harness import ProgramRun, Registration, run_program
+from local.program_harness import ProgramRun, Registration, run_program
 
 SEED_TARGETS = 100
 RESOURCES_PER_TARGET = 10

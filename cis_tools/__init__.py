@@ -1,1 +1,1 @@
-"""Operator tools for cis-monitoring that read the same stack config as the program (e.g. ``python -m cis_tools.audit``)."""
+"""Aliases of the old ``python -m cis_tools.<tool>`` commands; the tools live in ``verify``, ``rollout`` and ``local``."""

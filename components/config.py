@@ -18,17 +18,16 @@ from urllib.parse import urlparse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
-from policy.cis_guard.catalog import (
+from cis_core.aws.regions import is_known_region
+from cis_core.catalog import (
     CONTROLS,
     DEFAULT_CONTROL_IDS,
     is_aws_managed_sns_key,
 )
+from cis_core.project import PROJECT
 
-from .aws_regions import is_known_region
-
-PROJECT = "cis-monitoring"
 DEFAULT_NAME_PREFIX = "cis"
-DEFAULT_SESSION_NAME = "cis-monitoring"
+DEFAULT_SESSION_NAME = PROJECT
 
 ALLOWED_PROTOCOLS = ("email", "https", "sqs", "lambda")
 _PARTITION = r"arn:aws(?:-[a-z]+)*"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from policy.cis_guard.catalog import Control
+from cis_core.catalog import Control
 
 TYPE = "cis-monitoring:aws:ControlMonitor"
 

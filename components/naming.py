@@ -6,7 +6,7 @@ reader where it came from, and no name depends on a random suffix.
 
 from __future__ import annotations
 
-from policy.cis_guard.catalog import Control
+from cis_core.catalog import Control
 
 from .config import Target
 

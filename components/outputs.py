@@ -12,7 +12,7 @@ from typing import Any
 
 import pulumi
 
-from policy.cis_guard.catalog import CATALOG_VERSION, Control
+from cis_core.catalog import CATALOG_VERSION, Control
 
 from .config import StackConfig, Target
 from .control_monitor import ControlMonitor

@@ -11,12 +11,14 @@ from collections.abc import Mapping
 
 import pulumi_aws as aws
 
+from cis_core.project import PROJECT
+
 from .config import EmulatorConfig, Target
 
 # The services the program and its provider call; all are redirected to an emulator.
 EMULATED_SERVICES = ("cloudtrail", "cloudwatch", "cloudwatchlogs", "iam", "kms", "lambda_", "sns", "sts")
 
-BASE_TAGS = {"ManagedBy": "pulumi", "Project": "cis-monitoring"}
+BASE_TAGS = {"ManagedBy": "pulumi", "Project": PROJECT}
 
 
 def aws_provider(

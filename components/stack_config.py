@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime.config import CONFIG, get_config, get_config_env, is_config_secret
 
-from policy.cis_guard.catalog import CATALOG_VERSION, Control, get_control
+from cis_core.catalog import CATALOG_VERSION, Control, get_control
 
 from .config import (
     KNOWN_KEYS,

@@ -1,4 +1,4 @@
-"""Shared fixtures. Each Pulumi program run gets its own event loop (see tests/support)."""
+"""Shared fixtures. Each Pulumi program run gets its own event loop (see local/program_harness.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.pulumi_harness import stack_config
+from local.program_harness import stack_config
 
 PAGER_URL = "https://events.pagerduty.com/integration/0123456789abcdef0123456789abcdef/enqueue"
 

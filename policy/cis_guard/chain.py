@@ -14,8 +14,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .catalog import Control, is_aws_managed_sns_key
-from .coverage import Coverage, judge
+from cis_core.catalog import Control, is_aws_managed_sns_key
+from cis_core.judge.alarm import alarm_problems
+from cis_core.judge.coverage import Coverage, judge
+
 from .stack_model import UNKNOWN, Resource, Target, is_unknown, provider_target
 
 PROVIDER = "pulumi:providers:aws"
@@ -46,35 +48,6 @@ def filter_metric(resource: Resource) -> tuple[object, object]:
     if not isinstance(transformation, dict):
         return None, None
     return transformation.get("namespace"), transformation.get("name")
-
-
-def alarm_problems(props: dict, control: Control) -> list[str]:
-    """Why an alarm could not fire on a single matching event (unknown values are not problems)."""
-    problems = []
-    statistic = props.get("statistic")
-    if not is_unknown(statistic) and statistic != control.alarm.statistic:
-        problems.append(f"statistic is {statistic!r}, not 'Sum' (one event must count as 1)")
-    period = props.get("period")
-    if isinstance(period, (int, float)) and period > control.alarm.period:
-        problems.append(f"period is {period:g} s; at most {control.alarm.period} s")
-    operator, threshold = props.get("comparisonOperator"), props.get("threshold")
-    if isinstance(threshold, (int, float)) and not is_unknown(operator):
-        fires = (operator == "GreaterThanOrEqualToThreshold" and 0 < threshold <= 1) or (
-            operator == "GreaterThanThreshold" and 0 <= threshold < 1
-        )
-        if not fires:
-            problems.append(
-                f"{operator} {threshold:g} never fires on one event (use GreaterThanOrEqualToThreshold 1)"
-            )
-    evaluation, datapoints = props.get("evaluationPeriods"), props.get("datapointsToAlarm")
-    needed = datapoints if isinstance(datapoints, (int, float)) and datapoints else evaluation
-    if isinstance(needed, (int, float)) and needed > 1:
-        problems.append(f"it needs {needed:g} breaching periods; one event breaches only one")
-    if props.get("actionsEnabled") is False:
-        problems.append("its actions are disabled")
-    if props.get("metricQueries"):
-        problems.append("it uses metric math instead of the filter's metric")
-    return problems
 
 
 def subscription_protocol_problem(protocol: object) -> str | None:

@@ -20,7 +20,9 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from .catalog import CONTROLS, DEFAULT_CONTROL_IDS, Control, control_for_metric
+from cis_core.catalog import CONTROLS, DEFAULT_CONTROL_IDS, Control, control_for_metric
+from cis_core.judge.coverage import judge
+
 from .chain import (
     ALARM,
     FILTER,
@@ -34,7 +36,6 @@ from .chain import (
     subscription_protocol_problem,
     uses_managed_sns_key,
 )
-from .coverage import judge
 from .stack_model import Resource, Target, is_unknown, plain
 
 CHAIN_POLICY = "cis-monitoring-chain"

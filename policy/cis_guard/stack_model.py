@@ -16,6 +16,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cis_core.unknown import UNKNOWN, is_unknown
+
+__all__ = ["UNKNOWN", "Resource", "Target", "decode_json_strings", "is_unknown", "plain", "provider_target"]
+
 # The engine's sentinels for unknown values (pulumi_policy.proxy defines the same strings).
 _UNKNOWN_SENTINELS = frozenset(
     {
@@ -28,30 +32,6 @@ _UNKNOWN_SENTINELS = frozenset(
         "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",  # object
     }
 )
-
-
-class _Unknown:
-    """A value that is not known until the update runs."""
-
-    _instance: _Unknown | None = None
-
-    def __new__(cls) -> _Unknown:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-    def __bool__(self) -> bool:
-        raise TypeError("an unknown value has no truth value; test `is UNKNOWN` first")
-
-
-UNKNOWN: Any = _Unknown()
-
-
-def is_unknown(value: Any) -> bool:
-    return value is UNKNOWN
 
 
 def plain(value: Any) -> Any:

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from google.protobuf import json_format
 
-from policy.cis_guard.catalog import CIS_4_5
-from tests.support.analyzer import PolicyPackServer, Violation, stack_resources, to_analyzer_resource
-from tests.support.pulumi_harness import ProgramRun, Registration, decode_provider_inputs, run_program
+from cis_core.catalog import CIS_4_5
+from local.analyzer_client import PolicyPackServer, Violation, stack_resources, to_analyzer_resource
+from local.program_harness import ProgramRun, Registration, decode_provider_inputs, run_program
 
 pytestmark = pytest.mark.protocol
 
@@ -45,7 +45,7 @@ def pack() -> Iterator[PolicyPackServer]:
 
 @pytest.fixture(scope="module")
 def dev_run() -> ProgramRun:
-    from tests.support.pulumi_harness import stack_config
+    from local.program_harness import stack_config
 
     run = run_program(stack_config("dev")[0], stack="dev")
     assert run.error is None
@@ -54,8 +54,8 @@ def dev_run() -> ProgramRun:
 
 @pytest.fixture(scope="module")
 def prod_run() -> ProgramRun:
+    from local.program_harness import stack_config
     from tests.conftest import PAGER_URL
-    from tests.support.pulumi_harness import stack_config
 
     config = stack_config("prod")[0]
     config["pagerEndpoint"] = PAGER_URL
@@ -458,9 +458,9 @@ def test_external_topics_count_only_when_allowed(prod_run: ProgramRun, pack: Pol
 
 
 def pack_config_dir() -> Any:
-    from tests.support.analyzer import POLICY_DIR
+    from local.analyzer_client import POLICY_SOURCE_DIR
 
-    return POLICY_DIR / "config"
+    return POLICY_SOURCE_DIR / "config"
 
 
 def test_an_unknown_filter_metric_links_to_the_targets_alarms(

@@ -1,4 +1,4 @@
-"""cis_tools.discover against an organization in the moto emulator (a server on loopback).
+"""rollout.discover against an organization in the moto emulator (a server on loopback).
 
 The organization: a management account and members in several OUs. Some have a
 multi-region trail delivering to CloudWatch Logs; the others show each way of not
@@ -23,10 +23,10 @@ import pytest
 import yaml
 from moto.server import ThreadedMotoServer
 
-from cis_tools import discover
-from cis_tools import discover_report as report
 from components.config import load_config, targets
-from tests.support.pulumi_harness import run_program
+from local.program_harness import run_program
+from rollout import discover
+from rollout import discover_report as report
 
 pytestmark = pytest.mark.emulator
 
@@ -313,7 +313,7 @@ def test_yaml_output_loads_as_config(yaml_run: tuple[int, str, str]) -> None:
 
 
 def _target_of(run: Any, resource: Any) -> tuple[str, str]:
-    from tests.support.pulumi_harness import decode_provider_inputs
+    from local.program_harness import decode_provider_inputs
 
     provider = run.provider_for(resource)
     inputs = decode_provider_inputs(provider.inputs)

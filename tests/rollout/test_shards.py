@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from cis_tools.shards import main
+from rollout.shards import main
 
 INVENTORY = {
     "schemaVersion": 1,

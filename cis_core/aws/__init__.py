@@ -1,0 +1,1 @@
+"""AWS identifiers: the only code that parses or builds ARNs, Regions and account ids."""

@@ -1,0 +1,1 @@
+"""Judgements: facts in, structured problems (stable codes plus a message) out."""

@@ -1,0 +1,95 @@
+"""Judge a filter pattern by what it matches: covers, too broad, canonical.
+
+A pattern **covers** a control when it matches every target sample record (each
+event, succeeded and denied, from several principals and regions). It is **too
+broad** when it also matches unrelated records, or hypothetical events whose names
+merely extend a target name (what a ``CreateTrail*`` wildcard would also catch).
+It is **canonical** when its text equals the catalog's byte for byte.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from functools import cache
+
+from cis_core.catalog import Control, SampleRecord
+from cis_core.filter_pattern import FilterPatternError, compile_pattern, matches
+
+
+@dataclass(frozen=True)
+class Coverage:
+    control_id: str
+    pattern: str
+    covers: bool
+    canonical: bool
+    too_broad: bool
+    missed: tuple[str, ...]
+    """Labels of target records the pattern does not match."""
+    missed_events: tuple[str, ...]
+    """Target event names with at least one record missed."""
+    wrongly_matched: tuple[str, ...]
+    """Labels of unrelated or probe records the pattern matches."""
+    error: str | None = None
+    """The parse error, when the text is not a valid filter pattern."""
+
+    def explain(self) -> str:
+        """One sentence for a violation message or an audit row."""
+        if self.error:
+            return f"the pattern is not valid filter-pattern syntax ({self.error})"
+        parts = []
+        if not self.covers:
+            parts.append(
+                f"it misses {', '.join(self.missed_events)} ({len(self.missed)} of the control's sample records: "
+                f"{'; '.join(self.missed[:4])}{'; ...' if len(self.missed) > 4 else ''})"
+            )
+        if self.too_broad:
+            shown = "; ".join(self.wrongly_matched[:4]) + ("; ..." if len(self.wrongly_matched) > 4 else "")
+            parts.append(f"it also matches {len(self.wrongly_matched)} unrelated record(s): {shown}")
+        if not parts:
+            return "it covers the control" + (
+                "" if self.canonical else " (text differs from the benchmark's)"
+            )
+        return " and ".join(parts)
+
+
+def probe_records(control: Control) -> tuple[SampleRecord, ...]:
+    """Hypothetical near-miss events: target names with a prefix or suffix, or another case."""
+    template = control.target_samples()[0].record
+    probes = []
+    for name in control.event_names:
+        for variant in (f"{name}X", f"X{name}", name.lower(), name.upper()):
+            record = copy.deepcopy(template)
+            record["eventName"] = variant
+            probes.append(SampleRecord(f"probe: hypothetical event {variant!r}", record))
+    return tuple(probes)
+
+
+@cache
+def _negative_records(control: Control) -> tuple[SampleRecord, ...]:
+    return control.unrelated_samples() + probe_records(control)
+
+
+@cache
+def judge(pattern_text: str, control: Control) -> Coverage:
+    """The coverage verdict of ``pattern_text`` for ``control`` (cached: the pack sees repeats)."""
+    canonical = pattern_text == control.filter_pattern
+    try:
+        pattern = compile_pattern(pattern_text)
+    except FilterPatternError as error:
+        return Coverage(
+            control.control_id, pattern_text, False, False, False, (), control.event_names, (), str(error)
+        )
+    missed = [s for s in control.target_samples() if not matches(pattern, s.record)]
+    wrong = [s for s in _negative_records(control) if matches(pattern, s.record)]
+    missed_events = tuple(dict.fromkeys(s.event_name for s in missed))
+    return Coverage(
+        control_id=control.control_id,
+        pattern=pattern_text,
+        covers=not missed,
+        canonical=canonical,
+        too_broad=bool(wrong),
+        missed=tuple(s.label for s in missed),
+        missed_events=missed_events,
+        wrongly_matched=tuple(s.label for s in wrong),
+    )

@@ -1,0 +1,175 @@
+"""``make demo``: the whole chain on this machine, no AWS account needed.
+
+1. start an AWS emulator (moto) on 127.0.0.1, on a free port;
+2. set up what an organization already has in each target of ``Pulumi.local.yaml``
+   (log group, multi-region trail delivering to it, logging all management events),
+   with the same code the emulator tests use (``local.emulator``);
+3. deploy the ``local`` stack into the emulator: with the Pulumi CLI when ``pulumi`` is
+   on PATH (a throwaway copy of the project and a throwaway local backend, so the
+   repository and your Pulumi login are untouched), else through the test adapter
+   (``local.emulator_deploy``: the real program under Pulumi mocks, each resource
+   created in the emulator with boto3);
+4. run the audit (``cis-monitoring audit``) against the emulator and print its report;
+5. stop the emulator.
+
+Exit code: the audit's (0 every target PASS, 1 any FAIL or ERROR, 2 usage); 1 if the
+deploy itself failed (then nothing is audited).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from local.emulator import Emulator, organization_fixture
+from local.emulator_deploy import REPO_ROOT, deploy_stack, stack_file_config, with_emulator_endpoint
+from rollout.stack_file import read_stack_file
+
+STACK = "local"
+STEPS = 5
+ADAPTER_NOTICE = (
+    "Pulumi CLI not found: deploying through the test adapter (the program under Pulumi mocks,"
+    " creating each resource in the emulator with boto3)"
+)
+# What a copy of the project for `pulumi up` leaves out: caches, history, the (linked) venv.
+_NOT_COPIED = shutil.ignore_patterns(
+    ".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", "node_modules"
+)
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def step(number: int, text: str) -> None:
+    say(f"\n[{number}/{STEPS}] {text}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.demo", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--repo-root", type=Path, default=REPO_ROOT, help="the project (default: this checkout)"
+    )
+    parser.add_argument(
+        "--adapter", action="store_true", help="deploy through the test adapter even if pulumi is on PATH"
+    )
+    args = parser.parse_args(argv)
+    repo_root: Path = args.repo_root.resolve()
+
+    step(1, "Starting the AWS emulator (moto) on 127.0.0.1")
+    emulator = Emulator().start()
+    try:
+        # A new server is empty; this matters only if another emulator runs in this process.
+        emulator.reset()
+        say(f"  listening at {emulator.url}")
+        return _run(emulator, repo_root, use_cli=not args.adapter)
+    finally:
+        step(STEPS, "Stopping the emulator")
+        emulator.stop()
+        say("  stopped")
+
+
+def _run(emulator: Emulator, repo_root: Path, use_cli: bool) -> int:
+    step(2, f"Setting up the organization for the targets of Pulumi.{STACK}.yaml")
+    targets = read_stack_file(STACK, repo_root).targets
+    setups = organization_fixture(emulator.url, targets)
+    for target in targets:
+        setup = setups[(target.account_id, target.region)]
+        via = f"via {target.role_arn}" if target.role_arn else "the emulator's default account"
+        say(
+            f"  {target.account_id} ({target.account_name}) {target.region}: log group {setup.log_group!r},"
+            f" multi-region trail {setup.trail_name!r} logging all management events [{via}]"
+        )
+
+    step(3, f"Deploying the {STACK!r} stack into the emulator")
+    pulumi = shutil.which("pulumi") if use_cli else None
+    deployed = (
+        _deploy_with_cli(pulumi, repo_root, emulator.url)
+        if pulumi
+        else _deploy_with_adapter(repo_root, emulator.url)
+    )
+    if not deployed:
+        say("  the deploy failed: nothing to audit")
+        return 1
+
+    step(4, "Auditing every target against the emulator")
+    command = [
+        sys.executable,
+        "-m",
+        "verify.cli",
+        "--stack",
+        STACK,
+        "--repo-root",
+        str(repo_root),
+        "--endpoint-url",
+        emulator.url,
+    ]
+    say(f"  $ cis-monitoring audit --stack {STACK} --endpoint-url {emulator.url}")
+    say()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    code = subprocess.run(command, cwd=repo_root, env=env, check=False).returncode
+    say(f"\n  audit exit code: {code}")
+    return code
+
+
+def _deploy_with_adapter(repo_root: Path, endpoint: str) -> bool:
+    say(f"  {ADAPTER_NOTICE}")
+    config = with_emulator_endpoint(stack_file_config(STACK, repo_root), endpoint)
+    deployment = deploy_stack(config, endpoint, stack=STACK, program=repo_root / "__main__.py")
+    if deployment.error is not None:
+        say(f"  error: {deployment.error}")
+        return False
+    kinds = Counter(c.type.split(":")[-1] for c in deployment.created)
+    say(
+        f"  created {len(deployment.created)} resources: "
+        + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    )
+    for key, result in deployment.outputs.get("monitoring", {}).items():
+        alarms = ", ".join(c["alarmName"] for c in result["controls"].values())
+        say(f"  {key}: alarm {alarms} -> topic {result['topicArn']}")
+    return True
+
+
+def _deploy_with_cli(pulumi: str, repo_root: Path, endpoint: str) -> bool:
+    say(f"  Pulumi CLI found at {pulumi}: pulumi up into a throwaway local backend")
+    with tempfile.TemporaryDirectory(prefix="cis-demo-") as scratch:
+        root = Path(scratch)
+        project = root / "project"
+        # `pulumi stack init` and `config set` write to Pulumi.local.yaml: work on a copy.
+        shutil.copytree(repo_root, project, ignore=_NOT_COPIED)
+        if (repo_root / ".venv").exists():
+            (project / ".venv").symlink_to(repo_root / ".venv")  # Pulumi.yaml names .venv
+        env = {
+            **os.environ,
+            "PULUMI_HOME": str(root / "home"),
+            "PULUMI_CONFIG_PASSPHRASE": "cis-monitoring-demo",
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+        }
+        commands = [
+            # `pulumi login --local`, but with the state in the scratch directory instead of ~/.pulumi.
+            ["login", f"file://{root / 'backend'}"],
+            ["stack", "init", STACK],
+            ["config", "set", "--path", "cis-monitoring:emulator.endpoint", endpoint, "--stack", STACK],
+            ["up", "--stack", STACK, "--yes"],
+        ]
+        for command in commands:
+            say(f"  $ pulumi {' '.join(command)}")
+            result = subprocess.run([pulumi, *command], cwd=project, env=env, check=False)
+            if result.returncode != 0:
+                say(f"  pulumi {command[0]} failed (exit {result.returncode})")
+                return False
+    return True
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

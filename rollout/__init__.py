@@ -1,0 +1,1 @@
+"""Roll out: organization discovery, shard checks, and the one reader of Pulumi stack files."""

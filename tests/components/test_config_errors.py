@@ -1,0 +1,284 @@
+"""Bad config: one error listing every problem with its key path, and nothing registered."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.config import ConfigError, load_config
+from local.program_harness import run_program
+from tests.conftest import PAGER_URL
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def _set(path: str, value: Any) -> Mutation:
+    """A mutation that sets a dotted/indexed path like ``accounts[0].regions[0].region``."""
+
+    def apply(config: dict[str, Any]) -> None:
+        node: Any = config
+        parts = path.replace("]", "").replace("[", ".").split(".")
+        for part in parts[:-1]:
+            node = node[int(part)] if part.isdigit() else node[part]
+        last = parts[-1]
+        if last.isdigit():
+            node[int(last)] = value
+        else:
+            node[last] = value
+
+    return apply
+
+
+def _append_account(account: dict[str, Any]) -> Mutation:
+    return lambda config: config["accounts"].append(account)
+
+
+def _duplicate_first_region(config: dict[str, Any]) -> None:
+    config["accounts"][0]["regions"].append(copy.deepcopy(config["accounts"][0]["regions"][0]))
+
+
+CASES: list[tuple[str, Mutation, str]] = [
+    (
+        "account id not 12 digits",
+        _set("accounts[0].id", "11111111111"),
+        "accounts[0].id: '11111111111' is not an AWS account id (12 digits)",
+    ),
+    (
+        "account id as a YAML number",
+        _set("accounts[0].id", 111111111111),
+        "accounts[0].id: write the account id as a quoted string",
+    ),
+    (
+        "role in another account",
+        _set("accounts[1].roleArn", "arn:aws:iam::999999999999:role/cis-monitoring-deployer"),
+        "accounts[1].roleArn: the role is in account 999999999999, not in account 222222222222",
+    ),
+    (
+        "malformed role ARN",
+        _set("accounts[0].roleArn", "cis-monitoring-deployer"),
+        "accounts[0].roleArn: 'cis-monitoring-deployer' is not an IAM role ARN",
+    ),
+    (
+        "duplicate account",
+        _set("accounts[1].id", "111111111111"),
+        "accounts[1].id: account 111111111111 is already listed at accounts[0]",
+    ),
+    (
+        "duplicate account name",
+        _set("accounts[1].name", "sandbox"),
+        "accounts[1].name: name 'sandbox' is already used by accounts[0]",
+    ),
+    (
+        "duplicate account and region",
+        _duplicate_first_region,
+        "accounts[0].regions[1].region: us-east-1 is already listed for account 111111111111 at regions[0]",
+    ),
+    (
+        "unknown region",
+        _set("accounts[0].regions[0].region", "us-east-9"),
+        "accounts[0].regions[0].region: 'us-east-9' is not an AWS region",
+    ),
+    (
+        "empty log group",
+        _set("accounts[0].regions[0].logGroup", ""),
+        "accounts[0].regions[0].logGroup: the log group name is empty",
+    ),
+    (
+        "log group ARN",
+        _set("accounts[0].regions[0].logGroup", "arn:aws:logs:us-east-1:111111111111:log-group:x"),
+        "accounts[0].regions[0].logGroup: give the log group's name, not its ARN",
+    ),
+    ("no regions", _set("accounts[0].regions", []), "accounts[0].regions: must list at least one entry"),
+    ("no accounts", _set("accounts", []), "accounts: must list at least one entry"),
+    (
+        "http protocol",
+        _set("notifications.subscriptions[0].protocol", "http"),
+        "notifications.subscriptions[0].protocol: protocol 'http' is not allowed",
+    ),
+    (
+        "sms protocol",
+        _set("notifications.subscriptions[0].protocol", "sms"),
+        "notifications.subscriptions[0].protocol: protocol 'sms' is not allowed",
+    ),
+    (
+        "email without @",
+        _set("notifications.subscriptions[0].endpoint", "cloud-security.example.com"),
+        "notifications.subscriptions[0].endpoint: 'cloud-security.example.com' is not an email address",
+    ),
+    (
+        "https endpoint over http",
+        _set(
+            "notifications.subscriptions[0]", {"protocol": "https", "endpoint": "http://hooks.example.com/x"}
+        ),
+        "notifications.subscriptions[0].endpoint: an https endpoint must be a URL starting with https://",
+    ),
+    (
+        "malformed SQS ARN",
+        _set(
+            "notifications.subscriptions[0]", {"protocol": "sqs", "endpoint": "arn:aws:sqs:us-east-1:alerts"}
+        ),
+        "notifications.subscriptions[0].endpoint: 'arn:aws:sqs:us-east-1:alerts' is not an SQS queue ARN",
+    ),
+    (
+        "FIFO SQS queue",
+        _set(
+            "notifications.subscriptions[0]",
+            {"protocol": "sqs", "endpoint": "arn:aws:sqs:us-east-1:111111111111:alerts.fifo"},
+        ),
+        "notifications.subscriptions[0].endpoint: a standard SNS topic cannot deliver to a FIFO queue",
+    ),
+    (
+        "malformed Lambda ARN",
+        _set(
+            "notifications.subscriptions[0]",
+            {"protocol": "lambda", "endpoint": "arn:aws:lambda:us-east-1:111111111111:page"},
+        ),
+        "notifications.subscriptions[0].endpoint: 'arn:aws:lambda:us-east-1:111111111111:page' is not a Lambda function ARN",
+    ),
+    (
+        "both endpoint and secret key",
+        _set("notifications.subscriptions[0].endpointSecretKey", "pager"),
+        "notifications.subscriptions[0]: set exactly one of endpoint and endpointSecretKey",
+    ),
+    (
+        "no subscriber",
+        _set("notifications.subscriptions", []),
+        "notifications.subscriptions: account 111111111111 has no subscriber",
+    ),
+    (
+        "AWS-managed SNS key",
+        _set("notifications.kmsKeyId", "alias/aws/sns"),
+        "notifications.kmsKeyId: alias/aws/sns cannot be used",
+    ),
+    (
+        "AWS-managed SNS key by ARN",
+        _set("accounts[0].notifications", {"kmsKeyId": "arn:aws:kms:us-east-1:111111111111:alias/aws/sns"}),
+        "accounts[0].notifications.kmsKeyId: alias/aws/sns cannot be used",
+    ),
+    (
+        "topic in another region",
+        _set("notifications.topicArn", "arn:aws:sns:eu-west-1:111111111111:alerts"),
+        "notifications.topicArn: the topic is in eu-west-1, but alarms in account 111111111111 region us-east-1",
+    ),
+    (
+        "unknown top-level key",
+        _set("acounts", []),
+        "acounts: unknown config key (typos are not ignored); did you mean 'accounts'?",
+    ),
+    (
+        "unknown nested key",
+        _set("accounts[0].regions[0].logGrop", "x"),
+        "accounts[0].regions[0].logGrop: unknown key (typos are not ignored); did you mean 'logGroup'?",
+    ),
+    (
+        "unknown account key",
+        _set("accounts[0].roleARN", "x"),
+        "accounts[0].roleARN: unknown key (typos are not ignored); did you mean 'roleArn'?",
+    ),
+    ("unknown control", _set("controls", ["4.99"]), "controls: unknown control(s) 4.99"),
+    ("bad name prefix", _set("namePrefix", "CIS_"), "namePrefix: 'CIS_' must be lowercase letters"),
+    (
+        "bad account name",
+        _set("accounts[0].name", "sand box"),
+        "accounts[0].name: 'sand box' is not a usable account name",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "mutate", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_each_problem_is_reported_with_its_key_path(
+    case: str, mutate: Mutation, expected: str, dev_config: dict
+) -> None:
+    mutate(dev_config)
+    with pytest.raises(ConfigError) as raised:
+        load_config(dev_config)
+    assert any(str(p).startswith(expected) for p in raised.value.problems), raised.value
+
+
+@pytest.mark.parametrize(("case", "mutate", "expected"), CASES[::3], ids=[c[0] for c in CASES[::3]])
+def test_program_registers_nothing_when_config_is_bad(
+    case: str, mutate: Mutation, expected: str, dev_config: dict
+) -> None:
+    mutate(dev_config)
+    run = run_program(dev_config)
+    assert isinstance(run.error, pulumi.RunError)
+    assert expected in str(run.error)
+    assert run.resources == []
+    assert run.invokes == []
+
+
+def test_all_problems_come_together_in_one_error(dev_config: dict) -> None:
+    _set("accounts[0].id", "123")(dev_config)
+    _set("accounts[1].regions[0].region", "mars-1")(dev_config)
+    _set("notifications.subscriptions[0].protocol", "http")(dev_config)
+    _set("tagz", {})(dev_config)
+    run = run_program(dev_config)
+    message = str(run.error)
+    assert "4 problem(s)" in message
+    for path in (
+        "accounts[0].id:",
+        "accounts[1].regions[0].region:",
+        "notifications.subscriptions[0].protocol:",
+        "tagz:",
+    ):
+        assert f"  - {path}" in message
+    assert run.resources == []
+
+
+def test_cross_checks_still_run_when_another_account_is_invalid(dev_config: dict) -> None:
+    dev_config["accounts"].append(copy.deepcopy(dev_config["accounts"][1]))  # duplicate of accounts[1]
+    _set("accounts[0].regions[0].region", "nowhere-1")(dev_config)
+    with pytest.raises(ConfigError) as raised:
+        load_config(dev_config)
+    paths = [p.path for p in raised.value.problems]
+    assert "accounts[0].regions[0].region" in paths
+    assert "accounts[2].id" in paths and "accounts[2].name" in paths
+
+
+def test_secret_endpoint_key_must_be_set(prod_config: dict) -> None:
+    del prod_config["pagerEndpoint"]
+    run = run_program(prod_config, stack="prod")
+    assert (
+        "notifications.subscriptions[1].endpointSecretKey: config key 'cis-monitoring:pagerEndpoint' is not set"
+        in str(run.error)
+    )
+    assert run.resources == []
+
+
+def test_secret_endpoint_key_must_be_a_secret(prod_config: dict) -> None:
+    run = run_program(prod_config, stack="prod", secret_keys=[])
+    assert "'cis-monitoring:pagerEndpoint' is stored in plain text; set it again with --secret" in str(
+        run.error
+    )
+    assert run.resources == []
+
+
+def test_secret_endpoint_is_checked_like_any_endpoint(prod_config: dict) -> None:
+    prod_config["pagerEndpoint"] = PAGER_URL.replace("https://", "http://")
+    run = run_program(prod_config, stack="prod", secret_keys=["pagerEndpoint"])
+    assert "notifications.subscriptions[1].endpointSecretKey: an https endpoint must be a URL" in str(
+        run.error
+    )
+
+
+def test_account_override_paths_point_at_the_account(dev_config: dict) -> None:
+    dev_config["accounts"][1]["notifications"] = {
+        "subscriptions": [{"protocol": "email", "endpoint": "nobody"}]
+    }
+    with pytest.raises(ConfigError) as raised:
+        load_config(dev_config)
+    assert [str(p) for p in raised.value.problems] == [
+        "accounts[1].notifications.subscriptions[0].endpoint: 'nobody' is not an email address"
+    ]
+
+
+def test_valid_configs_load(dev_config: dict, prod_config: dict) -> None:
+    assert len(load_config(dev_config).accounts) == 2
+    config = load_config(
+        prod_config, secrets={"pagerEndpoint": PAGER_URL}, secret_keys=frozenset({"pagerEndpoint"})
+    )
+    assert len(config.accounts) == 3

@@ -1,0 +1,309 @@
+"""The real __main__.py under Pulumi mocks: what it asks pulumi-aws to create, and with what."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+import pytest
+import yaml
+
+from cis_core.catalog import CIS_4_5, DEFAULT_CONTROL_IDS
+from components.config import DEFAULT_NAME_PREFIX
+from local.program_harness import REPO_ROOT, AwsMocks, ProgramRun, decode_provider_inputs, run_program
+from tests.conftest import PAGER_URL
+
+# Copied by hand from the CIS benchmark's remediation text (the seed document).
+SEED_PATTERN = (
+    "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || "
+    "($.eventName = StartLogging) || ($.eventName = StopLogging) }"
+)
+
+FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC = "aws:sns/topic:Topic"
+TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+KEY = "aws:kms/key:Key"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+PROVIDER = "pulumi:providers:aws"
+
+
+def expected_targets(config: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(a["id"], r["region"]) for a in config["accounts"] for r in a["regions"]}
+
+
+def run_ok(config: dict[str, Any], **kwargs: Any) -> ProgramRun:
+    run = run_program(config, **kwargs)
+    assert run.error is None, run.error
+    return run
+
+
+def target_of(run: ProgramRun, resource: Any) -> tuple[str, str]:
+    provider = run.provider_for(resource)
+    assert provider is not None, f"{resource.name} was registered without an explicit provider"
+    inputs = decode_provider_inputs(provider.inputs)
+    return inputs["allowedAccountIds"][0], inputs["region"]
+
+
+def test_metric_filter_pattern_is_byte_identical_to_the_benchmark(dev_config: dict[str, Any]) -> None:
+    run = run_ok(dev_config)
+    filters = run.of_type(FILTER)
+    assert filters
+    assert {f.inputs["pattern"] for f in filters} == {SEED_PATTERN}
+    assert CIS_4_5.filter_pattern == SEED_PATTERN
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_one_chain_per_account_and_region(stack: str, dev_config: dict, prod_config: dict) -> None:
+    config = dev_config if stack == "dev" else prod_config
+    run = run_ok(config, stack=stack, secret_keys=["pagerEndpoint"])
+    wanted = expected_targets(config)
+    for type_ in (FILTER, ALARM, TOPIC, KEY, TOPIC_POLICY):
+        found = Counter(target_of(run, r) for r in run.of_type(type_))
+        assert found == Counter(wanted), type_
+    assert len(run.of_type(PROVIDER)) == len(wanted)
+
+
+def test_alarm_watches_exactly_the_metric_its_filter_writes(prod_config: dict) -> None:
+    run = run_ok(prod_config, secret_keys=["pagerEndpoint"])
+    filters = {target_of(run, f): f for f in run.of_type(FILTER)}
+    for alarm in run.of_type(ALARM):
+        transformation = filters[target_of(run, alarm)].inputs["metricTransformation"]
+        assert alarm.inputs["metricName"] == transformation["name"] == CIS_4_5.metric_name
+        assert alarm.inputs["namespace"] == transformation["namespace"] == "CISBenchmark"
+        assert transformation["value"] == "1"
+
+
+def test_alarm_parameters_fire_on_a_single_event(dev_config: dict) -> None:
+    run = run_ok(dev_config)
+    for alarm in run.of_type(ALARM):
+        inputs = alarm.inputs
+        assert inputs["statistic"] == "Sum"
+        assert inputs["period"] == 300
+        assert inputs["threshold"] == 1
+        assert inputs["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert inputs["evaluationPeriods"] == 1
+        assert inputs["treatMissingData"] == "notBreaching"
+        assert inputs["actionsEnabled"] is True
+        assert inputs["tags"]["cis-control"] == "4.5"
+
+
+def test_alarm_actions_point_at_the_topic_of_the_same_target(prod_config: dict) -> None:
+    run = run_ok(prod_config, secret_keys=["pagerEndpoint"])
+    by_urn = run.by_urn()
+    topics = {target_of(run, t): t for t in run.of_type(TOPIC)}
+    for alarm in run.of_type(ALARM):
+        topic = topics[target_of(run, alarm)]
+        assert alarm.inputs["alarmActions"] == [topic.outputs["arn"]]
+        # The engine sees the link even while the ARN is unknown (preview).
+        assert [by_urn[u].type for u in alarm.property_dependencies["alarmActions"]] == [TOPIC]
+        assert alarm.property_dependencies["alarmActions"] == [topic.urn]
+        # The alarm waits for its metric filter.
+        assert any(by_urn[u].type == FILTER for u in alarm.dependencies)
+
+
+def test_prod_notifies_on_ok_too(prod_config: dict) -> None:
+    run = run_ok(prod_config, secret_keys=["pagerEndpoint"])
+    for alarm in run.of_type(ALARM):
+        assert alarm.inputs["okActions"] == alarm.inputs["alarmActions"]
+
+
+def test_every_resource_uses_the_provider_of_its_own_account_and_region(prod_config: dict) -> None:
+    run = run_ok(prod_config, secret_keys=["pagerEndpoint"])
+    accounts = {a["id"]: a for a in prod_config["accounts"]}
+    for provider in run.of_type(PROVIDER):
+        inputs = decode_provider_inputs(provider.inputs)
+        account = accounts[inputs["allowedAccountIds"][0]]
+        assert inputs["allowedAccountIds"] == [account["id"]]
+        assert inputs["assumeRoles"][0]["roleArn"] == account["roleArn"]
+        assert inputs["assumeRoles"][0].get("externalId") == account.get("externalId")
+        assert provider.name == f"cis-{account['name']}-{inputs['region']}"
+        assert inputs["defaultTags"]["tags"]["Environment"] == "prod"
+    for resource in run.resources:
+        if resource.custom and resource.type != PROVIDER:
+            provider = run.provider_for(resource)
+            assert provider is not None, resource.name
+            # Child names derive from the same (account, region) stem as their provider.
+            assert resource.name.startswith(provider.name + "-"), (resource.name, provider.name)
+
+
+def test_log_group_is_looked_up_through_the_targets_provider(dev_config: dict) -> None:
+    run = run_ok(dev_config)
+    lookups = [i for i in run.invokes if i.token == "aws:cloudwatch/getLogGroup:getLogGroup"]
+    assert sorted(i.args["name"] for i in lookups) == sorted(
+        r["logGroup"] for a in dev_config["accounts"] for r in a["regions"]
+    )
+    assert all(i.provider for i in lookups)
+    filters = run.of_type(FILTER)
+    assert sorted(f.inputs["logGroupName"] for f in filters) == sorted(i.args["name"] for i in lookups)
+
+
+def test_missing_log_group_fails_naming_account_region_and_group(dev_config: dict) -> None:
+    run = run_program(dev_config, mocks=AwsMocks(missing_log_groups={"org-trail/cloudtrail"}))
+    assert run.error is not None
+    message = str(run.error)
+    assert "222222222222" in message and "us-east-1" in message and "'org-trail/cloudtrail'" in message
+    assert not [r for r in run.of_type(FILTER) if r.inputs.get("logGroupName") == "org-trail/cloudtrail"]
+
+
+def _policy_of(resource: Any) -> dict:
+    return json.loads(resource.inputs["policy"])
+
+
+def test_topic_policy_admits_only_this_accounts_alarms_over_tls(prod_config: dict) -> None:
+    run = run_ok(prod_config, secret_keys=["pagerEndpoint"])
+    topics = {t.outputs["arn"]: t for t in run.of_type(TOPIC)}
+    assert len(run.of_type(TOPIC_POLICY)) == len(topics)
+    for topic_policy in run.of_type(TOPIC_POLICY):
+        account, region = target_of(run, topic_policy)
+        statements = {s["Sid"]: s for s in _policy_of(topic_policy)["Statement"]}
+        assert topic_policy.inputs["arn"] in topics
+        allow = statements["AllowCloudWatchAlarmsOfThisAccount"]
+        assert allow["Effect"] == "Allow"
+        assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+        assert allow["Action"] == "sns:Publish"
+        assert allow["Resource"] == topic_policy.inputs["arn"]
+        assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": account}
+        assert allow["Condition"]["ArnLike"] == {
+            "aws:SourceArn": f"arn:aws:cloudwatch:{region}:{account}:alarm:*"
+        }
+        deny = statements["DenyInsecureTransport"]
+        assert deny["Effect"] == "Deny" and deny["Principal"] == "*"
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        assert len(statements) == 2
+
+
+def test_topic_is_encrypted_with_a_customer_key_cloudwatch_may_use(dev_config: dict) -> None:
+    run = run_ok(dev_config)
+    keys = {target_of(run, k): k for k in run.of_type(KEY)}
+    for topic in run.of_type(TOPIC):
+        key = keys[target_of(run, topic)]
+        assert topic.inputs["kmsMasterKeyId"] == key.outputs["arn"]
+        assert "alias/aws/sns" not in topic.inputs["kmsMasterKeyId"]
+        assert key.inputs["enableKeyRotation"] is True
+        account, _ = target_of(run, key)
+        statements = {s["Sid"]: s for s in _policy_of(key)["Statement"]}
+        cloudwatch = statements["AllowCloudWatchAlarmsOfThisAccount"]
+        assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+        assert sorted(cloudwatch["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+        assert cloudwatch["Condition"] == {"StringEquals": {"aws:SourceAccount": account}}
+        admin = statements["EnableIamPoliciesOfThisAccount"]
+        assert admin["Principal"] == {"AWS": f"arn:aws:iam::{account}:root"}
+
+
+def test_subscriptions_follow_config_and_https_endpoints_are_secret(prod_config: dict) -> None:
+    run = run_ok(prod_config, secret_keys=["pagerEndpoint"])
+    subscriptions = run.of_type(SUBSCRIPTION)
+    by_target: dict[tuple[str, str], list] = {}
+    for sub in subscriptions:
+        by_target.setdefault(target_of(run, sub), []).append(sub)
+    assert set(by_target) == expected_targets(prod_config)
+    # Stack-wide: email + the pager; the security account overrides with email + SQS.
+    for (account, _), subs in by_target.items():
+        protocols = sorted(s.inputs["protocol"] for s in subs)
+        assert protocols == (["email", "sqs"] if account == "555555555555" else ["email", "https"])
+    pager = [s for s in subscriptions if s.inputs["protocol"] == "https"]
+    assert pager and all(s.inputs["endpoint"] == PAGER_URL for s in pager)
+    for sub in pager:
+        raw = sub.raw_inputs["endpoint"]
+        assert isinstance(raw, dict) and raw.get("value") == PAGER_URL, (
+            "https endpoint was not sent as a secret"
+        )
+    email = [s for s in subscriptions if s.inputs["protocol"] == "email"]
+    assert all(s.raw_inputs["endpoint"] == "soc@example.com" for s in email)
+    topics = {t.outputs["arn"] for t in run.of_type(TOPIC)}
+    assert {s.inputs["topic"] for s in subscriptions} == topics
+
+
+def test_names_are_unique_deterministic_and_carry_account_and_region(prod_config: dict) -> None:
+    first = run_ok(prod_config, secret_keys=["pagerEndpoint"])
+    second = run_ok(prod_config, secret_keys=["pagerEndpoint"])
+    urns = [r.urn for r in first.resources]
+    assert len(urns) == len(set(urns))
+    assert sorted(urns) == sorted(r.urn for r in second.resources)
+    alarm_names = [a.inputs["name"] for a in first.of_type(ALARM)]
+    assert len(alarm_names) == len(set(alarm_names))
+    for alarm in first.of_type(ALARM):
+        account, region = target_of(first, alarm)
+        name = next(a["name"] for a in prod_config["accounts"] if a["id"] == account)
+        assert alarm.inputs["name"] == f"cis-4-5-cloudtrail-changes-{name}-{region}"
+    for topic in first.of_type(TOPIC):
+        account, _ = target_of(first, topic)
+        name = next(a["name"] for a in prod_config["accounts"] if a["id"] == account)
+        assert topic.inputs["name"] == f"cis-{name}-alarms"
+
+
+def test_every_child_has_a_component_parent(dev_config: dict) -> None:
+    run = run_ok(dev_config)
+    types_by_urn = {r.urn: r.type for r in run.resources}
+    for resource in run.resources:
+        if resource.type in (FILTER, ALARM):
+            assert types_by_urn[resource.parent] == "cis-monitoring:aws:ControlMonitor"
+        elif resource.type in (TOPIC, KEY, TOPIC_POLICY, SUBSCRIPTION):
+            assert types_by_urn[resource.parent] == "cis-monitoring:aws:AlarmNotification"
+
+
+def test_outputs_are_keyed_by_account_and_region(prod_config: dict) -> None:
+    run = run_ok(prod_config, secret_keys=["pagerEndpoint"])
+    monitoring = run.outputs["monitoring"]
+    assert set(monitoring) == {f"{a}/{r}" for a, r in expected_targets(prod_config)}
+    alarms = {a.inputs["name"]: a for a in run.of_type(ALARM)}
+    for key, entry in monitoring.items():
+        account, region = key.split("/")
+        assert (entry["accountId"], entry["region"]) == (account, region)
+        control = entry["controls"]["4.5"]
+        alarm = alarms[control["alarmName"]]
+        assert control["alarmArn"] == alarm.outputs["arn"]
+        assert entry["topicArn"] == alarm.inputs["alarmActions"][0]
+        assert control["metricFilterName"] == "cis-4-5-cloudtrail-changes"
+        assert control["filterPattern"] == SEED_PATTERN
+    summary = run.outputs["summary"]
+    assert summary["targets"] == len(monitoring) == 6
+    assert summary["accounts"] == 3 and summary["regions"] == 3
+    assert summary["controls"] == ["4.5"] and summary["chains"] == 6
+    assert run.outputs["resultsSchemaVersion"] == summary["schemaVersion"] == 1
+
+
+def test_existing_topic_is_reused_and_no_topic_or_key_is_created(dev_config: dict) -> None:
+    dev_config["notifications"] = {
+        "topicArn": "arn:aws:sns:{region}:{accountId}:aws-controltower-SecurityNotifications"
+    }
+    run = run_ok(dev_config)
+    assert not run.of_type(TOPIC) and not run.of_type(KEY) and not run.of_type(TOPIC_POLICY)
+    assert not run.of_type(SUBSCRIPTION)
+    for alarm in run.of_type(ALARM):
+        account, region = target_of(run, alarm)
+        assert alarm.inputs["alarmActions"] == [
+            f"arn:aws:sns:{region}:{account}:aws-controltower-SecurityNotifications"
+        ]
+
+
+def test_existing_customer_key_is_used_instead_of_a_new_one(dev_config: dict) -> None:
+    key_arn = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    dev_config["accounts"][0]["notifications"] = {"kmsKeyId": key_arn}
+    run = run_ok(dev_config)
+    topics = {target_of(run, t): t for t in run.of_type(TOPIC)}
+    assert topics[("111111111111", "us-east-1")].inputs["kmsMasterKeyId"] == key_arn
+    assert [target_of(run, k) for k in run.of_type(KEY)] == [("222222222222", "us-east-1")]
+
+
+def test_lambda_subscription_in_the_same_account_gets_an_invoke_permission(dev_config: dict) -> None:
+    function = "arn:aws:lambda:us-east-1:111111111111:function:page-oncall"
+    dev_config["accounts"][0]["notifications"] = {
+        "subscriptions": [{"protocol": "lambda", "endpoint": function}]
+    }
+    run = run_ok(dev_config)
+    permissions = run.of_type("aws:lambda/permission:Permission")
+    assert len(permissions) == 1
+    permission = permissions[0]
+    assert permission.inputs["function"] == function
+    assert permission.inputs["principal"] == "sns.amazonaws.com"
+    assert permission.inputs["sourceArn"] == "arn:aws:sns:us-east-1:111111111111:cis-sandbox-alarms"
+
+
+def test_pulumi_yaml_declares_the_same_defaults_as_the_models() -> None:
+    project = yaml.safe_load((REPO_ROOT / "Pulumi.yaml").read_text())
+    assert project["config"]["namePrefix"]["default"] == DEFAULT_NAME_PREFIX
+    assert tuple(project["config"]["controls"]["default"]) == DEFAULT_CONTROL_IDS
+    assert project["runtime"]["options"]["virtualenv"] == ".venv"

@@ -1,0 +1,364 @@
+"""The rollup project: its pure view functions, and rollup/__main__.py under Pulumi mocks.
+
+The dev and prod stack outputs the rollup reads are produced by running the real
+cis-monitoring program under mocks, so the rollup is tested against what stacks export.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import importlib
+import json
+import runpy
+import sys
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.stack import run_pulumi_func
+
+from components.outputs import RESULTS_SCHEMA_VERSION
+from local.program_harness import (
+    REPO_ROOT,
+    AwsMocks,
+    ProgramRun,
+    RecordingMonitor,
+    run_program,
+    stack_config,
+)
+from tests.conftest import PAGER_URL
+
+ROLLUP_DIR = REPO_ROOT / "rollup"
+PROGRAM = ROLLUP_DIR / "__main__.py"
+PROJECT = "cis-monitoring-rollup"
+DEV, PROD, INVENTORY = "acme/cis-monitoring/dev", "acme/cis-monitoring/prod", "acme/landing-zone/org"
+STACK_REF = "pulumi:pulumi:StackReference"
+
+# The rollup program imports rollup_view as Pulumi runs it: from its own directory.
+if str(ROLLUP_DIR) not in sys.path:
+    sys.path.insert(0, str(ROLLUP_DIR))
+view = importlib.import_module("rollup_view")
+
+
+# ---- a runner with the rollup's own project name (the shared harness is for cis-monitoring) ----
+
+
+class StackReferenceMocks(AwsMocks):
+    """Answers stack references from ``stacks``: name -> that stack's outputs."""
+
+    def __init__(self, stacks: Mapping[str, Mapping[str, Any]]) -> None:
+        super().__init__()
+        self.stacks = stacks
+        self.referenced: list[str] = []
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
+        if args.typ == STACK_REF:
+            name = args.inputs["name"]
+            self.referenced.append(name)
+            if name not in self.stacks:
+                raise Exception(f"unknown stack {name}")
+            return name, {"name": name, "outputs": dict(self.stacks[name]), "secretOutputNames": []}
+        return super().new_resource(args)
+
+
+def run_rollup(config: Mapping[str, Any], mocks: StackReferenceMocks) -> ProgramRun:
+    """Like run_program, with the config under ``cis-monitoring-rollup:`` and that project name."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    monitor = RecordingMonitor(mocks)
+    error: BaseException | None = None
+    outputs: dict[str, Any] = {}
+    try:
+        pulumi_settings.reset_options(project=PROJECT, stack="org", preview=False)
+        pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="org", preview=False, monitor=monitor)
+        pulumi.runtime.set_all_config(
+            {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}, []
+        )
+        try:
+            loop.run_until_complete(
+                run_pulumi_func(lambda: runpy.run_path(str(PROGRAM), run_name="__main__"))
+            )
+        except BaseException as exc:
+            error = exc
+        root = pulumi_settings.get_root_resource()
+        if error is None and root is not None:
+            outputs = loop.run_until_complete(pulumi.Output.from_input(dict(root.outputs)).future())
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+        loop.close()
+        asyncio.set_event_loop(None)
+    return ProgramRun(resources=monitor.registrations, outputs=outputs, invokes=[], error=error)
+
+
+# ---- fixtures: real stack outputs ----
+
+
+def program_outputs(config: dict[str, Any], stack: str, **kwargs: Any) -> dict[str, Any]:
+    run = run_program(config, stack=stack, **kwargs)
+    assert run.error is None, run.error
+    return run.outputs
+
+
+@pytest.fixture(scope="module")
+def stack_outputs() -> dict[str, dict[str, Any]]:
+    dev = stack_config("dev")[0]
+    prod = stack_config("prod")[0]
+    prod["pagerEndpoint"] = PAGER_URL
+    return {
+        DEV: program_outputs(dev, "dev"),
+        PROD: program_outputs(prod, "prod", secret_keys=["pagerEndpoint"]),
+    }
+
+
+INVENTORY_ACCOUNTS = [
+    {"id": "111111111111", "name": "sandbox", "ou": "Root/Dev"},
+    {"id": "222222222222", "name": "shared-dev", "ou": "Root/Dev"},
+    {"id": "333333333333", "name": "prod-payments", "ou": "Root/Prod", "tags": {"Environment": "prod"}},
+    {"id": "444444444444", "name": "prod-data", "ou": "Root/Prod/Data"},
+    {"id": "555555555555", "name": "security-tooling", "ou": "Root/Security"},
+    {"id": "666666666666", "name": "new-workload", "ou": "Root/Prod"},
+    {"id": "777777777777", "name": "marketing", "ou": "Root/Sandbox"},
+]
+
+
+@pytest.fixture
+def stacks(stack_outputs: dict[str, dict[str, Any]]) -> Iterator[dict[str, dict[str, Any]]]:
+    yield {**copy.deepcopy(stack_outputs), INVENTORY: {"accounts": copy.deepcopy(INVENTORY_ACCOUNTS)}}
+
+
+ORG_CONFIG = {"stacks": [DEV, PROD], "inventory": {"stack": INVENTORY, "output": "accounts"}}
+
+
+def run_ok(config: Mapping[str, Any], stacks: Mapping[str, Any]) -> tuple[ProgramRun, StackReferenceMocks]:
+    mocks = StackReferenceMocks(stacks)
+    run = run_rollup(config, mocks)
+    assert run.error is None, run.error
+    return run, mocks
+
+
+# ---- the program ----
+
+
+def test_covered_targets_are_every_target_of_every_stack(stacks: dict) -> None:
+    run, mocks = run_ok(ORG_CONFIG, stacks)
+    covered = run.outputs["covered"]
+    expected = {key: stack for stack in (DEV, PROD) for key in stacks[stack]["monitoring"]}
+    assert {k: v["stack"] for k, v in covered.items()} == expected
+    assert len(expected) == 2 + 6  # dev: 2 targets; prod: 2 + 3 + 1
+    entry = covered["444444444444/ap-southeast-2"]
+    assert entry["accountName"] == "prod-data"
+    assert entry["controls"]["4.5"] == {
+        "pattern": stacks[PROD]["monitoring"]["444444444444/ap-southeast-2"]["controls"]["4.5"][
+            "filterPattern"
+        ],
+        "alarmName": "cis-4-5-cloudtrail-changes-prod-data-ap-southeast-2",
+    }
+    assert run.outputs["schemaVersion"] == 1
+    assert sorted(mocks.referenced) == sorted([DEV, PROD, INVENTORY])
+    assert [r.type for r in run.resources] == [STACK_REF] * 3  # the rollup creates nothing else
+
+
+def test_by_stack_counts(stacks: dict) -> None:
+    run, _ = run_ok(ORG_CONFIG, stacks)
+    assert run.outputs["byStack"][DEV] == {
+        "targets": 2,
+        "accounts": 2,
+        "regions": 1,
+        "controls": ["4.5"],
+        "catalogVersion": stacks[DEV]["summary"]["catalogVersion"],
+    }
+    prod = run.outputs["byStack"][PROD]
+    assert (prod["targets"], prod["accounts"], prod["regions"]) == (6, 3, 3)
+    assert prod["catalogVersion"] == stacks[PROD]["summary"]["catalogVersion"]
+
+
+def test_uncovered_accounts_are_the_inventory_gaps_with_their_ou(stacks: dict) -> None:
+    run, _ = run_ok(ORG_CONFIG, stacks)
+    assert run.outputs["uncoveredAccounts"] == [
+        {"id": "666666666666", "name": "new-workload", "ou": "Root/Prod"},
+        {"id": "777777777777", "name": "marketing", "ou": "Root/Sandbox"},
+    ]
+    assert run.outputs["outsideInventory"] == []
+    assert run.outputs["duplicates"] == []
+
+
+def test_inventory_as_a_plain_list_under_another_output_name(stacks: dict) -> None:
+    stacks[INVENTORY] = {"members": INVENTORY_ACCOUNTS[:5]}
+    config = {**ORG_CONFIG, "inventory": {"stack": INVENTORY, "output": "members"}}
+    run, _ = run_ok(config, stacks)
+    assert run.outputs["uncoveredAccounts"] == []
+
+
+def test_without_inventory_gaps_are_unknown_not_empty(stacks: dict) -> None:
+    run, mocks = run_ok({"stacks": [DEV, PROD]}, stacks)
+    assert run.outputs["uncoveredAccounts"] is None
+    assert INVENTORY not in mocks.referenced
+
+
+def test_a_target_in_two_stacks_is_reported_as_a_duplicate(stacks: dict) -> None:
+    stolen = copy.deepcopy(stacks[DEV]["monitoring"]["111111111111/us-east-1"])
+    stacks[PROD]["monitoring"]["111111111111/us-east-1"] = stolen
+    run, _ = run_ok(ORG_CONFIG, stacks)
+    assert run.outputs["duplicates"] == [{"target": "111111111111/us-east-1", "stacks": [DEV, PROD]}]
+    assert run.outputs["covered"]["111111111111/us-east-1"]["stack"] == DEV  # first in config order
+
+
+def test_duplicates_fail_the_update_when_asked(stacks: dict) -> None:
+    stacks[PROD]["monitoring"]["111111111111/us-east-1"] = stacks[DEV]["monitoring"]["111111111111/us-east-1"]
+    run = run_rollup({**ORG_CONFIG, "failOnDuplicates": True}, StackReferenceMocks(stacks))
+    assert isinstance(run.error, pulumi.RunError)
+    assert "111111111111/us-east-1" in str(run.error) and PROD in str(run.error)
+
+
+@pytest.mark.parametrize("version", [2, "1", None])
+def test_unsupported_or_missing_results_schema_version_is_refused(stacks: dict, version: Any) -> None:
+    if version is None:
+        del stacks[PROD]["resultsSchemaVersion"]
+    else:
+        stacks[PROD]["resultsSchemaVersion"] = version
+    run = run_rollup(ORG_CONFIG, StackReferenceMocks(stacks))
+    assert isinstance(run.error, pulumi.RunError), run.error
+    assert PROD in str(run.error)
+    assert DEV not in str(run.error)
+
+
+def test_bad_config_is_refused_before_any_reference(stacks: dict) -> None:
+    mocks = StackReferenceMocks(stacks)
+    run = run_rollup({"stacks": ["dev", PROD, PROD]}, mocks)
+    assert isinstance(run.error, pulumi.RunError)
+    assert "'dev' is not a fully qualified stack name" in str(run.error)
+    assert "listed twice" in str(run.error)
+    assert mocks.referenced == []
+
+
+def test_example_stack_file_uses_the_rollup_namespace_and_is_valid(stacks: dict) -> None:
+    project = yaml.safe_load((ROLLUP_DIR / "Pulumi.yaml").read_text())
+    assert project["name"] == PROJECT
+    assert project["runtime"]["name"] == "python"
+    document = yaml.safe_load((ROLLUP_DIR / "Pulumi.org.yaml").read_text())
+    prefix = f"{PROJECT}:"
+    assert all(key.startswith(prefix) for key in document["config"])
+    config = {k.removeprefix(prefix): v for k, v in document["config"].items()}
+    settings = view.parse_settings(config["stacks"], config.get("inventory"), config.get("failOnDuplicates"))
+    assert settings.inventory is not None and settings.inventory.output == "accounts"
+
+
+# ---- the pure functions ----
+
+
+def entry(account: str, region: str, name: str = "acct") -> dict[str, Any]:
+    return {
+        "accountId": account,
+        "accountName": name,
+        "region": region,
+        "controls": {"4.5": {"filterPattern": "{ p }", "alarmName": f"cis-{name}-{region}"}},
+    }
+
+
+def results(stack: str, *entries: dict[str, Any], version: Any = 1) -> Any:
+    monitoring = {f"{e['accountId']}/{e['region']}": e for e in entries}
+    return view.StackResults(stack, version, monitoring, {"catalogVersion": "x"})
+
+
+def test_rollup_understands_the_programs_current_results_schema() -> None:
+    assert RESULTS_SCHEMA_VERSION in view.SUPPORTED_RESULTS_SCHEMA_VERSIONS
+
+
+def test_build_view_coverage_gaps_and_duplicates() -> None:
+    a = results("o/p/a", entry("111111111111", "us-east-1"), entry("111111111111", "eu-west-1"))
+    b = results("o/p/b", entry("111111111111", "eu-west-1"), entry("999999999999", "us-east-1", "gone"))
+    inventory = [
+        view.InventoryAccount("111111111111", "one", "Root"),
+        view.InventoryAccount("222222222222", "two", None),
+    ]
+    v = view.build_view([a, b], inventory)
+    assert sorted(v["covered"]) == [
+        "111111111111/eu-west-1",
+        "111111111111/us-east-1",
+        "999999999999/us-east-1",
+    ]
+    assert v["covered"]["111111111111/eu-west-1"]["stack"] == "o/p/a"
+    assert v["duplicates"] == [{"target": "111111111111/eu-west-1", "stacks": ["o/p/a", "o/p/b"]}]
+    assert v["uncoveredAccounts"] == [{"id": "222222222222", "name": "two", "ou": None}]
+    assert v["outsideInventory"] == [{"id": "999999999999", "accountName": "gone", "stacks": ["o/p/b"]}]
+    assert v["byStack"]["o/p/a"] == {
+        "targets": 2,
+        "accounts": 1,
+        "regions": 2,
+        "controls": ["4.5"],
+        "catalogVersion": "x",
+    }
+    assert "111111111111/eu-west-1: o/p/a, o/p/b" in (view.duplicates_message(v) or "")
+
+
+def test_an_empty_stack_is_counted_not_refused() -> None:
+    v = view.build_view([results("o/p/empty")])
+    assert v["byStack"]["o/p/empty"]["targets"] == 0 and v["covered"] == {}
+
+
+@pytest.mark.parametrize(
+    ("version", "monitoring", "message"),
+    [
+        (None, {}, "has no 'resultsSchemaVersion'"),
+        (2, {}, "resultsSchemaVersion 2"),
+        (True, {}, "resultsSchemaVersion True"),
+        (1, None, "has no 'monitoring'"),
+        (1, {"k": {"controls": None}}, "monitoring['k']"),
+    ],
+)
+def test_check_stack_refuses_what_it_cannot_read(version: Any, monitoring: Any, message: str) -> None:
+    with pytest.raises(view.RollupError, match=r"stack o/p/x") as caught:
+        view.check_stack(view.StackResults("o/p/x", version, monitoring, None))
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (None, "missing or not a list"),
+        ({"schemaVersion": 2, "accounts": []}, "schemaVersion 2"),
+        ([{"id": 111111111111}], "entry [0]"),
+        ([{"name": "x"}], "entry [0]"),
+    ],
+)
+def test_parse_inventory_refuses_bad_shapes(raw: Any, message: str) -> None:
+    with pytest.raises(view.RollupError, match="stack o/l/org") as caught:
+        view.parse_inventory(raw, "stack o/l/org")
+    assert message in str(caught.value)
+
+
+def test_parse_inventory_accepts_both_shapes() -> None:
+    listed = [{"id": "111111111111", "name": "a", "ou": "Root/X", "tags": {"k": "v"}}, {"id": "222222222222"}]
+    for raw in (listed, {"schemaVersion": 1, "accounts": listed}):
+        assert view.parse_inventory(raw, "s") == [
+            view.InventoryAccount("111111111111", "a", "Root/X"),
+            view.InventoryAccount("222222222222", "222222222222", None),
+        ]
+
+
+@pytest.mark.parametrize(
+    ("stacks", "inventory", "message"),
+    [
+        ([], None, "at least one stack"),
+        ("o/p/s", None, "at least one stack"),
+        (["o/p"], None, "not a fully qualified"),
+        (["o/p/s"], {"stack": "o/p"}, "inventory.stack"),
+        (["o/p/s"], {"stack": "o/p/i", "outputs": "x"}, "must be {stack"),
+        (["o/p/s"], {"stack": "o/p/i", "output": ""}, "inventory.output"),
+    ],
+)
+def test_parse_settings_refuses_bad_config(stacks: Any, inventory: Any, message: str) -> None:
+    with pytest.raises(view.RollupError) as caught:
+        view.parse_settings(stacks, inventory)
+    assert message in str(caught.value)
+
+
+def test_parse_settings_defaults_the_inventory_output() -> None:
+    settings = view.parse_settings(["o/p/s"], {"stack": "o/l/org"})
+    assert settings.inventory == view.InventoryRef("o/l/org", "accounts")
+    assert settings.fail_on_duplicates is False
