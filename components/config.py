@@ -344,6 +344,10 @@ class Subscription:
     endpoint: str
     secret: bool
     """True when the endpoint must be handled as a Pulumi secret (it may carry a token)."""
+    queue_policy: str | None = None
+    """sqs only: "managed" (this program writes the queue's whole policy) or "existing" (the user's grant)."""
+    auto_confirms: bool = False
+    """https only: the endpoint confirms the subscription by itself (SNS endpoint_auto_confirms)."""
 
 
 @dataclass(frozen=True)
