@@ -22,13 +22,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from cis_core.aws import arns
+
 from .config import (
     AccountConfig,
     OrganizationConfig,
     Problem,
     SelectorConfig,
     ShardConfig,
-    _problems_from,
+    problems_from,
 )
 
 INVENTORY_SCHEMA_VERSION = 1
@@ -118,7 +120,7 @@ def inventory_accounts(value: Any, organization: OrganizationConfig) -> list[dic
         try:
             AccountConfig.model_validate(account)
         except ValidationError as error:
-            problems.extend(_problems_from(error, prefix=path))
+            problems.extend(problems_from(error, AccountConfig, prefix=path))
             continue
         selected.append(account)
     if problems:
@@ -133,7 +135,7 @@ def inventory_accounts(value: Any, organization: OrganizationConfig) -> list[dic
 def _as_account(entry: Mapping[str, Any], organization: OrganizationConfig) -> dict[str, Any]:
     account = {k: v for k, v in entry.items() if k not in ("ou", "tags")}
     if "roleArn" not in account and organization.role_name:
-        account["roleArn"] = f"arn:aws:iam::{entry.get('id')}:role/{organization.role_name}"
+        account["roleArn"] = arns.role_arn(str(entry.get("id")), organization.role_name)
     if "regions" not in account:
         account["regions"] = [r.model_dump(by_alias=True) for r in organization.default_regions]
     return account

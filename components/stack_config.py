@@ -20,10 +20,10 @@ from cis_core.catalog import CATALOG_VERSION, Control, get_control
 from .config import (
     KNOWN_KEYS,
     ConfigError,
+    DeployTarget,
     OrganizationConfig,
     Problem,
     StackConfig,
-    Target,
     load_config,
     targets,
 )
@@ -89,7 +89,7 @@ def _relocate(
     )
 
 
-async def load_stack(stack_outputs: StackOutputs | None = None) -> tuple[StackConfig, list[Target]]:
+async def load_stack(stack_outputs: StackOutputs | None = None) -> tuple[StackConfig, list[DeployTarget]]:
     """The validated config and its targets, or a RunError that lists every problem."""
     project, stack = pulumi.get_project(), pulumi.get_stack()
     outputs = stack_outputs or StackOutputs()

@@ -17,17 +17,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import ValidationError
-
-from components.config import OrganizationConfig
+from components.config import ConfigError, validate_organization
 from components.inventory import InventoryError, inventory_accounts
 
-from .stack_file import project_config
+from .stack_file import StackFileError, read_project_keys
 
 
 class ShardError(Exception):
-    pass
+    """A stack's selection cannot be computed; ``lines`` say why, one problem each, naming the file."""
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        self.lines = list(lines)
+        super().__init__("\n".join(self.lines))
 
 
 def claimed_accounts(config: Mapping[str, Any], inventory: Any, source: str) -> set[str]:
@@ -35,10 +36,10 @@ def claimed_accounts(config: Mapping[str, Any], inventory: Any, source: str) -> 
     claimed = {str(a.get("id")) for a in config.get("accounts") or [] if isinstance(a, Mapping)}
     if "organization" in config:
         try:
-            organization = OrganizationConfig.model_validate(config["organization"])
+            organization = validate_organization(config["organization"], source)
             claimed |= {str(a["id"]) for a in inventory_accounts(inventory, organization)}
-        except (ValidationError, InventoryError) as error:
-            raise ShardError(f"{source}: {error}") from None
+        except (ConfigError, InventoryError) as error:
+            raise ShardError([f"{source}: {problem}" for problem in error.problems]) from None
     return claimed
 
 
@@ -57,7 +58,12 @@ def unclaimed(claims: Mapping[str, set[str]], inventory: Any) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="cis-monitoring shards", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="cis-monitoring shards",
+        description=__doc__.split("\n\n")[0],
+        epilog="Exit codes: 0 shards are disjoint (and complete with --complete); 1 an account is claimed"
+        " twice (or by none); 2 bad usage or an unreadable/invalid file.",
+    )
     parser.add_argument("stacks", nargs="+", help="Pulumi.<stack>.yaml files of the shard stacks")
     parser.add_argument("--inventory", type=Path, help="the organization stack's inventory output, as JSON")
     parser.add_argument(
@@ -66,12 +72,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         inventory = json.loads(args.inventory.read_text()) if args.inventory else None
-        claims = {}
-        for name in args.stacks:
-            document = yaml.safe_load(Path(name).read_text())
-            claims[name] = claimed_accounts(project_config(document), inventory, name)
-    except (OSError, json.JSONDecodeError, yaml.YAMLError, ShardError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (OSError, json.JSONDecodeError) as error:
+        print(f"error: {args.inventory}: {error}", file=sys.stderr)
+        return 2
+    claims: dict[str, set[str]] = {}
+    errors: list[str] = []  # every stack is read, so one run names every bad stack
+    for name in args.stacks:
+        try:
+            _, keys = read_project_keys(name)
+            claims[name] = claimed_accounts(keys, inventory, name)
+        except (StackFileError, ShardError) as error:
+            errors.extend(error.lines)
+    if errors:
+        print("\n".join(f"error: {line}" for line in errors), file=sys.stderr)
         return 2
     problems = [f"account {a} is claimed by {', '.join(s)}" for a, s in overlaps(claims).items()]
     if args.complete:

@@ -1,8 +1,10 @@
-"""Read a stack's targets from ``Pulumi.<stack>.yaml`` with the program's own validation.
+"""The one reader of ``Pulumi.<stack>.yaml`` files: their project config, validated as the program does.
 
 The file is read as data (no Pulumi CLI, no secrets): ``cis-monitoring:<key>`` entries
 are the project's config, other namespaces (``aws:``) are ignored. Subscriptions that
 name an ``endpointSecretKey`` stay unresolved, which the audit does not need.
+``read_project_keys`` gives the raw keys (the shard check validates only what it needs);
+``read_stack_file`` validates them all. The audit's view is verify/locations.py.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from components.config import PROJECT, ConfigError, Problem, StackConfig, Target, load_config, targets
+from components.config import PROJECT, ConfigError, DeployTarget, Problem, StackConfig, load_config, targets
 
 
 class StackFileError(Exception):
@@ -30,7 +32,7 @@ class StackFileError(Exception):
 class StackFile:
     path: Path
     config: StackConfig
-    targets: list[Target]
+    targets: list[DeployTarget]
 
 
 def stack_path(path_or_stack: str, repo_root: Path | str | None = None) -> Path:
@@ -51,8 +53,8 @@ def project_config(document: Any) -> dict[str, Any]:
     return result
 
 
-def read_stack_file(path_or_stack: str, repo_root: Path | str | None = None) -> StackFile:
-    """The validated config and targets of a stack file, or StackFileError naming the file."""
+def read_project_keys(path_or_stack: str, repo_root: Path | str | None = None) -> tuple[Path, dict[str, Any]]:
+    """The stack file's path and its ``cis-monitoring:`` keys (not validated), or StackFileError."""
     path = stack_path(path_or_stack, repo_root)
     if not path.is_file():
         stacks = sorted(
@@ -68,8 +70,14 @@ def read_stack_file(path_or_stack: str, repo_root: Path | str | None = None) -> 
         raise StackFileError(path, [f"{path}: not valid YAML: {error}"]) from None
     if not isinstance(document, Mapping) or not isinstance(document.get("config"), Mapping):
         raise StackFileError(path, [f"{path}: has no 'config:' map"])
+    return path, project_config(document)
+
+
+def read_stack_file(path_or_stack: str, repo_root: Path | str | None = None) -> StackFile:
+    """The validated config and deploy targets of a stack file, or StackFileError naming the file."""
+    path, keys = read_project_keys(path_or_stack, repo_root)
     try:
-        config = load_config(project_config(document), source=str(path))
+        config = load_config(keys, source=str(path))
         return StackFile(path, config, targets(config))
     except ConfigError as error:
         raise StackFileError(
@@ -81,6 +89,6 @@ def _lines(problems: list[Problem]) -> list[str]:
     return [f"  - {problem}" for problem in problems]
 
 
-def load_stack_file(path_or_stack: str, repo_root: Path | str | None = None) -> list[Target]:
-    """Every (account, region) target of a stack file (see ``read_stack_file``)."""
+def load_stack_file(path_or_stack: str, repo_root: Path | str | None = None) -> list[DeployTarget]:
+    """Every (account, region) deploy target of a stack file (see ``read_stack_file``)."""
     return read_stack_file(path_or_stack, repo_root).targets

@@ -96,25 +96,44 @@ def parse_settings(stacks: Any, inventory: Any = None, fail_on_duplicates: Any =
     return Settings(tuple(stacks), ref, fail_on_duplicates)
 
 
-def check_stack(results: StackResults) -> None:
-    """Refuse a stack whose outputs this view does not understand (naming the stack)."""
+def stack_problem(results: StackResults) -> str | None:
+    """Why this view cannot read a stack's outputs (naming the stack), or None."""
     version = results.results_schema_version
     if version is None:
-        raise RollupError(
+        return (
             f"stack {results.stack} has no 'resultsSchemaVersion' output: is it a cis-monitoring stack,"
             " and has it been deployed (pulumi up) with a current version of the program?"
         )
     if isinstance(version, bool) or version not in SUPPORTED_RESULTS_SCHEMA_VERSIONS:
         supported = ", ".join(str(v) for v in sorted(SUPPORTED_RESULTS_SCHEMA_VERSIONS))
-        raise RollupError(
+        return (
             f"stack {results.stack} exports resultsSchemaVersion {version!r}; this rollup understands"
             f" {supported}. Update the rollup (rollup/rollup_view.py) before reading that stack."
         )
     if not isinstance(results.monitoring, Mapping):
-        raise RollupError(f"stack {results.stack} has no 'monitoring' output (or it is not a mapping)")
+        return f"stack {results.stack} has no 'monitoring' output (or it is not a mapping)"
     for key, entry in results.monitoring.items():
         if not isinstance(entry, Mapping) or not isinstance(entry.get("controls"), Mapping):
-            raise RollupError(f"stack {results.stack}: monitoring[{key!r}] is not a monitoring entry")
+            return f"stack {results.stack}: monitoring[{key!r}] is not a monitoring entry"
+    return None
+
+
+def check_stack(results: StackResults) -> None:
+    """Refuse a stack whose outputs this view does not understand (naming the stack)."""
+    problem = stack_problem(results)
+    if problem:
+        raise RollupError(problem)
+
+
+def check_stacks(stacks: Sequence[StackResults]) -> None:
+    """Refuse every unreadable stack in one error, so one update names all of them."""
+    problems = [p for p in (stack_problem(r) for r in stacks) if p]
+    if len(problems) == 1:
+        raise RollupError(problems[0])
+    if problems:
+        raise RollupError(
+            f"{len(problems)} referenced stacks cannot be read:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
 
 
 def parse_inventory(raw: Any, source: str) -> list[InventoryAccount]:
@@ -141,8 +160,7 @@ def build_view(
 ) -> dict[str, Any]:
     """The organization-wide view. The first stack (config order) covering a target is listed in
     ``covered``; every stack covering it is in ``duplicates``."""
-    for results in stacks:
-        check_stack(results)
+    check_stacks(stacks)
     covered: dict[str, dict[str, Any]] = {}
     holders: dict[str, list[str]] = {}
     by_stack: dict[str, dict[str, Any]] = {}

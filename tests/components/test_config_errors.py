@@ -41,6 +41,32 @@ def _duplicate_first_region(config: dict[str, Any]) -> None:
     config["accounts"][0]["regions"].append(copy.deepcopy(config["accounts"][0]["regions"][0]))
 
 
+def _many_tags(count: int, prefix: str = "k") -> dict[str, str]:
+    return {f"{prefix}{n}": "v" for n in range(count)}
+
+
+def _tags_merging_past_50(config: dict[str, Any]) -> None:
+    config["tags"] = _many_tags(40)  # + ManagedBy, Project = 42: fine on its own
+    config["accounts"][1]["tags"] = _many_tags(9, "a")  # 51 on this account's resources
+
+
+def _add_subscription(subscription: dict[str, Any], account: int | None = None) -> Mutation:
+    """Append a subscriber stack-wide, or to account ``account``'s own override (after the stack's)."""
+
+    def apply(config: dict[str, Any]) -> None:
+        stack_wide = config["notifications"]["subscriptions"]
+        if account is None:
+            stack_wide.append(subscription)
+        else:
+            override = config["accounts"][account].setdefault("notifications", {})
+            override["subscriptions"] = [*stack_wide, subscription]
+
+    return apply
+
+
+SANDBOX_QUEUE = "arn:aws:sqs:us-east-1:111111111111:security-alerts"
+
+
 CASES: list[tuple[str, Mutation, str]] = [
     (
         "account id not 12 digits",
@@ -185,6 +211,149 @@ CASES: list[tuple[str, Mutation, str]] = [
         "bad account name",
         _set("accounts[0].name", "sand box"),
         "accounts[0].name: 'sand box' is not a usable account name",
+    ),
+    # ---- issue 9 "close these gaps"
+    (
+        "external id with a space",
+        _set("accounts[1].externalId", "cis monitoring"),
+        "accounts[1].externalId: 'cis monitoring' contains a space: an external id may use only letters,"
+        " digits and _+=,.@:/-",
+    ),
+    (
+        "external id of one character",
+        _set("accounts[1].externalId", "x"),
+        "accounts[1].externalId: 'x' is 1 character(s); an external id must be 2 to 1224 characters",
+    ),
+    (
+        "external id over 1224 characters",
+        _set("accounts[1].externalId", "x" * 1225),
+        "accounts[1].externalId: '" + "x" * 1225 + "' is 1225 character(s)",
+    ),
+    (
+        "stack tag key starting with aws:",
+        _set("tags", {"aws:owner": "x"}),
+        "tags.aws:owner: tag keys starting with 'aws:' are reserved for AWS",
+    ),
+    (
+        "account tag key starting with AWS: in capitals",
+        _set("accounts[0].tags", {"AWS:Owner": "x"}),
+        "accounts[0].tags.AWS:Owner: tag keys starting with 'aws:' are reserved for AWS",
+    ),
+    (
+        "tag key over 128 characters",
+        _set("accounts[0].tags", {"k" * 129: "x"}),
+        f"accounts[0].tags.{'k' * 129}: the tag key is 129 characters; AWS allows at most 128",
+    ),
+    (
+        "tag value over 256 characters",
+        _set("tags", {"Owner": "v" * 257}),
+        "tags.Owner: the tag value is 257 characters; AWS allows at most 256",
+    ),
+    (
+        "more than 50 stack tags with the base tags",
+        _set("tags", _many_tags(49)),
+        "tags: every resource would get 51 tags: these 49 plus the program's own ManagedBy, Project;"
+        " AWS allows at most 50 per resource",
+    ),
+    (
+        "more than 50 account tags",
+        _set("accounts[0].tags", _many_tags(51)),
+        "accounts[0].tags: account 111111111111's resources would get",
+    ),
+    (
+        "stack and account tags merging past 50",
+        _tags_merging_past_50,
+        "accounts[1].tags: account 222222222222's resources would get 51 tags: its 9 merged with the"
+        " stack's 40 and the program's own ManagedBy, Project",
+    ),
+    (
+        "name prefix over 20 characters",
+        _set("namePrefix", "cis-monitoring-prod-eu"),
+        "namePrefix: 'cis-monitoring-prod-eu' is 22 characters; namePrefix may have at most 20",
+    ),
+    (
+        "controls as a scalar",
+        _set("controls", "all"),
+        """controls: must be a list, not the string 'all'; write e.g. controls: ["4.5"]""",
+    ),
+    (
+        "regions as a scalar",
+        _set("accounts[0].regions", "us-east-1"),
+        "accounts[0].regions: must be a list, not the string 'us-east-1'; write e.g. regions:"
+        ' [{"region": "us-east-1", "logGroup": "org-trail/cloudtrail"}]',
+    ),
+    (
+        "subscriptions as a single map",
+        _set("notifications.subscriptions", {"protocol": "email", "endpoint": "soc@example.com"}),
+        "notifications.subscriptions: must be a list, not a map; write e.g. subscriptions: [",
+    ),
+    (
+        "a subscription written as a plain string",
+        _set("notifications.subscriptions", ["soc@example.com"]),
+        "notifications.subscriptions[0]: must be a map of keys and values, not the string 'soc@example.com';"
+        ' write each entry as e.g. {"protocol": "email", "endpoint": "soc@example.com"}',
+    ),
+    (
+        "a control id as a YAML number",
+        _set("controls", [4.5]),
+        "controls[0]: must be a string, not the number 4.5 (quote it in YAML)",
+    ),
+    (
+        "tags as a list",
+        _set("tags", ["Owner=me"]),
+        'tags: must be a map of keys and values, not a list; write e.g. tags: {"Owner": "cloud-security"}',
+    ),
+    # ---- issue 11: subscribers that would never receive anything
+    (
+        "sqs without queuePolicy",
+        _add_subscription({"protocol": "sqs", "endpoint": SANDBOX_QUEUE}, 0),
+        "accounts[0].notifications.subscriptions[1].queuePolicy: is required for an sqs subscription",
+    ),
+    (
+        "queuePolicy that is neither managed nor existing",
+        _add_subscription({"protocol": "sqs", "endpoint": SANDBOX_QUEUE, "queuePolicy": "merge"}, 0),
+        "accounts[0].notifications.subscriptions[1].queuePolicy: 'merge' is not a queuePolicy; use 'managed'",
+    ),
+    (
+        "queuePolicy on an email subscription",
+        _set("notifications.subscriptions[0].queuePolicy", "managed"),
+        "notifications.subscriptions[0].queuePolicy: applies only to sqs subscriptions, not email",
+    ),
+    (
+        "autoConfirms on an email subscription",
+        _set("notifications.subscriptions[0].autoConfirms", True),
+        "notifications.subscriptions[0].autoConfirms: applies only to https subscriptions",
+    ),
+    (
+        "stack-wide sqs queue of one account",
+        _add_subscription({"protocol": "sqs", "endpoint": SANDBOX_QUEUE, "queuePolicy": "existing"}),
+        "notifications.subscriptions[1].endpoint: the queue is in account 111111111111 Region us-east-1,"
+        " but the alarm topic of target 222222222222/us-east-1 is in account 222222222222 Region us-east-1:"
+        " a cross-account or cross-Region sqs subscription stays pending and the deploy fails. Use a queue in"
+        " account 222222222222 Region us-east-1, or subscribe this queue only from account 111111111111 with"
+        " an account-level override (accounts[0].notifications.subscriptions)",
+    ),
+    (
+        "account-level lambda in another account",
+        _add_subscription(
+            {"protocol": "lambda", "endpoint": "arn:aws:lambda:us-east-1:999999999999:function:page"}, 1
+        ),
+        "accounts[1].notifications.subscriptions[1].endpoint: the function is in account 999999999999"
+        " Region us-east-1, but the alarm topic of target 222222222222/us-east-1 is in account 222222222222",
+    ),
+    (
+        "account-level sqs queue in another Region",
+        _add_subscription(
+            {
+                "protocol": "sqs",
+                "endpoint": "arn:aws:sqs:eu-west-1:111111111111:security-alerts",
+                "queuePolicy": "managed",
+            },
+            0,
+        ),
+        "accounts[0].notifications.subscriptions[1].endpoint: the queue is in account 111111111111 Region"
+        " eu-west-1, but the alarm topic of target 111111111111/us-east-1 is in account 111111111111 Region"
+        " us-east-1",
     ),
 ]
 

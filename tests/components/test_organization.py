@@ -198,7 +198,7 @@ def test_bad_organization_config_is_reported_with_its_key_path() -> None:
     run = run_with(config)
     message = str(run.error)
     assert "organization.shard: Value error" not in message
-    assert "organization.shard: shard index 4 must be below the shard count 4" in message
+    assert "organization.shard.index: shard index 4 must be below the shard count 4" in message
     assert "organization.stak: unknown key (typos are not ignored); did you mean 'stack'?" in message
 
 

@@ -92,3 +92,32 @@ def test_bad_selector_is_a_usage_error(tmp_path: Path, inventory: str, capsys: p
     empty = stack_file(tmp_path, "prod-x", {"select": {"ous": ["Root/Nowhere"]}})
     assert main(["--inventory", inventory, empty]) == 2
     assert "selects no account" in capsys.readouterr().err
+
+
+def test_shard_index_out_of_range_is_one_line_with_the_key_path(
+    tmp_path: Path, inventory: str, capsys: pytest.CaptureFixture
+) -> None:
+    bad = stack_file(tmp_path, "prod-2", {"shard": {"index": 2, "count": 2}})
+    assert main(["--inventory", inventory, bad]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"error: {bad}: organization.shard.index: shard index 2 must be below the shard count 2 (0 to 1)"
+    ]
+    assert "validation error" not in captured.err and "pydantic" not in captured.err
+    assert captured.out == ""
+
+
+def test_every_bad_stack_is_named_at_once(
+    tmp_path: Path, inventory: str, capsys: pytest.CaptureFixture
+) -> None:
+    typo = stack_file(tmp_path, "prod-0", {"shrad": {"index": 0, "count": 2}})
+    scalar = stack_file(tmp_path, "prod-1", {"select": {"ous": "Root/Workloads"}})
+    good = stack_file(tmp_path, "prod-3", {"shard": {"index": 1, "count": 2}})
+    missing = str(tmp_path / "Pulumi.prod-9.yaml")
+    assert main(["--inventory", inventory, typo, scalar, good, missing]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {typo}: organization.shrad: unknown key (typos are not ignored); did you mean 'shard'?",
+        f"error: {scalar}: organization.select.ous: must be a list, not the string 'Root/Workloads';"
+        """ write e.g. ous: ["Root/Workloads/Prod"], or one '- entry' per line below 'ous:'""",
+        f"error: {missing}: no such stack file (stacks there: prod-0, prod-1, prod-3)",
+    ]

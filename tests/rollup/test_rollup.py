@@ -227,6 +227,20 @@ def test_unsupported_or_missing_results_schema_version_is_refused(stacks: dict, 
     assert DEV not in str(run.error)
 
 
+def test_every_stack_without_results_is_named_in_one_error(stacks: dict) -> None:
+    third = "acme/cis-monitoring/staging"
+    del stacks[DEV]["resultsSchemaVersion"]
+    stacks[PROD]["resultsSchemaVersion"] = 2
+    stacks[third] = {}  # referenced, but never deployed: no outputs at all
+    run = run_rollup({"stacks": [DEV, PROD, third]}, StackReferenceMocks(stacks))
+    assert isinstance(run.error, pulumi.RunError), run.error
+    message = str(run.error)
+    assert "3 referenced stacks cannot be read" in message
+    assert f"  - stack {DEV} has no 'resultsSchemaVersion' output" in message
+    assert f"  - stack {PROD} exports resultsSchemaVersion 2" in message
+    assert f"  - stack {third} has no 'resultsSchemaVersion' output" in message
+
+
 def test_bad_config_is_refused_before_any_reference(stacks: dict) -> None:
     mocks = StackReferenceMocks(stacks)
     run = run_rollup({"stacks": ["dev", PROD, PROD]}, mocks)
@@ -315,6 +329,21 @@ def test_check_stack_refuses_what_it_cannot_read(version: Any, monitoring: Any, 
     with pytest.raises(view.RollupError, match=r"stack o/p/x") as caught:
         view.check_stack(view.StackResults("o/p/x", version, monitoring, None))
     assert message in str(caught.value)
+
+
+def test_build_view_names_every_unreadable_stack() -> None:
+    good = results("o/p/good")
+    with pytest.raises(view.RollupError) as caught:
+        view.build_view(
+            [
+                view.StackResults("o/p/a", None, None, None),
+                good,
+                view.StackResults("o/p/b", 1, None, None),
+            ]
+        )
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "2 referenced stacks cannot be read:"
+    assert [line.split()[2] for line in lines[1:]] == ["o/p/a", "o/p/b"]
 
 
 @pytest.mark.parametrize(

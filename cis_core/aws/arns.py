@@ -1,0 +1,140 @@
+"""ARNs and account ids: the only code that parses or builds them (standard library only).
+
+``parse_arn`` splits any ARN into its five parts; the specific parsers add what one
+resource type's ARN must look like and return ``None`` for anything else, so callers
+never split ARNs on colons themselves.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import NamedTuple
+
+PARTITION_RE = re.compile(r"^aws(?:-[a-z]+)*$")
+"""aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b ..."""
+REGION_RE = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
+ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
+
+REGION_PLACEHOLDER = "{region}"
+ACCOUNT_PLACEHOLDER = "{accountId}"
+
+_ROLE_PATH_AND_NAME_RE = re.compile(r"^role/[\w+=,.@/-]{1,512}$", re.ASCII)
+_TOPIC_NAME_RE = re.compile(r"^[\w-]{1,256}$", re.ASCII)
+_QUEUE_NAME_RE = re.compile(r"^[\w-]{1,80}(?:\.fifo)?$", re.ASCII)
+_FUNCTION_RE = re.compile(r"^function:[\w-]{1,64}(?::[\w$-]+)?$", re.ASCII)
+
+
+@dataclass(frozen=True)
+class Arn:
+    """``arn:<partition>:<service>:<region>:<account>:<resource>``; region and account may be empty."""
+
+    partition: str
+    service: str
+    region: str
+    account: str
+    resource: str
+
+    def __str__(self) -> str:
+        return f"arn:{self.partition}:{self.service}:{self.region}:{self.account}:{self.resource}"
+
+
+def is_account_id(text: object) -> bool:
+    return isinstance(text, str) and bool(ACCOUNT_ID_RE.match(text))
+
+
+def parse_arn(text: object) -> Arn | None:
+    """The parts of any well-formed ARN, or None. The resource part may itself contain colons."""
+    if not isinstance(text, str):
+        return None
+    parts = text.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or not PARTITION_RE.match(parts[1]) or not parts[2]:
+        return None
+    if not parts[5]:
+        return None
+    return Arn(parts[1], parts[2], parts[3], parts[4], parts[5])
+
+
+def parse_role_arn(text: object) -> Arn | None:
+    """An IAM role ARN (``arn:aws:iam::<account>:role/<path/name>``), or None."""
+    arn = parse_arn(text)
+    if (
+        arn is None
+        or arn.service != "iam"
+        or arn.region
+        or not is_account_id(arn.account)
+        or not _ROLE_PATH_AND_NAME_RE.match(arn.resource)
+    ):
+        return None
+    return arn
+
+
+def parse_sns_topic_arn(text: object, *, placeholders: bool = False) -> Arn | None:
+    """An SNS topic ARN, or None. With ``placeholders``, ``{region}`` and ``{accountId}`` may stand in."""
+    arn = parse_arn(text)
+    if arn is None or arn.service != "sns" or not _TOPIC_NAME_RE.match(arn.resource):
+        return None
+    region_ok = bool(REGION_RE.match(arn.region)) or (placeholders and arn.region == REGION_PLACEHOLDER)
+    account_ok = is_account_id(arn.account) or (placeholders and arn.account == ACCOUNT_PLACEHOLDER)
+    return arn if region_ok and account_ok else None
+
+
+def parse_sqs_queue_arn(text: object) -> Arn | None:
+    """An SQS queue ARN (``arn:aws:sqs:<region>:<account>:<queue>``, FIFO included), or None."""
+    arn = parse_arn(text)
+    if (
+        arn is None
+        or arn.service != "sqs"
+        or not REGION_RE.match(arn.region)
+        or not is_account_id(arn.account)
+        or not _QUEUE_NAME_RE.match(arn.resource)
+    ):
+        return None
+    return arn
+
+
+def parse_lambda_function_arn(text: object) -> Arn | None:
+    """A Lambda function ARN (``...:function:<name>[:<version or alias>]``), or None."""
+    arn = parse_arn(text)
+    if (
+        arn is None
+        or arn.service != "lambda"
+        or not REGION_RE.match(arn.region)
+        or not is_account_id(arn.account)
+        or not _FUNCTION_RE.match(arn.resource)
+    ):
+        return None
+    return arn
+
+
+class LogGroupRef(NamedTuple):
+    """Where a CloudWatch Logs group is: (region, account, name)."""
+
+    region: str
+    account: str
+    name: str
+
+
+_LOG_GROUP_NAME_RE = re.compile(r"^[\w#/.-]{1,512}$", re.ASCII)
+
+
+def parse_log_group_arn(text: object) -> LogGroupRef | None:
+    """A log group ARN (``...:log-group:<name>``, with or without AWS's ``:*`` suffix), or None."""
+    arn = parse_arn(text)
+    if arn is None or arn.service != "logs" or not is_account_id(arn.account):
+        return None
+    kind, _, name = arn.resource.partition(":")
+    name = name.removesuffix(":*")
+    if kind != "log-group" or not _LOG_GROUP_NAME_RE.match(name):
+        return None
+    return LogGroupRef(arn.region, arn.account, name)
+
+
+def role_arn(account_id: str, role_name: str, partition: str = "aws") -> str:
+    """The ARN of role ``role_name`` (which may include a path) in ``account_id``."""
+    return f"arn:{partition}:iam::{account_id}:role/{role_name.lstrip('/')}"
+
+
+def fill_placeholders(text: str, account_id: str, region: str) -> str:
+    """``text`` with its ``{region}`` and ``{accountId}`` placeholders filled in."""
+    return text.replace(REGION_PLACEHOLDER, region).replace(ACCOUNT_PLACEHOLDER, account_id)

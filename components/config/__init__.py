@@ -1,0 +1,65 @@
+"""Stack configuration: the one place that validates configuration (the public API only).
+
+``load_config`` takes the project's config keys (without the ``cis-monitoring:``
+namespace) as plain data, validates everything, and returns a ``StackConfig`` or
+raises ``ConfigError`` listing every problem, one line each, with its key path;
+``targets`` turns a valid config into the ``DeployTarget`` list the program deploys.
+
+Modules, one job each: ``fields`` (checks of single values, shared with the audit's
+flags), ``schema`` (the pydantic models), ``errors`` (Problem, ConfigError, pydantic's
+errors as key paths), ``endpoints`` (subscription endpoints), ``checks`` (cross-field
+checks), ``resolve`` (effective settings, secrets, deploy targets), ``load`` (the entry).
+"""
+
+from cis_core.project import PROJECT
+
+from .checks import BASE_TAGS
+from .endpoints import check_endpoint
+from .errors import ConfigError, Problem, problems_from
+from .load import load_config, validate_organization
+from .resolve import DeployTarget, NotificationSettings, Subscription, targets
+from .schema import (
+    ALLOWED_PROTOCOLS,
+    DEFAULT_NAME_PREFIX,
+    DEFAULT_SESSION_NAME,
+    KNOWN_KEYS,
+    QUEUE_POLICY_MODES,
+    AccountConfig,
+    EmulatorConfig,
+    NotificationConfig,
+    OrganizationConfig,
+    RegionConfig,
+    SelectorConfig,
+    ShardConfig,
+    StackConfig,
+    SubscriptionConfig,
+)
+
+__all__ = [
+    "ALLOWED_PROTOCOLS",
+    "BASE_TAGS",
+    "DEFAULT_NAME_PREFIX",
+    "DEFAULT_SESSION_NAME",
+    "KNOWN_KEYS",
+    "PROJECT",
+    "QUEUE_POLICY_MODES",
+    "AccountConfig",
+    "ConfigError",
+    "DeployTarget",
+    "EmulatorConfig",
+    "NotificationConfig",
+    "NotificationSettings",
+    "OrganizationConfig",
+    "Problem",
+    "RegionConfig",
+    "SelectorConfig",
+    "ShardConfig",
+    "StackConfig",
+    "Subscription",
+    "SubscriptionConfig",
+    "check_endpoint",
+    "load_config",
+    "problems_from",
+    "targets",
+    "validate_organization",
+]

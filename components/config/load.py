@@ -1,0 +1,118 @@
+"""The entry point: validate the project's config keys, raising one ConfigError with every problem.
+
+It knows nothing of Pulumi, so the program, the audit, discovery and the shard check share it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from pydantic import ValidationError
+
+from .checks import account_problems, tag_problems
+from .errors import ConfigError, Problem, problems_from
+from .resolve import account_indexes, resolve_subscriptions
+from .schema import KNOWN_KEYS, AccountConfig, NotificationConfig, OrganizationConfig, StackConfig
+
+
+class _Valid(NamedTuple):
+    """The parts of a config that validate on their own (all of it, when the config is valid)."""
+
+    notifications: NotificationConfig | None
+    """None when the stack-wide notifications are invalid: their effect on accounts is unknown."""
+    tags: Mapping[str, str]
+    accounts: list[tuple[int, AccountConfig]]
+
+
+def load_config(
+    raw: Mapping[str, Any],
+    *,
+    secrets: Mapping[str, str] | None = None,
+    secret_keys: frozenset[str] = frozenset(),
+    source: str = "stack config",
+) -> StackConfig:
+    """Validate the project's config (keys without namespace) or raise ConfigError with every problem.
+
+    ``secrets`` maps config key names to values, for subscriptions that name an
+    ``endpointSecretKey``; ``secret_keys`` names the keys that were set as secrets.
+    Without ``secrets`` (the audit, discovery) those subscriptions are not resolved.
+    """
+    problems: list[Problem] = []
+    referenced = _referenced_secret_keys(raw)
+    for key in raw:
+        if key not in KNOWN_KEYS and key not in referenced:
+            close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(KNOWN_KEYS)}"
+            problems.append(Problem(key, "unknown config key (typos are not ignored)" + hint))
+    known = {k: v for k, v in raw.items() if k in KNOWN_KEYS}
+    config: StackConfig | None = None
+    try:
+        config = StackConfig.model_validate(known)
+        valid = _Valid(config.notifications, config.tags, list(enumerate(config.accounts)))
+    except ValidationError as error:
+        problems.extend(problems_from(error, StackConfig))
+        # Entries that validate on their own are still cross-checked, so one run shows everything.
+        valid = _partial(known)
+    if config is not None and not config.accounts and config.organization is None:
+        problems.append(
+            Problem(
+                "accounts",
+                "must list at least one entry (or read accounts from an organization stack with 'organization')",
+            )
+        )
+    problems.extend(account_problems(valid.notifications, valid.accounts))
+    problems.extend(tag_problems(valid.tags, valid.accounts))
+    if valid.notifications is not None:
+        indexes = account_indexes(valid.accounts)
+        for i, account in valid.accounts:
+            resolved = resolve_subscriptions(valid.notifications, account, i, secrets, secret_keys, indexes)
+            problems.extend(resolved[1])
+    if problems:
+        raise ConfigError(problems, source)
+    assert config is not None
+    return config
+
+
+def validate_organization(raw: Any, source: str = "stack config") -> OrganizationConfig:
+    """The ``organization`` key alone (for tools that need only the selection), or ConfigError."""
+    try:
+        return OrganizationConfig.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(problems_from(error, OrganizationConfig, prefix="organization"), source) from None
+
+
+def _referenced_secret_keys(raw: Any) -> set[str]:
+    """Config keys named by some subscription's endpointSecretKey (they are not typos)."""
+    if isinstance(raw, Mapping):
+        found = {raw["endpointSecretKey"]} if isinstance(raw.get("endpointSecretKey"), str) else set()
+        for value in raw.values():
+            found |= _referenced_secret_keys(value)
+        return found
+    if isinstance(raw, list):
+        return set().union(*(_referenced_secret_keys(v) for v in raw)) if raw else set()
+    return set()
+
+
+def _partial(raw: Mapping[str, Any]) -> _Valid:
+    stack: NotificationConfig | None
+    try:
+        stack = NotificationConfig.model_validate(raw.get("notifications", {}))
+    except ValidationError:
+        stack = None
+    tags = raw.get("tags")
+    valid_tags = (
+        tags
+        if isinstance(tags, Mapping)
+        and all(isinstance(v, str) and isinstance(k, str) for k, v in tags.items())
+        else {}
+    )
+    accounts = raw.get("accounts")
+    good = []
+    for i, account in enumerate(accounts if isinstance(accounts, list) else []):
+        try:
+            good.append((i, AccountConfig.model_validate(account)))
+        except ValidationError:
+            continue
+    return _Valid(stack, valid_tags, good)

@@ -1,0 +1,109 @@
+"""Where the audit looks: AuditLocations from flags (each problem naming its flag) and from stack files."""
+
+from __future__ import annotations
+
+import pytest
+
+from local.program_harness import REPO_ROOT
+from verify.cli import main
+from verify.locations import AuditLocation, FlagError, flag_locations, stack_locations, with_role
+
+ACCOUNT = "111111111111"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/cis-monitoring-auditor"
+
+
+def _error_lines(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[str]:
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Traceback" not in captured.err
+    return captured.err.splitlines()
+
+
+def test_every_bad_flag_is_named_in_one_error(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--account", "12", "--region", "mars-1", "--region", "us-east-1", "--region", "us-east-1"]
+    argv += ["--log-group", "arn:aws:logs:us-east-1:111111111111:log-group:x", "--role-arn", "deployer"]
+    argv += ["--external-id", "my id", "--session-name", "x", "--account-name", "sand box"]
+    lines = _error_lines(argv, capsys)
+    assert lines == [
+        "error: 8 problem(s) in the command line:",
+        "  - --account: '12' is not an AWS account id (12 digits)",
+        "  - --region: 'mars-1' is not an AWS region",
+        "  - --region: us-east-1 is given twice",
+        "  - --log-group: give the log group's name, not its ARN",
+        "  - --role-arn: 'deployer' is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
+        "  - --external-id: 'my id' contains a space: an external id may use only letters, digits and _+=,.@:/-",
+        "  - --session-name: 'x' is not a valid role session name (2-64 characters of letters, digits and _+=,.@-)",
+        "  - --account-name: 'sand box' is not a usable account name (letters, digits and '-', at most 40"
+        " characters); it becomes part of every resource name",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "line"),
+    [
+        (["--role-arn", ROLE, "--external-id", "x"], "  - --external-id: 'x' is 1 character(s)"),
+        (["--external-id", "cis-audit"], "  - --external-id: goes with --role-arn"),
+        (
+            ["--role-arn", "arn:aws:iam::999999999999:role/auditor"],
+            "  - --role-arn: the role is in account 999999999999, not in account 111111111111",
+        ),
+    ],
+)
+def test_flag_checks_are_the_config_checks(
+    extra: list[str], line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = _error_lines(["--account", ACCOUNT, "--region", "us-east-1", "--log-group", "g", *extra], capsys)
+    assert lines[0] == "error: 1 problem(s) in the command line:"
+    assert lines[1].startswith(line)
+
+
+def test_flags_make_audit_locations_and_nothing_about_notifications() -> None:
+    found = flag_locations(
+        account=ACCOUNT,
+        regions=["us-east-1", "eu-west-1"],
+        log_group="org-trail/cloudtrail",
+        role_arn=ROLE,
+        external_id="cis-audit",
+    )
+    assert found == [
+        AuditLocation(
+            ACCOUNT, ACCOUNT, "us-east-1", "org-trail/cloudtrail", ROLE, "cis-audit", "cis-monitoring"
+        ),
+        AuditLocation(
+            ACCOUNT, ACCOUNT, "eu-west-1", "org-trail/cloudtrail", ROLE, "cis-audit", "cis-monitoring"
+        ),
+    ]
+    assert [location.key for location in found] == [f"{ACCOUNT}/us-east-1", f"{ACCOUNT}/eu-west-1"]
+
+
+def test_flag_error_keeps_every_problem() -> None:
+    with pytest.raises(FlagError) as raised:
+        flag_locations(account="x", regions=["nowhere-1"], log_group="")
+    assert [p.path for p in raised.value.problems] == ["--account", "--region", "--log-group"]
+
+
+def test_stack_file_locations_are_the_stacks_accounts_and_regions() -> None:
+    prod = stack_locations("prod", REPO_ROOT)
+    assert [location.key for location in prod] == [
+        "333333333333/us-east-1",
+        "333333333333/eu-west-1",
+        "444444444444/us-east-1",
+        "444444444444/eu-west-1",
+        "444444444444/ap-southeast-2",
+        "555555555555/us-east-1",
+    ]
+    first = prod[0]
+    assert (first.account_name, first.log_group, first.external_id) == (
+        "prod-payments",
+        "org-trail/cloudtrail",
+        "cis-monitoring-prod",
+    )
+    audited = with_role(first, "cis-monitoring-auditor")
+    assert audited.role_arn == "arn:aws:iam::333333333333:role/cis-monitoring-auditor"
+
+
+def test_a_bad_role_name_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    lines = _error_lines(
+        ["--stack", "dev", "--repo-root", str(REPO_ROOT), "--role-name", "no spaces"], capsys
+    )
+    assert lines == ["error: --role-name: 'no spaces' is not an IAM role name (letters, digits and _+=,.@-)"]
