@@ -23,13 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from botocore.exceptions import ClientError
 from pulumi.runtime import mocks as pulumi_mocks
 
-from cis_core.project import PROJECT
 from local.emulator import EmulatorSessions
 from local.mock_runner import OutputsMonitor, decode_provider_inputs, plain, run_under_mocks
+from rollout.stack_file import read_project_keys
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -111,9 +110,20 @@ class EmulatorDeployMocks(pulumi.runtime.Mocks):
             ),
             "aws:sns/topicPolicy:TopicPolicy": (frozenset({"arn", "policy"}), self._topic_policy),
             "aws:sns/topicSubscription:TopicSubscription": (
-                frozenset({"topic", "protocol", "endpoint", "rawMessageDelivery", "filterPolicy"}),
+                # endpointAutoConfirms only makes the provider wait for the confirmation: no API input.
+                frozenset(
+                    {
+                        "topic",
+                        "protocol",
+                        "endpoint",
+                        "rawMessageDelivery",
+                        "filterPolicy",
+                        "endpointAutoConfirms",
+                    }
+                ),
                 self._subscription,
             ),
+            "aws:sqs/queuePolicy:QueuePolicy": (frozenset({"queueUrl", "policy"}), self._queue_policy),
             "aws:cloudwatch/logMetricFilter:LogMetricFilter": (
                 frozenset({"name", "logGroupName", "pattern", "metricTransformation"}),
                 self._metric_filter,
@@ -296,6 +306,11 @@ class EmulatorDeployMocks(pulumi.runtime.Mocks):
         )
         return inputs["arn"], {"owner": t.account_id}
 
+    def _queue_policy(self, t: ProviderTarget, region: str, name: str, inputs: dict) -> tuple[str, dict]:
+        sqs = self._client("sqs", t, region)
+        sqs.set_queue_attributes(QueueUrl=inputs["queueUrl"], Attributes={"Policy": inputs["policy"]})
+        return inputs["queueUrl"], {}
+
     def _subscription(self, t: ProviderTarget, region: str, name: str, inputs: dict) -> tuple[str, dict]:
         sns = self._client("sns", t, region)
         attributes = {}
@@ -397,9 +412,7 @@ def _tags_all(target: ProviderTarget, inputs: Mapping[str, Any]) -> dict[str, st
 
 def stack_file_config(stack: str, repo_root: Path = REPO_ROOT) -> dict[str, Any]:
     """The project keys of ``Pulumi.<stack>.yaml``, without the ``cis-monitoring:`` namespace."""
-    document = yaml.safe_load((repo_root / f"Pulumi.{stack}.yaml").read_text()) or {}
-    prefix = f"{PROJECT}:"
-    return {k[len(prefix) :]: v for k, v in (document.get("config") or {}).items() if k.startswith(prefix)}
+    return read_project_keys(stack, repo_root)[1]
 
 
 def with_emulator_endpoint(config: Mapping[str, Any], endpoint: str) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 
-from cis_core.project import PROJECT
 from local.mock_runner import OutputsMonitor, decode_provider_inputs, plain, run_under_mocks
+from rollout.stack_file import read_project_keys
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = REPO_ROOT / "__main__.py"
@@ -178,15 +178,7 @@ class RecordingMonitor(OutputsMonitor):
 
 def stack_config(stack: str) -> tuple[dict[str, Any], set[str]]:
     """The project config of ``Pulumi.<stack>.yaml`` (namespace stripped), as the CLI would pass it."""
-    import yaml
-
-    document = yaml.safe_load((REPO_ROOT / f"Pulumi.{stack}.yaml").read_text())
-    config: dict[str, Any] = {}
-    for key, value in (document.get("config") or {}).items():
-        namespace, _, name = key.partition(":")
-        if namespace == PROJECT:
-            config[name] = value
-    return config, set()
+    return read_project_keys(stack, REPO_ROOT)[1], set()
 
 
 def run_program(
