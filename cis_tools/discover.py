@@ -1,6 +1,16 @@
 """Alias kept for scripts: ``python -m cis_tools.discover`` is ``cis-monitoring discover`` (``rollout.discover``)."""
 
-from rollout.discover import main
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from cis_monitoring.cli import run
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run("discover", sys.argv[1:] if argv is None else argv)
+
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -1,15 +1,17 @@
 """Judge a filter pattern by what it matches: covers, too broad, canonical.
 
-A pattern **covers** a control when it matches every target sample record (each
-event, succeeded and denied, from several principals and regions). It is **too
-broad** when it also matches unrelated records, or hypothetical events whose names
-merely extend a target name (what a ``CreateTrail*`` wildcard would also catch).
-It is **canonical** when its text equals the catalog's byte for byte.
+A pattern **covers** a control when it matches every target sample record of the
+control's catalog entry (each event, succeeded and denied, from several principals and
+regions). It is **too broad** when it also matches one of the entry's unrelated records
+or near-miss probes: the probes in its samples file, plus, for a control that names its
+events, hypothetical events whose names merely extend a target name (what a
+``CreateTrail*`` wildcard would also catch). A control without event names (root usage)
+is judged by its own records only. It is **canonical** when its text equals the
+catalog's byte for byte.
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from functools import cache
 
@@ -39,8 +41,9 @@ class Coverage:
             return f"the pattern is not valid filter-pattern syntax ({self.error})"
         parts = []
         if not self.covers:
+            what = ", ".join(self.missed_events) or "target records"
             parts.append(
-                f"it misses {', '.join(self.missed_events)} ({len(self.missed)} of the control's sample records: "
+                f"it misses {what} ({len(self.missed)} of the control's sample records: "
                 f"{'; '.join(self.missed[:4])}{'; ...' if len(self.missed) > 4 else ''})"
             )
         if self.too_broad:
@@ -54,15 +57,8 @@ class Coverage:
 
 
 def probe_records(control: Control) -> tuple[SampleRecord, ...]:
-    """Hypothetical near-miss events: target names with a prefix or suffix, or another case."""
-    template = control.target_samples()[0].record
-    probes = []
-    for name in control.event_names:
-        for variant in (f"{name}X", f"X{name}", name.lower(), name.upper()):
-            record = copy.deepcopy(template)
-            record["eventName"] = variant
-            probes.append(SampleRecord(f"probe: hypothetical event {variant!r}", record))
-    return tuple(probes)
+    """Near-miss records the pattern must not match, as the control's entry defines them."""
+    return control.probe_samples()
 
 
 @cache
@@ -77,12 +73,12 @@ def judge(pattern_text: str, control: Control) -> Coverage:
     try:
         pattern = compile_pattern(pattern_text)
     except FilterPatternError as error:
-        return Coverage(
-            control.control_id, pattern_text, False, False, False, (), control.event_names, (), str(error)
-        )
+        missed = tuple(s.label for s in control.target_samples())
+        events = _event_names(control.target_samples())
+        return Coverage(control.control_id, pattern_text, False, False, False, missed, events, (), str(error))
     missed = [s for s in control.target_samples() if not matches(pattern, s.record)]
     wrong = [s for s in _negative_records(control) if matches(pattern, s.record)]
-    missed_events = tuple(dict.fromkeys(s.event_name for s in missed))
+    missed_events = _event_names(missed)
     return Coverage(
         control_id=control.control_id,
         pattern=pattern_text,
@@ -93,3 +89,7 @@ def judge(pattern_text: str, control: Control) -> Coverage:
         missed_events=missed_events,
         wrongly_matched=tuple(s.label for s in wrong),
     )
+
+
+def _event_names(records: tuple[SampleRecord, ...] | list[SampleRecord]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(s.event_name for s in records if s.event_name))

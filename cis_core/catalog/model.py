@@ -1,0 +1,81 @@
+"""What a control is, as the program, the pack and the audit read it (built from a catalog entry)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+from .samples import PACKAGED, SampleRecord, derived_probes, samples_of
+
+NAMESPACE = "CISBenchmark"
+DETECTORS = ("metric-filter",)
+"""Detector kinds the product can provision and judge (EventBridge rules will be the next)."""
+
+
+@dataclass(frozen=True)
+class AlarmSettings:
+    """The CloudWatch alarm the benchmark asks for on a control's metric."""
+
+    statistic: str = "Sum"
+    period: int = 300
+    threshold: float = 1.0
+    comparison_operator: str = "GreaterThanOrEqualToThreshold"
+    evaluation_periods: int = 1
+    treat_missing_data: str = "notBreaching"
+
+
+@dataclass(frozen=True)
+class Control:
+    """One CIS monitoring control: metric filter + alarm + notification."""
+
+    control_id: str
+    title: str
+    benchmark: str
+    filter_pattern: str
+    """Byte-identical to the benchmark's text: string-comparing audit tools accept nothing else."""
+    metric_name: str
+    slug: str
+    """Short name for resource names (``cis-4-5-cloudtrail-changes``)."""
+    event_names: tuple[str, ...]
+    """The events the pattern selects by name; empty when it selects by other fields (root usage)."""
+    namespace: str = NAMESPACE
+    metric_value: str = "1"
+    alarm: AlarmSettings = field(default_factory=AlarmSettings)
+    samples_file: str = ""
+    event_source: str | None = None
+    """The service whose management events the control watches (None: any service, e.g. root usage)."""
+    detector: str = "metric-filter"
+    security_hub_id: str | None = None
+    """The Security Hub control that checks the same thing (``CloudWatch.5`` for 4.5), if any."""
+    risk: str = ""
+    remediation: str = ""
+    default: bool = False
+    """Provisioned and enforced when a stack or pack config names no controls."""
+    origin: str = PACKAGED
+    """The directory of the entry: the packaged catalog, or an extension directory."""
+
+    @property
+    def alarm_description(self) -> str:
+        return f"{self.benchmark} {self.control_id}: {self.title}"
+
+    def target_samples(self) -> tuple[SampleRecord, ...]:
+        """Records the filter must match (each targeted event, succeeded and failed)."""
+        return samples_of(self.origin, self.samples_file, self.control_id).target
+
+    def unrelated_samples(self) -> tuple[SampleRecord, ...]:
+        """Records the filter must not match (alert noise if it does)."""
+        return samples_of(self.origin, self.samples_file, self.control_id).unrelated
+
+    def probe_samples(self) -> tuple[SampleRecord, ...]:
+        """Near misses the filter must not match: the file's probes, plus event-name variants."""
+        return _probes(self)
+
+
+@cache
+def _probes(control: Control) -> tuple[SampleRecord, ...]:
+    explicit = samples_of(control.origin, control.samples_file, control.control_id).probes
+    return explicit + derived_probes(control.event_names, control.target_samples())
+
+
+def clear_cache() -> None:
+    _probes.cache_clear()
