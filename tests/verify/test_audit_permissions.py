@@ -1,16 +1,21 @@
-"""The IAM documents in iam/: the auditor policy allows exactly what the audit calls; both pass parliament.
+"""The IAM documents in iam/: the auditor policy allows exactly what the audit and its proofs call,
+the drill policy exactly what the drill adds; all pass parliament.
 
-Every call the audit makes goes through ``provide-client-params`` on the boto3 session
-it was given, so recording there sees each (service, operation, params) with the
-resource it touches. sts:GetCallerIdentity needs no permission, and sts:AssumeRole is
-granted to the caller and by the target role's trust policy, not by the policy on the
-role itself (see iam/README.md); both are left out of the comparison.
+Every call the audit and the proofs (``verify.proofs``) make goes through
+``provide-client-params`` on the boto3 session they were given, so recording there sees
+each (service, operation, params) with the resource it touches. The proofs run against
+moto here: their calls are recorded even for operations moto does not implement.
+sts:GetCallerIdentity needs no permission, and sts:AssumeRole is granted to the caller
+and by the target role's trust policy, not by the policy on the role itself (see
+iam/README.md); both are left out of the comparison.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +28,7 @@ from parliament import analyze_policy_string, enhance_finding, iam_definition, o
 
 from cis_core.catalog import CIS_4_5
 from components import naming
+from components.policies import key_policy
 from tests.verify.test_audit_unit import (
     ACCOUNT,
     REGION,
@@ -30,16 +36,30 @@ from tests.verify.test_audit_unit import (
     make_target,
     moto_for_module,
     new_session,
+    put_alarm,
 )
 from verify.audit import audit_all
-from verify.aws_session import SessionFactory
+from verify.aws_session import Identity, SessionFactory
+from verify.proofs import (
+    IAM_ACTIONS,
+    DrillSettings,
+    ProofResult,
+    alarm_history,
+    aws_matcher,
+    fire_drill,
+    subscriber_policies,
+    topic_key_policy,
+)
 
 IAM_DIR = Path(__file__).resolve().parents[2] / "iam"
 AUDITOR = IAM_DIR / "auditor-policy.json"
 DEPLOYER = IAM_DIR / "deployer-policy.json"
+DRILL = IAM_DIR / "drill-policy.json"
+DRILL_ONLY = {"cloudwatch:SetAlarmState"}
+"""The one call that changes anything (an alarm's state): only in the opt-in drill policy."""
 NOT_IAM_CONTROLLED = {"sts:GetCallerIdentity"}
 GRANTED_ELSEWHERE = {"sts:AssumeRole"}  # the caller's identity policy + the role's trust policy
-READ_ONLY_VERBS = ("Describe", "Get", "List")
+READ_ONLY_VERBS = ("Describe", "Get", "List", "Test")  # TestMetricFilter: IAM level Read, no resource
 # CloudWatch signs requests as "monitoring"; IAM calls the service "cloudwatch".
 IAM_PREFIX_OF_SIGNING_NAME = {"monitoring": "cloudwatch"}
 SEVERITIES = ("MUTE", "INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL")
@@ -52,6 +72,7 @@ JUSTIFIED_PERMISSIONS_MANAGEMENT = {
     "kms:createkey",
     "lambda:addpermission",
     "lambda:removepermission",
+    "sqs:setqueueattributes",  # the queue policy of a `queuePolicy: managed` SQS subscriber
 }
 
 
@@ -118,6 +139,17 @@ def _resource(action: str, params: dict[str, Any], region: str) -> str:
         return f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{params['logGroupName']}"
     if action in ("sns:ListSubscriptionsByTopic", "sns:GetTopicAttributes"):
         return str(params["TopicArn"])
+    if action in ("kms:DescribeKey", "kms:GetKeyPolicy"):
+        key = str(params["KeyId"])
+        # IAM authorizes a call by alias against the key the alias names.
+        return key if ":key/" in key else f"arn:aws:kms:{region}:{ACCOUNT}:key/(target-of-{key})"
+    if action == "sqs:GetQueueAttributes":
+        owner, name = str(params["QueueUrl"]).rstrip("/").split("/")[-2:]
+        return f"arn:aws:sqs:{region}:{owner}:{name}"
+    if action == "lambda:GetPolicy":
+        return str(params["FunctionName"])
+    if action in ("cloudwatch:DescribeAlarmHistory", "cloudwatch:SetAlarmState"):
+        return f"arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{params['AlarmName']}"
     return "*"
 
 
@@ -169,14 +201,85 @@ def audit_calls(_moto: MockAWS) -> list[Call]:
     return calls
 
 
+def _proof_setup() -> tuple[str, str, str]:
+    """An encrypted topic with an SQS (encrypted queue) and a Lambda subscriber, and its alarm."""
+    kms = boto3.client("kms", region_name=REGION)
+    key = kms.create_key(Policy=key_policy(ACCOUNT, REGION))["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName="alias/cis-proofs-alarms", TargetKeyId=key)
+    sns = boto3.client("sns", region_name=REGION)
+    topic = sns.create_topic(
+        Name="cis-proofs-alarms", Attributes={"KmsMasterKeyId": "alias/cis-proofs-alarms"}
+    )
+    topic_arn = topic["TopicArn"]
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="cis-proofs-inbox", Attributes={"KmsMasterKeyId": key})["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue)
+    role = boto3.client("iam", region_name=REGION).create_role(
+        RoleName="cis-proofs-relay", AssumeRolePolicyDocument="{}"
+    )["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return None\n")
+    function = boto3.client("lambda", region_name=REGION).create_function(
+        FunctionName="cis-proofs-relay",
+        Runtime="python3.12",
+        Role=role,
+        Handler="index.handler",
+        Code={"ZipFile": code.getvalue()},
+    )["FunctionArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="lambda", Endpoint=function)
+    alarm = "cis-proofs-alarm"
+    put_alarm(REGION, alarm, topic_arn)
+    return topic_arn, "alias/cis-proofs-alarms", alarm
+
+
+@pytest.fixture(scope="module")
+def proof_calls(_moto: MockAWS) -> list[Call]:
+    """Every call of every proof, the opt-in drill included (moto lacks some: they are recorded anyway)."""
+    calls: list[Call] = []
+    sessions = SessionFactory(recording_session(calls))
+
+    def clients(service: str, region: str | None = None) -> Any:
+        return sessions.client(Identity(ACCOUNT), service, region or REGION)
+
+    topic, key_alias, alarm_name = _proof_setup()
+    subscriptions = boto3.client("sns", region_name=REGION).list_subscriptions_by_topic(TopicArn=topic)
+    alarm = boto3.client("cloudwatch", region_name=REGION).describe_alarms(AlarmNames=[alarm_name])
+    drill = DrillSettings("permissions-test", timeout_seconds=1, interval_seconds=1, sleep=lambda _: None)
+    results: list[ProofResult] = [
+        aws_matcher(clients, CIS_4_5.filter_pattern, CIS_4_5),
+        topic_key_policy(clients, topic, key_alias),
+        *subscriber_policies(clients, topic, subscriptions["Subscriptions"]),
+        alarm_history(clients, alarm_name),
+        fire_drill(clients, alarm["MetricAlarms"][0], drill),
+    ]
+    # Each proof got as far as its last call: no ERROR cut one short.
+    assert [(r.proof, str(r.status)) for r in results] == [
+        ("aws matcher", "NOT_AVAILABLE"),
+        ("key policy", "PASS"),
+        ("queue policy", "FAIL"),  # no queue policy, and the queue's key admits only CloudWatch
+        ("function policy", "FAIL"),  # no lambda:AddPermission for the topic
+        ("alarm history", "NOT_AVAILABLE"),
+        ("drill", "NOT_AVAILABLE"),
+    ]
+    return calls
+
+
 # ---------------------------------------------------------------- the auditor policy
 
 
-def test_every_call_of_the_audit_is_allowed_by_the_auditor_policy(audit_calls: list[Call]) -> None:
-    policy = load(AUDITOR)
-    checked = [c for c in audit_calls if c.action not in NOT_IAM_CONTROLLED | GRANTED_ELSEWHERE]
+def test_every_call_of_the_audit_is_allowed_by_the_auditor_policy(
+    audit_calls: list[Call], proof_calls: list[Call]
+) -> None:
+    auditor, drill = load(AUDITOR), load(DRILL)
+    checked = [c for c in audit_calls + proof_calls if c.action not in NOT_IAM_CONTROLLED | GRANTED_ELSEWHERE]
     denied = sorted(
-        {f"{c.action} on {c.resource}" for c in checked if not allows(policy, c.action, c.resource)}
+        {
+            f"{c.action} on {c.resource}"
+            for c in checked
+            if not allows(drill if c.action in DRILL_ONLY else auditor, c.action, c.resource)
+        }
     )
     assert denied == []
     assert {c.action for c in audit_calls} >= GRANTED_ELSEWHERE | NOT_IAM_CONTROLLED, (
@@ -184,10 +287,32 @@ def test_every_call_of_the_audit_is_allowed_by_the_auditor_policy(audit_calls: l
     )
 
 
-def test_the_auditor_policy_grants_exactly_what_the_audit_calls(audit_calls: list[Call]) -> None:
-    called = {c.action for c in audit_calls} - NOT_IAM_CONTROLLED - GRANTED_ELSEWHERE
-    assert granted_actions(load(AUDITOR)) == called
-    assert len(called) == 8  # log groups, trails, status, selectors, filters, alarms, subscriptions, topic
+def test_the_auditor_policy_grants_exactly_what_the_audit_calls(
+    audit_calls: list[Call], proof_calls: list[Call]
+) -> None:
+    audit = {c.action for c in audit_calls} - NOT_IAM_CONTROLLED - GRANTED_ELSEWHERE
+    proofs = {c.action for c in proof_calls} - NOT_IAM_CONTROLLED - GRANTED_ELSEWHERE
+    assert len(audit) == 8  # log groups, trails, status, selectors, filters, alarms, subscriptions, topic
+    assert granted_actions(load(AUDITOR)) == (audit | proofs) - DRILL_ONLY
+    assert granted_actions(load(DRILL)) == proofs & DRILL_ONLY == DRILL_ONLY
+    # matcher, key (describe, policy), queue, function, alarm history
+    assert len(proofs - audit - DRILL_ONLY) == 6
+
+
+def test_the_proofs_call_exactly_the_operations_they_declare(proof_calls: list[Call]) -> None:
+    called = {c.action for c in proof_calls} - NOT_IAM_CONTROLLED - GRANTED_ELSEWHERE
+    assert called == set(IAM_ACTIONS.values())
+
+
+def test_the_drill_policy_sets_alarm_states_of_the_projects_alarms_only() -> None:
+    drill, auditor = load(DRILL), load(AUDITOR)
+    ours = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{naming.alarm_name('cis', make_target(), CIS_4_5)}"
+    assert allows(drill, "cloudwatch:SetAlarmState", ours)
+    assert not allows(
+        drill, "cloudwatch:SetAlarmState", f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:billing"
+    )
+    assert not allows(auditor, "cloudwatch:SetAlarmState", ours)  # the auditor stays read-only
+    assert iam_access_level("cloudwatch:SetAlarmState") == "Write"
 
 
 def test_recorded_services_are_real_iam_prefixes(audit_calls: list[Call]) -> None:
@@ -270,7 +395,7 @@ def _justified(finding: Any, path: Path) -> bool:
     return set(finding.location.get("actions", [])) <= JUSTIFIED_PERMISSIONS_MANAGEMENT
 
 
-@pytest.mark.parametrize("path", [AUDITOR, DEPLOYER], ids=["auditor", "deployer"])
+@pytest.mark.parametrize("path", [AUDITOR, DEPLOYER, DRILL], ids=["auditor", "deployer", "drill"])
 def test_parliament_finds_nothing_medium_or_worse(path: Path, community_config: None) -> None:
     findings = _findings(path)
     serious = [

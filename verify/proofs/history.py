@@ -1,0 +1,129 @@
+"""Alarm history as ``cloudwatch:DescribeAlarmHistory`` returns it: reading and interpreting items.
+
+An ``Action`` item records one attempt to run an alarm action::
+
+    {"AlarmName": "...", "AlarmType": "MetricAlarm", "Timestamp": datetime,
+     "HistoryItemType": "Action",
+     "HistorySummary": "Failed to execute action arn:aws:sns:...:topic. Received error: \\"...\\"",
+     "HistoryData": "{\\"actionState\\":\\"Failed\\",\\"notificationResource\\":\\"arn:aws:sns:...\\",
+                      \\"stateUpdateTimestamp\\":1733040000000,\\"error\\":\\"...\\"}"}
+
+A ``StateUpdate`` item's HistoryData holds ``oldState`` and ``newState``, each with its
+``stateValue`` and ``stateReason``: that is how a drill finds its own transition. Only
+the summary's leading words are relied on ("Successfully executed action", "Failed to
+execute action"); the HistoryData fields are read when present.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+SUCCEEDED = "Successfully executed action"
+FAILED = "Failed to execute action"
+
+
+@dataclass(frozen=True)
+class ActionOutcome:
+    at: datetime
+    succeeded: bool
+    resource: str | None
+    """The action's target (an SNS topic ARN), when AWS names it."""
+    summary: str
+    error: str | None
+    message_id: str | None
+    state_update_ms: int | None
+    """HistoryData's stateUpdateTimestamp: the transition this action ran for (epoch ms)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(),
+            "result": "succeeded" if self.succeeded else "failed",
+            "resource": self.resource,
+            "summary": self.summary,
+            "error": self.error,
+            "messageId": self.message_id,
+        }
+
+
+def history_data(item: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        data = json.loads(item.get("HistoryData") or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _find_message_id(value: Any, depth: int = 0) -> str | None:
+    """A ``messageId`` anywhere in HistoryData (AWS documents no place for it; nested JSON included)."""
+    if depth > 4:
+        return None
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key.lower() == "messageid" and isinstance(item, str):
+                return item
+            found = _find_message_id(item, depth + 1)
+            if found:
+                return found
+    return None
+
+
+def _resource_from_summary(summary: str) -> str | None:
+    rest = summary.removeprefix(SUCCEEDED).removeprefix(FAILED).strip()
+    word = rest.split(" ", 1)[0].rstrip(".") if rest else ""
+    return word if word.startswith("arn:") else None
+
+
+def action_outcome(item: Mapping[str, Any]) -> ActionOutcome | None:
+    """The outcome an ``Action`` item records, or None for any other item."""
+    summary = str(item.get("HistorySummary") or "")
+    if item.get("HistoryItemType") != "Action" or not summary.startswith((SUCCEEDED, FAILED)):
+        return None
+    data = history_data(item)
+    stamp = data.get("stateUpdateTimestamp")
+    return ActionOutcome(
+        at=item["Timestamp"],
+        succeeded=summary.startswith(SUCCEEDED),
+        resource=str(data.get("notificationResource") or _resource_from_summary(summary) or "") or None,
+        summary=summary,
+        error=str(data["error"]) if data.get("error") else None,
+        message_id=_find_message_id(data),
+        state_update_ms=stamp if isinstance(stamp, int) else None,
+    )
+
+
+def action_outcomes(items: Iterable[Mapping[str, Any]]) -> list[ActionOutcome]:
+    return [o for o in (action_outcome(i) for i in items) if o is not None]
+
+
+def new_state_reason(item: Mapping[str, Any]) -> str | None:
+    """The reason of the state a ``StateUpdate`` item moved to."""
+    if item.get("HistoryItemType") != "StateUpdate":
+        return None
+    new_state = history_data(item).get("newState")
+    return str(new_state.get("stateReason")) if isinstance(new_state, dict) else None
+
+
+def fetch_history(
+    cloudwatch: Any,
+    alarm_name: str,
+    start: datetime,
+    end: datetime | None = None,
+    item_type: str | None = None,
+) -> list[dict[str, Any]]:
+    """Every history item of ``alarm_name`` since ``start`` (all pages), oldest first."""
+    args: dict[str, Any] = {"AlarmName": alarm_name, "StartDate": start, "ScanBy": "TimestampAscending"}
+    if end is not None:
+        args["EndDate"] = end
+    if item_type is not None:
+        args["HistoryItemType"] = item_type
+    pages = cloudwatch.get_paginator("describe_alarm_history").paginate(**args)
+    return [item for page in pages for item in page.get("AlarmHistoryItems", [])]
