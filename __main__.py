@@ -2,6 +2,9 @@
 
 Wiring only: validated config (and the stacks it references) -> one provider per
 (account, region) -> one alarm topic and one ControlMonitor per control -> stack outputs.
+
+Logical names come from account id, Region and control id only; the ``legacy_name``s
+alias each resource to its name in releases that used the account's name (naming.py).
 """
 
 import pulumi
@@ -23,12 +26,18 @@ async def main() -> dict:
 
     results = {}
     for target in targets:
-        provider = aws_provider(naming.provider_name(prefix, target), target, config.tags, config.emulator)
+        provider = aws_provider(
+            naming.provider_name(target),
+            target,
+            config.tags,
+            config.emulator,
+            legacy_name=naming.legacy_provider_name(prefix, target),
+        )
         in_target = pulumi.ResourceOptions(providers=[provider])
         log_group = verified_log_group(target, provider)
         settings = target.notifications
         notification = AlarmNotification(
-            naming.notification_name(prefix, target),
+            naming.notification_name(target),
             AlarmNotificationArgs(
                 account_id=target.account_id,
                 region=target.region,
@@ -40,6 +49,7 @@ async def main() -> dict:
                 tags=target.tags,
             ),
             in_target,
+            legacy_name=naming.legacy_notification_name(prefix, target),
         )
         ok_actions = [target.fill(arn) for arn in settings.ok_actions]
         if settings.notify_on_ok:
@@ -49,7 +59,7 @@ async def main() -> dict:
             monitors[control.control_id] = (
                 control,
                 ControlMonitor(
-                    naming.monitor_name(prefix, target, control),
+                    naming.monitor_name(target, control),
                     ControlMonitorArgs(
                         control=control,
                         log_group_name=log_group,
@@ -63,6 +73,7 @@ async def main() -> dict:
                         tags=target.tags,
                     ),
                     in_target,
+                    legacy_name=naming.legacy_monitor_name(prefix, target, control),
                 ),
             )
         results[target.key] = target_result(target, log_group, notification, monitors)

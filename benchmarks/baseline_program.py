@@ -32,7 +32,7 @@ ALARM = CONTROL.alarm
 
 def register_target(index: int, structured: bool) -> dict[str, Any]:
     account, name = t.account_id(index), t.account_name(index)
-    base = f"{t.PREFIX}-{name}-{t.REGION}"
+    base = f"{account}-{t.REGION}"  # the program's logical-name stem (account id, Region)
     topic_name = f"{t.PREFIX}-{name}-alarms"
     tags = dict(t.STACK_TAGS)
     provider = aws.Provider(

@@ -67,11 +67,11 @@ def _substitute(value: Any, swap: Callable[[str], str]) -> Any:
 
 
 def _groups(run: ProgramRun, seed_targets: int) -> list[list[Registration]]:
-    """The seed run's registrations grouped by target (every logical name carries the account name)."""
-    by_name = {f"-{t.account_name(i)}-": i for i in range(seed_targets)}
+    """The seed run's registrations grouped by target (every logical name starts with the account id)."""
+    by_name = {f"{t.account_id(i)}-": i for i in range(seed_targets)}
     groups: list[list[Registration]] = [[] for _ in range(seed_targets)]
     for resource in run.resources:
-        owner = next((i for marker, i in by_name.items() if marker in resource.name), None)
+        owner = next((i for marker, i in by_name.items() if resource.name.startswith(marker)), None)
         if owner is None:
             raise RuntimeError(f"cannot tell which target {resource.urn} belongs to")
         groups[owner].append(resource)

@@ -2,17 +2,28 @@
 
 A CloudWatch Logs metric filter on the trail's log group counts the control's
 events; an alarm on exactly that metric notifies the topic on the first one.
+
+Both are ``retain_on_delete``: when Pulumi deletes them (the account leaves the stack,
+moves to another shard stack, ``pulumi destroy``) or replaces them under a new name,
+it leaves the AWS resource in place and only forgets it. Nothing should remove the
+monitoring by accident: the stack that gains an account may have taken over the same
+filter and alarm already (PutMetricFilter and PutMetricAlarm overwrite), and a
+deleted alarm fails silently. A leftover is visible and costs little; README
+"Renames, moves and leftovers" says how to remove one on purpose.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from cis_core.catalog import Control
+
+from .aliases import child_options, own_options
 
 TYPE = "cis-monitoring:aws:ControlMonitor"
 
@@ -36,9 +47,15 @@ class ControlMonitor(pulumi.ComponentResource):
     alarm_arn: pulumi.Output[str]
 
     def __init__(
-        self, name: str, args: ControlMonitorArgs, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        args: ControlMonitorArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        legacy_name: str | None = None,
     ) -> None:
-        super().__init__(TYPE, name, None, opts)
+        """``legacy_name``: this monitor's logical name in releases that built it from the account name."""
+        super().__init__(TYPE, name, None, own_options(opts, legacy_name))
         control = args.control
         if not args.alarm_actions:
             raise ValueError(
@@ -55,7 +72,7 @@ class ControlMonitor(pulumi.ComponentResource):
                 namespace=control.namespace,
                 value=control.metric_value,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self._child(legacy_name, "-filter"),
         )
 
         settings = control.alarm
@@ -79,7 +96,7 @@ class ControlMonitor(pulumi.ComponentResource):
             insufficient_data_actions=list(args.insufficient_data_actions),
             tags={**args.tags, "cis-control": control.control_id},
             # The metric exists only once the filter does.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[metric_filter]),
+            opts=self._child(legacy_name, "-alarm", depends_on=[metric_filter]),
         )
 
         self.metric_filter_name = metric_filter.name
@@ -92,3 +109,8 @@ class ControlMonitor(pulumi.ComponentResource):
                 "alarmArn": self.alarm_arn,
             }
         )
+
+    def _child(self, legacy_name: str | None, suffix: str, **options: Any) -> pulumi.ResourceOptions:
+        """A child that Pulumi never deletes from AWS (see the module's docstring)."""
+        legacy_child = f"{legacy_name}{suffix}" if legacy_name else None
+        return child_options(self, TYPE, legacy_name, legacy_child, retain_on_delete=True, **options)

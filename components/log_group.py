@@ -5,10 +5,10 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from .config import Target
+from .config import DeployTarget
 
 
-def verified_log_group(target: Target, provider: aws.Provider) -> pulumi.Output[str]:
+def verified_log_group(target: DeployTarget, provider: aws.Provider) -> pulumi.Output[str]:
     """The log group's name, once the provider has found it; a clear error if it has not.
 
     The lookup is an invoke, so it runs during ``pulumi preview`` too: a typo fails

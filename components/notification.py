@@ -5,18 +5,35 @@ cannot publish to a topic under the AWS-managed ``alias/aws/sns`` key), the topi
 encrypted with it, a topic policy that admits only this account's alarms over TLS,
 and the configured subscriptions. With an existing topic ARN it creates no topic,
 only the subscriptions listed, if any.
+
+Per subscriber protocol:
+- ``https``: ``endpoint_auto_confirms`` from ``autoConfirms`` (pagers confirm themselves);
+- ``sqs`` with ``queuePolicy: managed``: an ``aws.sqs.QueuePolicy`` that lets only this
+  topic send. It REPLACES the queue's whole policy. With ``existing``, nothing: the
+  queue's own policy must grant it (the audit checks);
+- ``lambda``: the function's permission for SNS to invoke it.
+
+``subscriptions`` (an output) tells, per subscriber, whether it still waits for a
+confirmation: email and https stay pending until confirmed, and AWS deletes an
+unconfirmed subscription after 48 hours.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
 
 import pulumi
 import pulumi_aws as aws
 
+from cis_core.aws import arns
+
+from . import naming
+from .aliases import child_options, own_options
 from .config import Subscription
-from .policies import key_policy, topic_policy
+from .policies import key_policy, queue_policy, queue_url, topic_policy
 
 TYPE = "cis-monitoring:aws:AlarmNotification"
 
@@ -39,12 +56,20 @@ class AlarmNotification(pulumi.ComponentResource):
     topic_arn: pulumi.Output[str]
     kms_key_arn: pulumi.Output[str | None]
     subscription_arns: pulumi.Output[list[str]]
+    subscriptions: pulumi.Output[list[dict[str, Any]]]
+    """Per subscriber: protocol, endpoint (masked if secret), pendingConfirmation, confirmationRequired."""
 
     def __init__(
-        self, name: str, args: AlarmNotificationArgs, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        args: AlarmNotificationArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        legacy_name: str | None = None,
     ) -> None:
-        super().__init__(TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        """``legacy_name``: this component's logical name in releases that built it from the account name."""
+        super().__init__(TYPE, name, None, own_options(opts, legacy_name))
+        self._logical, self._legacy_name = name, legacy_name
 
         key_arn: pulumi.Input[str] | None = None
         if args.existing_topic_arn is not None:
@@ -58,9 +83,14 @@ class AlarmNotification(pulumi.ComponentResource):
                     deletion_window_in_days=30,
                     policy=key_policy(args.account_id, args.region),
                     tags=dict(args.tags),
-                    opts=child,
+                    opts=self._child("-key"),
                 )
-                aws.kms.Alias(f"{name}-key-alias", name=args.key_alias, target_key_id=key.key_id, opts=child)
+                aws.kms.Alias(
+                    f"{name}-key-alias",
+                    name=args.key_alias,
+                    target_key_id=key.key_id,
+                    opts=self._child("-key-alias"),
+                )
                 key_arn = key.arn
             else:
                 key_arn = args.kms_key_id
@@ -69,59 +99,126 @@ class AlarmNotification(pulumi.ComponentResource):
                 name=args.topic_name,
                 kms_master_key_id=key_arn,
                 tags=dict(args.tags),
-                opts=child,
+                opts=self._child("-topic"),
             )
             aws.sns.TopicPolicy(
                 f"{name}-topic-policy",
                 arn=topic.arn,
                 policy=topic.arn.apply(lambda arn: topic_policy(arn, args.account_id, args.region)),
-                opts=child,
+                opts=self._child("-topic-policy"),
             )
             topic_arn = topic.arn
 
-        subscription_arns = [
-            self._subscribe(f"{name}-sub-{index}", topic_arn, subscription, args, child)
-            for index, subscription in enumerate(args.subscriptions)
+        subscribed = [
+            self._subscribe(index, topic_arn, subscription, args)
+            for index, subscription in _distinct(args.subscriptions)
         ]
 
         self.topic_arn = pulumi.Output.from_input(topic_arn)
         self.kms_key_arn = pulumi.Output.from_input(key_arn)
-        self.subscription_arns = pulumi.Output.all(*subscription_arns)
+        self.subscription_arns = pulumi.Output.all(*(s.arn for s, _ in subscribed))
+        self.subscriptions = pulumi.Output.all(*(status for _, status in subscribed))
         self.register_outputs(
             {
                 "topicArn": self.topic_arn,
                 "kmsKeyArn": self.kms_key_arn,
                 "subscriptionArns": self.subscription_arns,
+                "subscriptions": self.subscriptions,
             }
         )
 
-    @staticmethod
+    def _child(self, legacy_suffix: str | None, **options: Any) -> pulumi.ResourceOptions:
+        """A child, aliased to ``<legacy name><legacy_suffix>`` if it existed in earlier releases."""
+        legacy = self._legacy_name
+        legacy_child = f"{legacy}{legacy_suffix}" if legacy and legacy_suffix else None
+        return child_options(self, TYPE, legacy, legacy_child, **options)
+
     def _subscribe(
-        name: str,
+        self,
+        index: int,
         topic_arn: pulumi.Input[str],
         subscription: Subscription,
         args: AlarmNotificationArgs,
-        child: pulumi.ResourceOptions,
-    ) -> pulumi.Output[str]:
+    ) -> tuple[aws.sns.TopicSubscription, pulumi.Output[dict[str, Any]]]:
+        suffix = f"-sub-{naming.subscription_key(subscription)}"
+        legacy_suffix = f"-sub-{index}"  # earlier releases named subscriptions by their place in the list
         endpoint: pulumi.Input[str] = (
             pulumi.Output.secret(subscription.endpoint) if subscription.secret else subscription.endpoint
         )
+        waits_for: list[pulumi.Resource] = []
+        if subscription.protocol == "sqs" and subscription.queue_policy == "managed":
+            # Before the subscription, so that the first message already finds the grant.
+            waits_for.append(
+                aws.sqs.QueuePolicy(
+                    f"{self._logical}{suffix}-queue-policy",
+                    queue_url=queue_url(subscription.endpoint),
+                    policy=pulumi.Output.from_input(topic_arn).apply(
+                        lambda arn: queue_policy(subscription.endpoint, arn)
+                    ),
+                    opts=self._child(None),  # new: no earlier name
+                )
+            )
         created = aws.sns.TopicSubscription(
-            name, topic=topic_arn, protocol=subscription.protocol, endpoint=endpoint, opts=child
+            f"{self._logical}{suffix}",
+            topic=topic_arn,
+            protocol=subscription.protocol,
+            endpoint=endpoint,
+            endpoint_auto_confirms=subscription.auto_confirms if subscription.protocol == "https" else None,
+            opts=self._child(legacy_suffix, depends_on=waits_for),
         )
         if subscription.protocol == "lambda" and _same_account_and_region(subscription.endpoint, args):
             # SNS may invoke the function only if the function's policy says so.
             aws.lambda_.Permission(
-                f"{name}-invoke",
+                f"{self._logical}{suffix}-invoke",
                 action="lambda:InvokeFunction",
                 function=subscription.endpoint,
                 principal="sns.amazonaws.com",
                 source_arn=topic_arn,
-                opts=child,
+                opts=self._child(f"{legacy_suffix}-invoke"),
             )
-        return created.arn
+        status = created.pending_confirmation.apply(
+            lambda pending: {
+                "protocol": subscription.protocol,
+                "endpoint": masked_endpoint(subscription),
+                # As of the last `pulumi up` or `pulumi refresh`: a later confirmation shows after a refresh.
+                "pendingConfirmation": pending,
+                "confirmationRequired": confirmation_required(subscription),
+            }
+        )
+        return created, status
+
+
+def confirmation_required(subscription: Subscription) -> bool:
+    """True when someone (not this program, not SNS) must confirm before anything is delivered."""
+    if subscription.protocol == "email":
+        return True
+    if subscription.protocol == "https":
+        return not subscription.auto_confirms
+    return False  # sqs and lambda in the topic's own account confirm at once
+
+
+def masked_endpoint(subscription: Subscription) -> str:
+    """The endpoint as the stack outputs may show it: a secret one keeps only scheme and host."""
+    if not subscription.secret:
+        return subscription.endpoint
+    url = urlparse(subscription.endpoint)
+    if url.scheme and url.netloc:
+        return f"{url.scheme}://{url.hostname}/<secret>"
+    return "<secret>"
+
+
+def _distinct(subscriptions: Sequence[Subscription]) -> list[tuple[int, Subscription]]:
+    """Each (protocol, endpoint) once, with its place in the list: SNS holds one such subscription."""
+    seen: set[str] = set()
+    result = []
+    for index, subscription in enumerate(subscriptions):
+        key = naming.subscription_key(subscription)
+        if key not in seen:
+            seen.add(key)
+            result.append((index, subscription))
+    return result
 
 
 def _same_account_and_region(function_arn: str, args: AlarmNotificationArgs) -> bool:
-    parts = function_arn.split(":")
-    return len(parts) > 4 and parts[3] == args.region and parts[4] == args.account_id
+    function = arns.parse_lambda_function_arn(function_arn)
+    return function is not None and (function.account, function.region) == (args.account_id, args.region)

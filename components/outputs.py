@@ -2,7 +2,11 @@
 
 Other stacks read these through stack references (the organization rollup, the
 promotion gate), so the shape is versioned: bump RESULTS_SCHEMA_VERSION on any
-change that is not a pure addition.
+change that is not a pure addition. Readers ignore keys they do not know, so
+additions keep the version: ``subscriptions`` per target was one (version 1 still).
+
+``subscriptions[].pendingConfirmation`` is what AWS said at the last ``pulumi up`` or
+``pulumi refresh``: a confirmation clicked later shows only after a refresh.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import pulumi
 
 from cis_core.catalog import CATALOG_VERSION, Control
 
-from .config import StackConfig, Target
+from .config import DeployTarget, StackConfig
 from .control_monitor import ControlMonitor
 from .notification import AlarmNotification
 
@@ -22,7 +26,7 @@ RESULTS_SCHEMA_VERSION = 1
 
 
 def target_result(
-    target: Target,
+    target: DeployTarget,
     log_group: pulumi.Input[str],
     notification: AlarmNotification,
     monitors: Mapping[str, tuple[Control, ControlMonitor]],
@@ -33,6 +37,8 @@ def target_result(
         "region": target.region,
         "logGroup": log_group,
         "topicArn": notification.topic_arn,
+        # [{protocol, endpoint (masked if secret), pendingConfirmation, confirmationRequired}]
+        "subscriptions": notification.subscriptions,
         "controls": {
             control_id: {
                 "controlId": control_id,
@@ -49,7 +55,7 @@ def target_result(
 
 
 def summary(
-    config: StackConfig, all_targets: Sequence[Target], controls: Sequence[Control]
+    config: StackConfig, all_targets: Sequence[DeployTarget], controls: Sequence[Control]
 ) -> dict[str, Any]:
     return {
         "schemaVersion": RESULTS_SCHEMA_VERSION,

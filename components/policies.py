@@ -1,14 +1,19 @@
-"""IAM policy documents for the alarm topic and its KMS key.
+"""IAM policy documents for the alarm topic, its KMS key and a managed SQS subscriber.
 
-Both let CloudWatch act only for alarms of the topic's own account (and, for the
-topic, its own region), so no other account's alarm can publish or use the key.
+The topic's and the key's let CloudWatch act only for alarms of the topic's own
+account (and, for the topic, its own region), so no other account's alarm can publish
+or use the key. The queue's lets only the alarm topic send.
 """
 
 from __future__ import annotations
 
 import json
 
+from cis_core.aws import arns
+
 CLOUDWATCH = "cloudwatch.amazonaws.com"
+SNS = "sns.amazonaws.com"
+_DNS_SUFFIX = {"aws-cn": "amazonaws.com.cn"}
 
 
 def alarm_source_arn(partition: str, region: str, account_id: str) -> str:
@@ -78,6 +83,47 @@ def key_policy(account_id: str, region: str) -> str:
                     "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
                     "Resource": "*",
                     "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                },
+            ],
+        }
+    )
+
+
+def queue_url(queue_arn: str) -> str:
+    """The queue URL of an SQS queue ARN (what SetQueueAttributes takes)."""
+    queue = arns.parse_sqs_queue_arn(queue_arn)
+    if queue is None:
+        raise ValueError(f"{queue_arn!r} is not an SQS queue ARN")
+    suffix = _DNS_SUFFIX.get(queue.partition, "amazonaws.com")
+    return f"https://sqs.{queue.region}.{suffix}/{queue.account}/{queue.resource}"
+
+
+def queue_policy(queue_arn: str, topic_arn: str) -> str:
+    """The WHOLE policy of a subscriber queue: only this alarm topic may send, and only over TLS.
+
+    SQS keeps one policy document per queue, so writing this one replaces any other
+    statement the queue had (hence the explicit opt-in ``queuePolicy: managed``).
+    """
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Id": "cis-monitoring-alarm-queue",
+            "Statement": [
+                {
+                    "Sid": "AllowTheAlarmTopicToSend",
+                    "Effect": "Allow",
+                    "Principal": {"Service": SNS},
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arn,
+                    "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+                },
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "sqs:*",
+                    "Resource": queue_arn,
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
                 },
             ],
         }

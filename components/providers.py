@@ -2,7 +2,9 @@
 
 ``allowed_account_ids`` makes the provider refuse to act if the credentials (or
 the assumed role) land in any other account, so a wrong profile can never deploy
-one account's monitoring into another.
+one account's monitoring into another. The shipped stacks also set
+``pulumi:disable-default-providers: ["aws"]``: a resource or invoke that forgot its
+provider fails instead of landing in whatever account the CLI's credentials reach.
 """
 
 from __future__ import annotations
@@ -11,19 +13,37 @@ from collections.abc import Mapping
 
 import pulumi_aws as aws
 
-from cis_core.project import PROJECT
-
-from .config import EmulatorConfig, Target
+from .aliases import own_options
+from .config import BASE_TAGS, DeployTarget, EmulatorConfig
 
 # The services the program and its provider call; all are redirected to an emulator.
-EMULATED_SERVICES = ("cloudtrail", "cloudwatch", "cloudwatchlogs", "iam", "kms", "lambda_", "sns", "sts")
-
-BASE_TAGS = {"ManagedBy": "pulumi", "Project": PROJECT}
+EMULATED_SERVICES = (
+    "cloudtrail",
+    "cloudwatch",
+    "cloudwatchlogs",
+    "iam",
+    "kms",
+    "lambda_",
+    "sns",
+    "sqs",
+    "sts",
+)
 
 
 def aws_provider(
-    name: str, target: Target, stack_tags: Mapping[str, str], emulator: EmulatorConfig | None = None
+    name: str,
+    target: DeployTarget,
+    stack_tags: Mapping[str, str],
+    emulator: EmulatorConfig | None = None,
+    *,
+    legacy_name: str | None = None,
 ) -> aws.Provider:
+    """``legacy_name``: the provider's logical name in releases that built it from the account name.
+
+    Aliasing an existing explicit provider keeps its resources (instead of replacing
+    them all) only on a Pulumi CLI with pulumi/pulumi#18509 (February 2025); README
+    "Upgrading" says to check the preview for "0 to replace" first.
+    """
     assume_roles = None
     if target.role_arn:
         assume_roles = [
@@ -49,4 +69,5 @@ def aws_provider(
         assume_roles=assume_roles,
         default_tags=aws.ProviderDefaultTagsArgs(tags={**BASE_TAGS, **stack_tags, **target.tags}),
         **emulated,
+        opts=own_options(None, legacy_name),
     )

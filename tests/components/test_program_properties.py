@@ -63,3 +63,20 @@ def test_exactly_one_chain_per_target_and_unique_names(config: dict[str, Any]) -
     alarm_names = [r.inputs["name"] for r in run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")]
     assert len(alarm_names) == len(set(alarm_names))
     assert set(run.outputs["monitoring"]) == {f"{a}/{r}" for a, r in wanted}
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    config=stack_configs(), suffix=st.sampled_from(["-renamed", "-b"]), prefix=st.sampled_from(["cis", "zz"])
+)
+def test_logical_names_survive_renaming_accounts_and_changing_the_prefix(
+    config: dict[str, Any], suffix: str, prefix: str
+) -> None:
+    """URNs depend on account ids, Regions and controls only: see test_renames.py for why."""
+    before = run_program(config)
+    changed = {**config, "namePrefix": prefix, "accounts": [dict(a) for a in config["accounts"]]}
+    for account in changed["accounts"]:
+        account["name"] += suffix
+    after = run_program(changed)
+    assert before.error is None and after.error is None, (before.error, after.error)
+    assert sorted(r.urn for r in before.resources) == sorted(r.urn for r in after.resources)
