@@ -2,8 +2,11 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# LocalStack (the LocalStack test tier) lives in a venv of its own: it needs Python >= 3.13.
+LOCALSTACK_VENV ?= .venv-localstack
+LOCALSTACK_PYTHON ?=
 
-.PHONY: venv test lint format check clean bench bench-smoke demo pack
+.PHONY: venv localstack-venv test lint format check clean bench bench-smoke demo pack
 
 ## venv: create .venv and install the program, the policy pack and the test tools
 venv: $(VENV)/.installed
@@ -15,9 +18,23 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.tx
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-## test: the whole test suite (unit, policy pack over gRPC, AWS emulator)
+## localstack-venv: LocalStack in .venv-localstack (~500 MB) for the LocalStack test tier; needs Python >= 3.13
+##   (found as python3.N on PATH or in pyenv; or name one: make localstack-venv LOCALSTACK_PYTHON=/path/to/python3.13)
+localstack-venv: $(LOCALSTACK_VENV)/.installed
+
+$(LOCALSTACK_VENV)/.installed: requirements-localstack.txt constraints-localstack.txt
+	@python=$$($(PYTHON) -m local.localstack find-python $(LOCALSTACK_PYTHON)) || exit 1; \
+	echo "== LocalStack venv $(LOCALSTACK_VENV) on $$python"; \
+	set -x; \
+	"$$python" -m venv $(LOCALSTACK_VENV) && \
+	$(LOCALSTACK_VENV)/bin/python -m pip install --quiet --upgrade pip && \
+	$(LOCALSTACK_VENV)/bin/python -m pip install --quiet -r requirements-localstack.txt
+	touch $@
+
+## test: the whole test suite (unit, policy pack over gRPC, moto emulator; the LocalStack tier
+##   runs when `make localstack-venv` was done, and is reported SKIPPED with the reason otherwise)
 test: venv
-	$(BIN)/python -m pytest
+	CIS_LOCALSTACK_VENV=$(abspath $(LOCALSTACK_VENV)) $(BIN)/python -m pytest
 
 ## lint: ruff, as CI runs it
 lint: venv
@@ -48,4 +65,4 @@ pack: venv
 check: lint test
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis dist
+	rm -rf $(VENV) $(LOCALSTACK_VENV) .pytest_cache .ruff_cache .hypothesis dist
