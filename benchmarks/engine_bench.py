@@ -23,7 +23,7 @@ from benchmarks import stacks
 from benchmarks.measure import median, ratio
 from cis_core.catalog import CIS_4_5
 from cis_core.filter_pattern import compile_pattern, parser
-from cis_core.judge import coverage
+from cis_core.judge import coverage, metric_filter
 
 # Repo test support (not product code): the state the engine would send for a recorded resource.
 from local.analyzer_client import state_of
@@ -122,7 +122,7 @@ def to_model(run: Any) -> list[Resource]:
 def check_stack(resources: Iterable[Resource], clear_per_target: bool) -> dict[str, float]:
     """Index and evaluate every target's 4.5 chain; seconds in total and inside ``judge``."""
     inside = 0.0
-    real_judge = chain.judge
+    real_judge = metric_filter.judge  # the stack policy's coverage judgement goes through the core here
 
     def timed_judge(pattern: str, control: Any) -> coverage.Coverage:
         nonlocal inside
@@ -133,7 +133,7 @@ def check_stack(resources: Iterable[Resource], clear_per_target: bool) -> dict[s
             inside += time.perf_counter() - started
 
     clear_caches()
-    chain.judge = timed_judge
+    metric_filter.judge = timed_judge
     try:
         started = time.perf_counter()
         index = chain.StackIndex.build(resources)
@@ -144,7 +144,7 @@ def check_stack(resources: Iterable[Resource], clear_per_target: bool) -> dict[s
             broken += not chain.evaluate_chain(index, target, CIS_4_5, chain.ChainSettings()).ok
         total = time.perf_counter() - started
     finally:
-        chain.judge = real_judge
+        metric_filter.judge = real_judge
     return {"seconds": total, "judge_seconds": inside, "broken_chains": broken}
 
 

@@ -11,22 +11,16 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 import boto3
 from botocore.config import Config
 
 from cis_core.project import PROJECT
+from verify.locations import AuditLocation
 
 # Re-assume a role this long before its credentials expire (a long audit may outlive them).
 _REFRESH_MARGIN = timedelta(minutes=5)
-
-
-class TargetLike(Protocol):
-    account_id: str
-    role_arn: str | None
-    external_id: str | None
-    session_name: str
 
 
 class Identity(NamedTuple):
@@ -61,7 +55,7 @@ class _Credentials:
         return self.expires is None or self.expires - datetime.now(UTC) > _REFRESH_MARGIN
 
 
-def as_identity(who: TargetLike | Identity | tuple[Any, ...]) -> Identity:
+def as_identity(who: AuditLocation | Identity | tuple[Any, ...]) -> Identity:
     if isinstance(who, Identity):
         return who
     if isinstance(who, tuple):
@@ -94,7 +88,7 @@ class SessionFactory:
         self._identity_locks: dict[Identity, threading.Lock] = {}
         self._credentials: dict[Identity, _Credentials | None] = {}
 
-    def client(self, who: TargetLike | Identity | tuple[Any, ...], service: str, region: str) -> Any:
+    def client(self, who: AuditLocation | Identity | tuple[Any, ...], service: str, region: str) -> Any:
         """A ``service`` client in ``region`` with credentials that are verified to be ``who``'s account."""
         credentials = self._credentials_for(as_identity(who), region)
         return self._make_client(service, region, credentials)

@@ -7,40 +7,26 @@ error, or the ``--endpoint-url`` is unreachable (message on stderr, no traceback
 from __future__ import annotations
 
 import argparse
-import re
 import socket
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlparse
 
 import boto3
 
 from cis_core.catalog import CONTROLS
-from components.config import ConfigError, EmulatorConfig, Target, load_config, targets
+from components.config import EmulatorConfig
 from rollout.stack_file import StackFileError, read_stack_file
 from verify import report as audit_report
 from verify.audit import TargetResult, audit_all
 from verify.aws_session import SessionFactory
+from verify.locations import AuditLocation, FlagError, flag_locations, locations_of, with_role
 
 EXIT_PASS, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 PROGRESS_ABOVE = 5
 """Print progress lines to stderr for audits of more targets than this."""
 EMULATOR_KEY = "testing"
-
-# The audit reads no notification settings, but load_config insists that a deploy has a
-# subscriber or a topic: this stand-in satisfies that for command-line targets.
-_STAND_IN_TOPIC = "arn:aws:sns:{region}:{accountId}:cis-audit-unused"
-_FLAG_OF = [
-    (re.compile(r"^accounts\[0\]\.regions\[\d+\]\.region"), "--region"),
-    (re.compile(r"^accounts\[0\]\.regions\[\d+\]\.logGroup"), "--log-group"),
-    (re.compile(r"^accounts\[0\]\.id"), "--account"),
-    (re.compile(r"^accounts\[0\]\.name"), "--account-name"),
-    (re.compile(r"^accounts\[0\]\.roleArn"), "--role-arn"),
-    (re.compile(r"^accounts\[0\]\.externalId"), "--external-id"),
-    (re.compile(r"^accounts\[0\]\.sessionName"), "--session-name"),
-]
 
 
 class UsageError(Exception):
@@ -63,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cis-monitoring audit",
         description=(
             "Read-only audit of CIS AWS Foundations v3.0.0 control 4.5 in deployed accounts: trail -> event "
-            "selectors -> metric filter -> alarm -> SNS subscription -> topic policy, per account and region."
+            "selectors -> metric filter -> alarm -> topic policy -> SNS subscription, per account and region."
         ),
         epilog="Exit codes: 0 all PASS; 1 any FAIL or ERROR; 2 usage/config error or unreachable endpoint.",
     )
@@ -96,30 +82,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _manual_targets(args: argparse.Namespace) -> list[Target]:
-    account: dict[str, object] = {
-        "id": args.account,
-        "name": args.account_name or args.account,
-        "regions": [{"region": region, "logGroup": args.log_group} for region in args.region],
-    }
-    optional = {"roleArn": args.role_arn, "externalId": args.external_id, "sessionName": args.session_name}
-    account.update({k: v for k, v in optional.items() if v is not None})
-    raw = {"accounts": [account], "notifications": {"topicArn": _STAND_IN_TOPIC}}
+def _flag_locations(args: argparse.Namespace) -> list[AuditLocation]:
     try:
-        return targets(load_config(raw, source="the command line"))
-    except ConfigError as error:
+        return flag_locations(
+            account=args.account,
+            regions=args.region,
+            log_group=args.log_group,
+            role_arn=args.role_arn,
+            external_id=args.external_id,
+            session_name=args.session_name,
+            account_name=args.account_name,
+        )
+    except FlagError as error:
         lines = [f"{len(error.problems)} problem(s) in the command line:"]
-        for problem in error.problems:
-            flag = next((f for pattern, f in _FLAG_OF if pattern.match(problem.path)), problem.path)
-            lines.append(f"  - {flag}: {problem.message}")
-        raise UsageError(lines) from None
+        raise UsageError(lines + [f"  - {problem}" for problem in error.problems]) from None
 
 
-def _with_role(target: Target, role_name: str) -> Target:
-    return replace(target, role_arn=f"arn:aws:iam::{target.account_id}:role/{role_name}")
-
-
-def _resolve(args: argparse.Namespace) -> tuple[list[Target], EmulatorConfig | None]:
+def _resolve(args: argparse.Namespace) -> tuple[list[AuditLocation], EmulatorConfig | None]:
     manual = [
         args.region,
         args.log_group,
@@ -141,9 +120,12 @@ def _resolve(args: argparse.Namespace) -> tuple[list[Target], EmulatorConfig | N
             stack = read_stack_file(args.stack, args.repo_root)
         except StackFileError as error:
             raise UsageError(error.lines) from None
-        found = stack.targets
+        found = locations_of(stack.config)
         if args.role_name:
-            found = [_with_role(t, args.role_name) for t in found]
+            try:
+                found = [with_role(location, args.role_name) for location in found]
+            except FlagError as error:
+                raise UsageError([str(problem) for problem in error.problems]) from None
         return found, stack.config.emulator
     if args.account:
         missing = [
@@ -153,7 +135,7 @@ def _resolve(args: argparse.Namespace) -> tuple[list[Target], EmulatorConfig | N
             raise UsageError([f"--account needs {' and '.join(missing)}"])
         if args.role_name:
             raise UsageError(["--role-name goes with --stack; use --role-arn with --account"])
-        return _manual_targets(args), None
+        return _flag_locations(args), None
     raise UsageError(["give --stack NAME, or --account ID --region R --log-group G"])
 
 

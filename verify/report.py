@@ -8,7 +8,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
-from verify.audit import TargetResult
+from verify.results import TargetResult
 
 SCHEMA_VERSION = 1
 """Bump on any change to the JSON document that is not a pure addition."""

@@ -130,6 +130,11 @@ def parse_log_group_arn(text: object) -> LogGroupRef | None:
     return LogGroupRef(arn.region, arn.account, name)
 
 
+def sns_topic_arn(account_id: str, region: str, topic_name: str, partition: str = "aws") -> str:
+    """The ARN of topic ``topic_name`` in ``account_id`` and ``region``."""
+    return f"arn:{partition}:sns:{region}:{account_id}:{topic_name}"
+
+
 def role_arn(account_id: str, role_name: str, partition: str = "aws") -> str:
     """The ARN of role ``role_name`` (which may include a path) in ``account_id``."""
     return f"arn:{partition}:iam::{account_id}:role/{role_name.lstrip('/')}"

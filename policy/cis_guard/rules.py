@@ -2,12 +2,14 @@
 
 Every policy copies properties through ``stack_model.plain`` first and never reads
 the SDK's proxies directly, so an unknown value during preview cannot turn a
-mandatory policy into the SDK's advisory "can't run during preview" note.
+mandatory policy into the SDK's advisory "can't run during preview" note. The copies
+become the core's facts (``facts``) and ``cis_core.judge`` decides, as it does for the
+audit; a violation ends with the core's problem codes, ``[codes: alarm.unit.mismatch]``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pulumi_policy import (
@@ -21,22 +23,22 @@ from pulumi_policy import (
 )
 
 from cis_core.catalog import CONTROLS, DEFAULT_CONTROL_IDS, Control, control_for_metric
+from cis_core.judge.alarm import alarm_problems
 from cis_core.judge.coverage import judge
+from cis_core.judge.notification import protocol_problem, topic_problems
 
-from .chain import (
+from .chain import ChainSettings, StackIndex, evaluate_chain
+from .facts import (
     ALARM,
     FILTER,
     SUBSCRIPTION,
     TOPIC,
-    ChainSettings,
-    StackIndex,
-    alarm_problems,
-    evaluate_chain,
-    filter_metric,
-    subscription_protocol_problem,
-    uses_managed_sns_key,
+    alarm_facts,
+    filter_facts,
+    subscription_facts,
+    topic_facts,
 )
-from .stack_model import Resource, Target, is_unknown, plain
+from .stack_model import Resource, Target, plain
 
 CHAIN_POLICY = "cis-monitoring-chain"
 
@@ -164,33 +166,40 @@ def _catalog_filters(args: ResourceValidationArgs) -> list[tuple[Resource, Contr
     if args.resource_type != FILTER:
         return []
     resource = to_resource(args)
-    namespace, metric = filter_metric(resource)
-    pattern = resource.get("pattern")
+    facts = filter_facts(resource)
+    namespace, metric, pattern = facts.namespace, facts.metric_name, facts.pattern
     if not isinstance(namespace, str) or not isinstance(metric, str) or not isinstance(pattern, str):
         return []
     control = control_for_metric(namespace, metric)
     return [(resource, control, pattern)] if control else []
 
 
+def _alarm_control(namespaces_and_names: Iterable[tuple[object, object]]) -> tuple[Control, str] | None:
+    for namespace, metric in namespaces_and_names:
+        if isinstance(namespace, str) and isinstance(metric, str):
+            control = control_for_metric(namespace, metric)
+            if control is not None:
+                return control, f"{namespace}/{metric}"
+    return None
+
+
 def validate_alarm_fires(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != ALARM:
         return
     resource = to_resource(args)
-    namespace, metric = resource.get("namespace"), resource.get("metricName")
-    if not isinstance(namespace, str) or not isinstance(metric, str):
+    facts = alarm_facts(resource)
+    found = _alarm_control([(facts.namespace, facts.metric_name), *facts.math_metrics])
+    if found is None:
         return
-    control = control_for_metric(namespace, metric)
-    if control is None:
-        return
-    problems = alarm_problems(resource.props, control)
-    actions = resource.get("alarmActions")
-    if not is_unknown(actions) and not actions:
-        problems.append("it has no alarm action, so it notifies nobody")
+    control, metric = found
+    # Alone, an alarm is judged against the catalog's metric value; the chain policy adds its filter.
+    problems = alarm_problems(facts, control)
     if problems:
         report_violation(
-            f"Alarm {resource.name!r} on the CIS {control.control_id} metric {namespace}/{metric} cannot alert on a "
-            f"single event: {'; '.join(problems)}. Use Sum, period 300, GreaterThanOrEqualToThreshold 1, "
-            "1 evaluation period, actions enabled, and an SNS alarm action."
+            f"Alarm {resource.name!r} on the CIS {control.control_id} metric {metric} cannot alert on a "
+            f"single event: {'; '.join(p.detail for p in problems)}. Use Sum, period 300, "
+            "GreaterThanOrEqualToThreshold 1, 1 evaluation period, actions enabled, treatMissingData "
+            f"notBreaching, and an SNS alarm action. [codes: {', '.join(p.code for p in problems)}]"
         )
 
 
@@ -198,20 +207,19 @@ def validate_subscription_protocol(args: ResourceValidationArgs, report_violatio
     if args.resource_type != SUBSCRIPTION:
         return
     resource = to_resource(args)
-    problem = subscription_protocol_problem(resource.get("protocol"))
+    problem = protocol_problem(subscription_facts(resource))
     if problem:
-        report_violation(f"Subscription {resource.name!r}: {problem}.")
+        report_violation(f"Subscription {resource.name!r}: {problem.detail}. [codes: {problem.code}]")
 
 
 def validate_topic_key_usable(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != TOPIC:
         return
     resource = to_resource(args)
-    if uses_managed_sns_key(resource):
+    for problem in topic_problems(topic_facts(resource, None)):
         report_violation(
-            f"Topic {resource.name!r} is encrypted with the AWS-managed key alias/aws/sns. CloudWatch alarms cannot "
-            "publish to it (the key policy cannot be changed). Use a customer-managed KMS key that allows "
-            "cloudwatch.amazonaws.com kms:GenerateDataKey* and kms:Decrypt."
+            f"Topic {resource.name!r}: {problem.detail}. The AWS-managed key's policy cannot be changed. "
+            f"[codes: {problem.code}]"
         )
 
 

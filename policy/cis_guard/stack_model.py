@@ -3,25 +3,42 @@
 During ``pulumi preview`` values that depend on other resources are unknown. The
 SDK's property proxy raises when such a value is read, and the SDK then turns the
 whole policy into an advisory "can't run during preview" note: a mandatory check
-would silently stop blocking. So the pack never reads through the proxy: it copies
+would silently stop blocking. So the pack never judges through the proxy: it copies
 the properties once into plain data, with ``UNKNOWN`` where a value is not known yet.
+
+The copy walks the proxies through their public protocols (they are ``Mapping`` and
+``Sequence``: iterating keys and taking lengths never raises). Reading one value is the
+only place that depends on the SDK beyond its documented classes: ``read_property``
+(pinned by a test, so an SDK upgrade that changes it fails loudly).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pulumi_policy.proxy import UnknownValueError
+
+from cis_core.aws.arns import parse_role_arn
 from cis_core.unknown import UNKNOWN, is_unknown
 
-__all__ = ["UNKNOWN", "Resource", "Target", "decode_json_strings", "is_unknown", "plain", "provider_target"]
+__all__ = [
+    "UNKNOWN",
+    "Resource",
+    "Target",
+    "decode_json_strings",
+    "is_unknown",
+    "plain",
+    "provider_target",
+    "read_property",
+]
 
-# The engine's sentinels for unknown values (pulumi_policy.proxy defines the same strings).
-_UNKNOWN_SENTINELS = frozenset(
+# The engine's sentinels for unknown values: what plain data (a decoded provider input, a
+# recorded state) carries where a proxy would raise. pulumi_policy.proxy defines the same strings.
+UNKNOWN_SENTINELS = frozenset(
     {
         "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
         "3eeb2bf0-c639-47a8-9e75-3b44932eb421",  # number
@@ -34,30 +51,27 @@ _UNKNOWN_SENTINELS = frozenset(
 )
 
 
+def read_property(container: Mapping[Any, Any] | Sequence[Any], key: Any) -> Any:
+    """``container[key]``, or ``UNKNOWN`` where the SDK's proxy refuses because the value is unknown.
+
+    The SDK documents ``UnknownValueError`` as what reading an unknown value raises; it
+    lives in ``pulumi_policy.proxy``, which the package does not re-export.
+    """
+    try:
+        return container[key]
+    except UnknownValueError:
+        return UNKNOWN
+
+
 def plain(value: Any) -> Any:
     """Deep copy of SDK property proxies (or plain data) with unknowns replaced by UNKNOWN."""
-    target = _proxy_target(value)
-    if isinstance(target, Mapping):
-        return {str(k): plain(_proxy_target(target)[k]) for k in target}
-    if isinstance(target, (list, tuple)) or (
-        hasattr(target, "__len__") and hasattr(target, "__getitem__") and not isinstance(target, (str, bytes))
-    ):
-        return [plain(item) for item in _items(target)]
-    if isinstance(target, str) and target in _UNKNOWN_SENTINELS:
+    if isinstance(value, Mapping):
+        return {str(key): plain(read_property(value, key)) for key in value}
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [plain(read_property(value, index)) for index in range(len(value))]
+    if isinstance(value, str) and value in UNKNOWN_SENTINELS:
         return UNKNOWN
-    return target
-
-
-def _proxy_target(value: Any) -> Any:
-    # The SDK's proxies hand out their raw contents under this key, without checking for unknowns.
-    if type(value).__name__ in ("_DictProxy", "_ListProxy"):
-        return value["__target"]
     return value
-
-
-def _items(sequence: Any) -> Iterable[Any]:
-    raw = _proxy_target(sequence)
-    return [raw[i] for i in range(len(raw))]
 
 
 def decode_json_strings(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -99,9 +113,6 @@ class Resource:
         return self.props.get(key, default)
 
 
-_ROLE_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/")
-
-
 def provider_target(provider_props: Mapping[str, Any]) -> Target:
     """Which account and region an AWS provider deploys into, from its configuration."""
     props = decode_json_strings(provider_props)
@@ -111,10 +122,10 @@ def provider_target(provider_props: Mapping[str, Any]) -> Target:
     if isinstance(allowed, list) and len(allowed) == 1 and isinstance(allowed[0], str):
         account = allowed[0]
     else:
-        roles = props.get("assumeRoles") or (
-            [props["assumeRole"]] if isinstance(props.get("assumeRole"), dict) else []
-        )
-        if isinstance(roles, list) and roles and isinstance(roles[0], dict):
-            match = _ROLE_ACCOUNT.match(str(roles[0].get("roleArn", "")))
-            account = match.group(1) if match else None
+        roles = props.get("assumeRoles")
+        if not isinstance(roles, list) or not roles:
+            roles = [props["assumeRole"]] if isinstance(props.get("assumeRole"), dict) else []
+        if roles and isinstance(roles[0], dict):
+            role = parse_role_arn(roles[0].get("roleArn"))
+            account = role.account if role else None
     return Target(account=account, region=region if isinstance(region, str) else None)

@@ -21,7 +21,7 @@ import boto3
 import pytest
 from pulumi.runtime.mocks import MockResourceArgs
 
-from components.config import Target, load_config, targets
+from components.config import DeployTarget, load_config, targets
 from components.policies import topic_policy
 from local.emulator import (
     DEFAULT_ACCOUNT,
@@ -33,10 +33,10 @@ from local.emulator import (
 from local.emulator_adapter import EmulatorAdapter, EmulatorDeployError
 from local.emulator_deploy import with_emulator_endpoint
 from local.program_harness import REPO_ROOT, ProgramRun, run_program, stack_config
-from rollout.stack_file import load_stack_file
 from tests.conftest import PAGER_URL
 from verify.audit import TargetResult, audit_all
 from verify.aws_session import SessionFactory
+from verify.locations import stack_locations
 
 pytestmark = pytest.mark.emulator
 
@@ -56,17 +56,17 @@ SECRET_KEYS = {"local": (), "dev": (), "prod": ("pagerEndpoint",)}
 @dataclass
 class Deployed:
     stack: str
-    targets: list[Target]
+    targets: list[DeployTarget]
     """With notification settings resolved (secrets included), as the program saw them."""
     setups: dict[tuple[str, str], TrailSetup]
     run: ProgramRun
     sessions: EmulatorSessions
 
-    def client(self, target: Target, service: str) -> Any:
+    def client(self, target: DeployTarget, service: str) -> Any:
         """A client in the target's own account and region."""
         return self.sessions.for_account(service, target.account_id, target.region, target.role_arn)
 
-    def target(self, account_id: str, region: str) -> Target:
+    def target(self, account_id: str, region: str) -> DeployTarget:
         return next(t for t in self.targets if (t.account_id, t.region) == (account_id, region))
 
 
@@ -76,7 +76,7 @@ def config_of(stack: str, request: pytest.FixtureRequest, emulator: Emulator) ->
     return request.getfixturevalue(f"{stack}_config")
 
 
-def resolved_targets(config: dict[str, Any], secret_keys: tuple[str, ...]) -> list[Target]:
+def resolved_targets(config: dict[str, Any], secret_keys: tuple[str, ...]) -> list[DeployTarget]:
     secrets = {key: config[key] for key in secret_keys}
     validated = load_config(config, secrets=secrets, secret_keys=frozenset(secret_keys))
     return targets(validated, secrets, frozenset(secret_keys))
@@ -102,7 +102,7 @@ def _audit_base() -> boto3.Session:
 def audit(emulator: Emulator, stack: str) -> dict[str, TargetResult]:
     """The audit tool on the stack file's targets, against the emulator, by target key."""
     sessions = SessionFactory(base=_audit_base(), endpoint_url=emulator.url)
-    return {r.key: r for r in audit_all(load_stack_file(stack, REPO_ROOT), sessions)}
+    return {r.key: r for r in audit_all(stack_locations(stack, REPO_ROOT), sessions)}
 
 
 def summary(results: dict[str, TargetResult]) -> dict[str, tuple[str, list[str]]]:
@@ -206,15 +206,15 @@ def test_audit_passes_every_target_after_deploy(
     assert {key: r.status for key, r in results.items()} == dict.fromkeys(results, "PASS"), summary(results)
 
 
-Break = Callable[[Deployed, Target], None]
+Break = Callable[[Deployed, DeployTarget], None]
 
 
-def delete_alarm(deployed: Deployed, target: Target) -> None:
+def delete_alarm(deployed: Deployed, target: DeployTarget) -> None:
     name = deployed.run.outputs["monitoring"][target.key]["controls"]["4.5"]["alarmName"]
     deployed.client(target, "cloudwatch").delete_alarms(AlarmNames=[name])
 
 
-def weaken_filter(deployed: Deployed, target: Target) -> None:
+def weaken_filter(deployed: Deployed, target: DeployTarget) -> None:
     logs = deployed.client(target, "logs")
     (current,) = logs.describe_metric_filters(logGroupName=target.log_group)["metricFilters"]
     # AWS's PutMetricFilter replaces the group's filter of that name; moto appends a second
@@ -228,20 +228,20 @@ def weaken_filter(deployed: Deployed, target: Target) -> None:
     )
 
 
-def remove_subscriptions(deployed: Deployed, target: Target) -> None:
+def remove_subscriptions(deployed: Deployed, target: DeployTarget) -> None:
     sns = deployed.client(target, "sns")
     topic_arn = deployed.run.outputs["monitoring"][target.key]["topicArn"]
     for subscription in sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]:
         sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
 
 
-def stop_logging(deployed: Deployed, target: Target) -> None:
+def stop_logging(deployed: Deployed, target: DeployTarget) -> None:
     setup = deployed.setups[(target.account_id, target.region)]
     deployed.client(target, "cloudtrail").stop_logging(Name=setup.trail_name)
 
 
 def selectors(read_write: str, management: bool) -> Break:
-    def put(deployed: Deployed, target: Target) -> None:
+    def put(deployed: Deployed, target: DeployTarget) -> None:
         setup = deployed.setups[(target.account_id, target.region)]
         deployed.client(target, "cloudtrail").put_event_selectors(
             TrailName=setup.trail_name,
@@ -262,7 +262,7 @@ MAIN_EU = ("123456789012", "eu-west-1")
         pytest.param(delete_alarm, MEMBER, "alarm", "no CloudWatch alarm on metric", id="alarm-deleted"),
         pytest.param(weaken_filter, MAIN_EU, "filter", "StopLogging", id="filter-without-StopLogging"),
         pytest.param(
-            remove_subscriptions, MAIN_US, "subscription", "no confirmed subscription", id="unsubscribed"
+            remove_subscriptions, MAIN_US, "subscription", "it has no subscription at all", id="unsubscribed"
         ),
         pytest.param(stop_logging, MEMBER, "trail", "not logging", id="logging-stopped"),
         pytest.param(

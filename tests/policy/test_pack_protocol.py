@@ -206,7 +206,7 @@ BROKEN_LINKS: list[tuple[str, Callable[[ProgramRun], None], str]] = [
     (
         "alarm averages",
         set_input(ALARM, ACCOUNT, REGION, statistic="Average"),
-        "cannot fire on one event: statistic is 'Average'",
+        "cannot notify on one event: statistic is 'Average'",
     ),
     (
         "alarm threshold 5",
@@ -475,3 +475,48 @@ def test_an_unknown_filter_metric_links_to_the_targets_alarms(
     no_preview_downgrade(violations)
     chain = of_policy(mandatory(violations), "cis-monitoring-chain")
     assert len(chain) == 1 and f"account {ACCOUNT} region {REGION}: no CloudWatch alarm" in chain[0].message
+
+
+# --- the one place that reads the SDK's property proxies ---------------------------------------
+
+
+def test_read_property_pins_the_sdks_unknown_value_behaviour() -> None:
+    """What ``stack_model.plain`` relies on; an SDK upgrade that changes any of it fails here."""
+    from collections.abc import Mapping, Sequence
+
+    from pulumi_policy import proxy
+
+    from policy.cis_guard.stack_model import UNKNOWN, UNKNOWN_SENTINELS, plain, read_property
+
+    sdk_sentinels = {
+        getattr(proxy, name) for name in dir(proxy) if name.startswith("UNKNOWN_") and name.endswith("_VALUE")
+    }
+    assert sdk_sentinels == UNKNOWN_SENTINELS
+    raw = {
+        "known": "x",
+        "number": 3,
+        "unknown": proxy.UNKNOWN_STRING_VALUE,
+        "nested": {"list": ["a", proxy.UNKNOWN_STRING_VALUE], "flag": proxy.UNKNOWN_BOOLEAN_VALUE},
+        "array": proxy.UNKNOWN_ARRAY_VALUE,
+    }
+    props = proxy.unknown_checking_proxy(raw)
+    # The proxies are the public collection types; listing keys and lengths never reads a value.
+    assert isinstance(props, Mapping) and isinstance(props["nested"]["list"], Sequence)
+    assert sorted(props) == ["array", "known", "nested", "number", "unknown"]
+    assert len(props["nested"]["list"]) == 2
+    # Reading an unknown raises the SDK's documented error (what would downgrade a policy).
+    with pytest.raises(proxy.UnknownValueError):
+        props["unknown"]
+    with pytest.raises(proxy.UnknownValueError):
+        props["nested"]["list"][1]
+    assert read_property(props, "unknown") is UNKNOWN and read_property(props, "known") == "x"
+    assert read_property(props["nested"]["list"], 1) is UNKNOWN
+    expected = {
+        "known": "x",
+        "number": 3,
+        "unknown": UNKNOWN,
+        "nested": {"list": ["a", UNKNOWN], "flag": UNKNOWN},
+        "array": UNKNOWN,
+    }
+    assert plain(props) == expected
+    assert plain(raw) == expected  # plain data with the engine's sentinels (recorded states, JSON inputs)

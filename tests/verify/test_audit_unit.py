@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,22 +17,18 @@ from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 from moto.core.models import MockAWS
 
+from cis_core.aws.arns import parse_log_group_arn
 from cis_core.catalog import CIS_4_5
-from components.config import Target, load_config, targets
+from cis_core.judge.selectors import management_coverage
+from cis_core.judge.topic_policy import topic_policy_problem
+from components.config import load_config
 from components.policies import topic_policy
 from rollout.stack_file import StackFileError, load_stack_file
 from verify import report as audit_report
-from verify.audit import (
-    CHECKS,
-    NOT_CHECKED,
-    TargetResult,
-    audit_all,
-    management_coverage,
-    parse_log_group_arn,
-    topic_policy_problem,
-)
+from verify.audit import CHECKS, NOT_CHECKED, TargetResult, audit_all
 from verify.aws_session import Identity, SessionFactory
 from verify.cli import main
+from verify.locations import AuditLocation, locations_of
 
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
@@ -180,7 +176,7 @@ def make_target(
     account: str = ACCOUNT,
     name: str = "sandbox",
     role_arn: str | None = None,
-) -> Target:
+) -> AuditLocation:
     account_config: dict[str, Any] = {
         "id": account,
         "name": name,
@@ -192,10 +188,10 @@ def make_target(
         "accounts": [account_config],
         "notifications": {"subscriptions": [{"protocol": "email", "endpoint": "soc@example.com"}]},
     }
-    return targets(load_config(raw))[0]
+    return locations_of(load_config(raw))[0]
 
 
-def run(*audited: Target, sessions: SessionFactory | None = None, **kwargs: Any) -> list[TargetResult]:
+def run(*audited: AuditLocation, sessions: SessionFactory | None = None, **kwargs: Any) -> list[TargetResult]:
     return audit_all(audited, sessions or SessionFactory(new_session()), **kwargs)
 
 
@@ -257,7 +253,7 @@ BREAKS: list[tuple[str, Callable[[Setup], None], str, str]] = [
         "alarm notifies no topic",
         lambda s: put_alarm(s.region, s.alarm_name, None),
         "alarm",
-        "no SNS topic among its alarm actions",
+        "has no alarm action",
     ),
     (
         "filter weakened (StopLogging dropped)",
@@ -269,7 +265,7 @@ BREAKS: list[tuple[str, Callable[[Setup], None], str, str]] = [
         "filter deleted",
         lambda s: s.client("logs").delete_metric_filter(logGroupName=s.log_group, filterName=FILTER_NAME),
         "filter",
-        "has no metric filter",
+        "no CloudWatch Logs metric filter for CIS 4.5 on log group 'org-trail/cloudtrail'",
     ),
     (
         "filter adds zero",
@@ -281,7 +277,7 @@ BREAKS: list[tuple[str, Callable[[Setup], None], str, str]] = [
         "subscription removed",
         lambda s: s.client("sns").unsubscribe(SubscriptionArn=s.subscription_arn),
         "subscription",
-        "has no confirmed subscription",
+        "has no subscription with an allowed protocol",
     ),
     (
         "logging stopped",
@@ -411,7 +407,9 @@ def test_a_pending_subscription_is_not_a_subscriber(aws: None) -> None:
     [result] = run(make_target(), sessions=SessionFactory(session))
     assert result.status == "FAIL"
     assert result.reasons == [
-        f"subscription: topic {setup.topic_arn} has no confirmed subscription (1 pending confirmation)"
+        f"subscription: topic {setup.topic_arn} that alarm {setup.alarm_name!r} notifies reaches nobody: it has"
+        " no confirmed subscription (1 pending confirmation); the endpoint's owner must confirm it (email: the"
+        " link in AWS's message; AWS deletes unconfirmed subscriptions after 48 hours)"
     ]
 
 
@@ -465,6 +463,49 @@ def test_missing_log_group_and_access_denied_are_errors_while_another_target_pas
     assert refused.reasons == [f"trail: AccessDeniedException: {denied} (DescribeTrails)"]
     assert refused.findings[CHECKS.index("trail")].ok is False
     assert refused.findings[-1].ok is None
+
+
+def test_an_error_while_walking_the_chain_is_the_error_of_the_link_that_asked(aws: None) -> None:
+    setup = build_compliant()
+    session = new_session()
+    denied = "User: arn:aws:sts::123456789012:assumed-role/auditor/cis is not authorized to perform: sns:ListSubscriptionsByTopic"
+    inject_error(session, "before-call.sns.ListSubscriptionsByTopic", "AuthorizationError", denied)
+    [result] = run(make_target(), sessions=SessionFactory(session))
+    assert result.status == "ERROR" and result.error is not None
+    assert result.error.code == "AuthorizationError" and result.error.operation == "ListSubscriptionsByTopic"
+    by_check = {f.check: f for f in result.findings}
+    assert [by_check[c].ok for c in ("filter", "alarm", "topic policy")] == [True, True, True]
+    assert "CISBenchmark/CloudTrailConfigChanges" in by_check["filter"].detail
+    assert (
+        f"alarm {setup.alarm_name!r} fires on one event and notifies {setup.topic_arn}"
+        == by_check["alarm"].detail
+    )
+    assert by_check["subscription"].ok is False and result.reasons[0].startswith(
+        "subscription: AuthorizationError"
+    )
+
+
+def test_a_metric_math_alarm_is_found_and_judged_not_missed(aws: None) -> None:
+    setup = build_compliant()
+    cloudwatch = setup.client("cloudwatch")
+    cloudwatch.delete_alarms(AlarmNames=[setup.alarm_name])
+    metric = {"Namespace": CIS_4_5.namespace, "MetricName": CIS_4_5.metric_name}
+    cloudwatch.put_metric_alarm(
+        AlarmName=setup.alarm_name,
+        Metrics=[
+            {"Id": "e1", "Expression": "m1", "ReturnData": True},
+            {"Id": "m1", "MetricStat": {"Metric": metric, "Period": 300, "Stat": "Sum"}, "ReturnData": False},
+        ],
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        EvaluationPeriods=1,
+        AlarmActions=[setup.topic_arn],
+    )
+    [result] = run(make_target())
+    assert result.status == "FAIL" and result.codes == ("alarm.metric_math",), result.reasons
+    assert result.reasons[0].startswith(
+        f"alarm: alarm {setup.alarm_name!r} on the filter's metric cannot notify"
+    )
 
 
 def test_throttling_is_an_error_after_the_retries(aws: None) -> None:
@@ -619,7 +660,38 @@ def test_progress_reports_every_target_once(aws: None) -> None:
     ],
 )
 def test_management_coverage(response: dict[str, Any], covered: set[str]) -> None:
-    assert management_coverage(response)[0] == covered
+    assert management_coverage(response, CIS_4_5)[0] == covered
+
+
+def test_a_control_without_an_event_source_needs_every_management_event() -> None:
+    root_usage = replace(CIS_4_5, control_id="4.3", event_source=None, event_names=())
+    excludes_kms = {
+        "EventSelectors": [
+            {
+                "ReadWriteType": "All",
+                "IncludeManagementEvents": True,
+                "ExcludeManagementEventSources": ["kms.amazonaws.com"],
+            }
+        ]
+    }
+    # 4.5 watches CloudTrail's own events, so leaving out KMS's does not matter to it.
+    assert management_coverage(excludes_kms, CIS_4_5)[0] == {"read", "write"}
+    covered, notes = management_coverage(excludes_kms, root_usage)
+    assert covered == set() and notes == ["a selector excludes kms.amazonaws.com management events"]
+    only_cloudtrail = {
+        "AdvancedEventSelectors": [
+            {
+                "Name": "trail changes",
+                "FieldSelectors": [
+                    {"Field": "eventCategory", "Equals": ["Management"]},
+                    {"Field": "eventSource", "Equals": ["cloudtrail.amazonaws.com"]},
+                ],
+            }
+        ]
+    }
+    assert management_coverage(only_cloudtrail, CIS_4_5)[0] == {"read", "write"}
+    covered, notes = management_coverage(only_cloudtrail, root_usage)
+    assert covered == set() and "logs only some event sources" in notes[0]
 
 
 @pytest.mark.parametrize(
@@ -654,6 +726,7 @@ def test_management_coverage(response: dict[str, Any], covered: set[str]) -> Non
 )
 def test_topic_policy_problem(statement: dict[str, Any], problem: str | None) -> None:
     found = topic_policy_problem(json.dumps({"Statement": [statement]}))
+    found = found.message if found is not None else None
     assert found is None if problem is None else (found is not None and problem in found)
 
 
@@ -662,8 +735,17 @@ def test_an_unconditional_deny_blocks_cloudwatch_but_a_tls_condition_does_not() 
     deny = {"Sid": "NoOne", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish"}
     tls = {**deny, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
     assert topic_policy_problem(json.dumps({"Statement": [allow, tls]})) is None
-    assert "NoOne denies" in str(topic_policy_problem(json.dumps({"Statement": [allow, deny]})))
-    assert topic_policy_problem(None) == "the topic has no access policy"
+    denied = topic_policy_problem(json.dumps({"Statement": [allow, deny]}))
+    assert (
+        denied is not None
+        and denied.code == "topic.policy.denies_cloudwatch"
+        and "NoOne denies" in denied.message
+    )
+    missing = topic_policy_problem(None)
+    assert missing is not None and (missing.code, missing.message) == (
+        "topic.policy.none",
+        "the topic has no access policy",
+    )
 
 
 def test_parse_log_group_arn() -> None:
@@ -786,6 +868,7 @@ def test_cli_json_document(aws: None, capsys: pytest.CaptureFixture[str]) -> Non
         "logGroup",
         "status",
         "reasons",
+        "codes",
         "findings",
         "error",
     }

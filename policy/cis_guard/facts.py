@@ -1,0 +1,117 @@
+"""The pack's adapter: a registered resource's properties (pulumi-aws names) as the core's facts.
+
+Only copying and renaming happens here; every judgement is the core's. Unknown values
+stay ``UNKNOWN`` (``stack_model.plain`` put them there), so the core never counts them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cis_core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
+from cis_core.unknown import UNKNOWN, is_unknown
+
+from .stack_model import Resource
+
+PROVIDER = "pulumi:providers:aws"
+FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC = "aws:sns/topic:Topic"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+
+
+def _transformation(resource: Resource) -> Any:
+    transformation = resource.get("metricTransformation")
+    if isinstance(transformation, list):  # older provider schemas used a one-element list
+        transformation = transformation[0] if transformation else None
+    return transformation
+
+
+def filter_facts(resource: Resource) -> MetricFilterFacts:
+    transformation = _transformation(resource)
+    if is_unknown(transformation):
+        known: dict[str, Any] = dict.fromkeys(
+            ("namespace", "name", "value", "dimensions", "unit", "defaultValue"), UNKNOWN
+        )
+    else:
+        known = transformation if isinstance(transformation, dict) else {}
+    return MetricFilterFacts(
+        name=resource.name,
+        pattern=resource.get("pattern"),
+        namespace=known.get("namespace"),
+        metric_name=known.get("name"),
+        value=known.get("value"),
+        dimensions=known.get("dimensions"),
+        unit=known.get("unit"),
+        default_value=known.get("defaultValue"),
+        ref=resource.urn,
+    )
+
+
+def _math_metrics(queries: Any) -> tuple[tuple[Any, Any], ...]:
+    if is_unknown(queries):
+        return ((UNKNOWN, UNKNOWN),)
+    metrics = []
+    for query in queries or ():
+        metric = query.get("metric") if isinstance(query, dict) else UNKNOWN
+        if is_unknown(metric):
+            metrics.append((UNKNOWN, UNKNOWN))
+        elif isinstance(metric, dict):
+            metrics.append((metric.get("namespace"), metric.get("metricName")))
+    return tuple(metrics)
+
+
+def _actions(value: Any) -> Any:
+    if is_unknown(value):
+        return UNKNOWN
+    return tuple(value) if isinstance(value, list) else ()
+
+
+def alarm_facts(resource: Resource) -> AlarmFacts:
+    queries = resource.get("metricQueries")
+    uses_math = UNKNOWN if is_unknown(queries) else bool(queries)
+    enabled = resource.get("actionsEnabled")
+    statistic = resource.get("statistic")
+    if statistic is None:
+        statistic = resource.get("extendedStatistic")
+    return AlarmFacts(
+        name=resource.name,
+        namespace=resource.get("namespace"),
+        metric_name=resource.get("metricName"),
+        statistic=statistic,
+        period=resource.get("period"),
+        threshold=resource.get("threshold"),
+        comparison_operator=resource.get("comparisonOperator"),
+        evaluation_periods=resource.get("evaluationPeriods"),
+        datapoints_to_alarm=resource.get("datapointsToAlarm"),
+        actions_enabled=True if enabled is None else enabled,  # the provider's (and AWS's) default
+        alarm_actions=_actions(resource.get("alarmActions")),
+        treat_missing_data=resource.get("treatMissingData"),
+        dimensions=resource.get("dimensions"),
+        unit=resource.get("unit"),
+        uses_metric_math=uses_math,
+        math_metrics=_math_metrics(queries),
+        ref=resource.urn,
+    )
+
+
+def topic_facts(resource: Resource, arn: str | None) -> TopicFacts:
+    return TopicFacts(
+        name=resource.name,
+        arn=arn,
+        kms_master_key_id=resource.get("kmsMasterKeyId"),
+        # The effective policy may come from a separate TopicPolicy; the pack does not judge it (the audit does).
+        policy=UNKNOWN,
+        ref=resource.urn,
+    )
+
+
+def subscription_facts(resource: Resource) -> SubscriptionFacts:
+    return SubscriptionFacts(
+        name=resource.name,
+        protocol=resource.get("protocol"),
+        # Confirmation happens after deployment (email, https): a policy cannot know it.
+        confirmed=None,
+        endpoint=resource.get("endpoint"),
+        ref=resource.urn,
+    )

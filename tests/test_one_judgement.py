@@ -1,0 +1,596 @@
+"""One judgement, two adapters: every row of chain facts gets the same verdict from the pack and the audit.
+
+Each row describes one alarm chain (filter, alarm, topic, subscription) by how it differs
+from the program's own chain, and the verdict it must get: "works", or the core's problem
+codes. The same row is then
+
+- judged by the core directly (``judge_chain`` over the facts: the reference);
+- sent to the built policy pack over gRPC as the engine sends a stack (provider, filter,
+  alarm, topic and subscription, with URNs and property dependencies), once with every
+  value known and once as a preview sees it (ARNs unknown, followed through dependencies);
+- deployed into moto and audited: moto stores every field the rows vary (dimensions, unit,
+  default value, treatMissingData, metric math, datapoints, the topic's key). It confirms
+  every subscription at once, so the pending row answers ListSubscriptionsByTopic with the
+  shape AWS gives a pending subscription.
+
+A row fails if either adapter's verdict differs from the expected one, or the two differ
+from each other. The one fact the pack cannot see, confirmation (it happens after the
+deploy), is declared per row, never assumed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from moto.core.models import MockAWS
+
+from cis_core.catalog import CIS_4_5
+from cis_core.judge.chain import StaticLookups, judge_chain
+from cis_core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
+from cis_core.project import PROJECT
+from local.analyzer_client import PolicyPackServer, to_analyzer_resource
+from local.program_harness import Registration
+from tests.verify.test_audit_unit import (
+    ACCOUNT,
+    FILTER_NAME,
+    LOG_GROUP,
+    REGION,
+    build_compliant,
+    make_target,
+    moto_for_module,
+    new_session,
+)
+from verify.audit import audit_all
+from verify.aws_session import SessionFactory
+
+pytestmark = pytest.mark.protocol
+
+TOPIC_NAME = "cis-sandbox-alarms"
+TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:{TOPIC_NAME}"
+GONE_TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:deleted-alarms"
+ALARM_NAME = "cis-4-5-cloudtrail-changes-sandbox"
+CUSTOMER_KEY = "alias/cis-sandbox-alarms"
+ENDPOINTS = {
+    "sqs": f"arn:aws:sqs:{REGION}:{ACCOUNT}:security-alerts",
+    "email": "soc@example.com",
+    "http": "http://alerts.example.com/hook",
+}
+WORKS: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Chain:
+    """One chain's facts; the defaults are the program's chain (``components/control_monitor.py``)."""
+
+    pattern: str = CIS_4_5.filter_pattern
+    value: str = "1"
+    filter_dimensions: dict[str, str] | None = None
+    filter_unit: str | None = None
+    default_value: float | None = None
+    alarm_metric: str = CIS_4_5.metric_name
+    statistic: str = "Sum"
+    period: int = 300
+    threshold: float = 1.0
+    comparison: str = "GreaterThanOrEqualToThreshold"
+    evaluation_periods: int = 1
+    datapoints_to_alarm: int | None = None
+    actions_enabled: bool = True
+    actions: str = "topic"
+    """``topic``: the chain's topic; ``none``; ``gone``: a topic ARN nothing exists under."""
+    treat_missing_data: str = "notBreaching"
+    alarm_dimensions: dict[str, str] | None = None
+    alarm_unit: str | None = None
+    metric_math: bool = False
+    topic_key: str = CUSTOMER_KEY
+    subscriptions: tuple[tuple[str, bool], ...] = (("sqs", True),)
+    """(protocol, confirmed) of each subscription of the topic."""
+
+    @property
+    def action_arns(self) -> list[str]:
+        return {"topic": [TOPIC_ARN], "none": [], "gone": [GONE_TOPIC_ARN]}[self.actions]
+
+
+@dataclass(frozen=True)
+class Row:
+    case: str
+    chain: Chain
+    expected: tuple[str, ...]
+    """The core's problem codes at the deepest broken link; () when the chain works."""
+    pack_expected: tuple[str, ...] | None = None
+    """Only where the pack cannot observe a fact of the row (confirmation); None: same as ``expected``."""
+    unobservable_by_pack: str = ""
+
+    @property
+    def for_pack(self) -> tuple[str, ...]:
+        return self.expected if self.pack_expected is None else self.pack_expected
+
+
+GOOD = Chain()
+PER_EVENT = {"EventName": "$.eventName"}
+ROWS = [
+    Row("the program's chain", GOOD, WORKS),
+    Row("filter value 0", replace(GOOD, value="0"), ("filter.value.zero",)),
+    Row(
+        "filter value $.count (CloudTrail records have no count)",
+        replace(GOOD, value="$.count"),
+        ("filter.value.field_missing",),
+    ),
+    Row(
+        "filter value 2 with GreaterThanThreshold 1",
+        replace(GOOD, value="2", comparison="GreaterThanThreshold"),
+        WORKS,
+    ),
+    Row(
+        "pattern misses StopLogging",
+        replace(GOOD, pattern=CIS_4_5.filter_pattern.replace(" || ($.eventName = StopLogging)", "")),
+        ("filter.pattern.not_covering",),
+    ),
+    Row("alarm on another metric", replace(GOOD, alarm_metric="CloudTrailChanges"), ("alarm.none",)),
+    Row(
+        "alarm dimensions the filter does not emit",
+        replace(GOOD, alarm_dimensions={"EventName": "StopLogging"}),
+        ("alarm.dimensions.mismatch",),
+    ),
+    Row(
+        "filter dimensions the alarm does not watch",
+        replace(GOOD, filter_dimensions=PER_EVENT),
+        ("alarm.dimensions.mismatch",),
+    ),
+    Row(
+        "alarm watches one series of a per-event dimension",
+        replace(GOOD, filter_dimensions=PER_EVENT, alarm_dimensions={"EventName": "StopLogging"}),
+        ("alarm.dimensions.mismatch",),
+    ),
+    Row(
+        "the same constant dimension on both",
+        replace(
+            GOOD,
+            filter_dimensions={"EventSource": "$.eventSource"},
+            alarm_dimensions={"EventSource": "cloudtrail.amazonaws.com"},
+        ),
+        WORKS,
+    ),
+    Row("alarm unit the metric does not have", replace(GOOD, alarm_unit="Count"), ("alarm.unit.mismatch",)),
+    Row("alarm unit equal to the filter's", replace(GOOD, filter_unit="Count", alarm_unit="Count"), WORKS),
+    Row(
+        "treatMissingData breaching",
+        replace(GOOD, treat_missing_data="breaching"),
+        ("alarm.treat_missing_data",),
+    ),
+    Row("treatMissingData ignore", replace(GOOD, treat_missing_data="ignore"), ("alarm.treat_missing_data",)),
+    Row("treatMissingData missing", replace(GOOD, treat_missing_data="missing"), WORKS),
+    Row("alarm on metric math", replace(GOOD, metric_math=True), ("alarm.metric_math",)),
+    Row(
+        "GreaterThanThreshold 0 (equivalent)",
+        replace(GOOD, comparison="GreaterThanThreshold", threshold=0.0),
+        WORKS,
+    ),
+    Row(
+        "GreaterThanThreshold 1 (never fires on one event)",
+        replace(GOOD, comparison="GreaterThanThreshold"),
+        ("alarm.threshold.never_fires",),
+    ),
+    Row(
+        "GreaterThanOrEqualToThreshold 0 (breached with no event)",
+        replace(GOOD, threshold=0.0),
+        ("alarm.threshold.fires_on_zero",),
+    ),
+    Row(
+        "filter default value 1",
+        replace(GOOD, default_value=1.0),
+        ("alarm.threshold.fires_on_default_value",),
+    ),
+    Row("statistic Average", replace(GOOD, statistic="Average"), ("alarm.statistic",)),
+    Row("period 600 s", replace(GOOD, period=600), ("alarm.period.too_long",)),
+    Row(
+        "three evaluation periods",
+        replace(GOOD, evaluation_periods=3),
+        ("alarm.evaluation.multiple_periods",),
+    ),
+    Row(
+        "2 of 3 datapoints",
+        replace(GOOD, evaluation_periods=3, datapoints_to_alarm=2),
+        ("alarm.evaluation.multiple_periods",),
+    ),
+    Row("1 of 3 datapoints", replace(GOOD, evaluation_periods=3, datapoints_to_alarm=1), WORKS),
+    Row("actions disabled", replace(GOOD, actions_enabled=False), ("alarm.actions.disabled",)),
+    Row("no alarm action", replace(GOOD, actions="none"), ("alarm.actions.none",)),
+    Row("alarm notifies a topic that does not exist", replace(GOOD, actions="gone"), ("topic.not_found",)),
+    Row("topic on alias/aws/sns", replace(GOOD, topic_key="alias/aws/sns"), ("topic.aws_managed_key",)),
+    Row("no subscription", replace(GOOD, subscriptions=()), ("subscription.none",)),
+    Row(
+        "http subscription only",
+        replace(GOOD, subscriptions=(("http", True),)),
+        ("subscription.protocol.not_allowed",),
+    ),
+    Row("confirmed email subscription", replace(GOOD, subscriptions=(("email", True),)), WORKS),
+    Row(
+        "email subscription pending confirmation",
+        replace(GOOD, subscriptions=(("email", False),)),
+        ("subscription.none_confirmed",),
+        pack_expected=WORKS,
+        unobservable_by_pack="confirmation happens after the deploy; the pack judges what is registered",
+    ),
+]
+
+
+# ---------------------------------------------------------------- the reference: the core on the facts
+
+
+def core_facts(chain: Chain) -> tuple[MetricFilterFacts, StaticLookups]:
+    metric_filter = MetricFilterFacts(
+        FILTER_NAME, chain.pattern, CIS_4_5.namespace, CIS_4_5.metric_name, chain.value,
+        chain.filter_dimensions, chain.filter_unit, chain.default_value,
+    )  # fmt: skip
+    math = ((CIS_4_5.namespace, chain.alarm_metric),) if chain.metric_math else ()
+    alarm = AlarmFacts(
+        ALARM_NAME,
+        None if chain.metric_math else CIS_4_5.namespace,
+        None if chain.metric_math else chain.alarm_metric,
+        None if chain.metric_math else chain.statistic,
+        None if chain.metric_math else chain.period,
+        chain.threshold,
+        chain.comparison,
+        chain.evaluation_periods,
+        chain.datapoints_to_alarm,
+        chain.actions_enabled,
+        tuple(chain.action_arns),
+        chain.treat_missing_data,
+        chain.alarm_dimensions,
+        chain.alarm_unit,
+        chain.metric_math,
+        math,
+    )
+    # The program's topic policy lets CloudWatch publish (the topic-policy cases are the audit's own tests).
+    topic = TopicFacts(TOPIC_ARN, TOPIC_ARN, chain.topic_key, policy=_program_topic_policy())
+    subscriptions = [SubscriptionFacts(p, p, confirmed) for p, confirmed in chain.subscriptions]
+    return metric_filter, StaticLookups([alarm], [topic], {TOPIC_ARN: subscriptions})
+
+
+def core_codes(chain: Chain) -> tuple[str, ...]:
+    metric_filter, lookups = core_facts(chain)
+    return judge_chain([metric_filter], lookups, CIS_4_5).codes
+
+
+def _program_topic_policy() -> str:
+    from components.policies import topic_policy
+
+    return topic_policy(TOPIC_ARN, ACCOUNT, REGION)
+
+
+# ---------------------------------------------------------------- the pack: the stack the engine sends
+
+
+def urn(type_: str, name: str) -> str:
+    return f"urn:pulumi:test::{PROJECT}::{type_}::{name}"
+
+
+PROVIDER_URN = urn("pulumi:providers:aws", f"{ACCOUNT}-{REGION}")
+FILTER_URN = urn("aws:cloudwatch/logMetricFilter:LogMetricFilter", "control-4.5-filter")
+ALARM_URN = urn("aws:cloudwatch/metricAlarm:MetricAlarm", "control-4.5-alarm")
+TOPIC_URN = urn("aws:sns/topic:Topic", "alarm-topic")
+
+
+def _registration(
+    type_: str,
+    resource_urn: str,
+    inputs: dict[str, Any],
+    outputs: dict[str, Any] | None = None,
+    **deps: list[str],
+) -> Registration:
+    name = resource_urn.rsplit("::", 1)[1]
+    return Registration(
+        type=type_, name=name, urn=resource_urn, custom=True, inputs=inputs, raw_inputs=inputs,
+        outputs={**inputs, **(outputs or {})}, provider=f"{PROVIDER_URN}::{name}-provider-id", parent="",
+        dependencies=sorted({u for urns in deps.values() for u in urns}), property_dependencies=deps,
+    )  # fmt: skip
+
+
+def pack_registrations(chain: Chain) -> list[Registration]:
+    transformation: dict[str, Any] = {
+        "name": CIS_4_5.metric_name,
+        "namespace": CIS_4_5.namespace,
+        "value": chain.value,
+    }
+    if chain.filter_dimensions:
+        transformation["dimensions"] = chain.filter_dimensions
+    if chain.filter_unit:
+        transformation["unit"] = chain.filter_unit
+    if chain.default_value is not None:
+        transformation["defaultValue"] = f"{chain.default_value:g}"  # the provider's schema takes a string
+    alarm: dict[str, Any] = {
+        "name": ALARM_NAME,
+        "threshold": chain.threshold,
+        "comparisonOperator": chain.comparison,
+        "evaluationPeriods": chain.evaluation_periods,
+        "actionsEnabled": chain.actions_enabled,
+        "alarmActions": chain.action_arns,
+        "treatMissingData": chain.treat_missing_data,
+    }
+    if chain.metric_math:
+        alarm["metricQueries"] = [
+            {"id": "e1", "expression": "m1 * 1", "label": "changes", "returnData": True},
+            {
+                "id": "m1",
+                "metric": {
+                    "namespace": CIS_4_5.namespace,
+                    "metricName": chain.alarm_metric,
+                    "period": 300,
+                    "stat": "Sum",
+                },
+                "returnData": False,
+            },
+        ]
+    else:
+        alarm.update(
+            namespace=CIS_4_5.namespace,
+            metricName=chain.alarm_metric,
+            statistic=chain.statistic,
+            period=chain.period,
+        )
+    for key, value in (
+        ("datapointsToAlarm", chain.datapoints_to_alarm),
+        ("dimensions", chain.alarm_dimensions),
+        ("unit", chain.alarm_unit),
+    ):
+        if value is not None:
+            alarm[key] = value
+    provider = Registration(
+        type="pulumi:providers:aws", name=f"{ACCOUNT}-{REGION}", urn=PROVIDER_URN, custom=True,
+        inputs={"region": REGION, "allowedAccountIds": json.dumps([ACCOUNT])}, raw_inputs={}, outputs={},
+        provider="", parent="", dependencies=[], property_dependencies={},
+    )  # fmt: skip
+    resources = [
+        provider,
+        _registration(
+            "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+            FILTER_URN,
+            {
+                "name": FILTER_NAME,
+                "logGroupName": LOG_GROUP,
+                "pattern": chain.pattern,
+                "metricTransformation": transformation,
+            },
+        ),
+        _registration(
+            "aws:cloudwatch/metricAlarm:MetricAlarm",
+            ALARM_URN,
+            alarm,
+            {"arn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{ALARM_NAME}"},
+            **({"alarmActions": [TOPIC_URN]} if chain.actions == "topic" else {}),
+        ),
+        _registration(
+            "aws:sns/topic:Topic",
+            TOPIC_URN,
+            {"name": TOPIC_NAME, "kmsMasterKeyId": chain.topic_key},
+            {"arn": TOPIC_ARN},
+        ),
+    ]
+    for index, (protocol, _confirmed) in enumerate(chain.subscriptions):
+        subscription_urn = urn("aws:sns/topicSubscription:TopicSubscription", f"subscriber-{index}")
+        inputs = {"topic": TOPIC_ARN, "protocol": protocol, "endpoint": ENDPOINTS[protocol]}
+        resources.append(
+            _registration(
+                "aws:sns/topicSubscription:TopicSubscription", subscription_urn, inputs, topic=[TOPIC_URN]
+            )
+        )
+    return resources
+
+
+PREVIEW_UNKNOWNS = {
+    "aws:cloudwatch/metricAlarm:MetricAlarm": {"alarmActions", "arn"},
+    "aws:sns/topic:Topic": {"arn"},
+    "aws:sns/topicSubscription:TopicSubscription": {"topic"},
+}
+CODES = re.compile(r"\[codes: ([a-z_.]+(?:, [a-z_.]+)*)\]$")
+
+
+def pack_codes(pack: PolicyPackServer, chain: Chain, preview: bool) -> tuple[str, ...]:
+    registrations = pack_registrations(chain)
+    by_urn = {r.urn: r for r in registrations}
+    unknown = PREVIEW_UNKNOWNS if preview else {}
+    if preview and chain.actions != "topic":
+        unknown = {**unknown, "aws:cloudwatch/metricAlarm:MetricAlarm": {"arn"}}  # a literal ARN stays known
+    violations = pack.analyze_stack(
+        to_analyzer_resource(r, by_urn, unknown.get(r.type, set())) for r in registrations
+    )
+    assert not [v for v in violations if "during preview" in v.message], violations
+    chain_violations = [v for v in violations if v.policy == "cis-monitoring-chain"]
+    if not chain_violations:
+        return WORKS
+    [violation] = chain_violations
+    assert violation.level == "mandatory" and f"account {ACCOUNT} region {REGION}: " in violation.message
+    match = CODES.search(violation.message)
+    assert match, violation.message
+    return tuple(match.group(1).split(", "))
+
+
+@pytest.fixture(scope="module")
+def pack() -> Iterator[PolicyPackServer]:
+    server = PolicyPackServer()
+    try:
+        server.configure({})
+        yield server
+    finally:
+        server.close()
+
+
+# ---------------------------------------------------------------- the audit: the chain deployed into moto
+
+
+@pytest.fixture(scope="module")
+def _moto() -> Iterator[MockAWS]:
+    yield from moto_for_module()
+
+
+def deploy(chain: Chain) -> None:
+    """The program's setup (trail, filter, alarm, topic, sqs subscriber), then the row's changes."""
+    setup = build_compliant()
+    assert setup.topic_arn == TOPIC_ARN
+    logs, cloudwatch, sns = (boto3.client(s, region_name=REGION) for s in ("logs", "cloudwatch", "sns"))
+    transformation: dict[str, Any] = {
+        "metricName": CIS_4_5.metric_name, "metricNamespace": CIS_4_5.namespace, "metricValue": chain.value,
+    }  # fmt: skip
+    if chain.filter_dimensions:
+        transformation["dimensions"] = chain.filter_dimensions
+    if chain.filter_unit:
+        transformation["unit"] = chain.filter_unit
+    if chain.default_value is not None:
+        transformation["defaultValue"] = chain.default_value
+    logs.delete_metric_filter(logGroupName=LOG_GROUP, filterName=FILTER_NAME)
+    logs.put_metric_filter(
+        logGroupName=LOG_GROUP,
+        filterName=FILTER_NAME,
+        filterPattern=chain.pattern,
+        metricTransformations=[transformation],
+    )
+    cloudwatch.delete_alarms(AlarmNames=[setup.alarm_name])
+    cloudwatch.put_metric_alarm(**_alarm_request(chain))
+    sns.set_topic_attributes(
+        TopicArn=TOPIC_ARN, AttributeName="KmsMasterKeyId", AttributeValue=chain.topic_key
+    )
+    sns.unsubscribe(SubscriptionArn=setup.subscription_arn)
+    for protocol, _confirmed in chain.subscriptions:
+        sns.subscribe(TopicArn=TOPIC_ARN, Protocol=protocol, Endpoint=ENDPOINTS[protocol])
+
+
+def _alarm_request(chain: Chain) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "AlarmName": ALARM_NAME,
+        "Threshold": chain.threshold,
+        "ComparisonOperator": chain.comparison,
+        "EvaluationPeriods": chain.evaluation_periods,
+        "ActionsEnabled": chain.actions_enabled,
+        "AlarmActions": chain.action_arns,
+        "TreatMissingData": chain.treat_missing_data,
+    }
+    if chain.metric_math:
+        metric = {"Namespace": CIS_4_5.namespace, "MetricName": chain.alarm_metric}
+        request["Metrics"] = [
+            {"Id": "e1", "Expression": "m1 * 1", "Label": "changes", "ReturnData": True},
+            {"Id": "m1", "MetricStat": {"Metric": metric, "Period": 300, "Stat": "Sum"}, "ReturnData": False},
+        ]
+    else:
+        request.update(
+            Namespace=CIS_4_5.namespace,
+            MetricName=chain.alarm_metric,
+            Statistic=chain.statistic,
+            Period=chain.period,
+        )
+    if chain.datapoints_to_alarm is not None:
+        request["DatapointsToAlarm"] = chain.datapoints_to_alarm
+    if chain.alarm_dimensions:
+        request["Dimensions"] = [{"Name": k, "Value": v} for k, v in chain.alarm_dimensions.items()]
+    if chain.alarm_unit:
+        request["Unit"] = chain.alarm_unit
+    return request
+
+
+def _answer_pending(session: boto3.Session, chain: Chain) -> None:
+    """moto confirms every subscription at once; AWS lists an unconfirmed one with a status word."""
+    if all(confirmed for _protocol, confirmed in chain.subscriptions):
+        return
+    listed = [
+        {
+            "SubscriptionArn": f"{TOPIC_ARN}:{index:08d}-0000-0000-0000-000000000000"
+            if confirmed
+            else "PendingConfirmation",
+            "Owner": ACCOUNT,
+            "Protocol": protocol,
+            "Endpoint": ENDPOINTS[protocol],
+            "TopicArn": TOPIC_ARN,
+        }
+        for index, (protocol, confirmed) in enumerate(chain.subscriptions)
+    ]
+
+    def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse("https://sns.us-east-1.amazonaws.com/", 200, {}, None), {"Subscriptions": listed}
+
+    session.events.register("before-call.sns.ListSubscriptionsByTopic", answer)
+
+
+def audit_codes(chain: Chain) -> tuple[str, ...]:
+    deploy(chain)
+    session = new_session()
+    _answer_pending(session, chain)
+    [result] = audit_all([make_target()], SessionFactory(session))
+    assert result.status in ("PASS", "FAIL"), result.reasons  # an ERROR would prove nothing
+    assert (result.status == "PASS") == (result.codes == ()), result
+    if result.status == "FAIL":
+        failed = [f for f in result.findings if f.ok is False]
+        assert len(failed) == 1 and failed[0].codes == result.codes, result.findings
+    return result.codes
+
+
+# ---------------------------------------------------------------- the table
+
+
+def test_the_table_has_the_rows_the_issue_asks_for() -> None:
+    assert len(ROWS) >= 20
+    assert len({r.case for r in ROWS}) == len(ROWS)
+    chains = [r.chain for r in ROWS]
+    assert replace(GOOD, value="0") in chains and replace(GOOD, value="$.count") in chains
+    assert any(c.treat_missing_data == "breaching" for c in chains) and any(
+        c.treat_missing_data == "ignore" for c in chains
+    )
+    assert any(c.metric_math for c in chains) and any(c.alarm_unit and not c.filter_unit for c in chains)
+    assert any(c.alarm_dimensions and not c.filter_dimensions for c in chains)
+    gt = {(c.comparison, c.threshold) for c in chains}
+    assert {("GreaterThanThreshold", 0.0), ("GreaterThanThreshold", 1.0)} <= gt
+    assert all(r.pack_expected is None or r.unobservable_by_pack for r in ROWS), (
+        "say why the pack cannot see it"
+    )
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.case for r in ROWS])
+def test_core_pack_and_audit_agree(row: Row, pack: PolicyPackServer, _moto: MockAWS) -> None:
+    _moto.reset()
+    assert core_codes(row.chain) == row.expected
+    audited = audit_codes(row.chain)
+    packed = pack_codes(pack, row.chain, preview=False)
+    previewed = pack_codes(pack, row.chain, preview=True)
+    assert audited == row.expected, f"audit: {audited}"
+    assert packed == row.for_pack, f"pack: {packed}"
+    assert previewed == packed, f"pack in preview: {previewed}"
+    if row.pack_expected is None:
+        assert packed == audited, "the pack and the audit disagree"
+
+
+def test_an_unknown_fact_is_never_a_problem() -> None:
+    """Each fact of the working chain replaced by UNKNOWN (a preview value) keeps the verdict "works"."""
+    from dataclasses import fields
+
+    from cis_core.unknown import UNKNOWN
+
+    metric_filter, lookups = core_facts(GOOD)
+    [alarm], [topic] = lookups.alarms, lookups.topics
+    [subscription] = lookups.subscriptions[TOPIC_ARN]
+    facts = {"filter": metric_filter, "alarm": alarm, "topic": topic, "subscription": subscription}
+    for kind, fact in facts.items():
+        for name in (f.name for f in fields(fact)):
+            if name in ("name", "ref", "arn"):
+                continue  # how the adapter names and finds a resource, not a judged fact
+            changed = {**facts, kind: replace(fact, **{name: UNKNOWN})}
+            world = StaticLookups(
+                [changed["alarm"]], [changed["topic"]], {TOPIC_ARN: [changed["subscription"]]}
+            )
+            verdict = judge_chain([changed["filter"]], world, CIS_4_5)
+            assert verdict.ok, (kind, name, verdict.summary())
+
+
+@pytest.mark.parametrize("row", [r for r in ROWS if r.expected], ids=[r.case for r in ROWS if r.expected])
+def test_the_core_names_the_broken_link_and_says_what_to_do(row: Row) -> None:
+    metric_filter, lookups = core_facts(row.chain)
+    verdict = judge_chain([metric_filter], lookups, CIS_4_5)
+    assert not verdict.ok and verdict.link is not None
+    assert {p.link for p in verdict.problems} == {verdict.link}
+    assert all(p.code.startswith(verdict.link.label) for p in verdict.problems)
+    summary = verdict.summary()
+    assert summary and all(p.detail in summary for p in verdict.problems)

@@ -1,0 +1,90 @@
+"""What the audit reports per target: a row (PASS, FAIL or ERROR) with one finding per check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from verify.aws_session import AccountMismatchError
+
+THROTTLING = {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"}
+AWS_ERRORS = (ClientError, BotoCoreError, AccountMismatchError)
+"""What an AWS call can raise that makes a row ERROR (anything else is a bug, still an ERROR row)."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    ok: bool | None
+    """None: not checked, because an earlier link failed or errored."""
+    detail: str
+    codes: tuple[str, ...] = ()
+    """The core judge's problem codes when the check failed (``alarm.treat_missing_data`` ...)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"check": self.check, "ok": self.ok, "detail": self.detail, "codes": list(self.codes)}
+
+
+@dataclass(frozen=True)
+class AwsError:
+    code: str
+    message: str
+    operation: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "operation": self.operation}
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    account_id: str
+    account_name: str
+    region: str
+    log_group: str
+    status: str
+    """PASS, FAIL or ERROR."""
+    reasons: list[str]
+    findings: list[Finding]
+    error: AwsError | None = None
+    codes: tuple[str, ...] = field(default=())
+    """The problem codes of the failing check (empty for PASS and ERROR)."""
+
+    @property
+    def key(self) -> str:
+        return f"{self.account_id}/{self.region}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "accountId": self.account_id,
+            "accountName": self.account_name,
+            "region": self.region,
+            "logGroup": self.log_group,
+            "status": self.status,
+            "reasons": list(self.reasons),
+            "codes": list(self.codes),
+            "findings": [f.to_dict() for f in self.findings],
+            "error": self.error.to_dict() if self.error else None,
+        }
+
+
+def aws_error(error: Exception) -> AwsError:
+    """The row's error: AWS's code and message, and the operation that failed."""
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        code = str(details.get("Code") or "Unknown")
+        message = str(details.get("Message") or error)
+        retries = error.response.get("ResponseMetadata", {}).get("RetryAttempts")
+        if code in THROTTLING and retries:
+            message += f" (still failing after {retries} retries)"
+        return AwsError(code, message, error.operation_name)
+    if isinstance(error, AccountMismatchError):
+        return AwsError(error.code, str(error))
+    if isinstance(error, BotoCoreError):
+        return AwsError(type(error).__name__.removesuffix("Error") or "BotoCore", str(error))
+    return AwsError(f"Unexpected{type(error).__name__}", str(error))
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code") or "")
