@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from cis_core.aws.arns import parse_arn
+
 DIRECT = "direct"
 ORGANIZATION = "organization"
 NOT_COVERED = "none"
@@ -68,6 +70,35 @@ class TrailFacts:
         kind = "organization trail" if self.organization else "trail"
         scope = "multi-Region" if self.multi_region else "single-Region"
         return f"{scope} {kind} {self.name!r} of account {self.owner_account} (home {self.home_region})"
+
+
+def log_group_from_arn(arn: object) -> LogGroupRef | None:
+    """A trail's ``CloudWatchLogsLogGroupArn`` (``arn:<partition>:logs:<region>:<account>:log-group:<name>[:*]``)."""
+    parsed = parse_arn(arn)
+    if parsed is None or parsed.service != "logs" or not parsed.region or not parsed.account:
+        return None
+    kind, _, name = parsed.resource.partition(":")
+    name = name.removesuffix(":*")
+    return LogGroupRef(parsed.account, parsed.region, name) if kind == "log-group" and name else None
+
+
+def trail_from_description(description: Mapping[str, object]) -> TrailFacts:
+    """One ``DescribeTrails`` entry, a shadow trail's too, as facts (logging and selectors not known).
+
+    The owner is the account in ``TrailARN`` (a member's shadow of an organization trail names
+    the owner there), the home Region is ``HomeRegion`` (else the ARN's).
+    """
+    arn = str(description.get("TrailARN") or "")
+    parsed = parse_arn(arn)
+    return TrailFacts(
+        name=str(description.get("Name") or ""),
+        owner_account=parsed.account if parsed else "",
+        home_region=str(description.get("HomeRegion") or (parsed.region if parsed else "")),
+        multi_region=bool(description.get("IsMultiRegionTrail")),
+        organization=bool(description.get("IsOrganizationTrail")),
+        log_group=log_group_from_arn(description.get("CloudWatchLogsLogGroupArn")),
+        arn=arn,
+    )
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,11 @@ every client is built with the emulator's endpoint and the emulator's dummy keys
 moto models many accounts in one server: plain credentials act in its default account
 (123456789012); credentials from ``sts:AssumeRole`` act in the account named by the role
 ARN, which is how the program's providers and the audit reach member accounts.
+
+The server runs in this process, which lets ``Emulator.start`` shape what moto's API cannot:
+organization trails are shown to member accounts as shadow trails (``local.worlds.shadows``).
+The worlds that look like AWS (classic, organization, mixed) are in ``local.worlds``;
+``organization_fixture`` below is the older one-trail-per-target setup.
 """
 
 from __future__ import annotations
@@ -76,6 +81,9 @@ class Emulator:
     def start(self, timeout: float = 15.0) -> Emulator:
         # Each request would otherwise log a line; the demo's and the tests' output is the point.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        from local.worlds.shadows import install  # imported here: local.worlds imports this module
+
+        install()
         for _attempt in range(3):
             port = self.port or free_port(self.host)
             server = _Server(ip_address=self.host, port=port, verbose=False)
@@ -108,6 +116,11 @@ class Emulator:
         with urllib.request.urlopen(request, timeout=10) as response:
             if response.status != 200:
                 raise RuntimeError(f"emulator reset failed: HTTP {response.status}")
+        # moto's reset keeps its member -> management account map; a member created again with
+        # the same id (the worlds use fixed ids) would otherwise still point at the old one.
+        from moto.organizations.models import organizations_backends
+
+        organizations_backends.master_accounts.clear()
 
     def stop(self) -> None:
         if self._server is not None:
@@ -194,7 +207,7 @@ class EmulatorSessions:
 
 
 class TargetLike(Protocol):
-    """What the fixture needs of a target (``components.config.Target`` has it)."""
+    """What the fixture needs of a target (``components.config.DeployTarget`` has it)."""
 
     @property
     def account_id(self) -> str: ...
@@ -252,13 +265,13 @@ def _set_up_target(sessions: EmulatorSessions, target: TargetLike) -> TrailSetup
         for g in logs.describe_log_groups(logGroupNamePrefix=target.log_group)["logGroups"]
         if g["logGroupName"] == target.log_group
     )
-    role_arn = _cloudtrail_logs_role(client("iam"), account, region, target.log_group)
+    role_arn = cloudtrail_logs_role(client("iam"), account, region, target.log_group)
 
     bucket = f"cloudtrail-{account}-{region}"
     s3 = client("s3")
     location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
     s3.create_bucket(Bucket=bucket, **location)
-    s3.put_bucket_policy(Bucket=bucket, Policy=_bucket_policy(bucket, account))
+    s3.put_bucket_policy(Bucket=bucket, Policy=bucket_policy(bucket, account))
 
     cloudtrail = client("cloudtrail")
     name = trail_name(region)
@@ -289,7 +302,7 @@ def _set_up_target(sessions: EmulatorSessions, target: TargetLike) -> TrailSetup
     )
 
 
-def _cloudtrail_logs_role(iam: Any, account: str, region: str, log_group: str) -> str:
+def cloudtrail_logs_role(iam: Any, account: str, region: str, log_group: str) -> str:
     """The role CloudTrail assumes to write to the log group (one per account, a policy per group)."""
     trust = {
         "Version": "2012-10-17",
@@ -325,7 +338,7 @@ def _cloudtrail_logs_role(iam: Any, account: str, region: str, log_group: str) -
     return str(arn)
 
 
-def _bucket_policy(bucket: str, account: str) -> str:
+def bucket_policy(bucket: str, account: str) -> str:
     principal = {"Service": "cloudtrail.amazonaws.com"}
     return json.dumps(
         {

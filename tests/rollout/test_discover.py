@@ -1,9 +1,9 @@
-"""rollout.discover against an organization in the moto emulator (a server on loopback).
+"""``cis-monitoring discover`` against the emulator worlds, and against an organization with every odd case.
 
-The organization: a management account and members in several OUs. Some have a
-multi-region trail delivering to CloudWatch Logs; the others show each way of not
-having one. One member refuses the role (moto does not enforce IAM, so that
-account's assume step is patched to raise AccessDenied).
+Each world (local.worlds) says which config discover must write for it (``expected_config``,
+written by hand in the world's module); the odd organization below has no organization trail
+and one account for each way of not being usable. moto does not enforce IAM, so an account
+that refuses the role is made so by patching ``Aws.session_for``.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections import Counter
+import subprocess
+import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,131 +21,28 @@ import boto3
 import botocore.exceptions
 import pytest
 import yaml
-from moto.server import ThreadedMotoServer
 
-from components.config import load_config, targets
-from local.program_harness import run_program
+from cis_core.topology import LogGroupRef, TrailFacts, log_group_from_arn, trail_from_description
+from local.emulator import DEFAULT_ACCOUNT, Emulator
+from local.worlds import WORLDS, World, build_world, mixed, organization
+from local.worlds.builder import WorldBuilder
 from rollout import discover
-from rollout import discover_report as report
+from rollout.discover import aws as discover_aws
+from rollout.discover import entries as config
+from rollout.discover import model
+from rollout.discover.names import slug, unique_names
+from rollout.discover.plan import choose_group, plan
+from rollout.discover.rewrite import Block, rewrite_stack_file
+from tests.rollout.new_config_shape import validate
 
 pytestmark = pytest.mark.emulator
 
-MGMT = "123456789012"  # moto's default account: the organization's management account
-NOTIFICATIONS = {"subscriptions": [{"protocol": "email", "endpoint": "cloud-security@example.com"}]}
-FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-
-
-@dataclass
-class Org:
-    endpoint: str
-    ids: dict[str, str]
-    """Organization account name -> id."""
-
-    @property
-    def compliant(self) -> set[str]:
-        return {self.ids[n] for n in ("master", "Prod Payments", "prod_data", "prod.payments")}
-
-
-def _session(endpoint: str, account_id: str) -> boto3.Session:
-    if account_id == MGMT:
-        return boto3.Session("testing", "testing")
-    sts = boto3.client("sts", region_name="us-east-1", endpoint_url=endpoint)
-    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/setup", RoleSessionName="setup")[
-        "Credentials"
-    ]
-    return boto3.Session(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
-
-
-def _trail(
-    endpoint: str,
-    account_id: str,
-    home: str,
-    *,
-    multi_region: bool = True,
-    log_group: str | None = None,
-    log_group_account: str | None = None,
-    log_group_regions: tuple[str, ...] = (),
-) -> None:
-    session = _session(endpoint, account_id)
-    bucket = f"trail-{account_id}-{home}"
-    s3 = session.client("s3", region_name=home, endpoint_url=endpoint)
-    location = {} if home == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": home}}
-    s3.create_bucket(Bucket=bucket, **location)
-    params: dict[str, Any] = {
-        "Name": "main-trail",
-        "S3BucketName": bucket,
-        "IsMultiRegionTrail": multi_region,
-    }
-    if log_group:
-        owner = log_group_account or account_id
-        params["CloudWatchLogsLogGroupArn"] = f"arn:aws:logs:{home}:{owner}:log-group:{log_group}:*"
-        params["CloudWatchLogsRoleArn"] = f"arn:aws:iam::{account_id}:role/cloudtrail-to-logs"
-    session.client("cloudtrail", region_name=home, endpoint_url=endpoint).create_trail(**params)
-    for region in log_group_regions or ((home,) if log_group and not log_group_account else ()):
-        session.client("logs", region_name=region, endpoint_url=endpoint).create_log_group(
-            logGroupName=log_group
-        )
-
-
-def _build_org(endpoint: str) -> Org:
-    org = boto3.client("organizations", region_name="us-east-1", endpoint_url=endpoint)
-    org.create_organization(FeatureSet="ALL")
-    root = org.list_roots()["Roots"][0]["Id"]
-
-    def ou(parent: str, name: str) -> str:
-        return org.create_organizational_unit(ParentId=parent, Name=name)["OrganizationalUnit"]["Id"]
-
-    prod = ou(root, "Prod")
-    units = {
-        "Prod": prod,
-        "Prod/Data": ou(prod, "Data"),
-        "Dev": ou(root, "Dev"),
-        "Sandbox": ou(root, "Sandbox"),
-    }
-    units["Security"] = ou(root, "Security")
-    ids = {"master": MGMT}
-    for name, unit in [
-        ("Prod Payments", "Prod"),
-        ("prod_data", "Prod/Data"),
-        ("prod.payments", "Dev"),  # its derived name clashes with "Prod Payments"
-        ("Dev Single", "Dev"),
-        ("Dev No Logs", "Dev"),
-        ("Org Trail Member", "Prod"),
-        ("Locked Down", "Security"),
-        ("Empty Sandbox", "Sandbox"),
-        ("Closed", "Sandbox"),
-    ]:
-        email = f"{name.replace(' ', '').lower()}@example.com"
-        account_id = org.create_account(Email=email, AccountName=name)["CreateAccountStatus"]["AccountId"]
-        org.move_account(AccountId=account_id, SourceParentId=root, DestinationParentId=units[unit])
-        ids[name] = account_id
-    org.close_account(AccountId=ids["Closed"])
-
-    _trail(endpoint, MGMT, "us-east-1", log_group="org-trail/cloudtrail")
-    _trail(endpoint, ids["Prod Payments"], "us-east-1", log_group="aws-cloudtrail-logs-payments")
-    _trail(
-        endpoint,
-        ids["prod_data"],
-        "eu-west-1",
-        log_group="org-trail/cloudtrail",
-        log_group_regions=("eu-west-1", "us-east-1"),
-    )
-    _trail(endpoint, ids["prod.payments"], "ap-southeast-2", log_group="cloudtrail/logs")
-    _trail(endpoint, ids["Dev Single"], "us-east-1", multi_region=False, log_group="single/cloudtrail")
-    _trail(endpoint, ids["Dev No Logs"], "us-east-1")
-    _trail(
-        endpoint,
-        ids["Org Trail Member"],
-        "us-east-1",
-        log_group="org-trail/cloudtrail",
-        log_group_account=MGMT,
-    )
-    return Org(endpoint, ids)
+MGMT = DEFAULT_ACCOUNT
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def org(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Org]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     with pytest.MonkeyPatch.context() as env:
         missing = tmp_path_factory.mktemp("aws") / "none"
         for name, value in {
@@ -158,167 +55,300 @@ def org(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Org]:
             env.setenv(name, value)
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
             env.delenv(name, raising=False)
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log lines
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
-        try:
-            _reset(endpoint)
-            org = _build_org(endpoint)
-            env.setattr(
-                discover.Aws, "session_for", _denying(discover.Aws.session_for, org.ids["Locked Down"])
-            )
-            yield org
-        finally:
-            _reset(endpoint)
-            server.stop()
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        with Emulator() as emulator:
+            yield emulator
 
 
-def _reset(endpoint: str) -> None:
-    import urllib.request
+class Worlds:
+    """One world at a time in the module's emulator, rebuilt only when another (or a fresh one) is asked for."""
 
-    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10)
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        self.current: tuple[str, Any] | None = None
+
+    def use(self, name: str, fresh: bool = False) -> Any:
+        if fresh or self.current is None or self.current[0] != name:
+            self.emulator.reset()
+            built = build_odd(self.emulator.url) if name == "odd" else build_world(name, self.emulator.url)
+            self.current = (name, built)
+        return self.current[1]
+
+    def spoil(self) -> None:
+        """The current world was changed by a test: the next ``use`` builds it again."""
+        self.current = None
 
 
-def _denying(original: Any, denied: str) -> Any:
-    """``Aws.session_for`` where one account refuses the role, as an SCP or a missing trust would."""
-
-    def session_for(self: discover.Aws, account_id: str) -> boto3.Session:
-        if account_id == denied:
-            error = {"Error": {"Code": "AccessDenied", "Message": "not authorized to perform sts:AssumeRole"}}
-            raise botocore.exceptions.ClientError(error, "AssumeRole")
-        return original(self, account_id)
-
-    return session_for
+@pytest.fixture(scope="module")
+def worlds(server: Emulator) -> Worlds:
+    return Worlds(server)
 
 
-def run_cli(org: Org, *args: str) -> tuple[int, str, str]:
+def run_cli(endpoint: str, *args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = discover.run(["--endpoint-url", org.endpoint, *args], out=out, err=err)
+    code = discover.run(["--endpoint-url", endpoint, *args], out=out, err=err)
     return code, out.getvalue(), err.getvalue()
 
 
-# Each discovery run takes a second or two, so the runs several tests read are made once.
-@pytest.fixture(scope="module")
-def yaml_run(org: Org) -> tuple[int, str, str]:
-    return run_cli(org)
+def deny(monkeypatch: pytest.MonkeyPatch, account_id: str) -> None:
+    """That account refuses the role, as an SCP or a missing trust policy would."""
+    original = discover_aws.Aws.session_for
+
+    def session_for(self: discover_aws.Aws, wanted: str) -> boto3.Session:
+        if wanted == account_id:
+            error = {"Error": {"Code": "AccessDenied", "Message": "not authorized to perform sts:AssumeRole"}}
+            raise botocore.exceptions.ClientError(error, "AssumeRole")
+        return original(self, wanted)
+
+    monkeypatch.setattr(discover_aws.Aws, "session_for", session_for)
 
 
-@pytest.fixture(scope="module")
-def json_regions_run(org: Org) -> tuple[int, dict[str, Any], str]:
-    code, out, err = run_cli(org, "--json", "--regions", "us-east-1", "eu-west-1", "--max-workers", "2")
-    assert code == 0, err
-    return code, json.loads(out), err
+def skips(document: dict[str, Any]) -> set[tuple[str, str, str | None, bool]]:
+    return {(s["id"], s["kind"], s.get("trail"), s["listed"]) for s in document["skipped"]}
 
 
-# ---- the command ----
+def written(document: dict[str, Any]) -> dict[str, Any]:
+    """The config part of a --json document, as a world's ``expected_config``."""
+    found = {"accounts": document["accounts"]}
+    if document["organizationTrail"] is not None:
+        found["organizationTrail"] = document["organizationTrail"]
+    return found
 
 
-def test_yaml_lists_exactly_the_compliant_accounts(org: Org, yaml_run: tuple[int, str, str]) -> None:
-    code, out, err = yaml_run
+# ---- the three worlds ----
+
+EXPECTED_SKIPS: dict[str, set[tuple[str, str, str | None, bool]]] = {
+    "classic": set(),
+    "organization": set(),
+    "mixed": {
+        (mixed.DATA, model.NO_CLOUDWATCH_LOGS, mixed.DATA_TRAIL, True),
+        (mixed.LEGACY, model.SINGLE_REGION_ONLY, mixed.LEGACY_TRAIL, True),
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(WORLDS))
+def test_discover_writes_exactly_the_worlds_config(worlds: Worlds, name: str) -> None:
+    world: World = worlds.use(name)
+    code, out, err = run_cli(world.endpoint)
     assert code == 0, err
     document = yaml.safe_load(out)
-    assert {a["id"] for a in document["accounts"]} == org.compliant
-    by_id = {a["id"]: a for a in document["accounts"]}
-    assert by_id[org.ids["prod_data"]] == {
-        "id": org.ids["prod_data"],
-        "name": "prod-data",
-        "roleArn": f"arn:aws:iam::{org.ids['prod_data']}:role/cis-monitoring-deployer",
-        "regions": [{"region": "eu-west-1", "logGroup": "org-trail/cloudtrail"}],
-    }
-    assert by_id[MGMT]["regions"] == [{"region": "us-east-1", "logGroup": "org-trail/cloudtrail"}]
-    clash = sorted(org.ids[n] for n in ("Prod Payments", "prod.payments"))
-    # Both derive "prod-payments": the lower id keeps it, the other gets its last four digits.
-    assert [by_id[i]["name"] for i in clash] == ["prod-payments", f"prod-payments-{clash[1][-4:]}"]
+    assert document == world.expected_config
+    assert validate(document) in ("shape", "shape+loader")
     assert f'- id: "{MGMT}"' in out  # ids are quoted strings, never YAML numbers
-    # The skipped accounts: a comment block on stdout, with their reasons.
-    skipped = out[out.index("SKIPPED") :]
-    for name, reason in [
-        ("Dev Single", "only single-region trails"),
-        ("Dev No Logs", "do not deliver to CloudWatch Logs"),
-        ("Org Trail Member", f"in account {MGMT}"),
-        ("Locked Down", "AccessDenied"),
-        ("Empty Sandbox", "no CloudTrail trail"),
-    ]:
-        line = next(line for line in skipped.splitlines() if org.ids[name] in line)
-        assert line.startswith("#") and reason in line, line
-    assert org.ids["Closed"] not in out + err  # suspended: not an active account
-    # One progress line per active account, on stderr.
+    if "organizationTrail" in document:
+        assert f'accountId: "{document["organizationTrail"]["accountId"]}"' in out
+    code, out, err = run_cli(world.endpoint, "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["schemaVersion"] == 2
+    assert written(result) == world.expected_config
+    assert skips(result) == EXPECTED_SKIPS[name]
+    assert {a["id"]: a["ou"] for a in result["inventory"]["accounts"]} == {a.id: a.ou for a in world.accounts}
     progress = [line for line in err.splitlines() if line.startswith("[")]
-    assert len(progress) == len(org.ids) - 1
-    assert {line.split("/", 1)[1].split("]")[0] for line in progress} == {str(len(org.ids) - 1)}
-    assert any(f"{org.ids['prod_data']} prod-data: 1 trail" in line for line in progress)
+    assert len(progress) == len(world.accounts) and "Traceback" not in err
+
+
+def test_mixed_world_skipped_trails_say_why_on_stdout(worlds: Worlds) -> None:
+    world = worlds.use("mixed")
+    _, out, _ = run_cli(world.endpoint)
+    block = out[out.index("==== SKIPPED") :].splitlines()
+    legacy = next(line for line in block if mixed.LEGACY in line)
+    assert legacy.startswith("#") and "CIS 4.x needs a multi-Region trail" in legacy
+    data = next(line for line in block if mixed.DATA in line)
+    assert "does not deliver to CloudWatch Logs" in data
+
+
+def test_control_towers_suffixed_group_is_written_as_a_prefix(worlds: Worlds) -> None:
+    world = worlds.use("organization")
+    code, out, err = run_cli(world.endpoint)
+    assert code == 0, err
+    trail = yaml.safe_load(out)["organizationTrail"]
+    assert trail["logGroupPrefix"] == "aws-controltower/CloudTrailLogs" and "logGroup" not in trail
+    group = world.trail(organization.CT_TRAIL).log_group
+    assert group is not None and group.name in out  # the comment names the group found today
+    assert "its suffix can change" in out
+    shadows = [line for line in err.splitlines() if f"shadow of account {MGMT}" in line]
+    assert len(shadows) == 4  # every member saw the organization trail as a shadow
+
+
+def test_an_ambiguous_control_tower_prefix_gets_the_exact_name(worlds: Worlds) -> None:
+    world = worlds.use("organization", fresh=True)
+    worlds.spoil()
+    logs = world.client("logs", MGMT, "us-east-1")
+    logs.create_log_group(logGroupName="aws-controltower/CloudTrailLogs")  # left from landing zone 3.x
+    _, out, _ = run_cli(world.endpoint)
+    trail = yaml.safe_load(out)["organizationTrail"]
+    group = world.trail(organization.CT_TRAIL).log_group
+    assert group is not None and trail["logGroup"] == group.name and "logGroupPrefix" not in trail
+    assert "matches 2 groups" in out
+
+
+def test_the_organization_trail_is_found_from_a_members_shadow(
+    worlds: Worlds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = worlds.use("mixed")
+    deny(monkeypatch, mixed.SECURITY)  # the owner cannot be read: only the shadows say it exists
+    code, out, err = run_cli(world.endpoint, "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["organizationTrail"] == world.expected_config["organizationTrail"]
+    owner = next(a for a in result["accounts"] if a["id"] == mixed.SECURITY)
+    assert owner == {"id": mixed.SECURITY, "name": "security-tooling"}
+    assert (mixed.SECURITY, model.ACCESS_DENIED, None, True) in skips(result)
+    assert "seen by 5 account(s)" in run_cli(world.endpoint)[1]
+
+
+def test_a_member_that_refuses_the_role_is_still_a_member(
+    worlds: Worlds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = worlds.use("organization")
+    deny(monkeypatch, organization.AUDIT)
+    _, out, _ = run_cli(world.endpoint, "--json")
+    result = json.loads(out)
+    assert written(result) == world.expected_config
+    row = next(s for s in result["skipped"] if s["id"] == organization.AUDIT)
+    assert (
+        row["kind"] == model.ACCESS_DENIED and row["listed"] and "own trails were not read" in row["reason"]
+    )
+
+
+def test_an_organization_trail_without_cloudwatch_logs_covers_nobody(worlds: Worlds) -> None:
+    world = worlds.use("organization", fresh=True)
+    worlds.spoil()
+    world.client("cloudtrail", MGMT, "us-east-1").update_trail(
+        Name=organization.CT_TRAIL, CloudWatchLogsLogGroupArn="", CloudWatchLogsRoleArn=""
+    )
+    _, out, _ = run_cli(world.endpoint, "--json")
+    result = json.loads(out)
+    assert result["organizationTrail"] is None
+    assert [a["id"] for a in result["accounts"]] == [organization.SANDBOX]
+    left_out = {s["id"]: s for s in result["skipped"] if not s["listed"]}
+    assert set(left_out) == {MGMT, organization.LOG_ARCHIVE, organization.AUDIT, organization.PAYMENTS}
+    for row in left_out.values():
+        assert row["kind"] == model.NO_CLOUDWATCH_LOGS
+        assert f"organization trail '{organization.CT_TRAIL}' of account {MGMT}" in row["reason"]
+
+
+# ---- an organization with every odd case (no organization trail) ----
+
+ODD = {
+    "Prod Payments": ("100000000001", "Root/Prod"),
+    "prod.payments": ("100000000002", "Root/Dev"),  # its derived name clashes with "Prod Payments"
+    "Dev Single": ("100000000003", "Root/Dev"),
+    "Eu Single": ("100000000004", "Root/Dev"),
+    "Dev No Logs": ("100000000005", "Root/Dev"),
+    "Two Trails": ("100000000006", "Root/Prod/Data"),
+    "Missing Group": ("100000000007", "Root/Prod"),
+    "Locked Down": ("100000000008", "Root/Security"),
+    "Empty Sandbox": ("100000000009", "Root/Sandbox"),
+    "Closed": ("100000000010", "Root/Sandbox"),
+}
+
+
+def odd(name: str) -> str:
+    return ODD[name][0]
+
+
+def build_odd(endpoint: str) -> str:
+    world = WorldBuilder(endpoint, "odd")
+    for name, (account_id, ou) in ODD.items():
+        world.account(account_id, name, ou)
+    world.trail(MGMT, "main-trail", "us-east-1", log_group="org-main/cloudtrail")
+    world.trail(odd("Prod Payments"), "main-trail", "us-east-1", log_group="aws-cloudtrail-logs-payments")
+    world.trail(odd("prod.payments"), "main-trail", "ap-southeast-2", log_group="cloudtrail/logs")
+    world.trail(
+        odd("Dev Single"), "main-trail", "us-east-1", log_group="single/cloudtrail", multi_region=False
+    )
+    world.trail(odd("Eu Single"), "eu-trail", "eu-west-1", log_group="eu/cloudtrail", multi_region=False)
+    world.trail(odd("Dev No Logs"), "main-trail", "us-east-1")
+    world.trail(odd("Two Trails"), "beta-trail", "us-east-1", log_group="beta/cloudtrail")
+    world.trail(odd("Two Trails"), "alpha-trail", "eu-west-1", log_group="alpha/cloudtrail")
+    world.trail(odd("Missing Group"), "main-trail", "us-east-1", log_group="gone/cloudtrail")
+    world.client("logs", odd("Missing Group"), "us-east-1").delete_log_group(logGroupName="gone/cloudtrail")
+    world.trail(odd("Locked Down"), "main-trail", "us-east-1", log_group="locked/cloudtrail")
+    world.org.close_account(AccountId=odd("Closed"))
+    return endpoint
+
+
+def own(account_id: str, name: str, home: str, group: str) -> dict[str, Any]:
+    return {
+        "id": account_id,
+        "name": name,
+        "roleArn": f"arn:aws:iam::{account_id}:role/cis-monitoring-deployer",
+        "trail": {"homeRegion": home, "logGroup": group, "name": "main-trail"},
+    }
+
+
+ODD_ACCOUNTS = [
+    own(odd("Prod Payments"), "prod-payments", "us-east-1", "aws-cloudtrail-logs-payments"),
+    own(odd("prod.payments"), "prod-payments-0002", "ap-southeast-2", "cloudtrail/logs"),
+    {
+        **own(odd("Two Trails"), "two-trails", "eu-west-1", "alpha/cloudtrail"),
+        "trail": {"homeRegion": "eu-west-1", "logGroup": "alpha/cloudtrail", "name": "alpha-trail"},
+    },
+    own(MGMT, "management", "us-east-1", "org-main/cloudtrail"),
+]
+
+
+@pytest.fixture
+def odd_org(worlds: Worlds, monkeypatch: pytest.MonkeyPatch) -> str:
+    endpoint: str = worlds.use("odd")
+    deny(monkeypatch, odd("Locked Down"))
+    return endpoint
+
+
+def test_odd_organization_lists_usable_accounts_and_says_why_for_the_rest(odd_org: str) -> None:
+    code, out, err = run_cli(odd_org, "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert written(result) == {"accounts": ODD_ACCOUNTS}
+    assert validate(written(result)) in ("shape", "shape+loader")
+    found = skips(result)
+    assert {s for s in found if s[0] != odd("Eu Single")} == {
+        (odd("Dev Single"), model.SINGLE_REGION_ONLY, None, False),
+        (odd("Dev No Logs"), model.NO_CLOUDWATCH_LOGS, None, False),
+        (odd("Two Trails"), model.ANOTHER_TRAIL_CHOSEN, "beta-trail", True),
+        (odd("Missing Group"), model.LOG_GROUP_MISSING, None, False),
+        (odd("Locked Down"), model.ACCESS_DENIED, None, False),
+        (odd("Empty Sandbox"), model.NO_TRAIL, None, False),
+    }
+    # A single-Region trail homed elsewhere is found by ListTrails in AWS; moto's ListTrails shows
+    # only this Region's, so without --regions the emulator reports no trail. Either way: left out.
+    (eu_single,) = [s for s in found if s[0] == odd("Eu Single")]
+    assert eu_single[1] in (model.NO_TRAIL, model.SINGLE_REGION_ONLY) and not eu_single[3]
+    reasons = {s["id"]: s["reason"] for s in result["skipped"]}
+    assert "CIS 4.x needs a multi-Region trail" in reasons[odd("Dev Single")]
+    assert (
+        "gone/cloudtrail" in reasons[odd("Missing Group")]
+        and "does not exist" in reasons[odd("Missing Group")]
+    )
+    assert "AccessDenied" in reasons[odd("Locked Down")]
+    assert odd("Closed") not in out + err  # suspended: not an active account
+    assert {a["id"]: a["ou"] for a in result["inventory"]["accounts"]}[odd("Two Trails")] == "Root/Prod/Data"
+
+
+def test_regions_finds_single_region_trails_homed_elsewhere(odd_org: str) -> None:
+    _, out, _ = run_cli(odd_org, "--json", "--regions", "eu-west-1", "--max-workers", "2")
+    row = next(s for s in json.loads(out)["skipped"] if s["id"] == odd("Eu Single"))
+    assert row["kind"] == model.SINGLE_REGION_ONLY and "eu-trail" in row["reason"]
+
+
+def test_yaml_output_names_skipped_accounts_in_a_comment_block_and_reports_progress(odd_org: str) -> None:
+    code, out, err = run_cli(odd_org)
+    assert code == 0, err
+    assert yaml.safe_load(out) == {"accounts": ODD_ACCOUNTS}
+    skipped = out[out.index("SKIPPED") :]
+    for name in ("Dev Single", "Dev No Logs", "Missing Group", "Locked Down", "Empty Sandbox"):
+        line = next(line for line in skipped.splitlines() if odd(name) in line)
+        assert line.startswith("#") and "[account left out]" in line, line
+    progress = [line for line in err.splitlines() if line.startswith("[")]
+    assert len(progress) == len(ODD)  # the management account and every ACTIVE member
+    assert {line.split("/", 1)[1].split("]")[0] for line in progress} == {str(len(ODD))}
     assert "Traceback" not in err
 
 
-def test_json_lists_skipped_accounts_with_reasons_and_the_inventory(
-    org: Org, json_regions_run: tuple[int, dict[str, Any], str]
-) -> None:
-    _, document, _ = json_regions_run
-    assert {a["id"] for a in document["accounts"]} == org.compliant - {org.ids["prod.payments"]}
-    whole_accounts = {s["id"]: s["kind"] for s in document["skipped"] if "region" not in s}
-    assert whole_accounts == {
-        org.ids["Dev Single"]: report.SINGLE_REGION_ONLY,
-        org.ids["Dev No Logs"]: report.NO_CLOUDWATCH_LOGS,
-        org.ids["Org Trail Member"]: report.LOG_GROUP_ELSEWHERE,
-        org.ids["Locked Down"]: report.ACCESS_DENIED,
-        org.ids["Empty Sandbox"]: report.NO_TRAIL,
-        # Its log group is only in ap-southeast-2, which --regions does not ask for.
-        org.ids["prod.payments"]: report.LOG_GROUP_MISSING,
-    }
-    assert all(s["reason"] and s["ou"] for s in document["skipped"])
-    ous = {a["id"]: a["ou"] for a in document["inventory"]["accounts"]}
-    assert ous[org.ids["prod_data"]] == "Root/Prod/Data"
-    assert ous[org.ids["Locked Down"]] == "Root/Security"
-    assert ous[MGMT] == "Root"
-
-
-def test_regions_without_the_log_group_are_skipped_per_region(
-    org: Org, json_regions_run: tuple[int, dict[str, Any], str]
-) -> None:
-    _, document, _ = json_regions_run
-    region_skips = {(s["id"], s["region"], s["kind"]) for s in document["skipped"] if "region" in s}
-    assert region_skips == {
-        (org.ids["Prod Payments"], "eu-west-1", report.LOG_GROUP_MISSING),
-        (MGMT, "eu-west-1", report.LOG_GROUP_MISSING),
-    }
-
-
-def test_discovered_config_loads_and_the_program_builds_one_chain_per_target(
-    org: Org, json_regions_run: tuple[int, dict[str, Any], str]
-) -> None:
-    _, document, _ = json_regions_run
-    raw = {"accounts": document["accounts"], "notifications": NOTIFICATIONS}
-    config = load_config(raw)
-    wanted = {(t.account_id, t.region) for t in targets(config)}
-    # prod_data has its log group in both regions; the others only in their trail's home region.
-    assert wanted == {
-        (MGMT, "us-east-1"),
-        (org.ids["Prod Payments"], "us-east-1"),
-        (org.ids["prod_data"], "us-east-1"),
-        (org.ids["prod_data"], "eu-west-1"),
-    }
-    run = run_program(raw)
-    assert run.error is None, run.error
-    for type_ in (FILTER, ALARM):
-        found = Counter(_target_of(run, r) for r in run.of_type(type_))
-        assert found == Counter(wanted), type_
-
-
-def test_yaml_output_loads_as_config(yaml_run: tuple[int, str, str]) -> None:
-    _, out, _ = yaml_run
-    config = load_config({**yaml.safe_load(out), "notifications": NOTIFICATIONS})
-    assert len(config.accounts) == 4
-
-
-def _target_of(run: Any, resource: Any) -> tuple[str, str]:
-    from local.program_harness import decode_provider_inputs
-
-    provider = run.provider_for(resource)
-    inputs = decode_provider_inputs(provider.inputs)
-    return inputs["allowedAccountIds"][0], inputs["region"]
-
+# ---- --write ----
 
 STACK_FILE = """\
 # Test stack: hand-written header comment.
@@ -331,18 +361,20 @@ config:
       - protocol: email
         endpoint: cloud-security@example.com
   cis-monitoring:accounts:
-    - id: "{prod_data}"
-      name: data-lake          # renaming would replace its resources
-      roleArn: arn:aws:iam::{prod_data}:role/custom-deployer
+    - id: "{sandbox}"
+      name: team-sandbox       # renaming would replace its resources
+      roleArn: arn:aws:iam::{sandbox}:role/custom-deployer
       externalId: cis-test
+      regions:                 # the old shape: the same group named in two Regions
+        - region: eu-west-1
+          logGroup: sandbox-team/cloudtrail
+        - region: us-east-1
+          logGroup: sandbox-team/cloudtrail
+    - id: "{audit}"
+      name: audit-kept
       regions:
         - region: us-east-1
           logGroup: old/group
-    - id: "{locked}"
-      name: locked-down
-      regions:
-        - region: us-east-1
-          logGroup: org-trail/cloudtrail
     - id: "999999999999"
       name: left-the-org
       regions:
@@ -355,35 +387,84 @@ config:
 """
 
 
-def test_write_replaces_only_the_accounts_key(org: Org, tmp_path: Path) -> None:
+def test_write_replaces_only_accounts_and_organization_trail(
+    worlds: Worlds, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = worlds.use("organization")
+    deny(monkeypatch, organization.AUDIT)
     path = tmp_path / "Pulumi.test.yaml"
-    original = STACK_FILE.format(prod_data=org.ids["prod_data"], locked=org.ids["Locked Down"])
+    original = STACK_FILE.format(sandbox=organization.SANDBOX, audit=organization.AUDIT)
     path.write_text(original)
-    code, out, err = run_cli(org, "--write", str(path))
+    code, out, err = run_cli(world.endpoint, "--write", str(path))
     assert code == 0, err
     assert out == ""
     text = path.read_text()
     before, after = yaml.safe_load(original)["config"], yaml.safe_load(text)["config"]
-    assert list(after) == list(before)
-    assert {k: v for k, v in after.items() if k != report.ACCOUNTS_KEY} == {
-        k: v for k, v in before.items() if k != report.ACCOUNTS_KEY
+    # The new key comes right after the accounts; every other key keeps its place.
+    assert list(after) == [*list(before)[:-1], config.ORGANIZATION_TRAIL_KEY, "cis-monitoring:tags"]
+    owned = (config.ACCOUNTS_KEY, config.ORGANIZATION_TRAIL_KEY)
+    assert {k: v for k, v in after.items() if k not in owned} == {
+        k: v for k, v in before.items() if k not in owned
     }
-    # Comments and text outside the accounts block are untouched.
     head = original[: original.index("  cis-monitoring:accounts:")]
     tail = original[original.index("\n  # Tags come after") :]
-    assert text.startswith(head) and text.endswith(tail)
-    accounts = {a["id"]: a for a in after[report.ACCOUNTS_KEY]}
-    assert set(accounts) == org.compliant | {org.ids["Locked Down"]}
-    data = accounts[org.ids["prod_data"]]
-    assert (data["name"], data["externalId"]) == ("data-lake", "cis-test")  # hand-set fields kept
-    assert data["roleArn"].endswith(":role/custom-deployer")
-    assert data["regions"] == [{"region": "eu-west-1", "logGroup": "org-trail/cloudtrail"}]
-    assert accounts[org.ids["Locked Down"]]["name"] == "locked-down"  # could not look: kept
-    assert "removed 999999999999" in err and f"kept {org.ids['Locked Down']}" in err
-    load_config({k.removeprefix("cis-monitoring:"): v for k, v in after.items() if k.startswith("cis-")})
+    assert text.startswith(head) and text.endswith(tail)  # comments outside the two blocks untouched
+    accounts = {a["id"]: a for a in after[config.ACCOUNTS_KEY]}
+    assert set(accounts) == {a.id for a in world.accounts}
+    assert accounts[organization.SANDBOX] == {  # hand-set fields kept; regions became the one trail
+        "id": organization.SANDBOX,
+        "name": "team-sandbox",
+        "roleArn": f"arn:aws:iam::{organization.SANDBOX}:role/custom-deployer",
+        "externalId": "cis-test",
+        "trail": world.expected_config["accounts"][-1]["trail"],
+    }
+    assert accounts[organization.AUDIT]["name"] == "audit-kept"  # could not be read: kept as it was
+    assert accounts[organization.AUDIT]["regions"] == [{"region": "us-east-1", "logGroup": "old/group"}]
+    assert accounts[organization.PAYMENTS] == {"id": organization.PAYMENTS, "name": "payments"}
+    assert after[config.ORGANIZATION_TRAIL_KEY] == world.expected_config["organizationTrail"]
+    assert "removed 999999999999" in err and f"kept {organization.AUDIT}" in err
+    assert "per-Region `regions` replaced" in err
+    # A second run changes nothing.
+    assert run_cli(world.endpoint, "--write", str(path))[0] == 0
+    assert path.read_text() == text
 
 
-# ---- failures ----
+ORGANIZATION_ONLY = f"""\
+config:
+  cis-monitoring:accounts: []
+  cis-monitoring:organizationTrail:
+    accountId: "{MGMT}"
+    homeRegion: eu-west-1
+    logGroup: aws-controltower/CloudTrailLogs
+    members: accounts
+    roleArn: arn:aws:iam::123456789012:role/hand-made
+"""
+
+
+def test_write_keeps_hand_set_organization_trail_fields_and_removes_a_gone_trail(
+    worlds: Worlds, tmp_path: Path
+) -> None:
+    world = worlds.use("organization")
+    path = tmp_path / "Pulumi.org.yaml"
+    path.write_text(ORGANIZATION_ONLY)
+    assert run_cli(world.endpoint, "--write", str(path))[0] == 0
+    trail = yaml.safe_load(path.read_text())["config"][config.ORGANIZATION_TRAIL_KEY]
+    assert trail == {
+        **world.expected_config["organizationTrail"],
+        "roleArn": "arn:aws:iam::123456789012:role/hand-made",
+        "members": "accounts",
+    }
+    # In an organization without an organization trail, the block goes.
+    classic_world = worlds.use("classic")
+    path.write_text(ORGANIZATION_ONLY)
+    code, _, err = run_cli(classic_world.endpoint, "--write", str(path))
+    assert code == 0, err
+    after = yaml.safe_load(path.read_text())["config"]
+    assert config.ORGANIZATION_TRAIL_KEY not in after and "removed organizationTrail" in err
+    assert after[config.ACCOUNTS_KEY] == classic_world.expected_config["accounts"]
+
+
+# ---- failures and the command itself ----
 
 
 @pytest.mark.parametrize(
@@ -391,6 +472,7 @@ def test_write_replaces_only_the_accounts_key(org: Org, tmp_path: Path) -> None:
     [
         (["--max-workers", "0"], "--max-workers"),
         (["--regions", "mars-1"], "not a region name"),
+        (["--region", "mars-1"], "not a region name"),
         (["--write", "Pulumi.yaml"], "Pulumi.<stack>.yaml"),
         (["--role-name", "arn:aws:iam::1:role/x"], "takes a role name"),
         (["--endpoint-url", "localhost"], "http(s) URL"),
@@ -399,7 +481,7 @@ def test_write_replaces_only_the_accounts_key(org: Org, tmp_path: Path) -> None:
     ],
 )
 def test_usage_errors_exit_2_with_a_message(
-    org: Org, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+    server: Emulator, capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
     code = discover.run(args)
     err = capsys.readouterr().err
@@ -407,8 +489,14 @@ def test_usage_errors_exit_2_with_a_message(
     assert message in err and "Traceback" not in err
 
 
+def test_every_usage_problem_is_said_at_once(server: Emulator) -> None:
+    code, _, err = run_cli(server.url, "--max-workers", "0", "--regions", "mars-1")
+    assert code == 2
+    assert len([line for line in err.splitlines() if line.startswith("error: ")]) == 2
+
+
 def test_unreachable_endpoint_exits_2_without_a_traceback(
-    org: Org, capsys: pytest.CaptureFixture[str]
+    server: Emulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import socket
 
@@ -421,16 +509,31 @@ def test_unreachable_endpoint_exits_2_without_a_traceback(
     assert f"cannot reach http://127.0.0.1:{port}" in err and "Traceback" not in err
 
 
-def test_refused_organization_listing_exits_1(org: Org, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_refused_organization_listing_exits_1(worlds: Worlds, monkeypatch: pytest.MonkeyPatch) -> None:
     class Refusing:
         def get_paginator(self, name: str) -> Any:
             error = {"Error": {"Code": "AccessDeniedException", "Message": "not the management account"}}
             raise botocore.exceptions.ClientError(error, "ListAccounts")
 
-    monkeypatch.setattr(discover.Aws, "organizations", lambda self: Refusing())
-    code, _, err = run_cli(org)
+    monkeypatch.setattr(discover_aws.Aws, "organizations", lambda self: Refusing())
+    code, _, err = run_cli(worlds.emulator.url)
     assert code == 1
     assert "management account or a delegated administrator" in err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [sys.executable, "-m", "rollout.discover", "--help"],
+        [sys.executable, "-m", "cis_tools.discover", "--help"],
+        [sys.executable, "-m", "cis_monitoring", "discover", "--help"],
+    ],
+)
+def test_help_documents_the_exit_codes_under_every_entry_point(command: list[str]) -> None:
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "usage: cis-monitoring discover" in done.stdout
+    assert "exit status:" in done.stdout and "organizationTrail" in done.stdout
 
 
 # ---- pure parts ----
@@ -447,11 +550,11 @@ def test_refused_organization_listing_exits_1(org: Org, monkeypatch: pytest.Monk
     ],
 )
 def test_slug(name: str, expected: str) -> None:
-    assert report.slug(name, "111111111111") == expected
+    assert slug(name, "111111111111") == expected
 
 
 def test_unique_names_keep_reserved_names_and_suffix_clashes() -> None:
-    names = report.unique_names(
+    names = unique_names(
         [("111111111111", "Prod"), ("222222222222", "prod"), ("333333333333", "PROD"), ("444444444444", "x")],
         reserved={"444444444444": "prod"},
     )
@@ -463,51 +566,178 @@ def test_unique_names_keep_reserved_names_and_suffix_clashes() -> None:
     }
 
 
-def test_parse_log_group_arn() -> None:
-    ref = report.parse_log_group_arn("arn:aws:logs:eu-west-1:111111111111:log-group:org-trail/cloudtrail:*")
-    assert ref == report.LogGroupRef("eu-west-1", "111111111111", "org-trail/cloudtrail")
-    assert report.parse_log_group_arn("arn:aws:logs:eu-west-1:111111111111:log-group:g") is not None
-    assert report.parse_log_group_arn("arn:aws:s3:::bucket") is None
+def test_log_group_and_trail_descriptions_become_topology_facts() -> None:
+    assert log_group_from_arn("arn:aws:logs:eu-west-1:111111111111:log-group:org-trail/cloudtrail:*") == (
+        LogGroupRef("111111111111", "eu-west-1", "org-trail/cloudtrail")
+    )
+    assert log_group_from_arn("arn:aws:logs:eu-west-1:111111111111:log-group:g") is not None
+    assert log_group_from_arn("arn:aws:s3:::bucket") is None
+    assert log_group_from_arn("") is None and log_group_from_arn(None) is None
+    shadow = trail_from_description(
+        {
+            "Name": "org",
+            "TrailARN": "arn:aws:cloudtrail:us-east-1:999999999999:trail/org",
+            "HomeRegion": "us-east-1",
+            "IsMultiRegionTrail": True,
+            "IsOrganizationTrail": True,
+            "CloudWatchLogsLogGroupArn": "arn:aws:logs:us-east-1:999999999999:log-group:ct:*",
+        }
+    )
+    assert (shadow.owner_account, shadow.home_region, shadow.organization, shadow.log_group) == (
+        "999999999999",
+        "us-east-1",
+        True,
+        LogGroupRef("999999999999", "us-east-1", "ct"),
+    )
 
 
-def test_replace_key_text_appends_a_missing_key_and_creates_config() -> None:
+def _trail(
+    owner: str, name: str, *, org: bool = False, group: str | None = "g", multi: bool = True
+) -> TrailFacts:
+    return TrailFacts(
+        name=name,
+        owner_account=owner,
+        home_region="us-east-1",
+        multi_region=multi,
+        organization=org,
+        log_group=LogGroupRef(owner, "us-east-1", group) if group else None,
+        arn=f"arn:aws:cloudtrail:us-east-1:{owner}:trail/{name}",
+    )
+
+
+def _result(account_id: str, *trails: TrailFacts, missing: tuple[str, ...] = ()) -> model.AccountResult:
+    groups = {
+        t.log_group: model.GroupCheck(t.log_group.name not in missing)
+        for t in trails
+        if t.log_group and t.owner_account == account_id
+    }
+    return model.AccountResult(model.OrgAccount(account_id, account_id, "Root"), list(trails), groups)
+
+
+def test_plan_prefers_the_management_accounts_organization_trail_and_lists_the_other() -> None:
+    ours, theirs = _trail(MGMT, "zeta", org=True), _trail("555555555555", "alpha", org=True)
+    found = plan([_result(MGMT, ours, theirs), _result("555555555555", ours, theirs)], MGMT)
+    assert found.organization_trail is not None and found.organization_trail.trail == ours
+    ((owner, skip),) = found.organization_skips
+    assert (owner.id, skip.kind, skip.trail) == ("555555555555", model.ANOTHER_TRAIL_CHOSEN, "alpha")
+
+
+def test_plan_the_owner_gets_no_second_chain_and_a_missing_org_group_covers_nobody() -> None:
+    org, extra = _trail(MGMT, "org", org=True), _trail(MGMT, "extra", group="extra")
+    found = plan([_result(MGMT, org, extra), _result("111111111111", org)], MGMT)
+    owner = next(p for p in found.accounts if p.account.id == MGMT)
+    assert owner.listed and owner.own is None
+    assert [(s.kind, s.trail) for s in owner.skips] == [(model.ANOTHER_TRAIL_CHOSEN, "extra")]
+    missing = plan([_result(MGMT, org, missing=("g",)), _result("111111111111", org)], MGMT)
+    assert missing.organization_trail is None
+    assert all(not p.listed and p.skips[0].kind == model.LOG_GROUP_MISSING for p in missing.accounts)
+
+
+def test_choose_group_uses_the_control_tower_prefix_only_when_it_finds_exactly_that_group() -> None:
+    trail = _trail(MGMT, "ct", group="aws-controltower/CloudTrailLogs-tfw-qeb")
+    assert choose_group(
+        trail, model.GroupCheck(True, ("aws-controltower/CloudTrailLogs-tfw-qeb",))
+    ).config() == {"logGroupPrefix": "aws-controltower/CloudTrailLogs"}
+    two = ("aws-controltower/CloudTrailLogs", "aws-controltower/CloudTrailLogs-tfw-qeb")
+    assert choose_group(trail, model.GroupCheck(True, two)).config() == {
+        "logGroup": "aws-controltower/CloudTrailLogs-tfw-qeb"
+    }
+    unverified = choose_group(trail, None)
+    assert unverified.prefix and "not verified" in unverified.note
+    plain = _trail(MGMT, "ct", group="aws-controltower/CloudTrailLogs")  # before landing zone 4.0
+    assert choose_group(plain, model.GroupCheck(True, None)).config() == {
+        "logGroup": "aws-controltower/CloudTrailLogs"
+    }
+
+
+ENTRY = {"id": "111111111111", "name": "a", "trail": {"homeRegion": "us-east-1", "logGroup": "g"}}
+TRAIL = {"accountId": "999999999999", "homeRegion": "us-east-1", "logGroupPrefix": "p"}
+
+
+def _rewrite(text: str, accounts: Any = (ENTRY,), trail: Any = None) -> tuple[str, bool]:
+    blocks = [Block(config.ACCOUNTS_KEY, list(accounts)), Block(config.ORGANIZATION_TRAIL_KEY, trail)]
+    return rewrite_stack_file(text, blocks)
+
+
+def test_rewrite_appends_missing_keys_and_creates_config() -> None:
     text = "config:\n  aws:region: us-east-1\n# trailing comment\n"
-    entries = [{"id": "111111111111", "name": "a", "regions": [{"region": "us-east-1", "logGroup": "g"}]}]
-    new, kept = report.rewrite_stack_file(text, report.ACCOUNTS_KEY, entries, {})
+    new, kept = _rewrite(text, trail=TRAIL)
     assert kept and new.endswith("# trailing comment\n")
-    assert yaml.safe_load(new)["config"][report.ACCOUNTS_KEY] == entries
-    new, kept = report.rewrite_stack_file("", report.ACCOUNTS_KEY, entries, {})
-    assert kept and yaml.safe_load(new) == {"config": {report.ACCOUNTS_KEY: entries}}
+    assert yaml.safe_load(new)["config"] == {
+        "aws:region": "us-east-1",
+        config.ACCOUNTS_KEY: [ENTRY],
+        config.ORGANIZATION_TRAIL_KEY: TRAIL,
+    }
+    new, kept = _rewrite("")
+    assert kept and yaml.safe_load(new) == {"config": {config.ACCOUNTS_KEY: [ENTRY]}}
 
 
-def test_replace_key_text_handles_flow_and_last_key_and_falls_back_when_it_must() -> None:
-    entries = [{"id": "111111111111", "name": "a", "regions": [{"region": "us-east-1", "logGroup": "g"}]}]
+def test_rewrite_removes_a_key_and_inserts_a_new_one_after_accounts() -> None:
+    text = "config:\n  cis-monitoring:accounts: []\n  cis-monitoring:tags: {a: b}\n"
+    new, kept = _rewrite(text, trail=TRAIL)
+    assert kept and list(yaml.safe_load(new)["config"]) == [
+        config.ACCOUNTS_KEY,
+        config.ORGANIZATION_TRAIL_KEY,
+        "cis-monitoring:tags",
+    ]
+    removed, kept = _rewrite(new)
+    assert kept and config.ORGANIZATION_TRAIL_KEY not in yaml.safe_load(removed)["config"]
+    assert removed.endswith("  cis-monitoring:tags: {a: b}\n")
+
+
+def test_rewrite_handles_flow_values_and_falls_back_when_it_must() -> None:
     flow = "config:\n  cis-monitoring:accounts: []  # none yet\n  cis-monitoring:namePrefix: cis\n"
-    new, kept = report.rewrite_stack_file(flow, report.ACCOUNTS_KEY, entries, {})
+    new, kept = _rewrite(flow)
     assert kept and yaml.safe_load(new)["config"]["cis-monitoring:namePrefix"] == "cis"
     flow_config = "config: {cis-monitoring:namePrefix: cis}\n# comment\n"
-    new, kept = report.rewrite_stack_file(flow_config, report.ACCOUNTS_KEY, entries, {})
+    new, kept = _rewrite(flow_config, trail=TRAIL)
     assert not kept and "not preserved" in new
-    assert yaml.safe_load(new)["config"] == {"cis-monitoring:namePrefix": "cis", report.ACCOUNTS_KEY: entries}
-    assert '"111111111111"' in new
+    assert yaml.safe_load(new)["config"] == {
+        "cis-monitoring:namePrefix": "cis",
+        config.ACCOUNTS_KEY: [ENTRY],
+        config.ORGANIZATION_TRAIL_KEY: TRAIL,
+    }
+    assert '"111111111111"' in new and '"999999999999"' in new
 
 
-def test_merge_entries_drops_only_accounts_known_to_be_unusable() -> None:
+def test_merge_accounts_keeps_hand_set_fields_and_drops_only_accounts_known_to_be_uncovered() -> None:
     existing = [
-        {"id": "111111111111", "name": "keep-me", "tags": {"a": "b"}, "regions": []},
+        {"id": "111111111111", "name": "keep-me", "tags": {"a": "b"}, "regions": [], "coveredRegions": "all"},
         {"id": "222222222222", "name": "denied", "regions": []},
         {"id": "333333333333", "name": "gone", "regions": []},
+        {"id": "555555555555", "name": "had-a-trail", "roleArn": "r", "trail": {}, "coveredRegions": ["x"]},
     ]
-    discovered = [
-        {"id": "111111111111", "name": "new", "regions": [{"region": "r", "logGroup": "g"}]},
-        {"id": "444444444444", "name": "fresh", "regions": []},
+    discovered: list[dict[str, Any]] = [
+        {
+            "id": "111111111111",
+            "name": "new",
+            "roleArn": "arn:new",
+            "trail": {"homeRegion": "r", "logGroup": "g"},
+        },
+        {"id": "444444444444", "name": "fresh"},
+        {"id": "555555555555", "name": "member"},
     ]
-    merged, notes = report.merge_entries(existing, discovered, {"222222222222"})
-    assert [e["id"] for e in merged] == ["111111111111", "222222222222", "444444444444"]
+    merged, notes = config.merge_accounts(existing, discovered, {"222222222222"})
+    assert [e["id"] for e in merged] == ["111111111111", "222222222222", "444444444444", "555555555555"]
     assert merged[0] == {
         "id": "111111111111",
         "name": "keep-me",
         "tags": {"a": "b"},
-        "regions": discovered[0]["regions"],
+        "coveredRegions": "all",
+        "roleArn": "arn:new",
+        "trail": discovered[0]["trail"],
     }
+    assert merged[3] == {"id": "555555555555", "name": "had-a-trail", "roleArn": "r"}
     assert any("removed 333333333333" in n for n in notes)
+    assert any("dropped coveredRegions" in n for n in notes)
+
+
+def test_merge_organization_trail_keeps_fields_of_the_same_owner_only() -> None:
+    discovered = {**TRAIL, "name": "t", "roleArn": "arn:aws:iam::999999999999:role/d"}
+    old = {"accountId": "999999999999", "logGroup": "old", "roleArn": "hand", "members": "all"}
+    merged, _ = config.merge_organization_trail(old, discovered, True)
+    assert merged == {**TRAIL, "name": "t", "roleArn": "hand", "members": "all"}
+    moved, notes = config.merge_organization_trail({**old, "accountId": "888888888888"}, discovered, True)
+    assert moved is not None and moved["roleArn"] == discovered["roleArn"] and "owner changed" in notes[0]
+    assert config.merge_organization_trail(old, None, False)[0] == old  # nothing could be read: kept
+    assert config.merge_organization_trail(old, None, True)[0] is None
