@@ -19,6 +19,7 @@ from cis_core.judge.chain import ChainVerdict, Notified, judge_chain
 from cis_core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
 from cis_core.unknown import is_unknown
 
+from .declared import DeclaredLogGroup
 from .facts import (
     ALARM,
     FILTER,
@@ -222,14 +223,26 @@ class StackLookups:
 
 
 def evaluate_chain(
-    index: StackIndex, target: Target, control: Control, settings: ChainSettings
+    index: StackIndex,
+    target: Target,
+    control: Control,
+    settings: ChainSettings,
+    log_group: DeclaredLogGroup | None = None,
 ) -> TargetVerdict:
-    """Whether ``target`` has a complete, working chain for ``control``; the deepest break if not."""
+    """Whether ``target`` has a complete, working chain for ``control``; the deepest break if not.
+
+    With ``log_group``, only metric filters on that group count (a declared trail's chain).
+    """
+    filters = index.filters.get(target, [])
+    place = "the multi-region trail's log group"
+    if log_group is not None:
+        filters = [f for f in filters if log_group.matches(index.resources[str(f.ref)].get("logGroupName"))]
+        place = log_group.describe()
     verdict = judge_chain(
-        index.filters.get(target, []),
+        filters,
         StackLookups(index, target, settings),
         control,
         strict_canonical_text=settings.strict_canonical_text,
-        place="the multi-region trail's log group",
+        place=place,
     )
     return TargetVerdict(target, verdict)

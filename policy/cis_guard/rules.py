@@ -14,7 +14,6 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
-    PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -22,12 +21,14 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from cis_core.catalog import CONTROLS, DEFAULT_CONTROL_IDS, Control, control_for_metric
+from cis_core.catalog import Control, control_for_metric
 from cis_core.judge.alarm import alarm_problems
 from cis_core.judge.coverage import judge
 from cis_core.judge.notification import protocol_problem, topic_problems
 
-from .chain import ChainSettings, StackIndex, evaluate_chain
+from . import notes, pack_config
+from .chain import StackIndex
+from .coverage import judge_stack
 from .facts import (
     ALARM,
     FILTER,
@@ -38,45 +39,11 @@ from .facts import (
     subscription_facts,
     topic_facts,
 )
-from .stack_model import Resource, Target, plain
+from .stack_model import Resource, plain
 
 CHAIN_POLICY = "cis-monitoring-chain"
 
-CHAIN_CONFIG_SCHEMA = PolicyConfigSchema(
-    properties={
-        "controls": {
-            "type": "array",
-            "items": {"type": "string", "enum": sorted(CONTROLS)},
-            "default": list(DEFAULT_CONTROL_IDS),
-            "description": "Catalog controls every target must have a chain for.",
-        },
-        "strictCanonicalText": {
-            "type": "boolean",
-            "default": False,
-            "description": "Count a filter only if its text is byte-identical to the benchmark's.",
-        },
-        "allowedExternalTopicArns": {
-            "type": "array",
-            "items": {"type": "string"},
-            "default": [],
-            "description": "SNS topic ARNs (shell-style wildcards allowed) outside the stack that alarms may notify.",
-        },
-        "requiredTargets": {
-            "type": "array",
-            "default": [],
-            "items": {
-                "type": "object",
-                "properties": {
-                    "accountId": {"type": "string", "pattern": "^[0-9]{12}$"},
-                    "region": {"type": "string"},
-                },
-                "required": ["accountId", "region"],
-                "additionalProperties": False,
-            },
-            "description": "Account/region pairs that must be covered even if the stack has no provider for them.",
-        },
-    },
-)
+NOTES_POLICY = "cis-monitoring-coverage-notes"
 
 
 def to_resource(resource: Any) -> Resource:
@@ -103,31 +70,27 @@ def _config(args: Any) -> Mapping[str, Any]:
 
 
 def validate_chain(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    config = _config(args)
-    controls = [CONTROLS[c] for c in config.get("controls", DEFAULT_CONTROL_IDS)]
-    settings = ChainSettings(
-        strict_canonical_text=bool(config.get("strictCanonicalText", False)),
-        allowed_external_topic_arns=tuple(config.get("allowedExternalTopicArns", ())),
-    )
-    index = StackIndex.build(to_resource(r) for r in args.resources)
-    targets = index.all_targets()
-    for required in config.get("requiredTargets", ()):
-        target = Target(required["accountId"], required["region"])
-        if target not in targets:
-            targets.append(target)
-    if not targets:
+    key = notes.stack_key(r.urn for r in args.resources)
+    notes.leave(key, ())
+    try:
+        config = pack_config.load(_config(args))
+    except pack_config.ConfigProblems as bad:
         report_violation(
-            "This stack deploys into no AWS account and region, so it has no CIS "
-            f"{', '.join(c.control_id for c in controls)} monitoring chain. Add an aws.Provider per account and "
-            "region with the monitoring, or list the accounts in the pack's requiredTargets.",
+            f"The {CHAIN_POLICY} config is not valid, so this stack was not judged. Fix:\n"
+            + "\n".join(f"- {problem}" for problem in bad.problems),
             None,
         )
         return
-    for target in targets:
-        for control in controls:
-            verdict = evaluate_chain(index, target, control, settings)
-            if not verdict.ok:
-                report_violation(verdict.message, verdict.urn)
+    judgement = judge_stack(StackIndex.build(to_resource(r) for r in args.resources), config)
+    for finding in judgement.violations:
+        report_violation(finding.message, finding.urn)
+    notes.leave(key, judgement.notes)
+
+
+def validate_coverage_notes(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    """The chain policy's advisory notes for this stack (see ``notes``): it runs just before."""
+    for note in notes.take(notes.stack_key(r.urn for r in args.resources)):
+        report_violation(note, None)
 
 
 def validate_filter_covers(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -243,11 +206,23 @@ def policies() -> list[Any]:
             description=(
                 "Every AWS account and region of the stack has a complete CIS monitoring chain: a metric filter "
                 "whose pattern covers the control, an alarm on its metric that fires on one event, and an SNS topic "
-                "with a subscriber."
+                "with a subscriber. Every required account and region is covered: by such a chain there, or by the "
+                "chain on the log group of a declared account or organization trail that records it."
             ),
             enforcement_level=mandatory,
             validate=validate_chain,
-            config_schema=CHAIN_CONFIG_SCHEMA,
+            config_schema=pack_config.CHAIN_CONFIG_SCHEMA,
+        ),
+        # Right after the chain policy: the SDK runs stack policies in this order, and this one
+        # reports the notes the chain policy left for the same stack.
+        StackValidationPolicy(
+            name=NOTES_POLICY,
+            description=(
+                "Required accounts covered by an organization trail whose chain this stack does not hold: "
+                "that chain is judged in the trail owner's stack. Keep this advisory."
+            ),
+            enforcement_level=advisory,
+            validate=validate_coverage_notes,
         ),
         ResourceValidationPolicy(
             name="cis-metric-filter-covers-control",

@@ -17,7 +17,7 @@ from google.protobuf import json_format
 
 from cis_core.catalog import CIS_4_5
 from local.analyzer_client import PolicyPackServer, Violation, stack_resources, to_analyzer_resource
-from local.program_harness import ProgramRun, Registration, decode_provider_inputs, run_program
+from local.program_harness import ProgramRun, Registration, decode_provider_inputs, run_program, stack_config
 
 pytestmark = pytest.mark.protocol
 
@@ -45,8 +45,6 @@ def pack() -> Iterator[PolicyPackServer]:
 
 @pytest.fixture(scope="module")
 def dev_run() -> ProgramRun:
-    from local.program_harness import stack_config
-
     run = run_program(stack_config("dev")[0], stack="dev")
     assert run.error is None
     return run
@@ -54,7 +52,6 @@ def dev_run() -> ProgramRun:
 
 @pytest.fixture(scope="module")
 def prod_run() -> ProgramRun:
-    from local.program_harness import stack_config
     from tests.conftest import PAGER_URL
 
     config = stack_config("prod")[0]
@@ -161,7 +158,8 @@ def test_preview_unknowns_do_not_degrade_or_break_a_compliant_stack(
 
 # --- each broken link --------------------------------------------------------------------------
 
-ACCOUNT, REGION = "444444444444", "eu-west-1"
+# The chain the rows break: the prod stack's organization-trail chain, in its owner's home Region.
+ACCOUNT, REGION = (stack_config("prod")[0]["organizationTrail"][k] for k in ("accountId", "homeRegion"))
 WEAK_PATTERN = "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) }"
 
 BROKEN_LINKS: list[tuple[str, Callable[[ProgramRun], None], str]] = [
@@ -226,7 +224,7 @@ BROKEN_LINKS: list[tuple[str, Callable[[ProgramRun], None], str]] = [
     ("alarm without actions", set_input(ALARM, ACCOUNT, REGION, alarmActions=[]), "has no alarm action"),
     (
         "alarm notifies an unknown topic",
-        set_input(ALARM, ACCOUNT, REGION, alarmActions=["arn:aws:sns:eu-west-1:999999999999:elsewhere"]),
+        set_input(ALARM, ACCOUNT, REGION, alarmActions=[f"arn:aws:sns:{REGION}:888888888888:elsewhere"]),
         "which is no SNS topic in this stack nor an allowed external topic",
     ),
     (
@@ -443,7 +441,7 @@ def test_strict_mode_does_not_count_non_canonical_filters(
 
 
 def test_external_topics_count_only_when_allowed(prod_run: ProgramRun, pack: PolicyPackServer) -> None:
-    external = "arn:aws:sns:eu-west-1:444444444444:aws-controltower-SecurityNotifications"
+    external = f"arn:aws:sns:{REGION}:{ACCOUNT}:aws-controltower-SecurityNotifications"
     stack = stack_resources(mutated(prod_run, set_input(ALARM, ACCOUNT, REGION, alarmActions=[external])))
     pack.configure({})
     assert len(mandatory(pack.analyze_stack(stack))) == 1

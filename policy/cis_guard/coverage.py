@@ -1,0 +1,201 @@
+"""What the stack covers: every provider target's chain, and every required (account, Region).
+
+Two rules, one verdict per chain:
+
+- every account and Region the stack deploys into (each AWS provider) needs a working chain,
+  as it always did;
+- each required pair (``requiredTargets``) is covered by a working chain at that target, or by
+  the chain on the log group of a declared trail that records the account: its own
+  multi-Region trail (``accountTrails``), or an organization trail it is a member of, whose
+  chain is in the owner's account and home Region (``cis_core.topology.coverage_of`` decides,
+  with the pack's chain verdicts as the chain states).
+
+A broken chain is ONE violation, however many pairs depend on it: it names the owner, the
+Region, the broken link, and every required account it leaves uncovered. An organization
+trail whose owner this stack neither deploys into nor requires is judged in the owner's own
+stack: the pairs it covers get an advisory note here (``Judgement.notes``), not a violation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from cis_core.catalog import Control
+from cis_core.topology import ALL_REGIONS, ORGANIZATION, Coverage, LogGroupRef, TrailFacts, coverage_of
+
+from .chain import StackIndex, TargetVerdict, evaluate_chain
+from .declared import DeclaredLogGroup, DeclaredTrail
+from .pack_config import PackConfig
+from .stack_model import Target
+
+NO_TARGET = (
+    "This stack deploys into no AWS account and region, so it has no CIS {controls} monitoring chain. Add an "
+    "aws.Provider per account and region with the monitoring, or list the accounts in the pack's requiredTargets."
+)
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where a chain is judged: a target, and the declared log group there (None: any of its chains)."""
+
+    target: Target
+    log_group: DeclaredLogGroup | None = None
+
+    def sort_key(self) -> tuple[str, str, str]:
+        return (
+            self.target.account or "",
+            self.target.region or "",
+            self.log_group.name if self.log_group else "",
+        )
+
+
+@dataclass(frozen=True)
+class Finding:
+    message: str
+    urn: str | None = None
+
+
+@dataclass
+class Judgement:
+    violations: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """Pairs covered by an organization trail whose chain is judged in its owner's stack."""
+
+
+def judge_stack(index: StackIndex, config: PackConfig) -> Judgement:
+    targets = index.all_targets()
+    if not targets and not config.required:
+        controls = ", ".join(c.control_id for c in config.controls)
+        return Judgement([Finding(NO_TARGET.format(controls=controls))])
+    # The owner's chain belongs to the stack that deploys into the owner's account or requires it.
+    here = {t.account for t in targets if t.account} | {account for account, _ in config.required}
+    judgement = Judgement()
+    for position, control in enumerate(config.controls):
+        judge = _ControlJudge(index, config, control, targets, here)
+        judgement.violations.extend(judge.violations())
+        if position == 0:  # whether a chain is judged elsewhere does not depend on the control
+            judgement.notes.extend(judge.notes())
+    return judgement
+
+
+@dataclass
+class _ControlJudge:
+    index: StackIndex
+    config: PackConfig
+    control: Control
+    targets: list[Target]
+    here: set[str]
+    verdicts: dict[Site, TargetVerdict] = field(default_factory=dict)
+    plain: list[Site] = field(default_factory=list)
+    """Sites judged as a target of their own (each provider target; required pairs with no trail)."""
+    broken: dict[Site, list[Coverage]] = field(default_factory=dict)
+    """A declared trail's broken chain -> the required pairs it leaves uncovered."""
+    elsewhere: list[Coverage] = field(default_factory=list)
+    other: list[Coverage] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.trail_of = {t.facts: t for t in self.config.trails}
+        self.trail_by_group: dict[LogGroupRef, DeclaredTrail] = {t.log_group: t for t in self.config.trails}
+        self.plain = [Site(t) for t in self.targets]
+        for account, region in self.config.required:
+            self._place(account, region)
+
+    def verdict(self, site: Site) -> TargetVerdict:
+        if site not in self.verdicts:
+            self.verdicts[site] = evaluate_chain(
+                self.index, site.target, self.control, self.config.settings, site.log_group
+            )
+        return self.verdicts[site]
+
+    def _chain_state(self, group: LogGroupRef) -> bool | None:
+        trail = self.trail_by_group[group]
+        if trail.organization and trail.owner not in self.here:
+            return None  # judged in the owner's stack
+        return self.verdict(_site_of(trail)).ok
+
+    def _members(self, facts: TrailFacts) -> Sequence[str] | None:
+        return self.trail_of[facts].members
+
+    def _place(self, account: str, region: str) -> None:
+        own = Site(Target(account, region))
+        trails = self.config.trails_recording(account)
+        # A working chain at the pair itself covers it (per-Region trails; the pack's first rule).
+        if region != ALL_REGIONS and (not trails or (own.target in self.targets and self.verdict(own).ok)):
+            self.plain.append(own)
+            return
+        coverage = coverage_of(account, region, [t.facts for t in trails], self._chain_state, self._members)
+        trail = self.trail_of.get(coverage.trail) if coverage.trail else None
+        if coverage.covered:
+            if trail is not None and coverage.kind == ORGANIZATION and trail.owner not in self.here:
+                self.elsewhere.append(coverage)
+        elif coverage.code == "coverage.none.chain_broken":
+            # Fixing any of these chains would cover the pair: each one's violation names it.
+            for candidate in trails:
+                alone = coverage_of(account, region, [candidate.facts], self._chain_state, self._members)
+                if alone.code == "coverage.none.chain_broken":
+                    self.broken.setdefault(_site_of(candidate), []).append(alone)
+        else:
+            self.other.append(coverage)
+
+    def violations(self) -> list[Finding]:
+        findings = []
+        named = {site.target for site in self.broken}
+        for site in sorted(dict.fromkeys(self.plain), key=Site.sort_key):
+            verdict = self.verdict(site)
+            # A broken declared chain at the same target is reported below, naming what it leaves
+            # uncovered; fixing it fixes this target too (its filters are among the target's).
+            if not verdict.ok and site.target not in named:
+                findings.append(Finding(verdict.message, verdict.urn))
+        for site in sorted(self.broken, key=Site.sort_key):
+            findings.append(self._uncovered(site, self.broken[site]))
+        findings.extend(Finding(f"{_accounts([c])}: {c.describe()} [codes: {c.code}]") for c in self.other)
+        return findings
+
+    def _uncovered(self, site: Site, coverages: list[Coverage]) -> Finding:
+        verdict = self.verdict(site)
+        assert site.log_group is not None
+        trail = self.trail_by_group[site.log_group]
+        pairs = _accounts(coverages)
+        if trail.organization and trail.members is None:
+            who, verb = f"every member account of the organization (required here: {pairs})", "is"
+        else:
+            who, verb = pairs, "is" if len({c.account_id for c in coverages}) == 1 else "are"
+        codes = ", ".join((*verdict.codes, coverages[0].code))
+        return Finding(
+            f"{site.target.label()}: {verdict.verdict.summary()}. While it is broken, {who} {verb} "
+            f"{coverages[0].describe()} [codes: {codes}]",
+            verdict.urn,
+        )
+
+    def notes(self) -> list[str]:
+        by_trail: dict[str, list[Coverage]] = {}
+        for coverage in self.elsewhere:
+            assert coverage.trail is not None
+            by_trail.setdefault(self.trail_of[coverage.trail].path, []).append(coverage)
+        notes = []
+        for coverages in by_trail.values():
+            owner = coverages[0].trail.owner_account if coverages[0].trail else ""
+            verb = "is" if len({c.account_id for c in coverages}) == 1 else "are"
+            notes.append(
+                f"{_accounts(coverages)} {verb} {coverages[0].describe()}; that chain is judged in the stack "
+                f"of account {owner}, which this stack neither deploys into nor lists in requiredTargets"
+            )
+        return notes
+
+
+def _site_of(trail: DeclaredTrail) -> Site:
+    return Site(Target(trail.owner, trail.home_region), trail.log_group)
+
+
+def _accounts(coverages: Iterable[Coverage]) -> str:
+    """``account 1 (every Region)``, or ``accounts 1 (every Region), 2 (eu-west-1, us-east-1) and 3 (...)``."""
+    regions: dict[str, list[str]] = {}
+    for coverage in coverages:
+        regions.setdefault(coverage.account_id, []).append(
+            "every Region" if coverage.region == ALL_REGIONS else coverage.region
+        )
+    parts = [f"{account} ({', '.join(found)})" for account, found in sorted(regions.items())]
+    if len(parts) == 1:
+        return f"account {parts[0]}"
+    return f"accounts {', '.join(parts[:-1])} and {parts[-1]}"

@@ -1,0 +1,114 @@
+"""The trails the pack config declares, as the core's coverage facts.
+
+The pack cannot see trails: a stack holds metric filters, alarms and topics, not the
+organization's CloudTrail. So the security team states, in the pack config, which trails
+exist and where they deliver (``organizationTrails``, ``accountTrails``); the pack then
+decides from the stack whether the chain on each trail's log group works, and
+``cis_core.topology.coverage_of`` turns both into the coverage words everyone uses.
+Whether the trail really delivers there is the audit's question, not the gate's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cis_core.topology import LogGroupRef, TrailFacts
+from cis_core.unknown import is_unknown
+
+BY_NAME = "name"
+BY_PREFIX = "prefix"
+ANY_GROUP = "any"
+
+
+@dataclass(frozen=True, order=True)
+class DeclaredLogGroup(LogGroupRef):
+    """A trail's log group as the pack config names it: by name, by prefix, or not at all.
+
+    Control Tower (landing zone >= 4.0) suffixes its group's name at random, so a prefix
+    matches it; a trail declared without a group accepts any chain in its home Region.
+    """
+
+    match: str = BY_NAME
+
+    def matches(self, log_group_name: object) -> bool:
+        """Whether a metric filter on ``log_group_name`` watches this group."""
+        if is_unknown(log_group_name):
+            # Preview: the name comes from a look-up that is not resolved yet. The rest of the
+            # chain is still judged, so counting it can hide nothing the update would not show.
+            return True
+        if not isinstance(log_group_name, str):
+            return False
+        if self.match == ANY_GROUP:
+            return True
+        if self.match == BY_PREFIX:
+            return log_group_name.startswith(self.name)
+        return log_group_name == self.name
+
+    def describe(self) -> str:
+        where = f"in account {self.account_id} {self.region}"
+        if self.match == ANY_GROUP:
+            return f"the trail's log group {where}"
+        if self.match == BY_PREFIX:
+            return f"the log group whose name starts with {self.name!r} {where}"
+        return super().describe()
+
+
+@dataclass(frozen=True)
+class DeclaredTrail:
+    """One ``organizationTrails`` or ``accountTrails`` entry."""
+
+    facts: TrailFacts
+    members: tuple[str, ...] | None
+    """The accounts an organization trail records besides its owner, in config order; None: every account."""
+    path: str
+    """Where the entry is in the pack config, e.g. ``organizationTrails[0]``."""
+
+    @property
+    def owner(self) -> str:
+        return self.facts.owner_account
+
+    @property
+    def home_region(self) -> str:
+        return self.facts.home_region
+
+    @property
+    def log_group(self) -> DeclaredLogGroup:
+        group = self.facts.log_group
+        assert isinstance(group, DeclaredLogGroup)
+        return group
+
+    @property
+    def organization(self) -> bool:
+        return self.facts.organization
+
+    def records(self, account_id: str) -> bool:
+        """Whether the trail records ``account_id``'s events (its owner's always)."""
+        if account_id == self.owner:
+            return True
+        if not self.organization:
+            return False
+        return self.members is None or account_id in self.members
+
+
+def declared_trail(entry: dict[str, object], path: str, organization: bool) -> DeclaredTrail:
+    """A validated config entry (``pack_config`` checked its shape) as a declared trail."""
+    owner, home = str(entry["accountId"]), str(entry["homeRegion"])
+    if isinstance(entry.get("logGroup"), str):
+        group = DeclaredLogGroup(owner, home, str(entry["logGroup"]), BY_NAME)
+    elif isinstance(entry.get("logGroupPrefix"), str):
+        group = DeclaredLogGroup(owner, home, str(entry["logGroupPrefix"]), BY_PREFIX)
+    else:
+        group = DeclaredLogGroup(owner, home, "", ANY_GROUP)
+    members = entry.get("members", [])
+    facts = TrailFacts(
+        # Unnamed, the trail is called by where it is declared ("organization trail
+        # 'organizationTrails[0]' of account M"), so every message still leads to its entry.
+        name=str(entry.get("name") or path),
+        owner_account=owner,
+        home_region=home,
+        multi_region=True,  # the pack config states multi-Region trails only (CIS 4.x accepts no other)
+        organization=organization,
+        log_group=group,
+    )
+    listed = None if members == "all" else tuple(str(m) for m in members or ())  # type: ignore[union-attr]
+    return DeclaredTrail(facts, listed, path)
