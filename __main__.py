@@ -1,7 +1,10 @@
-"""cis-monitoring: CIS AWS Foundations v3.0.0 control 4.5 in every configured account and region.
+"""cis-monitoring: CIS AWS Foundations v3.0.0 control 4.5 on every log group a CloudTrail trail delivers to.
 
-Wiring only: validated config (and the stacks it references) -> one provider per
-(account, region) -> one alarm topic and one ControlMonitor per control -> stack outputs.
+Wiring only: validated config (and the stacks it references) -> one chain site per
+monitored log group (an account's own multi-Region trail, the organization trail in its
+owner's account, or a per-Region trail) -> per site one provider, the log group looked up
+by name or prefix, one alarm topic and one ControlMonitor per control -> stack outputs
+(``chains``, and ``coverage`` per account and Region: components/outputs.py).
 
 Logical names come from account id, Region and control id only; the ``legacy_name``s
 alias each resource to its name in releases that used the account's name (naming.py).
@@ -12,29 +15,43 @@ import pulumi
 from cis_core.catalog import get_control
 from components import naming
 from components.control_monitor import ControlMonitor, ControlMonitorArgs
-from components.log_group import verified_log_group
+from components.log_group import find_log_groups
 from components.notification import AlarmNotification, AlarmNotificationArgs
-from components.outputs import RESULTS_SCHEMA_VERSION, summary, target_result
+from components.outputs import (
+    RESULTS_SCHEMA_VERSION,
+    chain_key,
+    chain_result,
+    coverage_result,
+    keyed,
+    summary,
+)
 from components.providers import aws_provider
 from components.stack_config import load_stack
 
 
 async def main() -> dict:
-    config, targets = await load_stack()
+    config, targets, plan = await load_stack()
     controls = [get_control(control_id) for control_id in config.controls]
     prefix = config.name_prefix
 
-    results = {}
-    for target in targets:
-        provider = aws_provider(
+    providers = {
+        target.key: aws_provider(
             naming.provider_name(target),
             target,
             config.tags,
             config.emulator,
             legacy_name=naming.legacy_provider_name(prefix, target),
         )
-        in_target = pulumi.ResourceOptions(providers=[provider])
-        log_group = verified_log_group(target, provider)
+        for target in targets
+    }
+    # No chain anywhere while some site's log group is missing (and one error names them all).
+    log_groups = await find_log_groups(targets, providers)
+
+    chains = []
+    chain_keys = {}
+    for target in targets:
+        in_target = pulumi.ResourceOptions(providers=[providers[target.key]])
+        log_group = log_groups[target.key]
         settings = target.notifications
         notification = AlarmNotification(
             naming.notification_name(target),
@@ -76,12 +93,14 @@ async def main() -> dict:
                     legacy_name=naming.legacy_monitor_name(prefix, target, control),
                 ),
             )
-        results[target.key] = target_result(target, log_group, notification, monitors)
+        key = chain_keys[target.key] = chain_key(target, log_group)
+        chains.append((key, chain_result(target, log_group, notification, monitors)))
 
     return {
         "resultsSchemaVersion": RESULTS_SCHEMA_VERSION,
-        "monitoring": results,
-        "summary": summary(config, targets, controls),
+        "chains": keyed(chains),
+        "coverage": coverage_result(config, plan, targets, chain_keys),
+        "summary": summary(config, plan, targets, controls),
     }
 
 

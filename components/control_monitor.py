@@ -32,7 +32,7 @@ TYPE = "cis-monitoring:aws:ControlMonitor"
 class ControlMonitorArgs:
     control: Control
     log_group_name: pulumi.Input[str]
-    """The multi-region trail's log group (must exist; nothing here creates or deletes it)."""
+    """The trail's log group, as found at preview time (nothing here creates or deletes it)."""
     filter_name: str
     alarm_name: str
     alarm_actions: Sequence[pulumi.Input[str]]

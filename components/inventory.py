@@ -7,12 +7,15 @@ version ``INVENTORY_SCHEMA_VERSION``::
      "accounts": [{"id": "111111111111", "name": "payments-prod", "ou": "Root/Workloads/Prod",
                    "tags": {"Environment": "prod"},
                    "roleArn": "arn:aws:iam::111111111111:role/cis-monitoring-deployer",   # optional
-                   "regions": [{"region": "us-east-1", "logGroup": "org-trail/cloudtrail"}]}]}  # optional
+                   "trail": {"homeRegion": "us-east-1", "logGroup": "aws-controltower/CloudTrailLogs"}}]}
+                   # optional, or "regions": [{"region": ..., "logGroup": ...}] (per-Region trails)
 
-``tags`` are the account's own tags, used only for selection. Entries without
-``roleArn`` or ``regions`` take ``organization.roleName`` and
-``organization.defaultRegions`` from the stack config. Everything here is pure, so
-the program, the shard check and the tests share it.
+``tags`` are the account's own tags, used only for selection. An entry without
+``roleArn`` takes ``organization.roleName``; one with neither ``trail`` nor ``regions``
+takes ``organization.defaultTrail``, else ``organization.defaultRegions``, else nothing:
+then only ``organizationTrail`` can cover it (the usual case in an AWS Control Tower
+landing zone >= 3.0). Everything here is pure, so the program, the shard check and the
+tests share it.
 """
 
 from __future__ import annotations
@@ -136,8 +139,13 @@ def _as_account(entry: Mapping[str, Any], organization: OrganizationConfig) -> d
     account = {k: v for k, v in entry.items() if k not in ("ou", "tags")}
     if "roleArn" not in account and organization.role_name:
         account["roleArn"] = arns.role_arn(str(entry.get("id")), organization.role_name)
-    if "regions" not in account:
-        account["regions"] = [r.model_dump(by_alias=True) for r in organization.default_regions]
+    if "trail" not in account and "regions" not in account:
+        if organization.default_trail is not None:
+            account["trail"] = organization.default_trail.model_dump(by_alias=True, exclude_none=True)
+        elif organization.default_regions:
+            account["regions"] = [
+                r.model_dump(by_alias=True, exclude_defaults=True) for r in organization.default_regions
+            ]
     return account
 
 

@@ -1,4 +1,4 @@
-"""One explicit AWS provider per (account, region).
+"""One explicit AWS provider per chain site (the account and Region of a monitored log group).
 
 ``allowed_account_ids`` makes the provider refuse to act if the credentials (or
 the assumed role) land in any other account, so a wrong profile can never deploy

@@ -16,6 +16,7 @@ import pulumi
 from pulumi.runtime.config import CONFIG, get_config, get_config_env, is_config_secret
 
 from cis_core.catalog import CATALOG_VERSION, Control, get_control
+from cis_core.plan import CoveragePlan
 
 from .config import (
     KNOWN_KEYS,
@@ -24,6 +25,7 @@ from .config import (
     OrganizationConfig,
     Problem,
     StackConfig,
+    coverage_plan,
     load_config,
     targets,
 )
@@ -89,8 +91,11 @@ def _relocate(
     )
 
 
-async def load_stack(stack_outputs: StackOutputs | None = None) -> tuple[StackConfig, list[DeployTarget]]:
-    """The validated config and its targets, or a RunError that lists every problem."""
+async def load_stack(
+    stack_outputs: StackOutputs | None = None,
+) -> tuple[StackConfig, list[DeployTarget], CoveragePlan]:
+    """The validated config, its deploy targets (one per chain site) and its coverage plan, or a
+    RunError that lists every problem."""
     project, stack = pulumi.get_project(), pulumi.get_stack()
     outputs = stack_outputs or StackOutputs()
     raw, secret_keys = read_project_config(project)
@@ -129,7 +134,7 @@ async def load_stack(stack_outputs: StackOutputs | None = None) -> tuple[StackCo
         )
         if wave:
             raise pulumi.RunError(str(ConfigError(wave, source)))
-    return config, targets(config, secrets, secret_keys)
+    return config, targets(config, secrets, secret_keys), coverage_plan(config)
 
 
 def wave_problems(earlier: str, summary: Any, controls: Sequence[Control]) -> list[Problem]:

@@ -34,6 +34,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 PROVIDER = "pulumi:providers:aws"
 GET_LOG_GROUP = "aws:cloudwatch/getLogGroup:getLogGroup"
+GET_LOG_GROUPS = "aws:cloudwatch/getLogGroups:getLogGroups"
 
 
 class EmulatorDeployError(RuntimeError):
@@ -175,9 +176,11 @@ class EmulatorDeployMocks(pulumi.runtime.Mocks):
             recorded = getattr(self, "invokes", None)  # the harness's AwsMocks keeps its own list
             if isinstance(recorded, list):
                 recorded.append(args)
-        if args.token != GET_LOG_GROUP:
+        if args.token not in (GET_LOG_GROUP, GET_LOG_GROUPS):
             raise EmulatorDeployError(f"invoke {args.token}: the emulator adapter does not serve it")
         target = self._target_of(args.provider, f"invoke {args.token}")
+        if args.token == GET_LOG_GROUPS:
+            return self._log_groups(target, args.args), []
         name = args.args["name"]
         region = args.args.get("region") or target.region
         logs = self._client("logs", target, region)
@@ -196,8 +199,29 @@ class EmulatorDeployMocks(pulumi.runtime.Mocks):
                         "region": region,
                         "tags": {},
                     }, []
-        # The real provider's wording, so the program's error handling sees what it would in AWS.
-        raise EmulatorDeployError(f"reading CloudWatch Logs Log Group ({name}): couldn't find resource")
+        # The real provider's wording, reported as the engine reports a data source's failure (not as a
+        # broken RPC), so the program's error handling sees what it would in AWS.
+        return {}, [("name", f"reading CloudWatch Logs Log Group ({name}): couldn't find resource")]
+
+    def _log_groups(self, target: ProviderTarget, args: Mapping[str, Any]) -> dict[str, Any]:
+        """getLogGroups: every group whose name starts with the prefix, in the provider's account."""
+        prefix = args.get("logGroupNamePrefix") or ""
+        region = args.get("region") or target.region
+        logs = self._client("logs", target, region)
+        request = {"logGroupNamePrefix": prefix} if prefix else {}
+        groups = [
+            g
+            for page in logs.get_paginator("describe_log_groups").paginate(**request)
+            for g in page["logGroups"]
+        ]
+        return {
+            "id": region,
+            "logGroupNamePrefix": prefix,
+            "logGroupNames": [g["logGroupName"] for g in groups],
+            # The provider reports ARNs without the ":*" suffix.
+            "arns": [g["arn"].removesuffix(":*") for g in groups],
+            "region": region,
+        }
 
     # -- providers -----------------------------------------------------------------------
 

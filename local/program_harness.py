@@ -70,8 +70,12 @@ class AwsMocks(pulumi.runtime.Mocks):
         missing_log_groups: Iterable[str] = (),
         on_new_resource: Callable[..., Any] | None = None,
         stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+        log_groups_by_prefix: Mapping[str, Iterable[str]] | None = None,
     ):
         self.missing_log_groups = set(missing_log_groups)
+        # getLogGroups answers: prefix -> the group names found; an unlisted prefix finds one group
+        # of exactly that name (Control Tower's before landing zone 4.0 added its suffix).
+        self.log_groups_by_prefix = {k: list(v) for k, v in (log_groups_by_prefix or {}).items()}
         # Outputs of referenced stacks, by fully qualified name (what StackReference reads).
         self.stack_outputs = dict(stack_outputs or {})
         self.invokes: list[pulumi_mocks.MockCallArgs] = []
@@ -111,11 +115,24 @@ class AwsMocks(pulumi.runtime.Mocks):
         if args.token == "aws:cloudwatch/getLogGroup:getLogGroup":
             name = args.args["name"]
             if name in self.missing_log_groups:
-                raise Exception(f"reading CloudWatch Logs Log Group ({name}): couldn't find resource")
+                # A failure of the data source, as the engine reports a provider's error (an
+                # exception here would be a broken RPC, which the SDK reports instead of the program's).
+                return {}, [("name", f"reading CloudWatch Logs Log Group ({name}): couldn't find resource")]
             return {
                 "name": name,
                 "arn": f"arn:aws:logs:{args.args.get('region') or 'us-east-1'}:123456789012:log-group:{name}",
                 "id": name,
+            }, []
+        if args.token == "aws:cloudwatch/getLogGroups:getLogGroups":
+            prefix = args.args.get("logGroupNamePrefix") or ""
+            region = args.args.get("region") or "us-east-1"
+            names = self.log_groups_by_prefix.get(prefix, [prefix])
+            return {
+                "logGroupNames": names,
+                "arns": [f"arn:aws:logs:{region}:123456789012:log-group:{n}" for n in names],
+                "logGroupNamePrefix": prefix,
+                "region": region,
+                "id": region,
             }, []
         return {}, []
 

@@ -29,7 +29,7 @@ def reference(stack: str) -> pulumi.StackReference:
 
 def stack_results(stack: str) -> pulumi.Output[view.StackResults]:
     ref = reference(stack)
-    outputs = [ref.get_output(name) for name in ("resultsSchemaVersion", "monitoring", "summary")]
+    outputs = [ref.get_output(name) for name in ("resultsSchemaVersion", "chains", "coverage", "summary")]
     return pulumi.Output.all(*outputs).apply(lambda values: view.StackResults(stack, *values))
 
 
@@ -58,5 +58,15 @@ def compute(args: list) -> dict:
 
 rollup = pulumi.Output.all(pulumi.Output.all(*[stack_results(s) for s in settings.stacks]), inventory_raw)
 result = rollup.apply(compute)
-for key in ("schemaVersion", "covered", "byStack", "uncoveredAccounts", "outsideInventory", "duplicates"):
+for key in (
+    "schemaVersion",
+    "coverage",
+    "organizationWide",
+    "byStack",
+    "totals",
+    "totalsByOu",
+    "uncoveredAccounts",
+    "outsideInventory",
+    "duplicates",
+):
     pulumi.export(key, result.apply(lambda r, key=key: r[key]))

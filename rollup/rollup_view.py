@@ -1,16 +1,26 @@
 """The organization-wide view of CIS monitoring, from the outputs of every cis-monitoring stack.
 
-Pure functions: ``__main__.py`` reads the stacks' outputs through stack references
-and hands plain values to ``build_view``. Errors are ``RollupError`` (a ValueError);
-the program turns them into ``pulumi.RunError``.
+Pure functions: ``__main__.py`` reads the stacks' outputs through stack references and hands
+plain values to ``build_view``. Errors are ``RollupError`` (a ValueError); the program turns
+them into ``pulumi.RunError``. This module imports nothing from the rest of the repository (the
+rollup may run from its own virtualenv), so the coverage words are written out here, as
+``cis_core.topology`` says them: covered directly / by organization trail T of account M / not covered.
 
-The view (``schemaVersion`` 1)::
+It reads cis-monitoring ``resultsSchemaVersion`` 2 (``chains``, ``coverage``, ``summary``).
+Version 1 stacks (one entry per account and Region, from before coverage) are refused with
+what to do: deploy them once with the current release. The view (``schemaVersion`` 2)::
 
-    covered:           {"<account>/<region>": {stack, accountName, controls: {id: {pattern, alarmName}}}}
-    byStack:           {stack: {targets, accounts, regions, controls, catalogVersion}}
-    uncoveredAccounts: [{id, name, ou}]   inventory accounts no stack covers (null without inventory)
+    coverage:          {"<account>/<region>": {accountId, accountName, ou, region, regions,
+                        coverage: direct|organization|none, stack, chain, trail, trailAccountId,
+                        trailHomeRegion, description, alsoBy: [{stack, coverage}]}}
+                        region "*" means every Region ("regions": "all Regions")
+    organizationWide:  [{stack, chain, trail, trailAccountId, trailHomeRegion}]  members: all
+    byStack:           {stack: {chains, coverage: {direct, organization}, controls, catalogVersion}}
+    totals:            {direct, organization, none}  entries of ``coverage``
+    totalsByOu:        {ou: {direct, organization, none}}  (null without inventory)
+    uncoveredAccounts: [{id, name, ou}]   inventory accounts nothing covers (null without inventory)
     outsideInventory:  [{id, accountName, stacks}]   covered accounts the inventory does not list
-    duplicates:        [{target, stacks}]  targets more than one stack covers (a sharding error)
+    duplicates:        [{target, stacks}]  chain sites (account/Region) in more than one stack
 """
 
 from __future__ import annotations
@@ -20,13 +30,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-VIEW_SCHEMA_VERSION = 1
-SUPPORTED_RESULTS_SCHEMA_VERSIONS = frozenset({1})
+VIEW_SCHEMA_VERSION = 2
+SUPPORTED_RESULTS_SCHEMA_VERSIONS = frozenset({2})
 """The cis-monitoring ``resultsSchemaVersion`` values this view understands (components/outputs.py)."""
 DEFAULT_INVENTORY_OUTPUT = "accounts"
+DIRECT, ORGANIZATION, NOT_COVERED = "direct", "organization", "none"
+KINDS = (DIRECT, ORGANIZATION, NOT_COVERED)
+ALL = "*"
+NO_OU = "(no OU)"
 
 _STACK_RE = re.compile(r"^[\w.-]+/[\w.-]+/[\w.-]+$")
 _ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
+_RANK = {DIRECT: 0, ORGANIZATION: 1}
 
 
 class RollupError(ValueError):
@@ -52,7 +67,8 @@ class StackResults:
 
     stack: str
     results_schema_version: Any
-    monitoring: Any
+    chains: Any
+    coverage: Any
     summary: Any
 
 
@@ -98,23 +114,40 @@ def parse_settings(stacks: Any, inventory: Any = None, fail_on_duplicates: Any =
 
 def stack_problem(results: StackResults) -> str | None:
     """Why this view cannot read a stack's outputs (naming the stack), or None."""
-    version = results.results_schema_version
+    version, stack = results.results_schema_version, results.stack
     if version is None:
         return (
-            f"stack {results.stack} has no 'resultsSchemaVersion' output: is it a cis-monitoring stack,"
+            f"stack {stack} has no 'resultsSchemaVersion' output: is it a cis-monitoring stack,"
             " and has it been deployed (pulumi up) with a current version of the program?"
+        )
+    if version == 1 and not isinstance(version, bool):
+        return (
+            f"stack {stack} exports resultsSchemaVersion 1 (one entry per account and Region, from before"
+            " the program stated coverage); this rollup reads version 2. Run `pulumi up` on that stack with"
+            ' the current cis-monitoring (its config in the shape of README "Trails and coverage") first.'
         )
     if isinstance(version, bool) or version not in SUPPORTED_RESULTS_SCHEMA_VERSIONS:
         supported = ", ".join(str(v) for v in sorted(SUPPORTED_RESULTS_SCHEMA_VERSIONS))
+        # Stack outputs travel as JSON numbers, so 3 may arrive as 3.0.
+        shown = int(version) if isinstance(version, float) and version.is_integer() else version
         return (
-            f"stack {results.stack} exports resultsSchemaVersion {version!r}; this rollup understands"
+            f"stack {stack} exports resultsSchemaVersion {shown!r}; this rollup understands"
             f" {supported}. Update the rollup (rollup/rollup_view.py) before reading that stack."
         )
-    if not isinstance(results.monitoring, Mapping):
-        return f"stack {results.stack} has no 'monitoring' output (or it is not a mapping)"
-    for key, entry in results.monitoring.items():
-        if not isinstance(entry, Mapping) or not isinstance(entry.get("controls"), Mapping):
-            return f"stack {results.stack}: monitoring[{key!r}] is not a monitoring entry"
+    if not isinstance(results.chains, Mapping):
+        return f"stack {stack} has no 'chains' output (or it is not a mapping)"
+    if not isinstance(results.coverage, Mapping):
+        return f"stack {stack} has no 'coverage' output (or it is not a mapping)"
+    for key, chain in results.chains.items():
+        if not isinstance(chain, Mapping) or not isinstance(chain.get("controls"), Mapping):
+            return f"stack {stack}: chains[{key!r}] is not a chain entry"
+    for key, entry in results.coverage.items():
+        if not isinstance(entry, Mapping) or entry.get("coverage") not in _RANK:
+            return (
+                f"stack {stack}: coverage[{key!r}] is not a coverage entry (coverage: direct or organization)"
+            )
+        if entry.get("chain") not in results.chains:
+            return f"stack {stack}: coverage[{key!r}] names chain {entry.get('chain')!r}, which the stack does not export"
     return None
 
 
@@ -155,83 +188,193 @@ def parse_inventory(raw: Any, source: str) -> list[InventoryAccount]:
     return accounts
 
 
+def regions_label(region: str) -> str:
+    return "all Regions" if region == ALL else region
+
+
+def describe(entry: Mapping[str, Any]) -> str:
+    """The entry in the core's words (cis_core.topology.Coverage.describe)."""
+    where = f"chain {entry['chain']} in stack {entry['stack']}"
+    if entry["coverage"] == DIRECT:
+        trail = f"trail {entry['trail']!r}" if entry.get("trail") else "a multi-Region trail"
+        return (
+            f"covered directly ({regions_label(entry['region'])}): {trail} of account"
+            f" {entry['trailAccountId']} (home {entry['trailHomeRegion']}), {where}"
+        )
+    if entry["coverage"] == ORGANIZATION:
+        return (
+            f"covered by organization trail {entry.get('trail') or '(unnamed)'!r} of account"
+            f" {entry['trailAccountId']} ({regions_label(entry['region'])}): home"
+            f" {entry['trailHomeRegion']}, {where}"
+        )
+    return (
+        f"not covered: no stack states a trail that records account {entry['accountId']}'s events;"
+        " add the account to a stack (its own trail, or a member of an organization trail)"
+    )
+
+
+def _claim(stack: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+    fields = (
+        "accountId",
+        "accountName",
+        "region",
+        "coverage",
+        "chain",
+        "trail",
+        "trailAccountId",
+        "trailHomeRegion",
+    )
+    return {**{k: entry.get(k) for k in fields}, "stack": stack}
+
+
 def build_view(
     stacks: Sequence[StackResults], inventory: Sequence[InventoryAccount] | None = None
 ) -> dict[str, Any]:
-    """The organization-wide view. The first stack (config order) covering a target is listed in
-    ``covered``; every stack covering it is in ``duplicates``."""
+    """The organization-wide view. A pair claimed by several stacks is shown with the best claim
+    (direct over organization, then config order); the others are in its ``alsoBy``."""
     check_stacks(stacks)
-    covered: dict[str, dict[str, Any]] = {}
-    holders: dict[str, list[str]] = {}
+    claims: dict[str, list[dict[str, Any]]] = {}
+    organization_wide: list[dict[str, Any]] = []
+    sites: dict[str, list[str]] = {}
     by_stack: dict[str, dict[str, Any]] = {}
-    stacks_of_account: dict[str, list[str]] = {}
-    account_names: dict[str, str] = {}
     for results in stacks:
-        monitoring: Mapping[str, Any] = results.monitoring
-        for key in sorted(monitoring):
-            entry = monitoring[key]
-            holders.setdefault(key, []).append(results.stack)
-            account_id = str(entry.get("accountId") or key.split("/", 1)[0])
-            account_names.setdefault(account_id, str(entry.get("accountName", "")))
-            if results.stack not in stacks_of_account.setdefault(account_id, []):
-                stacks_of_account[account_id].append(results.stack)
-            covered.setdefault(key, _covered_entry(results.stack, entry))
+        for chain in results.chains.values():
+            site = f"{chain.get('accountId')}/{chain.get('region')}"
+            if results.stack not in sites.setdefault(site, []):
+                sites[site].append(results.stack)
+        for key in sorted(results.coverage):
+            entry = results.coverage[key]
+            if entry.get("accountId") == ALL:
+                wide = _claim(results.stack, entry)
+                organization_wide.append(
+                    {k: wide[k] for k in ("stack", "chain", "trail", "trailAccountId", "trailHomeRegion")}
+                )
+                continue
+            claims.setdefault(key, []).append(_claim(results.stack, entry))
         by_stack[results.stack] = _stack_counts(results)
-    duplicates = [{"target": k, "stacks": v} for k, v in sorted(holders.items()) if len(v) > 1]
-    uncovered = None
-    outside = None
-    if inventory is not None:
-        uncovered = [
-            {"id": a.id, "name": a.name, "ou": a.ou}
-            for a in sorted(inventory, key=lambda a: a.id)
-            if a.id not in stacks_of_account
-        ]
-        listed = {a.id for a in inventory}
-        outside = [
-            {"id": i, "accountName": account_names[i], "stacks": stacks_of_account[i]}
-            for i in sorted(stacks_of_account)
-            if i not in listed
-        ]
+
+    ous = {a.id: a.ou for a in inventory or ()}
+    names = {a.id: a.name for a in inventory or ()}
+    coverage: dict[str, dict[str, Any]] = {}
+    for key, found in claims.items():
+        best, *others = sorted(
+            found, key=lambda c: _RANK[c["coverage"]]
+        )  # stable: config order within a kind
+        entry = {**best, "accountName": best.get("accountName") or names.get(best["accountId"])}
+        entry["alsoBy"] = [{"stack": o["stack"], "coverage": o["coverage"]} for o in others]
+        coverage[key] = entry
+    covered_accounts = {e["accountId"] for e in coverage.values()}
+    for account in inventory or ():
+        if account.id in covered_accounts:
+            continue
+        if organization_wide:
+            wide = organization_wide[0]
+            entry = {
+                "accountId": account.id,
+                "accountName": account.name,
+                "region": ALL,
+                "coverage": ORGANIZATION,
+                **wide,
+            }
+            entry["alsoBy"] = [{"stack": w["stack"], "coverage": ORGANIZATION} for w in organization_wide[1:]]
+        else:
+            entry = {
+                "accountId": account.id,
+                "accountName": account.name,
+                "region": ALL,
+                "coverage": NOT_COVERED,
+            }
+            entry.update(dict.fromkeys(("stack", "chain", "trail", "trailAccountId", "trailHomeRegion")))
+            entry["alsoBy"] = []
+        coverage[f"{account.id}/{ALL}"] = entry
+    for entry in coverage.values():
+        entry["ou"] = ous.get(entry["accountId"])
+        entry["regions"] = regions_label(entry["region"])
+        entry["description"] = describe(entry)
+
+    totals = dict.fromkeys(KINDS, 0)
+    for entry in coverage.values():
+        totals[entry["coverage"]] += 1
     return {
         "schemaVersion": VIEW_SCHEMA_VERSION,
-        "covered": dict(sorted(covered.items())),
+        "coverage": dict(sorted(coverage.items())),
+        "organizationWide": organization_wide,
         "byStack": by_stack,
-        "uncoveredAccounts": uncovered,
-        "outsideInventory": outside,
-        "duplicates": duplicates,
+        "totals": totals,
+        "totalsByOu": _totals_by_ou(coverage, inventory),
+        "uncoveredAccounts": _uncovered(coverage, inventory),
+        "outsideInventory": _outside(coverage, inventory),
+        "duplicates": [{"target": k, "stacks": v} for k, v in sorted(sites.items()) if len(v) > 1],
     }
 
 
-def _covered_entry(stack: str, entry: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "stack": stack,
-        "accountName": entry.get("accountName"),
-        "controls": {
-            control_id: {"pattern": c.get("filterPattern"), "alarmName": c.get("alarmName")}
-            for control_id, c in sorted(entry["controls"].items())
-        },
-    }
+def _totals_by_ou(
+    coverage: Mapping[str, Mapping[str, Any]], inventory: Sequence[InventoryAccount] | None
+) -> dict[str, dict[str, int]] | None:
+    if inventory is None:
+        return None
+    listed = {a.id for a in inventory}
+    result: dict[str, dict[str, int]] = {}
+    for entry in coverage.values():
+        if entry["accountId"] in listed:
+            counts = result.setdefault(entry["ou"] or NO_OU, dict.fromkeys(KINDS, 0))
+            counts[entry["coverage"]] += 1
+    return dict(sorted(result.items()))
+
+
+def _uncovered(
+    coverage: Mapping[str, Mapping[str, Any]], inventory: Sequence[InventoryAccount] | None
+) -> list[dict[str, Any]] | None:
+    if inventory is None:
+        return None
+    gaps = {e["accountId"] for e in coverage.values() if e["coverage"] == NOT_COVERED}
+    return [
+        {"id": a.id, "name": a.name, "ou": a.ou}
+        for a in sorted(inventory, key=lambda a: a.id)
+        if a.id in gaps
+    ]
+
+
+def _outside(
+    coverage: Mapping[str, Mapping[str, Any]], inventory: Sequence[InventoryAccount] | None
+) -> list[dict[str, Any]] | None:
+    if inventory is None:
+        return None
+    listed = {a.id for a in inventory}
+    found: dict[str, dict[str, Any]] = {}
+    for entry in coverage.values():
+        if entry["accountId"] in listed:
+            continue
+        item = found.setdefault(
+            entry["accountId"], {"id": entry["accountId"], "accountName": entry["accountName"], "stacks": []}
+        )
+        for stack in [entry["stack"], *(o["stack"] for o in entry["alsoBy"])]:
+            if stack not in item["stacks"]:
+                item["stacks"].append(stack)
+    return [found[k] for k in sorted(found)]
 
 
 def _stack_counts(results: StackResults) -> dict[str, Any]:
-    entries = list(results.monitoring.values())
+    chains = list(results.chains.values())
     summary = results.summary if isinstance(results.summary, Mapping) else {}
+    counts = {DIRECT: 0, ORGANIZATION: 0}
+    for entry in results.coverage.values():
+        counts[entry["coverage"]] += 1
     return {
-        "targets": len(entries),
-        "accounts": len({e.get("accountId") for e in entries}),
-        "regions": len({e.get("region") for e in entries}),
-        "controls": sorted({c for e in entries for c in e["controls"]}),
+        "chains": len(chains),
+        "coverage": counts,
+        "controls": sorted({c for chain in chains for c in chain["controls"]}),
         "catalogVersion": summary.get("catalogVersion"),
     }
 
 
 def duplicates_message(view: Mapping[str, Any]) -> str | None:
-    """A one-line-per-target description of the sharding error, or None."""
+    """A one-line-per-site description of the sharding error, or None."""
     rows = view["duplicates"]
     if not rows:
         return None
     lines = [f"  - {d['target']}: {', '.join(d['stacks'])}" for d in rows]
     return (
-        f"{len(rows)} target(s) are covered by more than one stack (each must belong to exactly one):\n"
-        + "\n".join(lines)
+        f"{len(rows)} chain site(s) (account/Region) are deployed by more than one stack (each must belong to"
+        " exactly one, or they fight over the same alarm and metric filter):\n" + "\n".join(lines)
     )

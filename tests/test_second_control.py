@@ -33,10 +33,11 @@ import cis_core.catalog as catalog
 from cis_core.catalog import EXTRA_CONTROLS_ENV, Control
 from cis_core.project import PROJECT
 from local.analyzer_client import PolicyPackServer, Violation, stack_resources, to_analyzer_resource
-from local.emulator import Emulator, EmulatorSessions, organization_fixture
+from local.emulator import Emulator, EmulatorSessions
 from local.emulator_adapter import EmulatorAdapter
 from local.emulator_deploy import with_emulator_endpoint
 from local.program_harness import ProgramRun, Registration, run_program, stack_config
+from local.worlds import build_world
 from rollout.stack_file import read_stack_file
 from verify import cli as audit_cli
 
@@ -112,7 +113,7 @@ def dev_run(root_control: Control) -> ProgramRun:
 def test_the_program_provisions_the_new_control_in_every_target(
     dev_run: ProgramRun, root_control: Control
 ) -> None:
-    targets = dev_run.outputs["monitoring"]
+    targets = dev_run.outputs["chains"]  # one per monitored log group
     filters = _of_metric(dev_run, FILTER, "RootAccountUsageTest")
     alarms = _of_metric(dev_run, ALARM, "RootAccountUsageTest")
     assert len(filters) == len(alarms) == len(targets) >= 2
@@ -176,7 +177,7 @@ def test_the_pack_blocks_a_pattern_that_matches_none_of_the_controls_records(
     pack.configure(_pack_config())
     broken = _with_pattern(dev_run, MATCHES_NOTHING)
     violations = [v for v in pack.analyze_stack(stack_resources(broken)) if v.level == "mandatory"]
-    assert len(violations) == len(dev_run.outputs["monitoring"]), violations
+    assert len(violations) == len(dev_run.outputs["chains"]), violations
     for violation in violations:
         assert violation.policy == CHAIN
         assert f"does not cover CIS {ROOT}: it misses ConsoleLogin, CreateAccessKey" in violation.message
@@ -231,7 +232,7 @@ def deployed(emulator: Emulator, root_control: Control, tmp_path: Path) -> Path:
     stack_file.write_text(yaml.safe_dump({"config": {f"{PROJECT}:{k}": v for k, v in config.items()}}))
     stack = read_stack_file(str(stack_file))
     assert list(stack.config.controls) == CONTROLS
-    organization_fixture(emulator.url, stack.targets)
+    build_world("organization", emulator.url)  # what Pulumi.local.yaml describes
     run = run_program(config, stack="local", mocks=EmulatorAdapter(emulator.url))
     assert run.error is None, run.error
     return stack_file

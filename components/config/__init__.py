@@ -2,13 +2,17 @@
 
 ``load_config`` takes the project's config keys (without the ``cis-monitoring:``
 namespace) as plain data, validates everything, and returns a ``StackConfig`` or
-raises ``ConfigError`` listing every problem, one line each, with its key path;
-``targets`` turns a valid config into the ``DeployTarget`` list the program deploys.
+raises ``ConfigError`` listing every problem, one line each, with its key path.
+``targets`` turns a valid config into one ``DeployTarget`` per chain site (a monitored log
+group), and ``coverage_plan`` into the sites and the coverage claims (``cis_core.plan``).
 
 Modules, one job each: ``fields`` (checks of single values, shared with the audit's
-flags), ``schema`` (the pydantic models), ``errors`` (Problem, ConfigError, pydantic's
-errors as key paths), ``endpoints`` (subscription endpoints), ``checks`` (cross-field
-checks), ``resolve`` (effective settings, secrets, deploy targets), ``load`` (the entry).
+flags), ``base`` (the models' common settings), ``trails`` (trail and per-Region trail
+models), ``schema`` (the other pydantic models), ``errors`` (Problem, ConfigError,
+pydantic's errors as key paths), ``endpoints`` (subscription endpoints), ``checks``
+(cross-field checks), ``coverage`` (cross-checks of the trail keys), ``sites`` (chain sites
+and the settings that apply there), ``resolve`` (effective settings, secrets, deploy
+targets), ``load`` (the entry).
 """
 
 from cis_core.project import PROJECT
@@ -28,12 +32,15 @@ from .schema import (
     EmulatorConfig,
     NotificationConfig,
     OrganizationConfig,
+    OrganizationTrailConfig,
     RegionConfig,
     SelectorConfig,
     ShardConfig,
     StackConfig,
     SubscriptionConfig,
 )
+from .sites import coverage_plan
+from .trails import TrailConfig
 
 __all__ = [
     "ALLOWED_PROTOCOLS",
@@ -50,6 +57,7 @@ __all__ = [
     "NotificationConfig",
     "NotificationSettings",
     "OrganizationConfig",
+    "OrganizationTrailConfig",
     "Problem",
     "RegionConfig",
     "SelectorConfig",
@@ -57,7 +65,9 @@ __all__ = [
     "StackConfig",
     "Subscription",
     "SubscriptionConfig",
+    "TrailConfig",
     "check_endpoint",
+    "coverage_plan",
     "load_config",
     "problems_from",
     "targets",

@@ -13,17 +13,19 @@ from cis_core.project import PROJECT
 
 from . import fields
 from .errors import Problem
-from .resolve import merge, origin_of
-from .schema import AccountConfig, NotificationConfig
+from .schema import AccountConfig, NotificationConfig, OrganizationTrailConfig
+from .sites import NotificationLayers, site_contexts
 
 BASE_TAGS = {"ManagedBy": "pulumi", "Project": PROJECT}
 """Tags the program puts on every resource (each provider's default_tags), besides the config's."""
 
 
 def account_problems(
-    stack: NotificationConfig | None, accounts: Sequence[tuple[int, AccountConfig]]
+    stack: NotificationConfig | None,
+    accounts: Sequence[tuple[int, AccountConfig]],
+    organization: OrganizationTrailConfig | None = None,
 ) -> list[Problem]:
-    """Duplicate accounts, names and Regions; roles in another account; notification settings per target.
+    """Duplicate accounts, names and Regions; roles in another account; notification settings per site.
 
     ``stack`` None (invalid stack-wide notifications) skips the notification checks.
     """
@@ -65,30 +67,31 @@ def account_problems(
                     )
                 )
             seen_regions.setdefault(region.region, k)
-            if stack is not None:
-                problems.extend(notification_problems(stack, account, i, region.region))
+    if stack is not None:
+        for context in site_contexts(stack, accounts, organization):
+            problems.extend(
+                notification_problems(context.layers, context.site.account_id, context.site.region)
+            )
     return problems
 
 
-def notification_problems(
-    stack: NotificationConfig, account: AccountConfig, index: int, region: str
-) -> list[Problem]:
-    """The effective notification settings of one (account, Region) can notify someone."""
-    effective = merge(stack, account.notifications)
+def notification_problems(layers: NotificationLayers, account_id: str, region: str) -> list[Problem]:
+    """The effective notification settings of one chain site (account, Region) can notify someone."""
+    effective = layers.effective()
     problems = []
     if effective.topic_arn is None and not effective.subscriptions:
         problems.append(
             Problem(
-                f"{origin_of(account, index, 'subscriptions')}.subscriptions",
-                f"account {account.id} has no subscriber: list at least one subscription"
-                " (or reuse an existing topic with topicArn)",
+                f"{layers.origin('subscriptions')}.subscriptions",
+                f"account {account_id} has no subscriber (for its chain in {region}): list at least one"
+                " subscription (or reuse an existing topic with topicArn)",
             )
         )
     if effective.topic_arn is not None:
         if effective.kms_key_id is not None:
             problems.append(
                 Problem(
-                    f"{origin_of(account, index, 'kms_key_id')}.kmsKeyId",
+                    f"{layers.origin('kms_key_id')}.kmsKeyId",
                     "kmsKeyId applies only to a topic this program creates; it is set together with topicArn",
                 )
             )
@@ -96,8 +99,8 @@ def notification_problems(
         if topic is not None and topic.region not in (arns.REGION_PLACEHOLDER, region):
             problems.append(
                 Problem(
-                    f"{origin_of(account, index, 'topic_arn')}.topicArn",
-                    f"the topic is in {topic.region}, but alarms in account {account.id} region {region}"
+                    f"{layers.origin('topic_arn')}.topicArn",
+                    f"the topic is in {topic.region}, but alarms in account {account_id} region {region}"
                     " can only notify a topic in their own region; use the {region} placeholder",
                 )
             )

@@ -20,7 +20,7 @@ QUEUE_GRANT = (
     '{"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",'
     ' "Resource": "<queue ARN>", "Condition": {"ArnEquals": {"aws:SourceArn": "<alarm topic ARN>"}}}'
 )
-"""The statement an SQS subscriber's queue policy needs (the topic ARN is each target's topicArn output)."""
+"""The statement an SQS subscriber's queue policy needs (the topic ARN is each chain's topicArn output)."""
 QUEUE_KMS_NOTE = (
     "a KMS-encrypted queue also needs a customer-managed key whose key policy lets sns.amazonaws.com"
     " use kms:GenerateDataKey* and kms:Decrypt (the AWS-managed alias/aws/sqs cannot grant that)"
@@ -63,7 +63,7 @@ def protocol_key_problems(subscription: SubscriptionConfig) -> list[tuple[str, s
                 " Set 'managed' to have this program write that policy: an aws.sqs.QueuePolicy replaces the"
                 " queue's WHOLE policy, so any other statement in it is lost."
                 f" Set 'existing' if the queue's policy already has: {QUEUE_GRANT}"
-                " (the topic ARN is the stack output monitoring.<account>/<region>.topicArn)."
+                " (the topic ARN is the stack output chains.<account>/<region>/<log group>.topicArn)."
                 f" Either way, {QUEUE_KMS_NOTE}",
             )
         )
@@ -109,7 +109,7 @@ def location_problem(
         )
         advice = f", or subscribe this {kind} only from account {arn.account} with an account-level override ({override})"
     else:
-        advice = " (an account's notifications apply to every Region listed for it)"
+        advice = " (an account's notifications apply to every chain of that account)"
     return (
         f"the {kind} is in account {arn.account} Region {arn.region}, but the alarm topic of target"
         f" {account_id}/{region} is in account {account_id} Region {region}: a cross-account or"

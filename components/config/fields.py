@@ -61,6 +61,19 @@ def log_group(value: str) -> str:
     return value
 
 
+def log_group_prefix(value: str) -> str:
+    """A prefix of log group names (``logGroupPrefix``): the characters of a name, not a pattern."""
+    if not value.strip():
+        raise ValueError("the log group name prefix is empty")
+    if value.startswith("arn:"):
+        raise ValueError("give the start of the log group's name, not an ARN")
+    if not _LOG_GROUP_RE.match(value):
+        raise ValueError(
+            f"{value!r} is not the start of a valid log group name (no wildcards: it is a prefix)"
+        )
+    return value
+
+
 def role_arn(value: str) -> str:
     if arns.parse_role_arn(value) is None:
         raise ValueError(f"{value!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")

@@ -12,9 +12,18 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 
 from .checks import account_problems, tag_problems
+from .coverage import trail_problems
 from .errors import ConfigError, Problem, problems_from
 from .resolve import account_indexes, resolve_subscriptions
-from .schema import KNOWN_KEYS, AccountConfig, NotificationConfig, OrganizationConfig, StackConfig
+from .schema import (
+    KNOWN_KEYS,
+    AccountConfig,
+    NotificationConfig,
+    OrganizationConfig,
+    OrganizationTrailConfig,
+    StackConfig,
+)
+from .sites import site_contexts
 
 
 class _Valid(NamedTuple):
@@ -24,6 +33,8 @@ class _Valid(NamedTuple):
     """None when the stack-wide notifications are invalid: their effect on accounts is unknown."""
     tags: Mapping[str, str]
     accounts: list[tuple[int, AccountConfig]]
+    organization_trail: OrganizationTrailConfig | None
+    """None when absent or invalid."""
 
 
 def load_config(
@@ -50,7 +61,9 @@ def load_config(
     config: StackConfig | None = None
     try:
         config = StackConfig.model_validate(known)
-        valid = _Valid(config.notifications, config.tags, list(enumerate(config.accounts)))
+        valid = _Valid(
+            config.notifications, config.tags, list(enumerate(config.accounts)), config.organization_trail
+        )
     except ValidationError as error:
         problems.extend(problems_from(error, StackConfig))
         # Entries that validate on their own are still cross-checked, so one run shows everything.
@@ -62,12 +75,23 @@ def load_config(
                 "must list at least one entry (or read accounts from an organization stack with 'organization')",
             )
         )
-    problems.extend(account_problems(valid.notifications, valid.accounts))
+    problems.extend(account_problems(valid.notifications, valid.accounts, valid.organization_trail))
+    problems.extend(
+        trail_problems(
+            valid.accounts,
+            valid.organization_trail,
+            organization_given="organizationTrail" in known,
+            listed_ids=_listed_ids(known),
+        )
+    )
     problems.extend(tag_problems(valid.tags, valid.accounts))
     if valid.notifications is not None:
         indexes = account_indexes(valid.accounts)
-        for i, account in valid.accounts:
-            resolved = resolve_subscriptions(valid.notifications, account, i, secrets, secret_keys, indexes)
+        for context in site_contexts(valid.notifications, valid.accounts, valid.organization_trail):
+            site = context.site
+            resolved = resolve_subscriptions(
+                context.layers, site.account_id, site.region, secrets, secret_keys, indexes
+            )
             problems.extend(resolved[1])
     if problems:
         raise ConfigError(problems, source)
@@ -95,6 +119,12 @@ def _referenced_secret_keys(raw: Any) -> set[str]:
     return set()
 
 
+def _listed_ids(raw: Mapping[str, Any]) -> set[str]:
+    accounts = raw.get("accounts")
+    entries = accounts if isinstance(accounts, list) else []
+    return {str(e.get("id")) for e in entries if isinstance(e, Mapping)}
+
+
 def _partial(raw: Mapping[str, Any]) -> _Valid:
     stack: NotificationConfig | None
     try:
@@ -115,4 +145,10 @@ def _partial(raw: Mapping[str, Any]) -> _Valid:
             good.append((i, AccountConfig.model_validate(account)))
         except ValidationError:
             continue
-    return _Valid(stack, valid_tags, good)
+    organization_trail = None
+    if raw.get("organizationTrail") is not None:
+        try:
+            organization_trail = OrganizationTrailConfig.model_validate(raw["organizationTrail"])
+        except ValidationError:
+            organization_trail = None
+    return _Valid(stack, valid_tags, good, organization_trail)

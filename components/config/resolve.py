@@ -1,6 +1,7 @@
-"""From a validated config to what the program deploys: one DeployTarget per (account, Region),
-with the effective notification settings (stack-wide merged with the account's overrides)
-and subscription endpoints resolved (secrets filled in, every endpoint checked).
+"""From a validated config to what the program deploys: one DeployTarget per chain site (a monitored
+log group, in its account and Region), with the effective notification settings (stack-wide,
+then the account's, then the organization trail's overrides) and subscription endpoints
+resolved (secrets filled in, every endpoint checked). Which sites exist: sites.py.
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from cis_core.aws import arns
+from cis_core.plan import ACCOUNT_TRAIL
 from cis_core.project import PROJECT
 
 from .endpoints import check_endpoint, location_problem, protocol_key_problems
 from .errors import ConfigError, Problem
-from .schema import AccountConfig, NotificationConfig, StackConfig
+from .schema import AccountConfig, StackConfig
+from .sites import NotificationLayers, site_contexts
 
 
 @dataclass(frozen=True)
@@ -42,20 +45,26 @@ class NotificationSettings:
 
 @dataclass(frozen=True)
 class DeployTarget:
-    """One (account, Region) to deploy: gets one provider, one topic and one monitor per control.
+    """One chain site to deploy: gets one provider, one topic and one monitor per control.
 
-    The audit has its own type for where it looks (verify/locations.py: AuditLocation).
+    Its (account, Region) is the log group's: the trail owner's account and the trail's home
+    Region. The audit has its own type for where it looks (verify/locations.py: AuditLocation).
     """
 
     account_id: str
     account_name: str
     region: str
-    log_group: str
+    log_group: str | None
+    """The log group's name; None when it is found by ``log_group_prefix``."""
     role_arn: str | None
     external_id: str | None
     session_name: str
     notifications: NotificationSettings
     tags: Mapping[str, str]
+    log_group_prefix: str | None = None
+    via: str = ACCOUNT_TRAIL
+    """cis_core.plan's ACCOUNT_TRAIL, ORGANIZATION_TRAIL or REGION_TRAIL."""
+    trail_name: str | None = None
 
     @property
     def key(self) -> str:
@@ -70,56 +79,46 @@ class DeployTarget:
         return self.fill(self.notifications.topic_arn) if self.notifications.topic_arn else None
 
 
-def merge(stack: NotificationConfig, account: NotificationConfig | None) -> NotificationConfig:
-    """The stack-wide settings with the fields the account sets replaced."""
-    if account is None:
-        return stack
-    overrides = {name: getattr(account, name) for name in account.model_fields_set}
-    return stack.model_copy(update=overrides)
-
-
-def origin_of(account: AccountConfig, index: int, field: str) -> str:
-    """The key path of the notifications object that decides ``field`` for this account."""
-    overridden = account.notifications is not None and field in account.notifications.model_fields_set
-    return f"accounts[{index}].notifications" if overridden else "notifications"
-
-
 def targets(
     config: StackConfig, secrets: Mapping[str, str] | None = None, secret_keys: frozenset[str] = frozenset()
 ) -> list[DeployTarget]:
-    """Every (account, Region) of a validated config, with effective notification settings."""
+    """Every chain site of a validated config, with effective notification settings."""
     result = []
-    indexes = account_indexes(enumerate(config.accounts))
-    for i, account in enumerate(config.accounts):
-        effective = merge(config.notifications, account.notifications)
-        subscriptions, problems = resolve_subscriptions(
-            config.notifications, account, i, secrets, secret_keys, indexes
+    accounts = list(enumerate(config.accounts))
+    indexes = account_indexes(accounts)
+    problems: list[Problem] = []
+    for context in site_contexts(config.notifications, accounts, config.organization_trail):
+        effective = context.layers.effective()
+        site = context.site
+        subscriptions, found = resolve_subscriptions(
+            context.layers, site.account_id, site.region, secrets, secret_keys, indexes
         )
-        if problems:
-            raise ConfigError(problems)
-        settings = NotificationSettings(
-            topic_arn=effective.topic_arn,
-            kms_key_id=effective.kms_key_id,
-            subscriptions=subscriptions,
-            notify_on_ok=bool(effective.notify_on_ok),
-            ok_actions=effective.ok_actions or (),
-            insufficient_data_actions=effective.insufficient_data_actions or (),
-        )
-        tags = {**config.tags, **account.tags}
-        result.extend(
+        problems.extend(found)
+        result.append(
             DeployTarget(
-                account_id=account.id,
-                account_name=account.name,
-                region=region.region,
-                log_group=region.log_group,
-                role_arn=account.role_arn,
-                external_id=account.external_id,
-                session_name=account.session_name,
-                notifications=settings,
-                tags=tags,
+                account_id=site.account_id,
+                account_name=context.account.name,
+                region=site.region,
+                log_group=site.log_group,
+                log_group_prefix=site.log_group_prefix,
+                via=site.via,
+                trail_name=site.trail_name,
+                role_arn=context.role_arn,
+                external_id=context.external_id,
+                session_name=context.account.session_name,
+                notifications=NotificationSettings(
+                    topic_arn=effective.topic_arn,
+                    kms_key_id=effective.kms_key_id,
+                    subscriptions=subscriptions,
+                    notify_on_ok=bool(effective.notify_on_ok),
+                    ok_actions=effective.ok_actions or (),
+                    insufficient_data_actions=effective.insufficient_data_actions or (),
+                ),
+                tags={**config.tags, **context.account.tags},
             )
-            for region in account.regions
         )
+    if problems:
+        raise ConfigError(problems)
     return result
 
 
@@ -132,23 +131,24 @@ def account_indexes(accounts: Iterable[tuple[int, AccountConfig]]) -> dict[str, 
 
 
 def resolve_subscriptions(
-    stack: NotificationConfig,
-    account: AccountConfig,
-    index: int,
+    layers: NotificationLayers,
+    account_id: str,
+    region: str,
     secrets: Mapping[str, str] | None,
     secret_keys: frozenset[str],
     indexes: Mapping[str, int] | None = None,
 ) -> tuple[tuple[Subscription, ...], list[Problem]]:
-    """The account's effective subscriptions with endpoints checked (and secrets filled in).
+    """A site's effective subscriptions with endpoints checked (and secrets filled in).
 
     ``indexes`` (account id -> entry index) lets advice name another account's entry.
     """
-    base = f"{origin_of(account, index, 'subscriptions')}.subscriptions"
-    stack_wide = base == "notifications.subscriptions"
-    holder = "notifications" if stack_wide else "accounts"
+    origin = layers.origin("subscriptions")
+    base = f"{origin}.subscriptions"
+    stack_wide = origin == "notifications"
+    holder = origin.split(".")[0].split("[")[0]  # the top-level key, which may be a secret as a whole
     resolved = []
     problems: list[Problem] = []
-    for k, sub in enumerate(merge(stack, account.notifications).subscriptions or ()):
+    for k, sub in enumerate(layers.effective().subscriptions or ()):
         path = f"{base}[{k}]"
         key_problems = [Problem(f"{path}.{key}", why) for key, why in protocol_key_problems(sub)]
         problems.extend(key_problems)
@@ -177,14 +177,12 @@ def resolve_subscriptions(
             problems.append(Problem(f"{path}.{field}", why))
             continue
         owner = _owner_path(endpoint, indexes or {})
-        elsewhere = [
-            location_problem(
-                sub.protocol, endpoint, account.id, r.region, stack_wide=stack_wide, owner_path=owner
-            )
-            for r in account.regions
-        ]
-        problems.extend(Problem(f"{path}.{field}", why) for why in elsewhere if why)
-        if key_problems or any(elsewhere):
+        elsewhere = location_problem(
+            sub.protocol, endpoint, account_id, region, stack_wide=stack_wide, owner_path=owner
+        )
+        if elsewhere:
+            problems.append(Problem(f"{path}.{field}", elsewhere))
+        if key_problems or elsewhere:
             continue
         resolved.append(
             Subscription(sub.protocol, endpoint, secret, sub.queue_policy, bool(sub.auto_confirms))

@@ -10,27 +10,32 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
 from cis_core.aws import arns
 from cis_core.catalog import CONTROLS, DEFAULT_CONTROL_IDS, is_aws_managed_sns_key
+from cis_core.plan import MEMBERS_ACCOUNTS, MEMBERS_ALL
 from cis_core.project import PROJECT
 
 from . import fields
+from .base import Model as _Model
+from .trails import (
+    ALL,
+    REGION_EXAMPLE,
+    TRAIL_EXAMPLE,
+    RegionConfig,
+    TrailConfig,
+    covered_regions,
+    same_group_problem,
+)
 
 DEFAULT_NAME_PREFIX = "cis"
 DEFAULT_SESSION_NAME = PROJECT
 ALLOWED_PROTOCOLS = ("email", "https", "sqs", "lambda")
 QUEUE_POLICY_MODES = ("managed", "existing")
 
-_REGION_EXAMPLE = [{"region": "us-east-1", "logGroup": "org-trail/cloudtrail"}]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=False
-    )
+_REGION_EXAMPLE = REGION_EXAMPLE
 
 
 class SubscriptionConfig(_Model):
@@ -121,30 +126,18 @@ class NotificationConfig(_Model):
         return value
 
 
-class RegionConfig(_Model):
-    region: str
-    log_group: str = Field(
-        description="Name of the CloudWatch Logs group the multi-region trail delivers to."
-    )
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        return fields.region(value)
-
-    @field_validator("log_group")
-    @classmethod
-    def _log_group(cls, value: str) -> str:
-        return fields.log_group(value)
-
-
 class AccountConfig(_Model):
     id: str
     name: str
     role_arn: str | None = None
     external_id: str | None = None
     session_name: str = DEFAULT_SESSION_NAME
-    regions: tuple[RegionConfig, ...] = Field(min_length=1, examples=[_REGION_EXAMPLE])
+    trail: TrailConfig | None = Field(default=None, examples=[TRAIL_EXAMPLE])
+    """The account's own multi-Region trail (its one log group, in the home Region)."""
+    covered_regions: str | tuple[str, ...] = Field(default=ALL, examples=[["us-east-1", "eu-west-1"]])
+    """The Regions ``trail`` is stated to cover (outputs): ``all`` or a list."""
+    regions: tuple[RegionConfig, ...] = Field(default=(), examples=[_REGION_EXAMPLE])
+    """Per-Region trails, one log group per Region. Neither this nor ``trail``: covered by organizationTrail."""
     notifications: NotificationConfig | None = None
     tags: dict[str, str] = Field(default_factory=dict, examples=[{"Team": "payments"}])
 
@@ -172,6 +165,67 @@ class AccountConfig(_Model):
     @classmethod
     def _external_id(cls, value: str | None) -> str | None:
         return None if value is None else fields.external_id(value)
+
+    @field_validator("covered_regions", mode="before")
+    @classmethod
+    def _covered_regions(cls, value: Any) -> Any:
+        return covered_regions(value)
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, value: tuple[RegionConfig, ...]) -> tuple[RegionConfig, ...]:
+        problem = same_group_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+class OrganizationTrailConfig(TrailConfig):
+    """The organization trail: one log group in its owner's account and home Region covers every member."""
+
+    account_id: str
+    role_arn: str | None = None
+    external_id: str | None = None
+    members: str | tuple[str, ...] = Field(default=MEMBERS_ACCOUNTS, examples=[["222222222222"]])
+    """``accounts`` (the stack's accounts, inline and inventory), ``all`` (every account), or account ids."""
+    notifications: NotificationConfig | None = None
+
+    @field_validator("account_id", mode="before")
+    @classmethod
+    def _account_id(cls, value: Any) -> Any:
+        return fields.account_id(value)
+
+    @field_validator("role_arn")
+    @classmethod
+    def _role(cls, value: str | None) -> str | None:
+        return None if value is None else fields.role_arn(value)
+
+    @field_validator("external_id")
+    @classmethod
+    def _external_id(cls, value: str | None) -> str | None:
+        return None if value is None else fields.external_id(value)
+
+    @field_validator("members", mode="before")
+    @classmethod
+    def _members(cls, value: Any) -> Any:
+        if value in (MEMBERS_ALL, MEMBERS_ACCOUNTS):
+            return value
+        if isinstance(value, str):
+            raise ValueError(
+                f'must be a list, not the string {value!r}; write e.g. members: ["222222222222"],'
+                f" or members: {MEMBERS_ACCOUNTS} (this stack's accounts, the default), or members: {MEMBERS_ALL}"
+            )
+        if not isinstance(value, list | tuple):
+            return value
+        if not value:
+            raise ValueError(f"list at least one account id, or write members: {MEMBERS_ACCOUNTS}")
+        seen: set[str] = set()
+        for member in value:
+            fields.account_id(member)
+            if member in seen:
+                raise ValueError(f"account {member} is listed twice; list each member once")
+            seen.add(member)
+        return tuple(value)
 
 
 class ShardConfig(_Model):
@@ -205,7 +259,10 @@ class OrganizationConfig(_Model):
     stack: str
     output: str = "accounts"
     role_name: str | None = None
+    default_trail: TrailConfig | None = Field(default=None, examples=[TRAIL_EXAMPLE])
+    """For inventory entries with neither ``trail`` nor ``regions``: the trail each account has."""
     default_regions: tuple[RegionConfig, ...] = Field(default=(), examples=[_REGION_EXAMPLE])
+    """For inventory entries with neither ``trail`` nor ``regions`` (and no defaultTrail): per-Region trails."""
     select: SelectorConfig = SelectorConfig()
     shard: ShardConfig | None = Field(default=None, examples=[{"index": 0, "count": 2}])
 
@@ -213,6 +270,16 @@ class OrganizationConfig(_Model):
     @classmethod
     def _stack(cls, value: str) -> str:
         return fields.stack_name(value)
+
+    @field_validator("default_regions")
+    @classmethod
+    def _default_regions(cls, value: tuple[RegionConfig, ...]) -> tuple[RegionConfig, ...]:
+        problem = same_group_problem(value)
+        if problem:
+            raise ValueError(
+                problem.replace("instead of `regions`", "as defaultTrail instead of defaultRegions")
+            )
+        return value
 
 
 class EmulatorConfig(_Model):
@@ -236,10 +303,20 @@ class StackConfig(_Model):
 
     accounts: tuple[AccountConfig, ...] = Field(
         default=(),
-        examples=[[{"id": "111111111111", "name": "sandbox", "regions": _REGION_EXAMPLE}]],
+        examples=[[{"id": "111111111111", "name": "sandbox", "trail": TRAIL_EXAMPLE}]],
     )
     organization: OrganizationConfig | None = Field(
         default=None, examples=[{"stack": "acme/landing-zone/prod"}]
+    )
+    organization_trail: OrganizationTrailConfig | None = Field(
+        default=None,
+        examples=[
+            {
+                "accountId": "999999999999",
+                "homeRegion": "us-east-1",
+                "logGroupPrefix": "aws-controltower/CloudTrailLogs",
+            }
+        ],
     )
     promote_after: str | None = None
     """A stack that must have deployed this catalog version and these patterns first (waves)."""

@@ -38,7 +38,50 @@ def _append_account(account: dict[str, Any]) -> Mutation:
 
 
 def _duplicate_first_region(config: dict[str, Any]) -> None:
-    config["accounts"][0]["regions"].append(copy.deepcopy(config["accounts"][0]["regions"][0]))
+    account = config["accounts"][0]
+    del account["trail"]
+    account["regions"] = [
+        {"region": "us-east-1", "logGroup": "trail-a"},
+        {"region": "us-east-1", "logGroup": "trail-b"},
+    ]
+
+
+def _per_region(*groups: tuple[str, str], per_region_trail: bool = False) -> Mutation:
+    """Account 0 with per-Region trails instead of its multi-Region trail."""
+
+    def apply(config: dict[str, Any]) -> None:
+        account = config["accounts"][0]
+        del account["trail"]
+        account["regions"] = [
+            {"region": r, "logGroup": g, **({"perRegionTrail": True} if per_region_trail else {})}
+            for r, g in groups
+        ]
+
+    return apply
+
+
+def _without_trail(index: int) -> Mutation:
+    return lambda config: config["accounts"][index].pop("trail")
+
+
+def _organization_trail(**values: Any) -> Mutation:
+    def apply(config: dict[str, Any]) -> None:
+        config["organizationTrail"] = {
+            "accountId": "111111111111",
+            "homeRegion": "eu-west-1",
+            "logGroupPrefix": "aws-controltower/CloudTrailLogs",
+            **values,
+        }
+
+    return apply
+
+
+def _both(*mutations: Mutation) -> Mutation:
+    def apply(config: dict[str, Any]) -> None:
+        for mutation in mutations:
+            mutation(config)
+
+    return apply
 
 
 def _many_tags(count: int, prefix: str = "k") -> dict[str, str]:
@@ -105,20 +148,153 @@ CASES: list[tuple[str, Mutation, str]] = [
     ),
     (
         "unknown region",
-        _set("accounts[0].regions[0].region", "us-east-9"),
-        "accounts[0].regions[0].region: 'us-east-9' is not an AWS region",
+        _set("accounts[0].trail.homeRegion", "us-east-9"),
+        "accounts[0].trail.homeRegion: 'us-east-9' is not an AWS region",
     ),
     (
         "empty log group",
-        _set("accounts[0].regions[0].logGroup", ""),
-        "accounts[0].regions[0].logGroup: the log group name is empty",
+        _set("accounts[0].trail.logGroup", ""),
+        "accounts[0].trail.logGroup: the log group name is empty",
     ),
     (
         "log group ARN",
-        _set("accounts[0].regions[0].logGroup", "arn:aws:logs:us-east-1:111111111111:log-group:x"),
+        _set("accounts[0].trail.logGroup", "arn:aws:logs:us-east-1:111111111111:log-group:x"),
+        "accounts[0].trail.logGroup: give the log group's name, not its ARN",
+    ),
+    (
+        "per-Region log group ARN",
+        _per_region(("us-east-1", "arn:aws:logs:us-east-1:111111111111:log-group:x")),
         "accounts[0].regions[0].logGroup: give the log group's name, not its ARN",
     ),
     ("no regions", _set("accounts[0].regions", []), "accounts[0].regions: must list at least one entry"),
+    # ---- issue 10: trails as they are
+    (
+        "the same group named in several Regions (the shape of earlier releases)",
+        _per_region(("us-east-1", "org-trail/cloudtrail"), ("eu-west-1", "org-trail/cloudtrail")),
+        "accounts[0].regions: log group 'org-trail/cloudtrail' is named in us-east-1, eu-west-1. A"
+        " multi-Region trail delivers every Region's events to ONE log group in its home Region; other"
+        " Regions have no copy, so the lookup would fail there, and no chain is needed there. Write"
+        " `trail: {homeRegion: <the trail's home Region, e.g. us-east-1>, logGroup: org-trail/cloudtrail}`"
+        " instead of `regions` (it covers every Region). If these really are per-Region trails, each"
+        " delivering to its own group of the same name in its own Region, set `perRegionTrail: true` on"
+        " each of these entries",
+    ),
+    (
+        "the same group in several Regions, only one entry marked as a per-Region trail",
+        _both(
+            _per_region(("us-east-1", "g"), ("eu-west-1", "g"), per_region_trail=True),
+            _set("accounts[0].regions[1].perRegionTrail", False),
+        ),
+        "accounts[0].regions: log group 'g' is named in us-east-1, eu-west-1.",
+    ),
+    (
+        "both trail and regions",
+        _set("accounts[0].regions", [{"region": "eu-west-1", "logGroup": "g"}]),
+        "accounts[0]: set at most one of trail (the account's multi-Region trail: one log group, in its home"
+        " Region) and regions (per-Region trails, one log group in each Region)",
+    ),
+    (
+        "neither trail nor regions, and no organization trail",
+        _without_trail(1),
+        "accounts[1]: account 222222222222 has no trail and no regions, so only an organization trail can"
+        " cover it, and no organizationTrail is configured. Write trail: {homeRegion: <its trail's home"
+        " Region>, logGroup: <the group it delivers to>} if the account has a multi-Region trail of its own,"
+        " or configure organizationTrail",
+    ),
+    (
+        "neither trail nor regions, and not among the organization trail's members",
+        _both(_without_trail(1), _organization_trail(members=["333333333333"])),
+        "accounts[1]: account 222222222222 has no trail and no regions, so only the organization trail can"
+        ' cover it, but organizationTrail.members lists account ids without it: add "222222222222" to'
+        " organizationTrail.members (or write members: accounts), or give the account a trail",
+    ),
+    (
+        "a trail with both logGroup and logGroupPrefix",
+        _set("accounts[0].trail.logGroupPrefix", "aws-cloudtrail-logs"),
+        "accounts[0].trail: set exactly one of logGroup (the log group's full name) and logGroupPrefix",
+    ),
+    (
+        "a trail with neither logGroup nor logGroupPrefix",
+        _set("accounts[0].trail", {"homeRegion": "us-east-1"}),
+        "accounts[0].trail: set exactly one of logGroup",
+    ),
+    (
+        "a trail without home Region",
+        _set("accounts[0].trail", {"logGroup": "g"}),
+        "accounts[0].trail.homeRegion: is required",
+    ),
+    (
+        "a prefix with a wildcard",
+        _set("accounts[0].trail", {"homeRegion": "us-east-1", "logGroupPrefix": "aws-controltower/*"}),
+        "accounts[0].trail.logGroupPrefix: 'aws-controltower/*' is not the start of a valid log group name",
+    ),
+    (
+        "a Region named twice for one trail",
+        _set("accounts[0].coveredRegions", ["us-east-1", "eu-west-1", "us-east-1"]),
+        "accounts[0].coveredRegions: us-east-1 is named twice; name each Region once",
+    ),
+    (
+        "an unknown covered Region",
+        _set("accounts[0].coveredRegions", ["us-east-1", "moon-1"]),
+        "accounts[0].coveredRegions: 'moon-1' is not an AWS region",
+    ),
+    (
+        "coveredRegions without a trail",
+        _both(_per_region(("us-east-1", "g")), _set("accounts[0].coveredRegions", ["us-east-1"])),
+        "accounts[0].coveredRegions: applies only to an account with a trail",
+    ),
+    (
+        "organization trail owner not in the account list",
+        _organization_trail(accountId="999999999999"),
+        "organizationTrail.accountId: account 999999999999 owns the organization trail but is not in accounts"
+        " (nor among the accounts this stack selects from its organization inventory): list it under"
+        " accounts with its name (and roleArn), so its chain has a name and a way in",
+    ),
+    (
+        "organization trail role in another account",
+        _organization_trail(roleArn="arn:aws:iam::222222222222:role/cis-monitoring-deployer"),
+        "organizationTrail.roleArn: the role is in account 222222222222, not in account 111111111111",
+    ),
+    (
+        "organization trail members as a scalar",
+        _organization_trail(members="everyone"),
+        "organizationTrail.members: must be a list, not the string 'everyone'",
+    ),
+    (
+        "a member listed twice",
+        _organization_trail(members=["333333333333", "333333333333"]),
+        "organizationTrail.members: account 333333333333 is listed twice; list each member once",
+    ),
+    (
+        "organization trail owner's own trail in the same Region",
+        _organization_trail(homeRegion="us-east-1"),
+        "accounts[0].trail: account 111111111111 owns the organization trail, whose chain is in 111111111111"
+        " us-east-1; a second log group there cannot get a chain of its own",
+    ),
+    (
+        "organization trail without its log group",
+        _organization_trail(logGroupPrefix=None),
+        "organizationTrail: set exactly one of logGroup",
+    ),
+    (
+        "organization trail key typo",
+        _organization_trail(homeRegoin="us-east-1"),
+        "organizationTrail.homeRegoin: unknown key (typos are not ignored); did you mean 'homeRegion'?",
+    ),
+    (
+        "defaultRegions naming one group in several Regions",
+        _set(
+            "organization",
+            {
+                "stack": "acme/landing-zone/prod",
+                "defaultRegions": [
+                    {"region": "us-east-1", "logGroup": "org-trail"},
+                    {"region": "eu-west-1", "logGroup": "org-trail"},
+                ],
+            },
+        ),
+        "organization.defaultRegions: log group 'org-trail' is named in us-east-1, eu-west-1.",
+    ),
     ("no accounts", _set("accounts", []), "accounts: must list at least one entry"),
     (
         "http protocol",
@@ -197,8 +373,8 @@ CASES: list[tuple[str, Mutation, str]] = [
     ),
     (
         "unknown nested key",
-        _set("accounts[0].regions[0].logGrop", "x"),
-        "accounts[0].regions[0].logGrop: unknown key (typos are not ignored); did you mean 'logGroup'?",
+        _set("accounts[0].trail.logGrop", "x"),
+        "accounts[0].trail.logGrop: unknown key (typos are not ignored); did you mean 'logGroup'?",
     ),
     (
         "unknown account key",
@@ -280,7 +456,7 @@ CASES: list[tuple[str, Mutation, str]] = [
         "regions as a scalar",
         _set("accounts[0].regions", "us-east-1"),
         "accounts[0].regions: must be a list, not the string 'us-east-1'; write e.g. regions:"
-        ' [{"region": "us-east-1", "logGroup": "org-trail/cloudtrail"}]',
+        ' [{"region": "us-east-1", "logGroup": "trail-us-east-1/cloudtrail"}]',
     ),
     (
         "subscriptions as a single map",
@@ -382,7 +558,7 @@ def test_program_registers_nothing_when_config_is_bad(
 
 def test_all_problems_come_together_in_one_error(dev_config: dict) -> None:
     _set("accounts[0].id", "123")(dev_config)
-    _set("accounts[1].regions[0].region", "mars-1")(dev_config)
+    _set("accounts[1].trail.homeRegion", "mars-1")(dev_config)
     _set("notifications.subscriptions[0].protocol", "http")(dev_config)
     _set("tagz", {})(dev_config)
     run = run_program(dev_config)
@@ -390,7 +566,7 @@ def test_all_problems_come_together_in_one_error(dev_config: dict) -> None:
     assert "4 problem(s)" in message
     for path in (
         "accounts[0].id:",
-        "accounts[1].regions[0].region:",
+        "accounts[1].trail.homeRegion:",
         "notifications.subscriptions[0].protocol:",
         "tagz:",
     ):
@@ -400,11 +576,11 @@ def test_all_problems_come_together_in_one_error(dev_config: dict) -> None:
 
 def test_cross_checks_still_run_when_another_account_is_invalid(dev_config: dict) -> None:
     dev_config["accounts"].append(copy.deepcopy(dev_config["accounts"][1]))  # duplicate of accounts[1]
-    _set("accounts[0].regions[0].region", "nowhere-1")(dev_config)
+    _set("accounts[0].trail.homeRegion", "nowhere-1")(dev_config)
     with pytest.raises(ConfigError) as raised:
         load_config(dev_config)
     paths = [p.path for p in raised.value.problems]
-    assert "accounts[0].regions[0].region" in paths
+    assert "accounts[0].trail.homeRegion" in paths
     assert "accounts[2].id" in paths and "accounts[2].name" in paths
 
 
@@ -450,4 +626,4 @@ def test_valid_configs_load(dev_config: dict, prod_config: dict) -> None:
     config = load_config(
         prod_config, secrets={"pagerEndpoint": PAGER_URL}, secret_keys=frozenset({"pagerEndpoint"})
     )
-    assert len(config.accounts) == 3
+    assert len(config.accounts) == 4 and config.organization_trail is not None

@@ -42,12 +42,14 @@ def test_shipped_stacks_disable_the_default_aws_provider(stack: str) -> None:
 
 
 def _every_resource_type(config: dict[str, Any]) -> dict[str, Any]:
-    """The stack's config plus a managed queue policy and a Lambda subscriber: every type the program has."""
-    account = config["accounts"][0]
-    region = account["regions"][0]["region"]
-    config["accounts"][0] = {
+    """The stack's config plus a managed queue policy and a Lambda subscriber: every type the program has.
+
+    They go to the first account with a trail of its own (one chain, in the trail's home Region).
+    """
+    index, account = next((i, a) for i, a in enumerate(config["accounts"]) if "trail" in a)
+    region = account["trail"]["homeRegion"]
+    config["accounts"][index] = {
         **account,
-        "regions": account["regions"][:1],  # an account's queue and function serve one Region
         "notifications": {
             "subscriptions": [
                 {
@@ -72,6 +74,8 @@ def test_every_aws_resource_and_invoke_has_an_explicit_provider(stack: str) -> N
     types = {r.type for r in run.resources}
     assert {"aws:sqs/queuePolicy:QueuePolicy", "aws:lambda/permission:Permission"} <= types
     assert [i for i in run.invokes if i.token.startswith("aws:")], "the log group lookup is an invoke"
+    if "organizationTrail" in config:  # found by prefix: the getLogGroups invoke needs its provider too
+        assert "aws:cloudwatch/getLogGroups:getLogGroups" in {i.token for i in run.invokes}
     assert missing_providers(run) == []
 
 

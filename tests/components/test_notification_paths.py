@@ -97,9 +97,11 @@ def test_outputs_show_pending_subscriptions_and_mask_secret_endpoints(prod_confi
     for sub in prod_config["notifications"]["subscriptions"]:
         sub.pop("autoConfirms", None)  # a pager that does not confirm itself stays pending
     run = run_prod(prod_config)
-    monitoring = run.outputs["monitoring"]
-    assert run.outputs["resultsSchemaVersion"] == 1  # an addition keeps the version
-    stack_wide = monitoring["333333333333/us-east-1"]["subscriptions"]
+    chains = run.outputs["chains"]
+    assert run.outputs["resultsSchemaVersion"] == 2
+    by_site = {f"{c['accountId']}/{c['region']}": c for c in chains.values()}
+    # The organization trail's chain (management account) has the stack-wide subscribers.
+    stack_wide = by_site["999999999999/us-east-1"]["subscriptions"]
     assert stack_wide == [
         {
             "protocol": "email",
@@ -114,7 +116,7 @@ def test_outputs_show_pending_subscriptions_and_mask_secret_endpoints(prod_confi
             "confirmationRequired": True,
         },
     ]
-    queue = monitoring[SECURITY]["subscriptions"][1]
+    queue = by_site[SECURITY]["subscriptions"][1]
     assert queue == {
         "protocol": "sqs",
         "endpoint": QUEUE,
@@ -123,7 +125,7 @@ def test_outputs_show_pending_subscriptions_and_mask_secret_endpoints(prod_confi
     }
     # The pager's integration token appears nowhere in the outputs.
     assert PAGER_URL.split("/")[4] not in json.dumps(run.outputs)
-    assert all(len(entry["subscriptions"]) == 2 for entry in monitoring.values())
+    assert len(chains) == 2 and all(len(entry["subscriptions"]) == 2 for entry in chains.values())
 
 
 def test_a_subscription_listed_twice_is_subscribed_once(prod_config: dict) -> None:

@@ -31,7 +31,11 @@ INVENTORY = {
         {
             **account("100000000005", "logging", "Root/Security", Environment="prod"),
             "roleArn": "arn:aws:iam::100000000005:role/custom",
-            "regions": [TRAIL, {"region": "eu-west-1", "logGroup": "org-trail/cloudtrail"}],
+            # Real per-Region trails whose groups share a name (an inventory entry may say so too).
+            "regions": [
+                {**TRAIL, "perRegionTrail": True},
+                {"region": "eu-west-1", "logGroup": "org-trail/cloudtrail", "perRegionTrail": True},
+            ],
         },
     ],
 }
@@ -275,3 +279,30 @@ def test_a_stack_exports_what_the_next_wave_checks(dev_config: dict) -> None:
 def test_organization_model_rejects_a_partial_stack_name() -> None:
     with pytest.raises(ValueError, match="not a fully qualified stack name"):
         OrganizationConfig.model_validate({"stack": "landing-zone/prod"})
+
+
+# --- trails of inventory accounts (issue 10) ----------------------------------------------------
+
+
+def test_default_trail_gives_inventory_accounts_their_own_trail() -> None:
+    config = base_config(select={"ous": ["Root/Workloads/Prod"]})
+    del config["organization"]["defaultRegions"]
+    config["organization"]["defaultTrail"] = {
+        "homeRegion": "eu-west-1",
+        "logGroup": "aws-controltower/CloudTrailLogs",
+    }
+    run = run_with(config)
+    assert run.error is None, run.error
+    assert set(deployed(run)) == {("100000000001", "eu-west-1"), ("100000000002", "eu-west-1")}
+    assert set(run.outputs["coverage"]) == {"100000000001/*", "100000000002/*"}
+
+
+def test_inventory_accounts_without_trail_information_need_the_organization_trail() -> None:
+    config = base_config(select={"accounts": ["100000000001"]})
+    del config["organization"]["defaultRegions"]
+    run = run_with(config)
+    assert (
+        "acme/landing-zone/prod output 'accounts', account 100000000001: account 100000000001 has no trail"
+        " and no regions, so only an organization trail can cover it" in str(run.error)
+    ), run.error
+    assert run.resources == [r for r in run.resources if r.type == "pulumi:pulumi:StackReference"]

@@ -30,7 +30,17 @@ PROVIDER = "pulumi:providers:aws"
 
 
 def expected_targets(config: dict[str, Any]) -> set[tuple[str, str]]:
-    return {(a["id"], r["region"]) for a in config["accounts"] for r in a["regions"]}
+    """The chain sites the config names: each trail's (account, home Region), each per-Region trail's."""
+    sites = {(a["id"], a["trail"]["homeRegion"]) for a in config["accounts"] if "trail" in a}
+    sites |= {(a["id"], r["region"]) for a in config["accounts"] for r in a.get("regions", ())}
+    organization = config.get("organizationTrail")
+    if organization:
+        sites.add((organization["accountId"], organization["homeRegion"]))
+    return sites
+
+
+def account_entry(config: dict[str, Any], account_id: str) -> dict[str, Any]:
+    return next(a for a in config["accounts"] if a["id"] == account_id)
 
 
 def run_ok(config: dict[str, Any], **kwargs: Any) -> ProgramRun:
@@ -55,10 +65,11 @@ def test_metric_filter_pattern_is_byte_identical_to_the_benchmark(dev_config: di
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_one_chain_per_account_and_region(stack: str, dev_config: dict, prod_config: dict) -> None:
+def test_one_chain_per_monitored_log_group(stack: str, dev_config: dict, prod_config: dict) -> None:
     config = dev_config if stack == "dev" else prod_config
     run = run_ok(config, stack=stack, secret_keys=["pagerEndpoint"])
     wanted = expected_targets(config)
+    assert len(wanted) == 2  # dev: two accounts' own trails; prod: the organization trail and one own trail
     for type_ in (FILTER, ALARM, TOPIC, KEY, TOPIC_POLICY):
         found = Counter(target_of(run, r) for r in run.of_type(type_))
         assert found == Counter(wanted), type_
@@ -112,6 +123,7 @@ def test_prod_notifies_on_ok_too(prod_config: dict) -> None:
 def test_every_resource_uses_the_provider_of_its_own_account_and_region(prod_config: dict) -> None:
     run = run_ok(prod_config, secret_keys=["pagerEndpoint"])
     accounts = {a["id"]: a for a in prod_config["accounts"]}
+    assert len(run.of_type(PROVIDER)) == 2
     for provider in run.of_type(PROVIDER):
         inputs = decode_provider_inputs(provider.inputs)
         account = accounts[inputs["allowedAccountIds"][0]]
@@ -133,19 +145,44 @@ def test_log_group_is_looked_up_through_the_targets_provider(dev_config: dict) -
     run = run_ok(dev_config)
     lookups = [i for i in run.invokes if i.token == "aws:cloudwatch/getLogGroup:getLogGroup"]
     assert sorted(i.args["name"] for i in lookups) == sorted(
-        r["logGroup"] for a in dev_config["accounts"] for r in a["regions"]
+        a["trail"]["logGroup"] for a in dev_config["accounts"]
     )
     assert all(i.provider for i in lookups)
     filters = run.of_type(FILTER)
     assert sorted(f.inputs["logGroupName"] for f in filters) == sorted(i.args["name"] for i in lookups)
 
 
+def test_organization_trail_group_is_found_by_prefix_through_the_owners_provider(prod_config: dict) -> None:
+    suffixed = "aws-controltower/CloudTrailLogs-tfw-qeb"
+    mocks = AwsMocks(log_groups_by_prefix={"aws-controltower/CloudTrailLogs": [suffixed]})
+    run = run_ok(prod_config, secret_keys=["pagerEndpoint"], mocks=mocks)
+    [lookup] = [i for i in run.invokes if i.token == "aws:cloudwatch/getLogGroups:getLogGroups"]
+    assert lookup.args["logGroupNamePrefix"] == "aws-controltower/CloudTrailLogs"
+    owner = run.by_urn()[lookup.provider.rsplit("::", 1)[0]]
+    assert decode_provider_inputs(owner.inputs)["allowedAccountIds"] == ["999999999999"]
+    filters = {target_of(run, f): f.inputs["logGroupName"] for f in run.of_type(FILTER)}
+    assert filters == {
+        ("999999999999", "us-east-1"): suffixed,
+        ("555555555555", "us-east-1"): "security-tooling/cloudtrail",
+    }
+
+
 def test_missing_log_group_fails_naming_account_region_and_group(dev_config: dict) -> None:
-    run = run_program(dev_config, mocks=AwsMocks(missing_log_groups={"org-trail/cloudtrail"}))
+    run = run_program(dev_config, mocks=AwsMocks(missing_log_groups={"shared-dev/cloudtrail"}))
     assert run.error is not None
     message = str(run.error)
-    assert "222222222222" in message and "us-east-1" in message and "'org-trail/cloudtrail'" in message
-    assert not [r for r in run.of_type(FILTER) if r.inputs.get("logGroupName") == "org-trail/cloudtrail"]
+    assert "222222222222" in message and "us-east-1" in message and "'shared-dev/cloudtrail'" in message
+    # The lookups run before any chain is registered: only the providers (nothing in AWS) are.
+    assert {r.type for r in run.resources} == {PROVIDER}
+
+
+def test_every_missing_log_group_is_named_in_one_error(dev_config: dict) -> None:
+    missing = {"shared-dev/cloudtrail", "aws-cloudtrail-logs-111111111111"}
+    run = run_program(dev_config, mocks=AwsMocks(missing_log_groups=missing))
+    message = str(run.error)
+    assert message.startswith("2 log groups were not found:"), message
+    assert "account 111111111111 (sandbox) region us-east-1" in message
+    assert "account 222222222222 (shared-dev) region us-east-1" in message
 
 
 def _policy_of(resource: Any) -> dict:
@@ -200,7 +237,8 @@ def test_subscriptions_follow_config_and_https_endpoints_are_secret(prod_config:
     for sub in subscriptions:
         by_target.setdefault(target_of(run, sub), []).append(sub)
     assert set(by_target) == expected_targets(prod_config)
-    # Stack-wide: email + the pager; the security account overrides with email + SQS.
+    # Stack-wide: email + the pager (the organization trail's chain, in the management
+    # account); the security account overrides with email + SQS.
     for (account, _), subs in by_target.items():
         protocols = sorted(s.inputs["protocol"] for s in subs)
         assert protocols == (["email", "sqs"] if account == "555555555555" else ["email", "https"])
@@ -227,12 +265,16 @@ def test_names_are_unique_deterministic_and_carry_account_and_region(prod_config
     assert len(alarm_names) == len(set(alarm_names))
     for alarm in first.of_type(ALARM):
         account, region = target_of(first, alarm)
-        name = next(a["name"] for a in prod_config["accounts"] if a["id"] == account)
+        name = account_entry(prod_config, account)["name"]
         assert alarm.inputs["name"] == f"cis-4-5-cloudtrail-changes-{name}-{region}"
     for topic in first.of_type(TOPIC):
         account, _ = target_of(first, topic)
-        name = next(a["name"] for a in prod_config["accounts"] if a["id"] == account)
+        name = account_entry(prod_config, account)["name"]
         assert topic.inputs["name"] == f"cis-{name}-alarms"
+    assert {t.inputs["name"] for t in first.of_type(TOPIC)} == {
+        "cis-management-alarms",
+        "cis-security-tooling-alarms",
+    }
 
 
 def test_every_child_has_a_component_parent(dev_config: dict) -> None:
@@ -245,39 +287,74 @@ def test_every_child_has_a_component_parent(dev_config: dict) -> None:
             assert types_by_urn[resource.parent] == "cis-monitoring:aws:AlarmNotification"
 
 
-def test_outputs_are_keyed_by_account_and_region(prod_config: dict) -> None:
-    run = run_ok(prod_config, secret_keys=["pagerEndpoint"])
-    monitoring = run.outputs["monitoring"]
-    assert set(monitoring) == {f"{a}/{r}" for a, r in expected_targets(prod_config)}
+def test_outputs_have_one_chain_per_log_group_and_coverage_per_account(prod_config: dict) -> None:
+    suffixed = "aws-controltower/CloudTrailLogs-tfw-qeb"
+    mocks = AwsMocks(log_groups_by_prefix={"aws-controltower/CloudTrailLogs": [suffixed]})
+    run = run_ok(prod_config, secret_keys=["pagerEndpoint"], mocks=mocks)
+    assert run.outputs["resultsSchemaVersion"] == run.outputs["summary"]["schemaVersion"] == 2
+    assert "monitoring" not in run.outputs  # version 1's per-(account, Region) map is gone
+    org_chain = f"999999999999/us-east-1/{suffixed}"
+    own_chain = "555555555555/us-east-1/security-tooling/cloudtrail"
+    chains = run.outputs["chains"]
+    assert set(chains) == {org_chain, own_chain}
     alarms = {a.inputs["name"]: a for a in run.of_type(ALARM)}
-    for key, entry in monitoring.items():
-        account, region = key.split("/")
-        assert (entry["accountId"], entry["region"]) == (account, region)
+    for key, entry in chains.items():
+        assert key == f"{entry['accountId']}/{entry['region']}/{entry['logGroup']}"
         control = entry["controls"]["4.5"]
         alarm = alarms[control["alarmName"]]
         assert control["alarmArn"] == alarm.outputs["arn"]
         assert entry["topicArn"] == alarm.inputs["alarmActions"][0]
         assert control["metricFilterName"] == "cis-4-5-cloudtrail-changes"
         assert control["filterPattern"] == SEED_PATTERN
+        assert [s["protocol"] for s in entry["subscriptions"]] in (["email", "https"], ["email", "sqs"])
+    assert (chains[org_chain]["via"], chains[org_chain]["trail"]) == (
+        "organization-trail",
+        "aws-controltower-BaselineCloudTrail",
+    )
+    assert (chains[own_chain]["via"], chains[own_chain]["trail"]) == (
+        "account-trail",
+        "security-tooling-trail",
+    )
+
+    def claim(account: str, name: str, kind: str, chain: str, via: str, trail: str) -> dict[str, Any]:
+        owner, home = chain.split("/")[:2]
+        return {
+            "accountId": account,
+            "accountName": name,
+            "region": "*",
+            "coverage": kind,
+            "code": f"coverage.{kind}",
+            "chain": chain,
+            "via": via,
+            "trail": trail,
+            "trailAccountId": owner,
+            "trailHomeRegion": home,
+        }
+
+    org_trail = ("organization-trail", "aws-controltower-BaselineCloudTrail")
+    assert run.outputs["coverage"] == {
+        "999999999999/*": claim("999999999999", "management", "direct", org_chain, *org_trail),
+        "333333333333/*": claim("333333333333", "prod-payments", "organization", org_chain, *org_trail),
+        "444444444444/*": claim("444444444444", "prod-data", "organization", org_chain, *org_trail),
+        # Its own trail covers it directly; it is a member of the organization trail too (direct wins).
+        "555555555555/*": claim(
+            "555555555555", "security-tooling", "direct", own_chain, "account-trail", "security-tooling-trail"
+        ),
+    }
     summary = run.outputs["summary"]
-    assert summary["targets"] == len(monitoring) == 6
-    assert summary["accounts"] == 3 and summary["regions"] == 3
-    assert summary["controls"] == ["4.5"] and summary["chains"] == 6
-    assert run.outputs["resultsSchemaVersion"] == summary["schemaVersion"] == 1
+    assert summary["chains"] == 2 and summary["monitors"] == 2 and summary["accounts"] == 4
+    assert summary["coverage"] == {"direct": 2, "organization": 2}
+    assert summary["controls"] == ["4.5"] and summary["regions"] == 1
 
 
 def test_existing_topic_is_reused_and_no_topic_or_key_is_created(dev_config: dict) -> None:
-    dev_config["notifications"] = {
-        "topicArn": "arn:aws:sns:{region}:{accountId}:aws-controltower-SecurityNotifications"
-    }
+    dev_config["notifications"] = {"topicArn": "arn:aws:sns:{region}:{accountId}:security-team-alerts"}
     run = run_ok(dev_config)
     assert not run.of_type(TOPIC) and not run.of_type(KEY) and not run.of_type(TOPIC_POLICY)
     assert not run.of_type(SUBSCRIPTION)
     for alarm in run.of_type(ALARM):
         account, region = target_of(run, alarm)
-        assert alarm.inputs["alarmActions"] == [
-            f"arn:aws:sns:{region}:{account}:aws-controltower-SecurityNotifications"
-        ]
+        assert alarm.inputs["alarmActions"] == [f"arn:aws:sns:{region}:{account}:security-team-alerts"]
 
 
 def test_existing_customer_key_is_used_instead_of_a_new_one(dev_config: dict) -> None:

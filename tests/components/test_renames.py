@@ -47,9 +47,11 @@ _CONFIG: dict[str, Any] = {
             "id": SANDBOX,
             "name": "sandbox",
             "roleArn": "arn:aws:iam::111111111111:role/cis-monitoring-deployer",
+            # What the earlier release deployed: a chain in each Region, on a group of the same name in
+            # each (its lookups succeeded, so the groups existed): per-Region trails, as issue 10 says it.
             "regions": [
-                {"region": "us-east-1", "logGroup": "org-trail/cloudtrail"},
-                {"region": "eu-west-1", "logGroup": "org-trail/cloudtrail"},
+                {"region": "us-east-1", "logGroup": "org-trail/cloudtrail", "perRegionTrail": True},
+                {"region": "eu-west-1", "logGroup": "org-trail/cloudtrail", "perRegionTrail": True},
             ],
         },
         {
@@ -208,6 +210,55 @@ def test_reordering_or_removing_subscriptions_touches_no_other_subscription() ->
         if r.identity and r.identity.endswith("email dev-team@example.com")
     ]
     assert losses(world, result.state) == []
+
+
+# ---------------------------------------------------------------- the trail topology (issue 10)
+
+
+def _as_multi_region_trail(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The sandbox account said as it is: one multi-Region trail, home us-east-1."""
+    sandbox = cfg["accounts"][0]
+    del sandbox["regions"]
+    sandbox["trail"] = {"homeRegion": "us-east-1", "logGroup": "org-trail/cloudtrail"}
+    return cfg
+
+
+def test_rewriting_regions_as_a_trail_keeps_the_home_regions_chain_and_retires_the_others() -> None:
+    before = run(config())
+    after = run(_as_multi_region_trail(config()))
+    world = world_of(before)
+    result = update(world, "dev", before, after)
+
+    assert losses(world, result.state) == [] and result.conflicts == []
+    # Nothing of the home Region's chain (or of any other account) changes ...
+    home = f"{SANDBOX}/us-east-1"
+    assert not result.created and not result.replaced
+    assert all(r.target == (SANDBOX, "eu-west-1") or r.target is None for r in result.removed)
+    assert {r.target for r in result.removed if r.custom and r.type != PROVIDER} == {(SANDBOX, "eu-west-1")}
+    assert not [r for r in result.removed if r.identity and r.identity.startswith(home)]
+    # ... and the other Region's detection part is retired, not deleted: README says how to remove it.
+    assert leftovers(world, result.state) == {
+        f"{SANDBOX}/eu-west-1 metric-filter org-trail/cloudtrail cis-4-5-cloudtrail-changes",
+        f"{SANDBOX}/eu-west-1 alarm cis-4-5-cloudtrail-changes-sandbox-eu-west-1",
+    }
+
+
+def test_adopting_the_organization_trail_in_its_owners_home_region_changes_nothing_in_aws() -> None:
+    """The chain's logical names come from the site's account and Region, not from how it is configured."""
+    before = run(_as_multi_region_trail(config()))
+    adopted = _as_multi_region_trail(config())
+    del adopted["accounts"][0]["trail"]
+    adopted["organizationTrail"] = {
+        "accountId": SANDBOX,
+        "homeRegion": "us-east-1",
+        "logGroup": "org-trail/cloudtrail",
+        "name": "org-trail",
+    }
+    after = run(adopted)
+    world = world_of(before)
+    result = update(world, "dev", before, after)
+    assert result.aws_changes() == []
+    assert losses(world, result.state) == [] and leftovers(world, result.state) == set()
 
 
 # ---------------------------------------------------------------- moving an account between shard stacks

@@ -43,14 +43,20 @@ class Chain:
     queue_url: str
     queue_arn: str
     outputs: dict[str, Any]
-    """The stack outputs of the program's run (``monitoring.<account>/<region>``...)."""
+    """The stack outputs of the program's run (``chains.<account>/<region>/<log group>``...)."""
 
     def client(self, service: str) -> Any:
         return self.sessions.client(service, self.region, self.role_arn)
 
     @property
     def monitoring(self) -> dict[str, Any]:
-        return self.outputs["monitoring"][f"{self.account_id}/{self.region}"]
+        """This site's entry of the ``chains`` output (resultsSchemaVersion 2: one per monitored log group)."""
+        [chain] = [
+            c
+            for c in self.outputs["chains"].values()
+            if (c["accountId"], c["region"]) == (self.account_id, self.region)
+        ]
+        return chain
 
     def alarm_name(self, control: Control) -> str:
         return str(self.monitoring["controls"][control.control_id]["alarmName"])

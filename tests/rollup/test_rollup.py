@@ -123,7 +123,9 @@ INVENTORY_ACCOUNTS = [
     {"id": "555555555555", "name": "security-tooling", "ou": "Root/Security"},
     {"id": "666666666666", "name": "new-workload", "ou": "Root/Prod"},
     {"id": "777777777777", "name": "marketing", "ou": "Root/Sandbox"},
+    {"id": "999999999999", "name": "management", "ou": "Root"},
 ]
+ORG_CHAIN = "999999999999/us-east-1/aws-controltower/CloudTrailLogs"
 
 
 @pytest.fixture
@@ -144,37 +146,63 @@ def run_ok(config: Mapping[str, Any], stacks: Mapping[str, Any]) -> tuple[Progra
 # ---- the program ----
 
 
-def test_covered_targets_are_every_target_of_every_stack(stacks: dict) -> None:
+def test_coverage_per_account_and_region_by_which_stack(stacks: dict) -> None:
     run, mocks = run_ok(ORG_CONFIG, stacks)
-    covered = run.outputs["covered"]
-    expected = {key: stack for stack in (DEV, PROD) for key in stacks[stack]["monitoring"]}
-    assert {k: v["stack"] for k, v in covered.items()} == expected
-    assert len(expected) == 2 + 6  # dev: 2 targets; prod: 2 + 3 + 1
-    entry = covered["444444444444/ap-southeast-2"]
-    assert entry["accountName"] == "prod-data"
-    assert entry["controls"]["4.5"] == {
-        "pattern": stacks[PROD]["monitoring"]["444444444444/ap-southeast-2"]["controls"]["4.5"][
-            "filterPattern"
-        ],
-        "alarmName": "cis-4-5-cloudtrail-changes-prod-data-ap-southeast-2",
+    coverage = run.outputs["coverage"]
+    assert {k: (v["coverage"], v.get("stack")) for k, v in coverage.items()} == {
+        "111111111111/*": ("direct", DEV),
+        "222222222222/*": ("direct", DEV),
+        "999999999999/*": ("direct", PROD),  # the organization trail's owner
+        "333333333333/*": ("organization", PROD),
+        "444444444444/*": ("organization", PROD),
+        "555555555555/*": ("direct", PROD),  # its own trail; a member of the organization trail too
+        "666666666666/*": ("none", None),
+        "777777777777/*": ("none", None),
     }
-    assert run.outputs["schemaVersion"] == 1
+    member = coverage["444444444444/*"]
+    assert member["chain"] == ORG_CHAIN and member["chain"] in stacks[PROD]["chains"]
+    assert (member["trail"], member["trailAccountId"], member["trailHomeRegion"]) == (
+        "aws-controltower-BaselineCloudTrail",
+        "999999999999",
+        "us-east-1",
+    )
+    assert (member["accountName"], member["ou"], member["regions"]) == (
+        "prod-data",
+        "Root/Prod/Data",
+        "all Regions",
+    )
+    assert member["description"] == (
+        "covered by organization trail 'aws-controltower-BaselineCloudTrail' of account 999999999999"
+        f" (all Regions): home us-east-1, chain {ORG_CHAIN} in stack {PROD}"
+    )
+    assert coverage["111111111111/*"]["description"].startswith(
+        "covered directly (all Regions): trail 'management-events' of account 111111111111 (home us-east-1)"
+    )
+    assert coverage["666666666666/*"]["description"].startswith("not covered: no stack states a trail")
+    assert run.outputs["schemaVersion"] == 2
     assert sorted(mocks.referenced) == sorted([DEV, PROD, INVENTORY])
     assert [r.type for r in run.resources] == [STACK_REF] * 3  # the rollup creates nothing else
 
 
-def test_by_stack_counts(stacks: dict) -> None:
+def test_totals_per_ou_and_by_stack(stacks: dict) -> None:
     run, _ = run_ok(ORG_CONFIG, stacks)
+    assert run.outputs["totals"] == {"direct": 4, "organization": 2, "none": 2}
+    assert run.outputs["totalsByOu"] == {
+        "Root": {"direct": 1, "organization": 0, "none": 0},
+        "Root/Dev": {"direct": 2, "organization": 0, "none": 0},
+        "Root/Prod": {"direct": 0, "organization": 1, "none": 1},
+        "Root/Prod/Data": {"direct": 0, "organization": 1, "none": 0},
+        "Root/Sandbox": {"direct": 0, "organization": 0, "none": 1},
+        "Root/Security": {"direct": 1, "organization": 0, "none": 0},
+    }
     assert run.outputs["byStack"][DEV] == {
-        "targets": 2,
-        "accounts": 2,
-        "regions": 1,
+        "chains": 2,
+        "coverage": {"direct": 2, "organization": 0},
         "controls": ["4.5"],
         "catalogVersion": stacks[DEV]["summary"]["catalogVersion"],
     }
-    prod = run.outputs["byStack"][PROD]
-    assert (prod["targets"], prod["accounts"], prod["regions"]) == (6, 3, 3)
-    assert prod["catalogVersion"] == stacks[PROD]["summary"]["catalogVersion"]
+    assert run.outputs["byStack"][PROD]["chains"] == 2
+    assert run.outputs["byStack"][PROD]["coverage"] == {"direct": 2, "organization": 2}
 
 
 def test_uncovered_accounts_are_the_inventory_gaps_with_their_ou(stacks: dict) -> None:
@@ -185,6 +213,32 @@ def test_uncovered_accounts_are_the_inventory_gaps_with_their_ou(stacks: dict) -
     ]
     assert run.outputs["outsideInventory"] == []
     assert run.outputs["duplicates"] == []
+    assert run.outputs["organizationWide"] == []
+
+
+def test_an_organization_trail_for_all_members_covers_the_inventorys_other_accounts(stacks: dict) -> None:
+    wide = {**stacks[PROD]["coverage"]["333333333333/*"], "accountId": "*", "region": "*"}
+    del wide["accountName"]
+    stacks[PROD]["coverage"]["*/*"] = wide
+    run, _ = run_ok(ORG_CONFIG, stacks)
+    coverage = run.outputs["coverage"]
+    for account in ("666666666666", "777777777777"):
+        assert (coverage[f"{account}/*"]["coverage"], coverage[f"{account}/*"]["stack"]) == (
+            "organization",
+            PROD,
+        )
+        assert coverage[f"{account}/*"]["chain"] == ORG_CHAIN
+    assert run.outputs["uncoveredAccounts"] == []
+    assert run.outputs["organizationWide"] == [
+        {
+            "stack": PROD,
+            "chain": ORG_CHAIN,
+            "trail": "aws-controltower-BaselineCloudTrail",
+            "trailAccountId": "999999999999",
+            "trailHomeRegion": "us-east-1",
+        }
+    ]
+    assert run.outputs["totals"] == {"direct": 4, "organization": 4, "none": 0}
 
 
 def test_inventory_as_a_plain_list_under_another_output_name(stacks: dict) -> None:
@@ -192,52 +246,85 @@ def test_inventory_as_a_plain_list_under_another_output_name(stacks: dict) -> No
     config = {**ORG_CONFIG, "inventory": {"stack": INVENTORY, "output": "members"}}
     run, _ = run_ok(config, stacks)
     assert run.outputs["uncoveredAccounts"] == []
+    assert run.outputs["outsideInventory"] == [
+        {"id": "999999999999", "accountName": "management", "stacks": [PROD]}
+    ]
 
 
 def test_without_inventory_gaps_are_unknown_not_empty(stacks: dict) -> None:
     run, mocks = run_ok({"stacks": [DEV, PROD]}, stacks)
-    assert run.outputs["uncoveredAccounts"] is None
+    assert run.outputs["uncoveredAccounts"] is None and run.outputs.get("totalsByOu") is None
     assert INVENTORY not in mocks.referenced
+    assert run.outputs["totals"] == {"direct": 4, "organization": 2, "none": 0}
 
 
-def test_a_target_in_two_stacks_is_reported_as_a_duplicate(stacks: dict) -> None:
-    stolen = copy.deepcopy(stacks[DEV]["monitoring"]["111111111111/us-east-1"])
-    stacks[PROD]["monitoring"]["111111111111/us-east-1"] = stolen
+def test_a_chain_site_in_two_stacks_is_reported_as_a_duplicate(stacks: dict) -> None:
+    key = next(k for k in stacks[DEV]["chains"] if k.startswith("111111111111/"))
+    stacks[PROD]["chains"][key] = copy.deepcopy(stacks[DEV]["chains"][key])
+    stacks[PROD]["coverage"]["111111111111/*"] = copy.deepcopy(stacks[DEV]["coverage"]["111111111111/*"])
     run, _ = run_ok(ORG_CONFIG, stacks)
     assert run.outputs["duplicates"] == [{"target": "111111111111/us-east-1", "stacks": [DEV, PROD]}]
-    assert run.outputs["covered"]["111111111111/us-east-1"]["stack"] == DEV  # first in config order
+    entry = run.outputs["coverage"]["111111111111/*"]
+    assert entry["stack"] == DEV and entry["alsoBy"] == [{"stack": PROD, "coverage": "direct"}]
+
+
+def test_direct_coverage_wins_over_another_stacks_organization_coverage(stacks: dict) -> None:
+    stacks[PROD]["coverage"]["111111111111/*"] = {
+        **stacks[PROD]["coverage"]["333333333333/*"],
+        "accountId": "111111111111",
+        "accountName": "sandbox",
+    }
+    run, _ = run_ok({"stacks": [PROD, DEV], "inventory": ORG_CONFIG["inventory"]}, stacks)
+    entry = run.outputs["coverage"]["111111111111/*"]
+    assert (entry["coverage"], entry["stack"]) == ("direct", DEV)
+    assert entry["alsoBy"] == [{"stack": PROD, "coverage": "organization"}]
+    assert run.outputs["duplicates"] == []  # two different chains: no sharding error
 
 
 def test_duplicates_fail_the_update_when_asked(stacks: dict) -> None:
-    stacks[PROD]["monitoring"]["111111111111/us-east-1"] = stacks[DEV]["monitoring"]["111111111111/us-east-1"]
+    key = next(k for k in stacks[DEV]["chains"] if k.startswith("111111111111/"))
+    stacks[PROD]["chains"][key] = stacks[DEV]["chains"][key]
     run = run_rollup({**ORG_CONFIG, "failOnDuplicates": True}, StackReferenceMocks(stacks))
     assert isinstance(run.error, pulumi.RunError)
     assert "111111111111/us-east-1" in str(run.error) and PROD in str(run.error)
 
 
-@pytest.mark.parametrize("version", [2, "1", None])
-def test_unsupported_or_missing_results_schema_version_is_refused(stacks: dict, version: Any) -> None:
+@pytest.mark.parametrize(
+    ("version", "message"),
+    [
+        (1, "exports resultsSchemaVersion 1 (one entry per account and Region"),
+        (3, "exports resultsSchemaVersion 3; this rollup understands 2. Update the rollup"),
+        ("2", "exports resultsSchemaVersion '2'"),
+        (None, "has no 'resultsSchemaVersion' output"),
+    ],
+)
+def test_unsupported_or_missing_results_schema_version_is_refused(
+    stacks: dict, version: Any, message: str
+) -> None:
     if version is None:
         del stacks[PROD]["resultsSchemaVersion"]
     else:
         stacks[PROD]["resultsSchemaVersion"] = version
     run = run_rollup(ORG_CONFIG, StackReferenceMocks(stacks))
     assert isinstance(run.error, pulumi.RunError), run.error
-    assert PROD in str(run.error)
+    assert f"stack {PROD} {message}" in str(run.error)
     assert DEV not in str(run.error)
 
 
 def test_every_stack_without_results_is_named_in_one_error(stacks: dict) -> None:
     third = "acme/cis-monitoring/staging"
     del stacks[DEV]["resultsSchemaVersion"]
-    stacks[PROD]["resultsSchemaVersion"] = 2
+    stacks[PROD]["resultsSchemaVersion"] = 1
     stacks[third] = {}  # referenced, but never deployed: no outputs at all
     run = run_rollup({"stacks": [DEV, PROD, third]}, StackReferenceMocks(stacks))
     assert isinstance(run.error, pulumi.RunError), run.error
     message = str(run.error)
     assert "3 referenced stacks cannot be read" in message
     assert f"  - stack {DEV} has no 'resultsSchemaVersion' output" in message
-    assert f"  - stack {PROD} exports resultsSchemaVersion 2" in message
+    assert (
+        f"  - stack {PROD} exports resultsSchemaVersion 1" in message
+        and "Run `pulumi up` on that stack" in message
+    )
     assert f"  - stack {third} has no 'resultsSchemaVersion' output" in message
 
 
@@ -265,18 +352,33 @@ def test_example_stack_file_uses_the_rollup_namespace_and_is_valid(stacks: dict)
 # ---- the pure functions ----
 
 
-def entry(account: str, region: str, name: str = "acct") -> dict[str, Any]:
-    return {
+def chain(account: str, region: str, group: str = "trail/logs") -> tuple[str, dict[str, Any]]:
+    key = f"{account}/{region}/{group}"
+    return key, {
         "accountId": account,
-        "accountName": name,
         "region": region,
-        "controls": {"4.5": {"filterPattern": "{ p }", "alarmName": f"cis-{name}-{region}"}},
+        "logGroup": group,
+        "controls": {"4.5": {"filterPattern": "{ p }", "alarmName": f"cis-{account}-{region}"}},
     }
 
 
-def results(stack: str, *entries: dict[str, Any], version: Any = 1) -> Any:
-    monitoring = {f"{e['accountId']}/{e['region']}": e for e in entries}
-    return view.StackResults(stack, version, monitoring, {"catalogVersion": "x"})
+def claim(account: str, chain_key: str, kind: str = "direct", region: str = "*") -> dict[str, Any]:
+    owner, home = chain_key.split("/")[:2]
+    return {
+        "accountId": account,
+        "accountName": f"name-{account[:1]}",
+        "region": region,
+        "coverage": kind,
+        "chain": chain_key,
+        "trail": "t",
+        "trailAccountId": owner,
+        "trailHomeRegion": home,
+    }
+
+
+def results(stack: str, chains: list[tuple[str, dict]], claims: list[dict], version: Any = 2) -> Any:
+    coverage = {f"{c['accountId']}/{c['region']}": c for c in claims}
+    return view.StackResults(stack, version, dict(chains), coverage, {"catalogVersion": "x"})
 
 
 def test_rollup_understands_the_programs_current_results_schema() -> None:
@@ -284,26 +386,38 @@ def test_rollup_understands_the_programs_current_results_schema() -> None:
 
 
 def test_build_view_coverage_gaps_and_duplicates() -> None:
-    a = results("o/p/a", entry("111111111111", "us-east-1"), entry("111111111111", "eu-west-1"))
-    b = results("o/p/b", entry("111111111111", "eu-west-1"), entry("999999999999", "us-east-1", "gone"))
+    one_key, one = chain("111111111111", "us-east-1")
+    per_region_key, per_region = chain("111111111111", "eu-west-1")
+    gone_key, gone = chain("999999999999", "us-east-1")
+    a = results(
+        "o/p/a",
+        [(one_key, one), (per_region_key, per_region)],
+        [claim("111111111111", one_key), claim("111111111111", per_region_key, region="eu-west-1")],
+    )
+    b = results("o/p/b", [(per_region_key, per_region), (gone_key, gone)], [claim("999999999999", gone_key)])
     inventory = [
         view.InventoryAccount("111111111111", "one", "Root"),
         view.InventoryAccount("222222222222", "two", None),
     ]
     v = view.build_view([a, b], inventory)
-    assert sorted(v["covered"]) == [
+    assert sorted(v["coverage"]) == [
+        "111111111111/*",
         "111111111111/eu-west-1",
-        "111111111111/us-east-1",
-        "999999999999/us-east-1",
+        "222222222222/*",
+        "999999999999/*",
     ]
-    assert v["covered"]["111111111111/eu-west-1"]["stack"] == "o/p/a"
+    assert v["coverage"]["111111111111/eu-west-1"]["regions"] == "eu-west-1"
+    assert v["coverage"]["222222222222/*"]["coverage"] == "none"
     assert v["duplicates"] == [{"target": "111111111111/eu-west-1", "stacks": ["o/p/a", "o/p/b"]}]
     assert v["uncoveredAccounts"] == [{"id": "222222222222", "name": "two", "ou": None}]
-    assert v["outsideInventory"] == [{"id": "999999999999", "accountName": "gone", "stacks": ["o/p/b"]}]
+    assert v["outsideInventory"] == [{"id": "999999999999", "accountName": "name-9", "stacks": ["o/p/b"]}]
+    assert v["totalsByOu"] == {
+        "(no OU)": {"direct": 0, "organization": 0, "none": 1},
+        "Root": {"direct": 2, "organization": 0, "none": 0},
+    }
     assert v["byStack"]["o/p/a"] == {
-        "targets": 2,
-        "accounts": 1,
-        "regions": 2,
+        "chains": 2,
+        "coverage": {"direct": 2, "organization": 0},
         "controls": ["4.5"],
         "catalogVersion": "x",
     }
@@ -311,34 +425,44 @@ def test_build_view_coverage_gaps_and_duplicates() -> None:
 
 
 def test_an_empty_stack_is_counted_not_refused() -> None:
-    v = view.build_view([results("o/p/empty")])
-    assert v["byStack"]["o/p/empty"]["targets"] == 0 and v["covered"] == {}
+    v = view.build_view([results("o/p/empty", [], [])])
+    assert v["byStack"]["o/p/empty"]["chains"] == 0 and v["coverage"] == {}
 
 
 @pytest.mark.parametrize(
-    ("version", "monitoring", "message"),
+    ("version", "chains", "coverage", "message"),
     [
-        (None, {}, "has no 'resultsSchemaVersion'"),
-        (2, {}, "resultsSchemaVersion 2"),
-        (True, {}, "resultsSchemaVersion True"),
-        (1, None, "has no 'monitoring'"),
-        (1, {"k": {"controls": None}}, "monitoring['k']"),
+        (None, {}, {}, "has no 'resultsSchemaVersion'"),
+        (1, {}, {}, "exports resultsSchemaVersion 1"),
+        (True, {}, {}, "resultsSchemaVersion True"),
+        (2, None, {}, "has no 'chains'"),
+        (2, {}, None, "has no 'coverage'"),
+        (2, {"k": {"controls": None}}, {}, "chains['k']"),
+        (2, {}, {"a/*": {"coverage": "maybe", "chain": "k"}}, "coverage['a/*'] is not a coverage entry"),
+        (
+            2,
+            {},
+            {"a/*": {"coverage": "direct", "chain": "k"}},
+            "names chain 'k', which the stack does not export",
+        ),
     ],
 )
-def test_check_stack_refuses_what_it_cannot_read(version: Any, monitoring: Any, message: str) -> None:
+def test_check_stack_refuses_what_it_cannot_read(
+    version: Any, chains: Any, coverage: Any, message: str
+) -> None:
     with pytest.raises(view.RollupError, match=r"stack o/p/x") as caught:
-        view.check_stack(view.StackResults("o/p/x", version, monitoring, None))
+        view.check_stack(view.StackResults("o/p/x", version, chains, coverage, None))
     assert message in str(caught.value)
 
 
 def test_build_view_names_every_unreadable_stack() -> None:
-    good = results("o/p/good")
+    good = results("o/p/good", [], [])
     with pytest.raises(view.RollupError) as caught:
         view.build_view(
             [
-                view.StackResults("o/p/a", None, None, None),
+                view.StackResults("o/p/a", None, None, None, None),
                 good,
-                view.StackResults("o/p/b", 1, None, None),
+                view.StackResults("o/p/b", 2, None, None, None),
             ]
         )
     lines = str(caught.value).splitlines()

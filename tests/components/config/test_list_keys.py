@@ -19,6 +19,7 @@ from components.config import (
     ConfigError,
     NotificationConfig,
     OrganizationConfig,
+    OrganizationTrailConfig,
     SelectorConfig,
     StackConfig,
     load_config,
@@ -32,6 +33,7 @@ MODEL_PATHS: dict[type[BaseModel], tuple[str | int, ...]] = {
     NotificationConfig: ("notifications",),
     OrganizationConfig: ("organization",),
     SelectorConfig: ("organization", "select"),
+    OrganizationTrailConfig: ("organizationTrail",),
 }
 
 
@@ -70,6 +72,7 @@ def test_a_scalar_list_key_says_list_and_shows_the_form(
 ) -> None:
     config = copy.deepcopy(dev_config)
     config["organization"] = {"stack": "acme/landing-zone/prod", "select": {}}
+    config["organizationTrail"] = {"accountId": "111111111111", "homeRegion": "eu-west-1", "logGroup": "org"}
     node: Any = config
     for part in MODEL_PATHS[model]:
         node = node[part]

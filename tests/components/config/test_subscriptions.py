@@ -44,11 +44,23 @@ def test_managed_queue_policy_and_auto_confirming_https_reach_the_subscription(d
     assert other.auto_confirms is False  # the default: a human or the pager confirms it
 
 
-def test_a_stack_wide_queue_is_refused_once_per_other_target(prod_config: dict) -> None:
+def _security_index(config: dict[str, Any]) -> int:
+    return next(i for i, a in enumerate(config["accounts"]) if a["id"] == "555555555555")
+
+
+def test_a_stack_wide_queue_is_refused_once_per_other_chain(prod_config: dict) -> None:
     prod_config["notifications"]["subscriptions"].append(
         {"protocol": "sqs", "endpoint": QUEUE, "queuePolicy": "existing"}
     )
-    prod_config["accounts"][2].pop("notifications")  # 555555555555 now uses the stack-wide list too
+    security = _security_index(prod_config)
+    prod_config["accounts"][security].pop("notifications")  # 555555555555 now uses the stack-wide list too
+    prod_config["accounts"].append(
+        {
+            "id": "666666666666",
+            "name": "eu-team",
+            "trail": {"homeRegion": "eu-west-1", "logGroup": "eu/trail"},
+        }
+    )
     try:
         load_config(
             prod_config, secrets={"pagerEndpoint": PAGER_URL}, secret_keys=frozenset({"pagerEndpoint"})
@@ -57,25 +69,29 @@ def test_a_stack_wide_queue_is_refused_once_per_other_target(prod_config: dict) 
         lines = [str(p) for p in error.problems]
     else:
         raise AssertionError("a cross-account queue was accepted")
-    # prod-payments (2 Regions) and prod-data (3 Regions): one line per (target, subscription).
-    assert len(lines) == 5
+    # One line per (chain site, subscription): the organization trail's chain in the management
+    # account and the new account's chain; the members without a chain have no topic to subscribe.
+    assert len(lines) == 2, lines
     assert all(
         line.startswith("notifications.subscriptions[2].endpoint: the queue is in account 555555555555")
         for line in lines
     )
-    for target in ("333333333333/us-east-1", "333333333333/eu-west-1", "444444444444/ap-southeast-2"):
+    for target in ("999999999999/us-east-1", "666666666666/eu-west-1"):
         assert any(f"the alarm topic of target {target}" in line for line in lines)
-    assert all("accounts[2].notifications.subscriptions" in line for line in lines)
+    assert all(f"accounts[{security}].notifications.subscriptions" in line for line in lines)
 
 
 def test_the_program_registers_nothing_for_a_queue_without_policy_mode(prod_config: dict) -> None:
-    del prod_config["accounts"][2]["notifications"]["subscriptions"][1]["queuePolicy"]
+    security = _security_index(prod_config)
+    del prod_config["accounts"][security]["notifications"]["subscriptions"][1]["queuePolicy"]
     run = run_program(prod_config, stack="prod", secret_keys=["pagerEndpoint"])
     assert isinstance(run.error, pulumi.RunError)
     message = str(run.error)
     assert "1 problem(s)" in message
     line = next(x for x in message.splitlines() if "queuePolicy" in x)
-    assert line.startswith("  - accounts[2].notifications.subscriptions[1].queuePolicy: is required")
+    assert line.startswith(
+        f"  - accounts[{security}].notifications.subscriptions[1].queuePolicy: is required"
+    )
     for fact in (
         "sqs:SendMessage",
         "aws:SourceArn",
