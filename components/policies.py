@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 
-from cis_core.aws import arns
+from cis_core.aws import arns, regions
+from cis_core.judge.resource_policies import cloudwatch_key_statement
 
 CLOUDWATCH = "cloudwatch.amazonaws.com"
 SNS = "sns.amazonaws.com"
@@ -21,11 +22,7 @@ def alarm_source_arn(partition: str, region: str, account_id: str) -> str:
 
 
 def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    return regions.partition_of(region) or "aws"
 
 
 def topic_policy(topic_arn: str, account_id: str, region: str) -> str:
@@ -75,15 +72,8 @@ def key_policy(account_id: str, region: str) -> str:
                     "Action": "kms:*",
                     "Resource": "*",
                 },
-                {
-                    # CloudWatch encrypts the alarm message for the encrypted topic.
-                    "Sid": "AllowCloudWatchAlarmsOfThisAccount",
-                    "Effect": "Allow",
-                    "Principal": {"Service": CLOUDWATCH},
-                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                },
+                # CloudWatch encrypts the alarm message for the encrypted topic (the audit checks this grant).
+                cloudwatch_key_statement(account_id),
             ],
         }
     )

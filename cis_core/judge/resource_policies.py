@@ -82,6 +82,21 @@ def _context(source_arn: str | None, source_account: str | None) -> dict[str, st
     return context
 
 
+def cloudwatch_key_statement(account_id: str) -> dict[str, Any]:
+    """The key-policy statement that lets this account's CloudWatch alarms use a topic's key.
+
+    The program writes it into the keys it creates; the audit asks for it when a key lacks it.
+    """
+    return {
+        "Sid": "AllowCloudWatchAlarmsOfThisAccount",
+        "Effect": "Allow",
+        "Principal": {"Service": CLOUDWATCH},
+        "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+    }
+
+
 def cloudwatch_key_grant(key_arn: str, account_id: str, alarm_arn: str | None = None) -> Grant:
     """A topic's KMS key must let CloudWatch encrypt the alarm message for it."""
     return Grant(
@@ -90,14 +105,7 @@ def cloudwatch_key_grant(key_arn: str, account_id: str, alarm_arn: str | None = 
         actions=("kms:GenerateDataKey", "kms:Decrypt"),
         resource=key_arn,
         context=_context(alarm_arn, account_id),
-        statement_to_add={
-            "Sid": "AllowCloudWatchAlarmsOfThisAccount",
-            "Effect": "Allow",
-            "Principal": {"Service": CLOUDWATCH},
-            "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
-            "Resource": "*",
-            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-        },
+        statement_to_add=cloudwatch_key_statement(account_id),
     )
 
 

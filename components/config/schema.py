@@ -126,11 +126,26 @@ class NotificationConfig(_Model):
         return value
 
 
-class AccountConfig(_Model):
-    id: str
-    name: str
+class _AssumesRole(_Model):
+    """The role (and its external id) a provider or the audit assumes in an account."""
+
     role_arn: str | None = None
     external_id: str | None = None
+
+    @field_validator("role_arn")
+    @classmethod
+    def _role(cls, value: str | None) -> str | None:
+        return None if value is None else fields.role_arn(value)
+
+    @field_validator("external_id")
+    @classmethod
+    def _external_id(cls, value: str | None) -> str | None:
+        return None if value is None else fields.external_id(value)
+
+
+class AccountConfig(_AssumesRole):
+    id: str
+    name: str
     session_name: str = DEFAULT_SESSION_NAME
     trail: TrailConfig | None = Field(default=None, examples=[TRAIL_EXAMPLE])
     """The account's own multi-Region trail (its one log group, in the home Region)."""
@@ -156,16 +171,6 @@ class AccountConfig(_Model):
     def _session(cls, value: str) -> str:
         return fields.session_name(value)
 
-    @field_validator("role_arn")
-    @classmethod
-    def _role(cls, value: str | None) -> str | None:
-        return None if value is None else fields.role_arn(value)
-
-    @field_validator("external_id")
-    @classmethod
-    def _external_id(cls, value: str | None) -> str | None:
-        return None if value is None else fields.external_id(value)
-
     @field_validator("covered_regions", mode="before")
     @classmethod
     def _covered_regions(cls, value: Any) -> Any:
@@ -180,12 +185,10 @@ class AccountConfig(_Model):
         return value
 
 
-class OrganizationTrailConfig(TrailConfig):
+class OrganizationTrailConfig(TrailConfig, _AssumesRole):
     """The organization trail: one log group in its owner's account and home Region covers every member."""
 
     account_id: str
-    role_arn: str | None = None
-    external_id: str | None = None
     members: str | tuple[str, ...] = Field(default=MEMBERS_ACCOUNTS, examples=[["222222222222"]])
     """``accounts`` (the stack's accounts, inline and inventory), ``all`` (every account), or account ids."""
     notifications: NotificationConfig | None = None
@@ -194,16 +197,6 @@ class OrganizationTrailConfig(TrailConfig):
     @classmethod
     def _account_id(cls, value: Any) -> Any:
         return fields.account_id(value)
-
-    @field_validator("role_arn")
-    @classmethod
-    def _role(cls, value: str | None) -> str | None:
-        return None if value is None else fields.role_arn(value)
-
-    @field_validator("external_id")
-    @classmethod
-    def _external_id(cls, value: str | None) -> str | None:
-        return None if value is None else fields.external_id(value)
 
     @field_validator("members", mode="before")
     @classmethod
