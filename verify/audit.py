@@ -1,17 +1,20 @@
-"""Read-only audit of a CIS control in deployed accounts: does the whole alarm chain work?
+"""Read-only audit of one log group's alarm chain: does the whole chain work, and does AWS agree?
 
-Per target (account, region, log group), in chain order: the log group exists; a
-multi-region trail delivers to it and is logging; the trail records the control's
-management events; a metric filter on the group counts the control's events; an alarm
-on the filter's metric notifies on one event; its SNS topic lets CloudWatch publish; the
-topic has a confirmed subscriber. The first broken link makes the target FAIL and the
-later links are not checked. An AWS error makes it ERROR.
+Per target (account, region, log group), in chain order: the log group exists; (with the
+trail checks) a multi-region trail delivers to it and is logging, and records the
+control's management events; a metric filter on the group counts the control's events;
+an alarm on the filter's metric notifies on one event; its SNS topic lets CloudWatch
+publish; the topic has a confirmed subscriber. The first broken link makes the target FAIL
+and the later links are not checked. An AWS error makes it ERROR.
 
 The chain (filter to subscription) is judged by ``cis_core.judge.chain.judge_chain`` from
 facts read out of AWS's answers: the same judgement the policy pack makes from a stack's
-resources, so the audit and the pack cannot disagree on what "works" means.
+resources, so the audit and the pack cannot disagree on what "works" means. With proof
+settings, AWS then judges the links the walk reached (``verify.proof_run``).
 
-Run it as ``cis-monitoring audit`` (see ``verify.cli``).
+The coverage audit (``verify.coverage_audit``) reads the trails per (account, Region)
+itself and audits each log group they deliver to once, with ``audit_chain`` (no trail
+checks). Run it as ``cis-monitoring audit`` (see ``verify.cli``).
 """
 
 from __future__ import annotations
@@ -20,32 +23,41 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
-from cis_core.catalog import CIS_4_5, Control
+from cis_core.catalog import CONTROLS, Control, default_control_ids
 from cis_core.judge.problems import Link
 from verify.aws_session import SessionFactory
 from verify.checks.chain import CHAIN_CHECKS, ChainChecks
-from verify.checks.outcome import Clients, Outcome
+from verify.checks.outcome import Clients, Memo, Outcome
 from verify.checks.trail import TrailChecks
 from verify.locations import AuditLocation
+from verify.proof_run import ChainProofs, ProofSettings, fold
 from verify.results import AWS_ERRORS, AwsError, Finding, TargetResult, aws_error
 
-__all__ = ["CHECKS", "NOT_CHECKED", "AwsError", "Finding", "TargetResult", "audit_all", "audit_target"]
+__all__ = [
+    "CHAIN_ONLY",
+    "CHECKS",
+    "NOT_CHECKED",
+    "AwsError",
+    "Finding",
+    "ProofSettings",
+    "TargetResult",
+    "audit_all",
+    "audit_chain",
+    "audit_target",
+]
 
 CHECKS = ("log group", "trail", "selectors", *CHAIN_CHECKS.values())
 """log group, trail, selectors, filter, alarm, topic policy, subscription: the order a notification travels."""
+CHAIN_ONLY = ("log group", *CHAIN_CHECKS.values())
+"""The checks of a chain whose trails the coverage audit judged already."""
 NOT_CHECKED = "not checked (an earlier link failed)"
 
 Progress = Callable[[int, int, TargetResult], None]
 
 
-def _steps(aws: Clients, target: AuditLocation, control: Control) -> list[Callable[[Any], Outcome]]:
-    trail, chain = TrailChecks(aws, target, control), ChainChecks(aws, target, control)
-    return [
-        trail.log_group,
-        trail.trail,
-        trail.selectors,
-        *(lambda _carry, link=link: chain.outcome(link) for link in CHAIN_CHECKS),
-    ]
+def default_control() -> Control:
+    """The catalog's first default control (for callers that name none)."""
+    return CONTROLS[default_control_ids()[0]]
 
 
 def _row(
@@ -63,13 +75,36 @@ def _row(
     )
 
 
-def audit_target(target: AuditLocation, sessions: SessionFactory, control: Control = CIS_4_5) -> TargetResult:
-    """Check one target's chain; never raises for AWS errors (the row says ERROR)."""
-    steps = _steps(Clients(sessions, target), target, control)
+def audit_target(
+    target: AuditLocation,
+    sessions: SessionFactory,
+    control: Control | None = None,
+    *,
+    proofs: ProofSettings | None = None,
+    trail_checks: bool = True,
+    clients: Clients | None = None,
+    memo: Memo | None = None,
+) -> TargetResult:
+    """Check one target's chain for ``control``; never raises for AWS errors (the row says ERROR).
+
+    ``proofs`` None runs no proof. ``clients`` and ``memo`` let several controls of one chain
+    share clients and answers (``audit_chain``).
+    """
+    control = control or default_control()
+    aws = clients or Clients(sessions, target)
+    memo = memo or Memo()
+    proof = ChainProofs(aws, target.region, control, proofs) if proofs is not None else None
+    trail = TrailChecks(aws, target, control, memo)
+    chain = ChainChecks(aws, target, control, memo, proof.aws_covers if proof else None)
+    names = CHECKS if trail_checks else CHAIN_ONLY
+    steps: list[Callable[[Any], Outcome]] = [trail.log_group]
+    if trail_checks:
+        steps += [trail.trail, trail.selectors]
+    steps += [lambda _carry, link=link: chain.outcome(link) for link in CHAIN_CHECKS]
     findings: list[Finding] = []
     carry: Any = None
     status, reasons, error, codes = "PASS", [], None, ()
-    for name, step in zip(CHECKS, steps, strict=True):
+    for name, step in zip(names, steps, strict=True):
         if status != "PASS":
             findings.append(Finding(name, None, NOT_CHECKED))
             continue
@@ -86,15 +121,49 @@ def audit_target(target: AuditLocation, sessions: SessionFactory, control: Contr
         if not outcome.ok:
             status, reasons, codes = "FAIL", [f"{name}: {outcome.detail}"], outcome.codes
         carry = outcome.carry
-    return _row(target, status, reasons, findings, error=error, codes=codes)
+    verdict = chain.verdict
+    results = proof.run(verdict, chain.lookups) if proof is not None and verdict is not None else []
+    status, reasons = fold(status, reasons, results)
+    alarm = (
+        chain.lookups.raw_alarm(verdict.path.alarm) if verdict and verdict.ok and verdict.path.alarm else None
+    )
+    return _row(
+        target,
+        status,
+        reasons,
+        findings,
+        error=error,
+        codes=codes,
+        proofs=tuple(results),
+        control=control.control_id,
+        alarm=alarm,
+    )
 
 
-def _safe_audit(target: AuditLocation, sessions: SessionFactory, control: Control) -> TargetResult:
+def _safe_audit(
+    target: AuditLocation, sessions: SessionFactory, control: Control, **options: Any
+) -> TargetResult:
     try:
-        return audit_target(target, sessions, control)
+        return audit_target(target, sessions, control, **options)
     except Exception as failure:  # a bug or an odd response: this row says so, the others still run
         error = aws_error(failure)
-        return _row(target, "ERROR", [f"{error.code}: {error.message}"], [], error=error)
+        return _row(
+            target, "ERROR", [f"{error.code}: {error.message}"], [], error=error, control=control.control_id
+        )
+
+
+def audit_chain(
+    target: AuditLocation,
+    sessions: SessionFactory,
+    controls: Sequence[Control],
+    proofs: ProofSettings | None = None,
+) -> list[TargetResult]:
+    """The chain on ``target``'s log group for each control (no trail checks), reading each answer once."""
+    clients, memo = Clients(sessions, target), Memo()
+    return [
+        _safe_audit(target, sessions, control, proofs=proofs, trail_checks=False, clients=clients, memo=memo)
+        for control in controls
+    ]
 
 
 def audit_all(
@@ -102,15 +171,19 @@ def audit_all(
     sessions: SessionFactory,
     max_workers: int = 8,
     progress: Progress | None = None,
-    control: Control = CIS_4_5,
+    control: Control | None = None,
+    proofs: ProofSettings | None = None,
 ) -> list[TargetResult]:
-    """Audit every target on a bounded thread pool; results in input order."""
+    """Audit every target (trail checks included) on a bounded thread pool; results in input order."""
+    control = control or default_control()
     pending: Sequence[AuditLocation] = list(targets)
     results: list[TargetResult | None] = [None] * len(pending)
     if not pending:
         return []
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(pending)))) as pool:
-        futures = {pool.submit(_safe_audit, t, sessions, control): i for i, t in enumerate(pending)}
+        futures = {
+            pool.submit(_safe_audit, t, sessions, control, proofs=proofs): i for i, t in enumerate(pending)
+        }
         for done, future in enumerate(as_completed(futures), start=1):
             index = futures[future]
             results[index] = future.result()

@@ -1,32 +1,46 @@
 """Command line of the CIS audit: ``cis-monitoring audit --stack prod`` (see ``--help``).
 
-Exit codes: 0 every target PASS; 1 any target FAIL or ERROR; 2 usage or config
-error, or the ``--endpoint-url`` is unreachable (message on stderr, no traceback).
+Per (account, Region): do its CloudTrail events reach a log group whose alarm chain is intact,
+for every control the stack lists? Each chain is checked once (``verify.coverage_audit``), and
+AWS judges what it can (``verify.proof_run``; the drill is opt-in).
+
+Exit codes: 0 every pair PASS; 1 any pair FAIL or ERROR; 2 usage or config error, an
+unreachable ``--endpoint-url``, or an opt-in call AWS denied (TestMetricFilter, the drill's
+SetAlarmState): message on stderr, no traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import secrets
 import socket
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
 import boto3
 
-from cis_core.catalog import CONTROLS
+from cis_core.catalog import CONTROLS, Control, default_control_ids
 from components.config import EmulatorConfig
 from rollout.stack_file import StackFileError, read_stack_file
 from verify import report as audit_report
-from verify.audit import TargetResult, audit_all
-from verify.aws_session import SessionFactory
-from verify.locations import AuditLocation, FlagError, flag_locations, locations_of, with_role
+from verify.aws_session import Identity, SessionFactory
+from verify.coverage_audit import audit_coverage
+from verify.drills import DrillPlan
+from verify.locations import FlagError
+from verify.proof_run import ProofSettings
+from verify.proofs import DEFAULT_DAYS, MAX_DAYS, DrillSettings, usage_problems
+from verify.scope import AccountFlags, AuditScope, flag_scope, owner_identity, stack_scope
 
 EXIT_PASS, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-PROGRESS_ABOVE = 5
-"""Print progress lines to stderr for audits of more targets than this."""
+PROGRESS_ABOVE = 20
+"""Print progress lines to stderr for audits of more (account, Region) pairs than this."""
 EMULATOR_KEY = "testing"
+EMULATOR_ATTEMPTS = 2
+"""An emulator answers operations it lacks with HTTP 500, which botocore would retry for ~20 s."""
+DEFAULT_DRILL_TIMEOUT = 120.0
 
 
 class UsageError(Exception):
@@ -48,95 +62,184 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cis-monitoring audit",
         description=(
-            "Read-only audit of CIS AWS Foundations v3.0.0 control 4.5 in deployed accounts: trail -> event "
-            "selectors -> metric filter -> alarm -> topic policy -> SNS subscription, per account and region."
+            "Read-only audit of CIS AWS Foundations v3.0.0 section 4 monitoring controls, per account and"
+            " Region: do the CloudTrail events reach a log group whose chain is intact (trail -> event"
+            " selectors -> metric filter -> alarm -> topic policy -> SNS subscription)? Covered directly,"
+            " by an organization trail, or not covered."
         ),
-        epilog="Exit codes: 0 all PASS; 1 any FAIL or ERROR; 2 usage/config error or unreachable endpoint.",
+        epilog=(
+            "Exit codes: 0 all PASS; 1 any FAIL or ERROR; 2 usage/config error, unreachable endpoint, or an"
+            " opt-in call (TestMetricFilter, --drill's SetAlarmState) denied."
+        ),
     )
-    source = parser.add_argument_group("targets (give --stack, or --account with --region and --log-group)")
-    source.add_argument("--stack", metavar="NAME", help="audit every target of Pulumi.NAME.yaml")
+    source = parser.add_argument_group("targets (give --stack, or --account with --region)")
+    source.add_argument("--stack", metavar="NAME", help="audit every account and Region of Pulumi.NAME.yaml")
     source.add_argument(
         "--repo-root", type=Path, default=None, help="where Pulumi.NAME.yaml is (default: cwd)"
     )
     source.add_argument(
         "--role-name",
         metavar="ROLE",
-        help="with --stack: assume arn:aws:iam::<account>:role/ROLE instead of each account's roleArn"
+        help="with --stack: assume arn:aws:iam::<account>:role/ROLE in every account instead of its roleArn"
         " (e.g. a read-only role with iam/auditor-policy.json)",
     )
     source.add_argument("--account", metavar="ID", help="a single account id (12 digits)")
-    source.add_argument("--region", action="append", default=[], help="region to audit (repeatable)")
-    source.add_argument("--log-group", metavar="G", help="the multi-region trail's log group name")
+    source.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        help="Region to audit (repeatable); with --stack: the Regions that stand for 'all Regions'"
+        " (default: every Region the stack names)",
+    )
+    source.add_argument(
+        "--log-group", metavar="G", help="with --account: the log group the events must reach (optional)"
+    )
     source.add_argument("--role-arn", metavar="ARN", help="role to assume in --account")
     source.add_argument("--external-id", metavar="X", help="external id for --role-arn")
     source.add_argument("--session-name", metavar="S", default=None, help="role session name")
     source.add_argument("--account-name", metavar="N", help="label for --account (default: the id)")
-    parser.add_argument("--json", action="store_true", help="print a JSON document instead of a table")
+    source.add_argument(
+        "--owner-role-arn",
+        metavar="ARN",
+        help="role in the account that owns the log group the events reach (an organization trail's"
+        " owner), to read that chain; default: the stack's organizationTrail.roleArn, or --role-name",
+    )
+    source.add_argument(
+        "--members-from-organization",
+        action="store_true",
+        help="judge member accounts without a role in each: list the ACTIVE accounts with"
+        " organizations:ListAccounts in the organization trail's owner account and judge each from"
+        " that trail (with --account: the owner account)",
+    )
+    parser.add_argument("--json", action="store_true", help="print a JSON document instead of tables")
     parser.add_argument(
         "--endpoint-url",
         metavar="URL",
         help="send every AWS call here (an emulator); default: the stack's emulator.endpoint, if any",
     )
-    parser.add_argument("--max-workers", type=_positive, default=8, metavar="N", help="parallel targets (8)")
-    parser.add_argument("--control", choices=sorted(CONTROLS), default="4.5", help="catalog control (4.5)")
+    parser.add_argument("--max-workers", type=_positive, default=8, metavar="N", help="parallel reads (8)")
+    parser.add_argument(
+        "--control",
+        action="append",
+        default=[],
+        choices=list(CONTROLS),
+        help="catalog control to audit (repeatable); default: the stack's controls, or the catalog's"
+        " default controls",
+    )
+    proofs = parser.add_argument_group("proofs (AWS as the judge)")
+    proofs.add_argument(
+        "--no-test-metric-filter",
+        action="store_true",
+        help="do not ask AWS's matcher (logs:TestMetricFilter); the core engine's verdict still counts",
+    )
+    proofs.add_argument(
+        "--history-days",
+        metavar="N",
+        default=str(DEFAULT_DAYS),
+        help=f"look for failed alarm actions in the last N days, 1 to {MAX_DAYS} ({DEFAULT_DAYS})",
+    )
+    proofs.add_argument(
+        "--drill",
+        action="store_true",
+        help="fire drill: set each passing chain's alarm to ALARM so its subscribers get a real"
+        " notification, and wait for the action's result (needs iam/drill-policy.json)",
+    )
+    proofs.add_argument(
+        "--drill-timeout",
+        metavar="S",
+        default=str(DEFAULT_DRILL_TIMEOUT),
+        help=f"seconds to wait for each drill's result ({DEFAULT_DRILL_TIMEOUT:g})",
+    )
     return parser
 
 
-def _flag_locations(args: argparse.Namespace) -> list[AuditLocation]:
+def _history_days(text: str) -> int:
     try:
-        return flag_locations(
-            account=args.account,
-            regions=args.region,
-            log_group=args.log_group,
-            role_arn=args.role_arn,
-            external_id=args.external_id,
-            session_name=args.session_name,
-            account_name=args.account_name,
+        days = int(text)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= MAX_DAYS:
+        raise UsageError(
+            [f"--history-days: must be 1 to {MAX_DAYS} (CloudWatch keeps {MAX_DAYS} days of alarm history)"]
         )
-    except FlagError as error:
-        lines = [f"{len(error.problems)} problem(s) in the command line:"]
-        raise UsageError(lines + [f"  - {problem}" for problem in error.problems]) from None
+    return days
 
 
-def _resolve(args: argparse.Namespace) -> tuple[list[AuditLocation], EmulatorConfig | None]:
-    manual = [
-        args.region,
-        args.log_group,
-        args.role_arn,
-        args.external_id,
-        args.account_name,
-        args.session_name,
-    ]
+def _drill_timeout(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0 or seconds == float("inf"):
+        raise UsageError([f"--drill-timeout: must be a positive number of seconds, not {text!r}"])
+    return seconds
+
+
+SINGLE_FLAG = {"--role-name", "--owner-role-arn", "--members-from-organization"}
+"""Flags whose problem is one line; the location flags' problems are listed together."""
+
+
+def _flag_error(error: FlagError) -> UsageError:
+    if all(problem.path in SINGLE_FLAG for problem in error.problems):
+        return UsageError([str(problem) for problem in error.problems])
+    lines = [f"{len(error.problems)} problem(s) in the command line:"]
+    return UsageError(lines + [f"  - {problem}" for problem in error.problems])
+
+
+def _owner(args: argparse.Namespace) -> Identity | None:
+    return owner_identity(args.owner_role_arn, args.session_name) if args.owner_role_arn else None
+
+
+def _resolve(args: argparse.Namespace) -> tuple[AuditScope, list[Control], EmulatorConfig | None]:
+    manual = {
+        "--log-group": args.log_group,
+        "--role-arn": args.role_arn,
+        "--external-id": args.external_id,
+        "--account-name": args.account_name,
+        "--session-name": args.session_name,
+    }
     if args.stack and args.account:
         raise UsageError(["give either --stack or --account, not both"])
-    if args.stack:
-        if any(manual):
-            raise UsageError(
-                [
-                    "--region, --log-group, --role-arn, --external-id, --account-name and --session-name go with --account, not --stack"
-                ]
-            )
-        try:
-            stack = read_stack_file(args.stack, args.repo_root)
-        except StackFileError as error:
-            raise UsageError(error.lines) from None
-        found = locations_of(stack.config)
-        if args.role_name:
+    try:
+        if args.stack:
+            given = [flag for flag, value in manual.items() if value]
+            if given:
+                raise UsageError([f"{', '.join(given)} go(es) with --account, not --stack"])
             try:
-                found = [with_role(location, args.role_name) for location in found]
-            except FlagError as error:
-                raise UsageError([str(problem) for problem in error.problems]) from None
-        return found, stack.config.emulator
-    if args.account:
-        missing = [
-            flag for flag, value in (("--region", args.region), ("--log-group", args.log_group)) if not value
-        ]
-        if missing:
-            raise UsageError([f"--account needs {' and '.join(missing)}"])
-        if args.role_name:
-            raise UsageError(["--role-name goes with --stack; use --role-arn with --account"])
-        return _flag_locations(args), None
-    raise UsageError(["give --stack NAME, or --account ID --region R --log-group G"])
+                stack = read_stack_file(args.stack, args.repo_root)
+            except StackFileError as error:
+                raise UsageError(error.lines) from None
+            scope = stack_scope(
+                stack.config,
+                role_name=args.role_name,
+                owner=_owner(args),
+                regions=args.region,
+                members_from_organization=args.members_from_organization,
+            )
+            ids = args.control or list(stack.config.controls)
+            return scope, [CONTROLS[c] for c in dict.fromkeys(ids)], stack.config.emulator
+        if args.account:
+            if not args.region:
+                raise UsageError(["--account needs --region (repeatable)"])
+            if args.role_name:
+                raise UsageError(["--role-name goes with --stack; use --role-arn with --account"])
+            flags = AccountFlags(
+                args.account,
+                args.region,
+                args.log_group,
+                args.role_arn,
+                args.external_id,
+                args.session_name,
+                args.account_name,
+            )
+            scope = flag_scope(
+                flags, owner=_owner(args), members_from_organization=args.members_from_organization
+            )
+            ids = args.control or list(default_control_ids())
+            return scope, [CONTROLS[c] for c in dict.fromkeys(ids)], None
+    except FlagError as error:
+        raise _flag_error(error) from None
+    raise UsageError(["give --stack NAME, or --account ID --region R"])
 
 
 def _check_reachable(endpoint: str) -> None:
@@ -152,13 +255,44 @@ def _check_reachable(endpoint: str) -> None:
 
 
 def _sessions(endpoint: str | None, emulator: EmulatorConfig | None) -> SessionFactory:
+    if endpoint is None:
+        return SessionFactory(boto3.Session())
     base = boto3.Session()
-    if endpoint is not None and emulator is not None:
+    if emulator is not None:
         base = boto3.Session(aws_access_key_id=emulator.access_key, aws_secret_access_key=emulator.secret_key)
-    elif endpoint is not None and base.get_credentials() is None:
+    elif base.get_credentials() is None:
         # Emulators accept any key; do not make people export fake credentials.
         base = boto3.Session(aws_access_key_id=EMULATOR_KEY, aws_secret_access_key=EMULATOR_KEY)
-    return SessionFactory(base, endpoint_url=endpoint)
+    return SessionFactory(base, endpoint_url=endpoint, max_attempts=EMULATOR_ATTEMPTS)
+
+
+def drill_run_id(now: datetime | None = None) -> str:
+    """One id per invocation, named in every drilled alarm's state reason."""
+    return f"drill-{(now or datetime.now(UTC)):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def _drill_plan(args: argparse.Namespace) -> DrillPlan | None:
+    if not args.drill:
+        return None
+    settings = DrillSettings(drill_run_id(), timeout_seconds=_drill_timeout(args.drill_timeout))
+
+    def announce(alarms: Sequence[str]) -> None:
+        if not alarms:
+            print(f"drill {settings.run_id}: no chain passed, so no alarm is drilled", file=sys.stderr)
+            return
+        print(
+            f"drill {settings.run_id}: {len(alarms)} alarm(s) will notify their subscribers:"
+            f" {', '.join(alarms)}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return DrillPlan(settings, announce)
+
+
+def _usage(lines: Sequence[str]) -> int:
+    print("\n".join(f"error: {line}" if i == 0 else line for i, line in enumerate(lines)), file=sys.stderr)
+    return EXIT_USAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -168,32 +302,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # --help (0) or a usage error (2, argparse printed it)
         return int(exit_.code) if isinstance(exit_.code, int) else EXIT_USAGE
     try:
-        found, emulator = _resolve(args)
+        scope, controls, emulator = _resolve(args)
+        proofs = ProofSettings(not args.no_test_metric_filter, _history_days(args.history_days))
+        drill = _drill_plan(args)
         endpoint = args.endpoint_url or (emulator.endpoint if emulator else None)
         if endpoint:
             _check_reachable(endpoint)
     except UsageError as error:
-        print(
-            "\n".join(f"error: {line}" if i == 0 else line for i, line in enumerate(error.lines)),
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+        return _usage(error.lines)
 
-    def progress(done: int, total: int, result: TargetResult) -> None:
-        print(audit_report.progress_line(done, total, result), file=sys.stderr, flush=True)
+    pairs = sum(len(a.regions) for a in scope.accounts)
 
-    results = audit_all(
-        found,
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    report = audit_coverage(
+        scope,
         _sessions(endpoint, emulator),
+        controls,
+        proofs=proofs,
+        drill=drill,
         max_workers=args.max_workers,
-        progress=progress if len(found) > PROGRESS_ABOVE else None,
-        control=CONTROLS[args.control],
+        progress=progress if pairs > PROGRESS_ABOVE else None,
     )
     if args.json:
-        print(audit_report.render_json(results, args.control))
+        print(audit_report.render_json(report))
     else:
-        sys.stdout.write(audit_report.render_text(results, args.control))
-    return EXIT_PASS if all(r.status == "PASS" for r in results) else EXIT_FINDINGS
+        sys.stdout.write(audit_report.render_text(report))
+    denied = usage_problems(report.proofs())
+    if denied:
+        for line in denied:
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_PASS if report.ok else EXIT_FINDINGS
 
 
 if __name__ == "__main__":

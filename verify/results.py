@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from verify.aws_session import AccountMismatchError
+from verify.proofs import ProofResult
 
 THROTTLING = {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"}
 AWS_ERRORS = (ClientError, BotoCoreError, AccountMismatchError)
@@ -50,6 +52,12 @@ class TargetResult:
     error: AwsError | None = None
     codes: tuple[str, ...] = field(default=())
     """The problem codes of the failing check (empty for PASS and ERROR)."""
+    proofs: tuple[ProofResult, ...] = ()
+    """AWS as the judge of the links the checks reached (``verify.proof_run``), the drill's too."""
+    control: str | None = None
+    """The catalog control these checks were for."""
+    alarm: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    """The working chain's alarm as DescribeAlarms gave it (what a drill starts from); not in the JSON."""
 
     @property
     def key(self) -> str:
@@ -66,6 +74,7 @@ class TargetResult:
             "codes": list(self.codes),
             "findings": [f.to_dict() for f in self.findings],
             "error": self.error.to_dict() if self.error else None,
+            "proofs": [p.to_dict() for p in self.proofs],
         }
 
 

@@ -40,6 +40,8 @@ from tests.verify.test_audit_unit import (
 )
 from verify.audit import audit_all
 from verify.aws_session import Identity, SessionFactory
+from verify.coverage_audit import audit_coverage
+from verify.proof_run import ProofSettings
 from verify.proofs import (
     IAM_ACTIONS,
     DrillSettings,
@@ -50,6 +52,7 @@ from verify.proofs import (
     subscriber_policies,
     topic_key_policy,
 )
+from verify.scope import AccountFlags, flag_scope
 
 IAM_DIR = Path(__file__).resolve().parents[2] / "iam"
 AUDITOR = IAM_DIR / "auditor-policy.json"
@@ -198,6 +201,18 @@ def audit_calls(_moto: MockAWS) -> list[Call]:
         )
     ]
     assert statuses == ["FAIL", "FAIL", "ERROR", "ERROR"]
+    # The coverage audit with --members-from-organization, as a member that owns the organization trail:
+    # moto lists a member no accounts, so the management account (DescribeOrganization) is asked too.
+    organizations = boto3.client("organizations", region_name=REGION)
+    organizations.create_organization(FeatureSet="ALL")
+    created = organizations.create_account(Email="owner@example.com", AccountName="owner")
+    owner = created["CreateAccountStatus"]["AccountId"]
+    scope = flag_scope(
+        AccountFlags(owner, [REGION], role_arn=f"arn:aws:iam::{owner}:role/cis-monitoring-auditor"),
+        members_from_organization=True,
+    )
+    report = audit_coverage(scope, sessions, [CIS_4_5], proofs=ProofSettings())
+    assert report.errors == [] and {p.account_id for p in report.pairs} == {owner, ACCOUNT}
     return calls
 
 
@@ -292,7 +307,9 @@ def test_the_auditor_policy_grants_exactly_what_the_audit_calls(
 ) -> None:
     audit = {c.action for c in audit_calls} - NOT_IAM_CONTROLLED - GRANTED_ELSEWHERE
     proofs = {c.action for c in proof_calls} - NOT_IAM_CONTROLLED - GRANTED_ELSEWHERE
-    assert len(audit) == 8  # log groups, trails, status, selectors, filters, alarms, subscriptions, topic
+    # log groups, trails, status, selectors, filters, alarms, subscriptions, topic; the organization's
+    # accounts and its management account (--members-from-organization)
+    assert len(audit) == 10
     assert granted_actions(load(AUDITOR)) == (audit | proofs) - DRILL_ONLY
     assert granted_actions(load(DRILL)) == proofs & DRILL_ONLY == DRILL_ONLY
     # matcher, key (describe, policy), queue, function, alarm history

@@ -18,17 +18,20 @@ from moto import mock_aws
 from moto.core.models import MockAWS
 
 from cis_core.aws.arns import parse_log_group_arn
+from cis_core.aws.regions import known_regions, partition_of
 from cis_core.catalog import CIS_4_5
 from cis_core.judge.selectors import management_coverage
 from cis_core.judge.topic_policy import topic_policy_problem
 from components.config import load_config
 from components.policies import topic_policy
-from rollout.stack_file import StackFileError, load_stack_file
+from rollout.stack_file import StackFileError, load_stack_file, read_stack_file
 from verify import report as audit_report
 from verify.audit import CHECKS, NOT_CHECKED, TargetResult, audit_all
 from verify.aws_session import Identity, SessionFactory
 from verify.cli import main
 from verify.locations import AuditLocation, locations_of
+from verify.results_coverage import CoverageReport, PairResult
+from verify.scope import stack_scope
 
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
@@ -137,6 +140,24 @@ def build_compliant(region: str = REGION, log_group: str = LOG_GROUP) -> Setup:
     alarm = f"cis-4-5-cloudtrail-changes-sandbox-{region}"
     put_alarm(region, alarm, topic)
     return Setup(region, log_group, group_arn, trail, topic, alarm, subscription)
+
+
+def allow_queue(setup: Setup) -> None:
+    """The queue policy an SQS subscriber needs (without it the queue-policy proof FAILs, as it should)."""
+    sns, sqs = setup.client("sns"), setup.client("sqs")
+    (subscription,) = sns.list_subscriptions_by_topic(TopicArn=setup.topic_arn)["Subscriptions"]
+    queue = subscription["Endpoint"]
+    url = sqs.get_queue_url(QueueName=queue.split(":")[-1])["QueueUrl"]
+    grant = {
+        "Effect": "Allow",
+        "Principal": {"Service": "sns.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": queue,
+        "Condition": {"ArnEquals": {"aws:SourceArn": setup.topic_arn}},
+    }
+    sqs.set_queue_attributes(
+        QueueUrl=url, Attributes={"Policy": json.dumps({"Version": "2012-10-17", "Statement": [grant]})}
+    )
 
 
 def put_filter(region: str, log_group: str, pattern: str, value: str = "1") -> None:
@@ -764,21 +785,19 @@ def test_parse_log_group_arn() -> None:
 
 
 def test_text_report_wraps_long_reasons_inside_the_width() -> None:
-    long = "filter: " + "word " * 80
-    results = [
-        TargetResult(
-            ACCOUNT, "a-rather-long-account-name-that-gets-cut", REGION, LOG_GROUP, "FAIL", [long], []
-        ),
-        TargetResult("111111111111", "ok", "eu-west-1", LOG_GROUP, "PASS", [], []),
+    long = "chain: " + "word " * 80
+    pairs = [
+        PairResult(ACCOUNT, "a-rather-long-account-name-that-gets-cut", REGION, False, "FAIL", [long]),
+        PairResult("111111111111", "ok", "eu-west-1", True, "PASS", ["covered directly: a trail"]),
     ]
-    text = audit_report.render_text(results, "4.5", width=100)
+    text = audit_report.render_text(CoverageReport(pairs, {}, ("4.5",)), width=100)
     lines = text.splitlines()
-    assert lines[0].split() == ["ACCOUNT", "NAME", "REGION", "STATUS", "REASONS"]
+    assert lines[1].split() == ["ACCOUNT", "NAME", "REGION", "STATUS", "COVERAGE"]
     assert all(len(line) <= 100 for line in lines)
     assert "a-rather-long-account..." in text
-    assert "all checks passed" in text
     assert "... " in text or text.count("word") < 80  # truncated after a few lines
-    assert lines[-1] == "CIS 4.5: 2 target(s): 1 PASS, 1 FAIL, 0 ERROR"
+    assert "were checked in eu-west-1" in " ".join(text.split())  # the all-Regions pair says so
+    assert "CIS 4.5: 2 account-Region pair(s): 1 PASS, 1 FAIL, 0 ERROR" in " ".join(text.split())
 
 
 # ---------------------------------------------------------------- stack file and CLI
@@ -800,21 +819,22 @@ config:
   cis-monitoring:accounts:
     - id: "{ACCOUNT}"
       name: sandbox
-      regions:
-        - region: us-east-1
-          logGroup: {LOG_GROUP}
-        - region: eu-west-1
-          logGroup: {LOG_GROUP}
+      trail:
+        homeRegion: us-east-1
+        logGroup: {LOG_GROUP}
 """
 
 
-def test_repo_stacks_load_as_targets() -> None:
-    assert [t.key for t in load_stack_file("dev", REPO_ROOT)] == [
-        "111111111111/us-east-1",
-        "222222222222/us-east-1",
+def test_repo_stacks_audit_every_account_in_the_regions_they_name() -> None:
+    dev = stack_scope(read_stack_file("dev", REPO_ROOT).config)
+    assert [(a.account_id, a.regions, a.all_regions) for a in dev.accounts] == [
+        ("111111111111", ("us-east-1",), True),
+        ("222222222222", ("us-east-1",), True),
     ]
-    prod = load_stack_file(str(REPO_ROOT / "Pulumi.prod.yaml"))
-    assert len(prod) == 6 and all(t.role_arn or t.account_id == "555555555555" for t in prod)
+    assert [a.access.role_arn if a.access else None for a in dev.accounts] == [
+        "arn:aws:iam::111111111111:role/cis-monitoring-deployer",
+        "arn:aws:iam::222222222222:role/cis-monitoring-deployer",
+    ]
 
 
 def test_stack_file_errors_name_the_file(tmp_path: Path) -> None:
@@ -828,72 +848,39 @@ def test_stack_file_errors_name_the_file(tmp_path: Path) -> None:
 def test_cli_stack_pass_and_fail_exit_codes(
     aws: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    build_compliant()
-    build_compliant(region="eu-west-1")
+    setup = build_compliant()
+    allow_queue(setup)
     _write_stack(tmp_path, "t", GOOD_STACK)
-    assert main(["--stack", "t", "--repo-root", str(tmp_path)]) == 0
+    argv = ["--stack", "t", "--repo-root", str(tmp_path), "--region", REGION, "--region", "eu-west-1"]
+    assert main(argv) == 0, capsys.readouterr().out
     out = capsys.readouterr().out
-    assert "CIS 4.5: 2 target(s): 2 PASS, 0 FAIL, 0 ERROR" in out
+    assert "CIS 4.5: 2 account-Region pair(s): 2 PASS, 0 FAIL, 0 ERROR; covered 2 directly" in out
 
-    boto3.client("cloudtrail", region_name="eu-west-1").stop_logging(Name="org-trail-eu-west-1")
-    assert main(["--stack", "t", "--repo-root", str(tmp_path)]) == 1
+    boto3.client("cloudtrail", region_name=REGION).stop_logging(Name=setup.trail_name)
+    assert main(argv) == 1
     out = " ".join(capsys.readouterr().out.split())  # the table wraps reasons
-    assert "eu-west-1 FAIL trail: trail 'org-trail-eu-west-1' delivers to" in out and "is not logging" in out
+    assert f"eu-west-1 FAIL not covered: multi-Region trail {setup.trail_name!r}" in out
+    assert "is not logging (StopLogging was called)" in out
 
 
-def test_cli_json_document(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
-    build_compliant()
-    code = main(
-        [
-            "--account",
-            ACCOUNT,
-            "--region",
-            REGION,
-            "--region",
-            "eu-west-1",
-            "--log-group",
-            LOG_GROUP,
-            "--json",
-        ]
-    )
-    document = json.loads(capsys.readouterr().out)
-    assert code == 1  # eu-west-1 has no log group: ERROR
-    assert document["schemaVersion"] == 1 and document["control"] == "4.5"
-    assert document["summary"] == {"targets": 2, "pass": 1, "fail": 0, "error": 1}
-    passed, errored = document["results"]
-    assert set(passed) == {
-        "accountId",
-        "accountName",
-        "region",
-        "logGroup",
-        "status",
-        "reasons",
-        "codes",
-        "findings",
-        "error",
-    }
-    assert (passed["accountId"], passed["accountName"], passed["region"], passed["status"]) == (
-        ACCOUNT,
-        ACCOUNT,
-        REGION,
-        "PASS",
-    )
-    assert [f["check"] for f in passed["findings"]] == list(CHECKS)
-    assert all(f["ok"] is True for f in passed["findings"])
-    assert errored["status"] == "ERROR" and errored["error"]["code"] == "ResourceNotFoundException"
-
-
-def test_cli_prints_progress_for_more_than_five_targets(
+def test_cli_prints_progress_for_more_than_twenty_pairs(
     aws: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    regions = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-central-1"]
-    argv = ["--account", ACCOUNT, "--log-group", LOG_GROUP, "--max-workers", "3"]
+    allow_queue(build_compliant())
+    regions = sorted(r for r in known_regions() if partition_of(r) == "aws")[:21]
+    argv = ["--account", ACCOUNT, "--max-workers", "3", "--no-test-metric-filter"]
     for region in regions:
         argv += ["--region", region]
-    assert main(argv) == 1
+    assert main(argv) == 0
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 6
-    assert err[-1].startswith("[6/6] 123456789012/") and err[-1].endswith(" ERROR")
+    trails = [line for line in err if " trails of " in line]
+    assert len(trails) == 21 and {line.split()[0] for line in trails} == {f"[{n}/21]" for n in range(1, 22)}
+    assert [line for line in err if " chain " in line] == [
+        f"[1/1] chain {ACCOUNT}/{REGION}/{LOG_GROUP}: PASS"
+    ]
+
+    assert main(argv[: -2 * 20]) == 0  # one Region: no progress
+    assert capsys.readouterr().err == ""
 
 
 def test_cli_help(capsys: pytest.CaptureFixture[str]) -> None:
@@ -904,9 +891,16 @@ def test_cli_help(capsys: pytest.CaptureFixture[str]) -> None:
         "--account",
         "--region",
         "--log-group",
+        "--owner-role-arn",
+        "--members-from-organization",
         "--json",
         "--endpoint-url",
         "--max-workers",
+        "--control",
+        "--no-test-metric-filter",
+        "--history-days",
+        "--drill",
+        "--drill-timeout",
     ):
         assert flag in out
 
@@ -935,7 +929,8 @@ def test_cli_bad_stack_config_exits_2_with_the_problem_lines(
     [
         ([], "give --stack NAME"),
         (["--stack", "dev", "--account", ACCOUNT], "not both"),
-        (["--account", ACCOUNT, "--region", REGION], "--account needs --log-group"),
+        (["--account", ACCOUNT], "--account needs --region"),
+        (["--stack", "dev", "--log-group", "g"], "--log-group go(es) with --account, not --stack"),
         (
             ["--account", "12", "--region", "mars-1", "--log-group", "g"],
             "--region: 'mars-1' is not an AWS region",
@@ -943,16 +938,7 @@ def test_cli_bad_stack_config_exits_2_with_the_problem_lines(
         (["--stack", "nope"], "no such stack file"),
         (["--max-workers", "0"], "must be at least 1"),
         (
-            [
-                "--account",
-                ACCOUNT,
-                "--region",
-                REGION,
-                "--log-group",
-                "g",
-                "--endpoint-url",
-                "http://127.0.0.1:1",
-            ],
+            ["--account", ACCOUNT, "--region", REGION, "--endpoint-url", "http://127.0.0.1:1"],
             "unreachable",
         ),
     ],

@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 
 from local.program_harness import REPO_ROOT
+from rollout.stack_file import read_stack_file
+from verify.aws_session import Identity
 from verify.cli import main
 from verify.locations import AuditLocation, FlagError, flag_locations, stack_locations, with_role
+from verify.scope import owner_identity, stack_scope
 
 ACCOUNT = "111111111111"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/cis-monitoring-auditor"
@@ -82,24 +85,60 @@ def test_flag_error_keeps_every_problem() -> None:
     assert [p.path for p in raised.value.problems] == ["--account", "--region", "--log-group"]
 
 
-def test_stack_file_locations_are_the_stacks_accounts_and_regions() -> None:
+def test_stack_file_locations_are_the_chain_sites_that_name_their_log_group() -> None:
     prod = stack_locations("prod", REPO_ROOT)
-    assert [location.key for location in prod] == [
-        "333333333333/us-east-1",
-        "333333333333/eu-west-1",
-        "444444444444/us-east-1",
-        "444444444444/eu-west-1",
-        "444444444444/ap-southeast-2",
-        "555555555555/us-east-1",
+    # The organization trail's site is found by prefix: the coverage audit follows its trail to it.
+    assert [(location.key, location.log_group) for location in prod] == [
+        ("555555555555/us-east-1", "security-tooling/cloudtrail")
     ]
-    first = prod[0]
-    assert (first.account_name, first.log_group, first.external_id) == (
-        "prod-payments",
-        "org-trail/cloudtrail",
+    audited = with_role(prod[0], "cis-monitoring-auditor")
+    assert audited.role_arn == "arn:aws:iam::555555555555:role/cis-monitoring-auditor"
+
+
+def test_stack_scope_reports_every_account_in_the_stacks_regions_and_enters_each_its_way() -> None:
+    config = read_stack_file("prod", REPO_ROOT).config
+    scope = stack_scope(config)
+    assert [(a.account_id, a.regions, a.all_regions) for a in scope.accounts] == [
+        ("999999999999", ("us-east-1",), True),
+        ("333333333333", ("us-east-1",), True),
+        ("444444444444", ("us-east-1",), True),
+        ("555555555555", ("us-east-1",), True),
+    ]
+    owner = scope.accounts[0].access
+    assert owner == Identity(
+        "999999999999",
+        "arn:aws:iam::999999999999:role/cis-monitoring-deployer",
         "cis-monitoring-prod",
+        "cis-monitoring",
     )
-    audited = with_role(first, "cis-monitoring-auditor")
-    assert audited.role_arn == "arn:aws:iam::333333333333:role/cis-monitoring-auditor"
+    # A member without a role is read with the caller's own credentials (verified to be that account's).
+    assert scope.accounts[1].access == Identity("333333333333")
+    assert [c.kind for c in scope.accounts[1].claims] == ["organization"]
+    assert scope.access_for("999999999999") == owner
+
+    wider = stack_scope(config, regions=["eu-west-1", "ap-southeast-2"], role_name="cis-monitoring-auditor")
+    assert {a.regions for a in wider.accounts} == {("eu-west-1", "ap-southeast-2")}
+    assert {a.access.role_arn for a in wider.accounts if a.access} == {
+        f"arn:aws:iam::{a.account_id}:role/cis-monitoring-auditor" for a in wider.accounts
+    }
+    assert (
+        wider.access_for("123456789012").role_arn == "arn:aws:iam::123456789012:role/cis-monitoring-auditor"
+    )
+
+    members = stack_scope(config, members_from_organization=True)
+    assert [a.account_id for a in members.accounts if a.access is None] == ["333333333333", "444444444444"]
+    assert members.organization is not None and members.organization.owner == "999999999999"
+    owner_role = owner_identity("arn:aws:iam::999999999999:role/auditor")
+    assert stack_scope(config, owner=owner_role).access_for("999999999999") == owner_role
+
+
+def test_members_from_organization_needs_an_organization_trail(capsys: pytest.CaptureFixture[str]) -> None:
+    lines = _error_lines(
+        ["--stack", "dev", "--repo-root", str(REPO_ROOT), "--members-from-organization"], capsys
+    )
+    assert lines == [
+        "error: --members-from-organization: the stack has no organizationTrail to list members from"
+    ]
 
 
 def test_a_bad_role_name_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

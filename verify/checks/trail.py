@@ -10,17 +10,21 @@ from botocore.exceptions import ClientError
 from cis_core.aws.arns import parse_log_group_arn
 from cis_core.catalog import Control
 from cis_core.judge.selectors import management_coverage
-from verify.checks.outcome import Clients, Outcome, paginate
+from verify.checks.outcome import Clients, Memo, Outcome
 from verify.locations import AuditLocation
 
 
 class TrailChecks:
-    def __init__(self, aws: Clients, target: AuditLocation, control: Control) -> None:
+    def __init__(
+        self, aws: Clients, target: AuditLocation, control: Control, memo: Memo | None = None
+    ) -> None:
         self.aws, self.target, self.control = aws, target, control
+        self.memo = memo or Memo()
 
     def log_group(self, _: Any) -> Outcome:
         name = self.target.log_group
-        groups = paginate(self.aws("logs"), "describe_log_groups", "logGroups", logGroupNamePrefix=name)
+        logs = self.aws("logs")
+        groups = self.memo.paginate(logs, "describe_log_groups", "logGroups", logGroupNamePrefix=name)
         if not any(g.get("logGroupName") == name for g in groups):
             # No AWS error says so (describe calls return empty lists): report it as the API would.
             raise ClientError(
