@@ -24,6 +24,7 @@ import pulumi_aws as aws
 from cis_core.catalog import Control
 
 from .aliases import child_options, own_options
+from .config import CONTROL_TAG
 
 TYPE = "cis-monitoring:aws:ControlMonitor"
 
@@ -94,7 +95,7 @@ class ControlMonitor(pulumi.ComponentResource):
             alarm_actions=list(args.alarm_actions),
             ok_actions=list(args.ok_actions),
             insufficient_data_actions=list(args.insufficient_data_actions),
-            tags={**args.tags, "cis-control": control.control_id},
+            tags={**args.tags, CONTROL_TAG: control.control_id},
             # The metric exists only once the filter does.
             opts=self._child(legacy_name, "-alarm", depends_on=[metric_filter]),
         )

@@ -17,7 +17,7 @@ targets), ``load`` (the entry).
 
 from cis_core.project import PROJECT
 
-from .checks import BASE_TAGS
+from .checks import BASE_TAGS, CONTROL_TAG
 from .endpoints import check_endpoint
 from .errors import ConfigError, Problem, problems_from
 from .load import load_config, validate_organization
@@ -45,6 +45,7 @@ from .trails import TrailConfig
 __all__ = [
     "ALLOWED_PROTOCOLS",
     "BASE_TAGS",
+    "CONTROL_TAG",
     "DEFAULT_NAME_PREFIX",
     "DEFAULT_SESSION_NAME",
     "KNOWN_KEYS",

@@ -18,6 +18,9 @@ from .sites import NotificationLayers, site_contexts
 
 BASE_TAGS = {"ManagedBy": "pulumi", "Project": PROJECT}
 """Tags the program puts on every resource (each provider's default_tags), besides the config's."""
+CONTROL_TAG = "cis-control"
+"""The tag naming the control on each alarm: the most-tagged resource carries BASE_TAGS plus this."""
+_OWN_TAG_KEYS = (*BASE_TAGS, CONTROL_TAG)
 
 
 def account_problems(
@@ -112,13 +115,14 @@ def tag_problems(
 ) -> list[Problem]:
     """AWS's tag rules, for the stack's tags, each account's, and what one resource ends up with."""
     problems = [Problem(f"tags.{key}", why) for key, why in fields.tag_problems(dict(stack_tags))]
-    base = ", ".join(BASE_TAGS)
-    stack_total = len({**BASE_TAGS, **stack_tags})
+    base = ", ".join(_OWN_TAG_KEYS)
+    own = dict.fromkeys(_OWN_TAG_KEYS, "")
+    stack_total = len({**own, **stack_tags})
     if stack_total > fields.TAGS_MAX:
         problems.append(
             Problem(
                 "tags",
-                f"every resource would get {stack_total} tags: these {len(stack_tags)} plus the program's"
+                f"the alarms would get {stack_total} tags: these {len(stack_tags)} plus the program's"
                 f" own {base}; AWS allows at most {fields.TAGS_MAX} per resource",
             )
         )
@@ -126,12 +130,12 @@ def tag_problems(
         problems.extend(
             Problem(f"accounts[{i}].tags.{key}", why) for key, why in fields.tag_problems(dict(account.tags))
         )
-        total = len({**BASE_TAGS, **stack_tags, **account.tags})
+        total = len({**own, **stack_tags, **account.tags})
         if stack_total <= fields.TAGS_MAX < total:
             problems.append(
                 Problem(
                     f"accounts[{i}].tags",
-                    f"account {account.id}'s resources would get {total} tags: its {len(account.tags)} merged"
+                    f"account {account.id}'s alarms would get {total} tags: its {len(account.tags)} merged"
                     f" with the stack's {len(stack_tags)} and the program's own {base};"
                     f" AWS allows at most {fields.TAGS_MAX} per resource",
                 )

@@ -89,8 +89,8 @@ def _many_tags(count: int, prefix: str = "k") -> dict[str, str]:
 
 
 def _tags_merging_past_50(config: dict[str, Any]) -> None:
-    config["tags"] = _many_tags(40)  # + ManagedBy, Project = 42: fine on its own
-    config["accounts"][1]["tags"] = _many_tags(9, "a")  # 51 on this account's resources
+    config["tags"] = _many_tags(40)  # + ManagedBy, Project, cis-control = 43: fine on its own
+    config["accounts"][1]["tags"] = _many_tags(9, "a")  # 52 on this account's alarms
 
 
 def _add_subscription(subscription: dict[str, Any], account: int | None = None) -> Mutation:
@@ -426,21 +426,21 @@ CASES: list[tuple[str, Mutation, str]] = [
         "tags.Owner: the tag value is 257 characters; AWS allows at most 256",
     ),
     (
-        "more than 50 stack tags with the base tags",
-        _set("tags", _many_tags(49)),
-        "tags: every resource would get 51 tags: these 49 plus the program's own ManagedBy, Project;"
+        "more than 50 tags on an alarm once the program's own are added",
+        _set("tags", _many_tags(48)),
+        "tags: the alarms would get 51 tags: these 48 plus the program's own ManagedBy, Project, cis-control;"
         " AWS allows at most 50 per resource",
     ),
     (
         "more than 50 account tags",
         _set("accounts[0].tags", _many_tags(51)),
-        "accounts[0].tags: account 111111111111's resources would get",
+        "accounts[0].tags: account 111111111111's alarms would get",
     ),
     (
         "stack and account tags merging past 50",
         _tags_merging_past_50,
-        "accounts[1].tags: account 222222222222's resources would get 51 tags: its 9 merged with the"
-        " stack's 40 and the program's own ManagedBy, Project",
+        "accounts[1].tags: account 222222222222's alarms would get 52 tags: its 9 merged with the"
+        " stack's 40 and the program's own ManagedBy, Project, cis-control",
     ),
     (
         "name prefix over 20 characters",
@@ -627,3 +627,9 @@ def test_valid_configs_load(dev_config: dict, prod_config: dict) -> None:
         prod_config, secrets={"pagerEndpoint": PAGER_URL}, secret_keys=frozenset({"pagerEndpoint"})
     )
     assert len(config.accounts) == 4 and config.organization_trail is not None
+
+
+def test_the_most_tags_an_alarm_can_take_are_accepted(dev_config: dict) -> None:
+    # 47 of the user's + ManagedBy, Project and the alarm's cis-control tag = AWS's limit of 50.
+    dev_config["tags"] = _many_tags(47)
+    assert load_config(dev_config).tags == _many_tags(47)
