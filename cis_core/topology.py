@@ -153,10 +153,15 @@ def _delivers_region(trail: TrailFacts, region: str) -> bool:
     return trail.multi_region or trail.home_region == region
 
 
-def _records(
-    trail: TrailFacts, account_id: str, members: Callable[[TrailFacts], Iterable[str] | None]
+def records(
+    trail: TrailFacts,
+    account_id: str,
+    members: Callable[[TrailFacts], Iterable[str] | None] = lambda _trail: None,
 ) -> bool:
-    """Whether ``trail`` records the events of ``account_id`` (its owner, or a member of its organization)."""
+    """Whether ``trail`` records the events of ``account_id`` (its owner, or a member of its organization).
+
+    ``members`` as for ``coverage_of`` (default: an organization trail records every member).
+    """
     if trail.owner_account == account_id:
         return True
     if not trail.organization:
@@ -199,7 +204,7 @@ def coverage_of(
     means "every account of the organization" (what AWS does). Direct coverage wins over
     organization coverage; among the failures the one closest to working is reported.
     """
-    candidates = [t for t in trails if _records(t, account_id, members)]
+    candidates = [t for t in trails if records(t, account_id, members)]
     failures: list[tuple[int, str, str, TrailFacts | None, LogGroupRef | None]] = []
     single_region: list[TrailFacts] = []
     for trail in sorted(candidates, key=lambda t: (t.owner_account != account_id, t.name)):

@@ -2,7 +2,8 @@
 
 Per target (account, region, log group), in chain order: the log group exists; (with the
 trail checks) a multi-region trail delivers to it and is logging, and records the
-control's management events; a metric filter on the group counts the control's events;
+control's management events (read as the coverage audit reads them, ``verify.trails``, and
+judged by ``cis_core.topology``); a metric filter on the group counts the control's events;
 an alarm on the filter's metric notifies on one event; its SNS topic lets CloudWatch
 publish; the topic has a confirmed subscriber. The first broken link makes the target FAIL
 and the later links are not checked. An AWS error makes it ERROR.
@@ -20,18 +21,18 @@ checks). Run it as ``cis-monitoring audit`` (see ``verify.cli``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 from cis_core.catalog import CONTROLS, Control, default_control_ids
-from cis_core.judge.problems import Link
-from verify.aws_session import SessionFactory
+from cis_core.topology import LogGroupRef
+from verify.aws_session import SessionFactory, as_identity
 from verify.checks.chain import CHAIN_CHECKS, ChainChecks
 from verify.checks.outcome import Clients, Memo, Outcome
-from verify.checks.trail import TrailChecks
 from verify.locations import AuditLocation
+from verify.pool import in_pool
 from verify.proof_run import ChainProofs, ProofSettings, fold
 from verify.results import AWS_ERRORS, AwsError, Finding, TargetResult, aws_error
+from verify.trails import SELECTORS_CODE, Delivery, TrailReader, delivery_to
 
 __all__ = [
     "CHAIN_ONLY",
@@ -75,6 +76,33 @@ def _row(
     )
 
 
+def _trail(sessions: SessionFactory, target: AuditLocation, control: Control) -> Outcome:
+    """A logging multi-Region trail delivers the target's events to its log group (carry: the ``Delivery``)."""
+    readings = TrailReader(sessions, [control]).seen(as_identity(target), target.region)
+    delivery = delivery_to(LogGroupRef(target.account_id, target.region, target.log_group), readings)
+    found = delivery.coverage
+    if delivery.reaches:
+        assert found.trail is not None
+        detail = f"{found.trail.describe()} delivers to {delivery.group.describe()} and is logging"
+        return Outcome(True, detail, delivery)
+    if delivery.elsewhere is not None:
+        detail = (
+            f"no multi-Region trail delivers to {delivery.group.describe()}; {delivery.elsewhere.describe()}"
+        )
+        return Outcome(False, detail, codes=(found.code,))
+    return Outcome(False, found.describe(), codes=(found.code,))
+
+
+def _selectors(delivery: Delivery) -> Outcome:
+    """That trail's event selectors record the control's management events (``verify.trails.selector_verdict``)."""
+    reading = delivery.reading
+    assert reading is not None and reading.selectors is not None
+    name = reading.facts.name
+    if delivery.coverage.code == SELECTORS_CODE:
+        return Outcome(False, f"trail {name!r}: {reading.selectors}", codes=(SELECTORS_CODE,))
+    return Outcome(True, f"trail {name!r} records {reading.selectors}")
+
+
 def audit_target(
     target: AuditLocation,
     sessions: SessionFactory,
@@ -94,12 +122,11 @@ def audit_target(
     aws = clients or Clients(sessions, target)
     memo = memo or Memo()
     proof = ChainProofs(aws, target.region, control, proofs) if proofs is not None else None
-    trail = TrailChecks(aws, target, control, memo)
     chain = ChainChecks(aws, target, control, memo, proof.aws_covers if proof else None)
     names = CHECKS if trail_checks else CHAIN_ONLY
-    steps: list[Callable[[Any], Outcome]] = [trail.log_group]
+    steps: list[Callable[[Any], Outcome]] = [lambda _carry: chain.log_group()]
     if trail_checks:
-        steps += [trail.trail, trail.selectors]
+        steps += [lambda _carry: _trail(sessions, target, control), _selectors]
     steps += [lambda _carry, link=link: chain.outcome(link) for link in CHAIN_CHECKS]
     findings: list[Finding] = []
     carry: Any = None
@@ -175,23 +202,10 @@ def audit_all(
     proofs: ProofSettings | None = None,
 ) -> list[TargetResult]:
     """Audit every target (trail checks included) on a bounded thread pool; results in input order."""
-    control = control or default_control()
-    pending: Sequence[AuditLocation] = list(targets)
-    results: list[TargetResult | None] = [None] * len(pending)
-    if not pending:
-        return []
-    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(pending)))) as pool:
-        futures = {
-            pool.submit(_safe_audit, t, sessions, control, proofs=proofs): i for i, t in enumerate(pending)
-        }
-        for done, future in enumerate(as_completed(futures), start=1):
-            index = futures[future]
-            results[index] = future.result()
-            if progress is not None:
-                progress(done, len(pending), results[index])
-    return [r for r in results if r is not None]
-
-
-def check_of(link: Link) -> str:
-    """The audit check that reports ``link`` of the core's chain."""
-    return CHAIN_CHECKS[link]
+    chosen = control or default_control()
+    return in_pool(
+        list(targets),
+        lambda target: _safe_audit(target, sessions, chosen, proofs=proofs),
+        max_workers,
+        progress,
+    )

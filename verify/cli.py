@@ -15,9 +15,10 @@ import argparse
 import secrets
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlparse
 
 import boto3
@@ -41,6 +42,7 @@ EMULATOR_KEY = "testing"
 EMULATOR_ATTEMPTS = 2
 """An emulator answers operations it lacks with HTTP 500, which botocore would retry for ~20 s."""
 DEFAULT_DRILL_TIMEOUT = 120.0
+N = TypeVar("N", int, float)
 
 
 class UsageError(Exception):
@@ -153,26 +155,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _history_days(text: str) -> int:
+def _number(flag: str, text: str, convert: Callable[[str], N], valid: Callable[[N], bool], wants: str) -> N:
+    """``text`` as a number that ``valid`` accepts, else a UsageError: ``<flag>: <wants>``."""
     try:
-        days = int(text)
+        value = convert(text)
     except ValueError:
-        days = 0
-    if not 1 <= days <= MAX_DAYS:
-        raise UsageError(
-            [f"--history-days: must be 1 to {MAX_DAYS} (CloudWatch keeps {MAX_DAYS} days of alarm history)"]
-        )
-    return days
+        raise UsageError([f"{flag}: {wants}"]) from None
+    if not valid(value):
+        raise UsageError([f"{flag}: {wants}"])
+    return value
+
+
+def _history_days(text: str) -> int:
+    wants = f"must be 1 to {MAX_DAYS} (CloudWatch keeps {MAX_DAYS} days of alarm history)"
+    return _number("--history-days", text, int, lambda days: 1 <= days <= MAX_DAYS, wants)
 
 
 def _drill_timeout(text: str) -> float:
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = 0.0
-    if not seconds > 0 or seconds == float("inf"):
-        raise UsageError([f"--drill-timeout: must be a positive number of seconds, not {text!r}"])
-    return seconds
+    wants = f"must be a positive number of seconds, not {text!r}"
+    return _number("--drill-timeout", text, float, lambda seconds: 0 < seconds < float("inf"), wants)
 
 
 SINGLE_FLAG = {"--role-name", "--owner-role-arn", "--members-from-organization"}

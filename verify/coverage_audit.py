@@ -18,9 +18,8 @@ Nothing is judged here: trails by ``cis_core.topology``, selectors and chains by
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from cis_core.catalog import Control
 from cis_core.topology import NOT_COVERED, ORGANIZATION, Coverage, LogGroupRef, TrailFacts, coverage_of
@@ -29,6 +28,7 @@ from verify.aws_session import Identity, SessionFactory
 from verify.checks.outcome import paginate
 from verify.drills import DrillPlan, run_drills
 from verify.locations import AuditLocation
+from verify.pool import in_pool
 from verify.proof_run import ProofSettings
 from verify.results import AWS_ERRORS, AwsError, aws_error
 from verify.results_coverage import ChainResult, CoverageReport, PairResult
@@ -37,8 +37,6 @@ from verify.trails import TrailReader, TrailReading
 
 Progress = Callable[[str], None]
 """Called with one line per trail read and per chain checked (the CLI prints them for big audits)."""
-T = TypeVar("T")
-U = TypeVar("U")
 
 
 @dataclass(frozen=True)
@@ -53,25 +51,6 @@ class _Seen:
     @property
     def facts(self) -> list[TrailFacts]:
         return [t.facts for t in self.trails]
-
-
-def _pool(
-    items: Sequence[T],
-    work: Callable[[T], U],
-    max_workers: int,
-    done: Callable[[int, int, U], None] | None = None,
-) -> list[U]:
-    """``work`` on every item, results in input order; ``done(count, total, result)`` as each ends."""
-    if not items:
-        return []
-    results: list[U | None] = [None] * len(items)
-    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(items)))) as pool:
-        futures = {pool.submit(work, item): i for i, item in enumerate(items)}
-        for count, future in enumerate(as_completed(futures), start=1):
-            results[futures[future]] = future.result()
-            if done is not None:
-                done(count, len(items), future.result())
-    return [r for r in results if r is not None]
 
 
 def _list_accounts(sessions: SessionFactory, who: Identity, region: str) -> dict[str, str]:
@@ -149,9 +128,9 @@ def _read(
             return _Seen(account, region, organization_trails)
         try:
             return _Seen(account, region, tuple(reader.seen(account.access, region)))
-        except AWS_ERRORS as failure:
-            return _Seen(account, region, error=aws_error(failure))
-        except Exception as failure:  # an odd answer (or a bug): this pair says so, the others run on
+        except (
+            Exception
+        ) as failure:  # an AWS error, an odd answer or a bug: this pair says so, the others run on
             return _Seen(account, region, error=aws_error(failure))
 
     return read
@@ -198,7 +177,7 @@ def audit_coverage(
         if progress is not None:
             progress(f"[{count}/{total}] chain {chain.key}: {chain.status}")
 
-    seen = _pool(pairs, _read(reader, organization_trails), max_workers, read_done)
+    seen = in_pool(pairs, _read(reader, organization_trails), max_workers, read_done)
 
     def check(group: LogGroupRef) -> ChainResult:
         who = scope.access_for(group.account_id)
@@ -208,7 +187,7 @@ def audit_coverage(
         )
         return ChainResult(group, name, audit_chain(location, sessions, controls, proofs))
 
-    chains = _pool(_groups_to_check(seen), check, max_workers, chain_done)
+    chains = in_pool(_groups_to_check(seen), check, max_workers, chain_done)
     report.chains = {chain.group: chain for chain in chains}
     if drill is not None:
         report.drill_run = drill.settings.run_id

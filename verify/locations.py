@@ -6,7 +6,7 @@ stack file the locations are the stack's chain sites that name their log group
 (validated as the program does, by rollout/stack_file.py; a site found by prefix is
 audited through the coverage audit, which follows the trail to the group). From the
 command line each flag is checked with the same value checks as the config's keys
-(components/config/fields.py), and every problem names its flag (``flag_problems``,
+(components/config/fields.py), and every problem names its flag (``AccountFlags.problems``,
 shared with the coverage audit's flags in verify/scope.py).
 """
 
@@ -79,93 +79,90 @@ def stack_locations(path_or_stack: str, repo_root: Path | str | None = None) -> 
     return locations_of(read_stack_file(path_or_stack, repo_root).config)
 
 
-def with_role(location: AuditLocation, role_name: str) -> AuditLocation:
-    """The same location, entered through role ``role_name`` in its own account (``--role-name``)."""
-    role_arn = arns.role_arn(location.account_id, role_name)
+def role_named(account_id: str, role_name: str) -> str:
+    """``--role-name``: the ARN of role ``role_name`` in ``account_id`` (FlagError if it is no role name)."""
+    role_arn = arns.role_arn(account_id, role_name)
     if arns.parse_role_arn(role_arn) is None:
         raise FlagError(
             [Problem("--role-name", f"{role_name!r} is not an IAM role name (letters, digits and _+=,.@-)")]
         )
-    return replace(location, role_arn=role_arn)
+    return role_arn
 
 
-def flag_problems(
-    *,
-    account: str,
-    regions: Sequence[str],
-    log_group: str | None,
-    role_arn: str | None = None,
-    external_id: str | None = None,
-    session_name: str | None = None,
-    account_name: str | None = None,
-) -> list[Problem]:
-    """Every problem of the location flags, each naming its flag (``log_group`` None: not given)."""
-    problems: list[Problem] = []
+def with_role(location: AuditLocation, role_name: str) -> AuditLocation:
+    """The same location, entered through role ``role_name`` in its own account (``--role-name``)."""
+    return replace(location, role_arn=role_named(location.account_id, role_name))
 
-    def checked(flag: str, value: str, value_check: Callable[[str], object]) -> None:
-        try:
-            value_check(value)
-        except ValueError as error:
-            problems.append(Problem(flag, str(error)))
 
-    checked("--account", account, check.account_id)
-    for region in regions:
-        checked("--region", region, check.region)
-    seen = [r for i, r in enumerate(regions) if r in regions[:i]]
-    problems.extend(Problem("--region", f"{r} is given twice") for r in dict.fromkeys(seen))
-    if log_group is not None:
-        checked("--log-group", log_group, check.log_group)
-    if role_arn is not None:
-        checked("--role-arn", role_arn, check.role_arn)
-        role = arns.parse_role_arn(role_arn)
-        if role is not None and arns.is_account_id(account) and role.account != account:
+@dataclass(frozen=True)
+class AccountFlags:
+    """The location flags: ``--account`` and what goes with it (``log_group`` None: not given)."""
+
+    account: str
+    regions: Sequence[str]
+    log_group: str | None = None
+    role_arn: str | None = None
+    external_id: str | None = None
+    session_name: str | None = None
+    account_name: str | None = None
+
+    def problems(self) -> list[Problem]:
+        """Every problem of these flags, each naming its flag."""
+        problems: list[Problem] = []
+
+        def checked(flag: str, value: str | None, value_check: Callable[[str], object]) -> None:
+            if value is None:
+                return
+            try:
+                value_check(value)
+            except ValueError as error:
+                problems.append(Problem(flag, str(error)))
+
+        checked("--account", self.account, check.account_id)
+        for region in self.regions:
+            checked("--region", region, check.region)
+        seen = [r for i, r in enumerate(self.regions) if r in self.regions[:i]]
+        problems.extend(Problem("--region", f"{r} is given twice") for r in dict.fromkeys(seen))
+        checked("--log-group", self.log_group, check.log_group)
+        checked("--role-arn", self.role_arn, check.role_arn)
+        role = arns.parse_role_arn(self.role_arn)
+        if role is not None and arns.is_account_id(self.account) and role.account != self.account:
             problems.append(
-                Problem("--role-arn", f"the role is in account {role.account}, not in account {account}")
+                Problem("--role-arn", f"the role is in account {role.account}, not in account {self.account}")
             )
-    if external_id is not None:
-        checked("--external-id", external_id, check.external_id)
-        if role_arn is None:
+        checked("--external-id", self.external_id, check.external_id)
+        if self.external_id is not None and self.role_arn is None:
             problems.append(
                 Problem("--external-id", "goes with --role-arn (it is sent when assuming that role)")
             )
-    if session_name is not None:
-        checked("--session-name", session_name, check.session_name)
-    if account_name is not None:
-        checked("--account-name", account_name, check.account_name)
-    return problems
+        checked("--session-name", self.session_name, check.session_name)
+        checked("--account-name", self.account_name, check.account_name)
+        return problems
+
+    def check(self) -> None:
+        """FlagError listing every problem at once, if there is any."""
+        problems = self.problems()
+        if problems:
+            raise FlagError(problems)
 
 
-def flag_locations(
-    *,
-    account: str,
-    regions: Sequence[str],
-    log_group: str,
-    role_arn: str | None = None,
-    external_id: str | None = None,
-    session_name: str | None = None,
-    account_name: str | None = None,
-) -> list[AuditLocation]:
-    """One location per ``--region`` of ``--account``; FlagError lists every bad flag at once."""
-    problems = flag_problems(
-        account=account,
-        regions=regions,
-        log_group=log_group,
-        role_arn=role_arn,
-        external_id=external_id,
-        session_name=session_name,
-        account_name=account_name,
-    )
+def flag_locations(flags: AccountFlags) -> list[AuditLocation]:
+    """One location per ``--region`` of ``--account`` and its ``--log-group``; FlagError lists every bad flag."""
+    problems = flags.problems()
+    if flags.log_group is None:
+        problems.append(Problem("--log-group", "is needed: it names the log group whose chain is audited"))
     if problems:
         raise FlagError(problems)
+    assert flags.log_group is not None
     return [
         AuditLocation(
-            account_id=account,
-            account_name=account_name or account,
+            account_id=flags.account,
+            account_name=flags.account_name or flags.account,
             region=region,
-            log_group=log_group,
-            role_arn=role_arn,
-            external_id=external_id,
-            session_name=session_name or DEFAULT_SESSION_NAME,
+            log_group=flags.log_group,
+            role_arn=flags.role_arn,
+            external_id=flags.external_id,
+            session_name=flags.session_name or DEFAULT_SESSION_NAME,
         )
-        for region in regions
+        for region in flags.regions
     ]

@@ -8,10 +8,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from verify.aws_errors import AwsError, read_error, unexpected
 from verify.aws_session import AccountMismatchError
 from verify.proofs import ProofResult
 
-THROTTLING = {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"}
+__all__ = ["AWS_ERRORS", "AwsError", "Finding", "TargetResult", "aws_error"]
+
 AWS_ERRORS = (ClientError, BotoCoreError, AccountMismatchError)
 """What an AWS call can raise that makes a row ERROR (anything else is a bug, still an ERROR row)."""
 
@@ -27,16 +29,6 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         return {"check": self.check, "ok": self.ok, "detail": self.detail, "codes": list(self.codes)}
-
-
-@dataclass(frozen=True)
-class AwsError:
-    code: str
-    message: str
-    operation: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "operation": self.operation}
 
 
 @dataclass(frozen=True)
@@ -63,12 +55,9 @@ class TargetResult:
     def key(self) -> str:
         return f"{self.account_id}/{self.region}"
 
-    def to_dict(self) -> dict[str, Any]:
+    def verdict_dict(self) -> dict[str, Any]:
+        """What the checks found, without where (a chain's JSON entry names the place once)."""
         return {
-            "accountId": self.account_id,
-            "accountName": self.account_name,
-            "region": self.region,
-            "logGroup": self.log_group,
             "status": self.status,
             "reasons": list(self.reasons),
             "codes": list(self.codes),
@@ -77,23 +66,15 @@ class TargetResult:
             "proofs": [p.to_dict() for p in self.proofs],
         }
 
+    def to_dict(self) -> dict[str, Any]:
+        place = {"accountId": self.account_id, "accountName": self.account_name, "region": self.region}
+        return {**place, "logGroup": self.log_group, **self.verdict_dict()}
+
 
 def aws_error(error: Exception) -> AwsError:
     """The row's error: AWS's code and message, and the operation that failed."""
-    if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        code = str(details.get("Code") or "Unknown")
-        message = str(details.get("Message") or error)
-        retries = error.response.get("ResponseMetadata", {}).get("RetryAttempts")
-        if code in THROTTLING and retries:
-            message += f" (still failing after {retries} retries)"
-        return AwsError(code, message, error.operation_name)
+    if isinstance(error, ClientError | BotoCoreError):
+        return read_error(error)
     if isinstance(error, AccountMismatchError):
         return AwsError(error.code, str(error))
-    if isinstance(error, BotoCoreError):
-        return AwsError(type(error).__name__.removesuffix("Error") or "BotoCore", str(error))
-    return AwsError(f"Unexpected{type(error).__name__}", str(error))
-
-
-def error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code") or "")
+    return unexpected(error)

@@ -71,17 +71,7 @@ class ChainResult:
             "logGroup": self.group.name,
             "status": self.status,
             "reasons": self.reasons,
-            "controls": {
-                str(r.control): {
-                    "status": r.status,
-                    "reasons": list(r.reasons),
-                    "codes": list(r.codes),
-                    "findings": [f.to_dict() for f in r.findings],
-                    "proofs": [p.to_dict() for p in r.proofs],
-                    "error": r.error.to_dict() if r.error else None,
-                }
-                for r in self.controls
-            },
+            "controls": {str(r.control): r.verdict_dict() for r in self.controls},
         }
 
 

@@ -28,7 +28,17 @@ from cis_core.plan import ALL_ACCOUNTS, MEMBERS_ALL, CoverageClaim
 from cis_core.topology import ALL_REGIONS
 from components.config import DEFAULT_SESSION_NAME, Problem, StackConfig, coverage_plan
 from verify.aws_session import Identity
-from verify.locations import FlagError, flag_problems
+from verify.locations import AccountFlags, FlagError, role_named
+
+__all__ = [
+    "AccountFlags",
+    "AccountScope",
+    "AuditScope",
+    "flag_scope",
+    "owner_identity",
+    "stack_scope",
+    "with_members",
+]
 
 
 @dataclass(frozen=True)
@@ -81,15 +91,6 @@ class AuditScope:
         return next((a.account_name for a in self.accounts if a.account_id == account_id), account_id)
 
 
-def _role(account_id: str, role_name: str) -> str:
-    arn = arns.role_arn(account_id, role_name)
-    if arns.parse_role_arn(arn) is None:
-        raise FlagError(
-            [Problem("--role-name", f"{role_name!r} is not an IAM role name (letters, digits and _+=,.@-)")]
-        )
-    return arn
-
-
 def owner_identity(owner_role_arn: str, session_name: str | None = None) -> Identity:
     """``--owner-role-arn``: the role and the account it is in (FlagError if it is no role ARN)."""
     role = arns.parse_role_arn(owner_role_arn)
@@ -135,7 +136,7 @@ def stack_scope(
     entries = {account.id: account for account in config.accounts}
     access: dict[str, Identity] = {}
     for account in config.accounts:
-        role_arn = _role(account.id, role_name) if role_name else account.role_arn
+        role_arn = role_named(account.id, role_name) if role_name else account.role_arn
         external_id = None if role_name else account.external_id
         access[account.id] = Identity(account.id, role_arn, external_id, account.session_name)
     if organization is not None:
@@ -181,19 +182,6 @@ def stack_scope(
     return AuditScope(tuple(accounts), everywhere, access, role_name, source, tuple(notes))
 
 
-@dataclass(frozen=True)
-class AccountFlags:
-    """The location flags: ``--account`` and what goes with it."""
-
-    account: str
-    regions: Sequence[str]
-    log_group: str | None = None
-    role_arn: str | None = None
-    external_id: str | None = None
-    session_name: str | None = None
-    account_name: str | None = None
-
-
 def flag_scope(
     flags: AccountFlags, *, owner: Identity | None = None, members_from_organization: bool = False
 ) -> AuditScope:
@@ -202,17 +190,7 @@ def flag_scope(
     With ``members_from_organization`` the account is the organization trail's owner, and the
     members it lists are reported in the same Regions.
     """
-    problems = flag_problems(
-        account=flags.account,
-        regions=flags.regions,
-        log_group=flags.log_group,
-        role_arn=flags.role_arn,
-        external_id=flags.external_id,
-        session_name=flags.session_name,
-        account_name=flags.account_name,
-    )
-    if problems:
-        raise FlagError(problems)
+    flags.check()
     identity = Identity(
         flags.account, flags.role_arn, flags.external_id, flags.session_name or DEFAULT_SESSION_NAME
     )

@@ -8,6 +8,9 @@ whether it records every audited control's management events
 (``cis_core.judge.selectors``). Both are asked by ARN (AWS wants the ARN for another
 account's trail), in the trail's home Region, and once per viewing account and trail: a
 multi-Region trail answers the same in every Region.
+
+``delivery_to`` is the per-target audit's question on the same readings: do the account's
+events in a Region reach one named log group? The core answers it (``coverage_of``).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 from cis_core.catalog import Control
 from cis_core.judge.selectors import management_coverage
-from cis_core.topology import TrailFacts, trail_from_description
+from cis_core.topology import Coverage, LogGroupRef, TrailFacts, coverage_of, records, trail_from_description
 from verify.aws_session import Identity, SessionFactory
 
 
@@ -86,7 +89,7 @@ class TrailReader:
         readings = []
         for description in listed:
             facts = trail_from_description(description)
-            if facts.log_group is None or not _records(facts, who.account_id):
+            if facts.log_group is None or not records(facts, who.account_id):
                 readings.append(TrailReading(facts))
                 continue
             logging, complete, selectors = self._details_of(who, facts)
@@ -118,6 +121,44 @@ class TrailReader:
         ]
 
 
-def _records(trail: TrailFacts, account_id: str) -> bool:
-    """Whether the trail records the account's events (its own, or an organization trail)."""
-    return trail.owner_account == account_id or trail.organization
+SELECTORS_CODE = "coverage.none.selectors"
+NO_TRAIL_CODE = "coverage.none.no_trail"
+
+
+def _not_checked(_group: LogGroupRef) -> None:
+    return None  # the chains are judged apart (``verify.audit``): here only the trails count
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Whether an account's events in a Region reach one log group, in the core's words."""
+
+    group: LogGroupRef
+    coverage: Coverage
+    """The core's verdict over the trails that deliver to ``group``."""
+    elsewhere: Coverage | None
+    """When no trail delivers to ``group``: the verdict over every trail (where the events go), if telling."""
+    reading: TrailReading | None
+    """The trail ``coverage`` names, as read (its selectors in words)."""
+
+    @property
+    def reaches(self) -> bool:
+        """A logging multi-Region trail delivers to ``group`` (whatever its selectors record)."""
+        return self.coverage.covered or self.coverage.code == SELECTORS_CODE
+
+
+def delivery_to(group: LogGroupRef, readings: Sequence[TrailReading]) -> Delivery:
+    """Whether the events of ``group``'s account in ``group``'s Region reach ``group`` (no chain judged).
+
+    The core's ``coverage_of`` judges the trails that deliver to the group; when none does, it
+    judges every trail seen, so that the verdict can say where the events go instead.
+    """
+    facts = [r.facts for r in readings]
+    account, region = group.account_id, group.region
+    found = coverage_of(account, region, [f for f in facts if f.log_group == group], _not_checked)
+    elsewhere = None
+    if found.code == NO_TRAIL_CODE:
+        anywhere = coverage_of(account, region, facts, _not_checked)
+        elsewhere = anywhere if anywhere.code != NO_TRAIL_CODE else None
+    reading = next((r for r in readings if found.trail is not None and r.facts == found.trail), None)
+    return Delivery(group, found, elsewhere, reading)

@@ -29,9 +29,10 @@ from verify import report as audit_report
 from verify.audit import CHECKS, NOT_CHECKED, TargetResult, audit_all
 from verify.aws_session import Identity, SessionFactory
 from verify.cli import main
+from verify.coverage_audit import audit_coverage
 from verify.locations import AuditLocation, locations_of
 from verify.results_coverage import CoverageReport, PairResult
-from verify.scope import stack_scope
+from verify.scope import AccountFlags, flag_scope, stack_scope
 
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
@@ -310,7 +311,7 @@ BREAKS: list[tuple[str, Callable[[Setup], None], str, str]] = [
         "trail is single-region",
         lambda s: s.client("cloudtrail").update_trail(Name=s.trail_name, IsMultiRegionTrail=False),
         "trail",
-        "no multi-region trail is visible",
+        "CIS 4.x needs a multi-Region trail",
     ),
     (
         "trail delivers to another group",
@@ -334,7 +335,7 @@ BREAKS: list[tuple[str, Callable[[Setup], None], str, str]] = [
             EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": False}],
         ),
         "selectors",
-        "logs no management events",
+        "records no management events",
     ),
     (
         "write-only advanced selector",
@@ -408,6 +409,27 @@ def test_each_break_fails_at_its_link(
     assert [f.ok for f in result.findings[:position]] == [True] * position
     assert result.findings[position].ok is False
     assert all(f.ok is None and f.detail == NOT_CHECKED for f in result.findings[position + 1 :])
+
+
+# The trail itself is broken (not a trail that delivers elsewhere, whose chain the coverage audit judges).
+TRAIL_BREAKS = [
+    b for b in BREAKS if b[2] in ("trail", "selectors") and b[0] != "trail delivers to another group"
+]
+
+
+@pytest.mark.parametrize(("label", "breaker", "check", "_"), TRAIL_BREAKS, ids=[b[0] for b in TRAIL_BREAKS])
+def test_a_broken_trail_fails_with_the_code_the_coverage_audit_gives_the_pair(
+    aws: None, label: str, breaker: Callable[[Setup], None], check: str, _: str
+) -> None:
+    """One trail judgement: the per-target trail checks and the coverage audit read and judge alike."""
+    breaker(build_compliant())
+    [result] = run(make_target())
+    scope = flag_scope(AccountFlags(ACCOUNT, [REGION]))
+    [pair] = audit_coverage(scope, SessionFactory(new_session()), [CIS_4_5]).pairs
+    assert pair.status == "FAIL" and pair.coverage is not None, (label, pair.reasons)
+    assert result.codes == (pair.coverage.code,), (label, result.reasons, pair.reasons)
+    failed = next(f for f in result.findings if f.ok is False)
+    assert failed.check == check and failed.codes == result.codes
 
 
 def test_a_pending_subscription_is_not_a_subscriber(aws: None) -> None:

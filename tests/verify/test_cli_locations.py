@@ -8,7 +8,14 @@ from local.program_harness import REPO_ROOT
 from rollout.stack_file import read_stack_file
 from verify.aws_session import Identity
 from verify.cli import main
-from verify.locations import AuditLocation, FlagError, flag_locations, stack_locations, with_role
+from verify.locations import (
+    AccountFlags,
+    AuditLocation,
+    FlagError,
+    flag_locations,
+    stack_locations,
+    with_role,
+)
 from verify.scope import owner_identity, stack_scope
 
 ACCOUNT = "111111111111"
@@ -62,11 +69,13 @@ def test_flag_checks_are_the_config_checks(
 
 def test_flags_make_audit_locations_and_nothing_about_notifications() -> None:
     found = flag_locations(
-        account=ACCOUNT,
-        regions=["us-east-1", "eu-west-1"],
-        log_group="org-trail/cloudtrail",
-        role_arn=ROLE,
-        external_id="cis-audit",
+        AccountFlags(
+            ACCOUNT,
+            ["us-east-1", "eu-west-1"],
+            log_group="org-trail/cloudtrail",
+            role_arn=ROLE,
+            external_id="cis-audit",
+        )
     )
     assert found == [
         AuditLocation(
@@ -81,8 +90,11 @@ def test_flags_make_audit_locations_and_nothing_about_notifications() -> None:
 
 def test_flag_error_keeps_every_problem() -> None:
     with pytest.raises(FlagError) as raised:
-        flag_locations(account="x", regions=["nowhere-1"], log_group="")
+        flag_locations(AccountFlags("x", ["nowhere-1"], log_group=""))
     assert [p.path for p in raised.value.problems] == ["--account", "--region", "--log-group"]
+    with pytest.raises(FlagError) as raised:
+        flag_locations(AccountFlags(ACCOUNT, ["us-east-1"]))
+    assert [p.path for p in raised.value.problems] == ["--log-group"]
 
 
 def test_stack_file_locations_are_the_chain_sites_that_name_their_log_group() -> None:

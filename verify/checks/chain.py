@@ -1,4 +1,4 @@
-"""The alarm chain on the log group, judged by the core: filter -> alarm -> topic -> subscription.
+"""The alarm chain on the log group, judged by the core: log group -> filter -> alarm -> topic -> subscription.
 
 ``AwsLookups`` answers the core judge's look-ups with AWS calls, made only when the walk
 gets there, and remembers which check each call belongs to. ``ChainChecks`` runs the
@@ -22,10 +22,11 @@ from cis_core.judge.coverage import judge
 from cis_core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
 from cis_core.judge.problems import Link, describe
 from cis_core.unknown import UNKNOWN, is_unknown
+from verify.aws_errors import error_code
 from verify.chain_facts import alarm_facts, filter_facts, metrics_read, subscription_facts, topic_facts
 from verify.checks.outcome import Clients, Memo, Outcome
 from verify.locations import AuditLocation
-from verify.results import AWS_ERRORS, error_code
+from verify.results import AWS_ERRORS
 
 CHAIN_CHECKS = {
     Link.FILTER: "filter",
@@ -107,15 +108,9 @@ class ChainChecks:
     """
 
     def __init__(
-        self,
-        aws: Clients,
-        target: AuditLocation,
-        control: Control,
-        memo: Memo | None = None,
-        aws_covers: AwsCovers | None = None,
+        self, aws: Clients, target: AuditLocation, control: Control, memo: Memo, aws_covers: AwsCovers | None
     ) -> None:
-        self.aws, self.target, self.control = aws, target, control
-        self.memo = memo or Memo()
+        self.aws, self.target, self.control, self.memo = aws, target, control, memo
         self.aws_covers = aws_covers
         self.lookups = AwsLookups(aws, self.memo)
         self.overruled: set[str] = set()
@@ -127,6 +122,22 @@ class ChainChecks:
     def verdict(self) -> ChainVerdict | None:
         """The core's verdict (None until judged, or when an AWS error ended the walk)."""
         return self._verdict
+
+    def log_group(self) -> Outcome:
+        """The log group exists (else the ResourceNotFoundException AWS gives for a missing group)."""
+        name, target = self.target.log_group, self.target
+        groups = self.memo.paginate(
+            self.aws("logs"), "describe_log_groups", "logGroups", logGroupNamePrefix=name
+        )
+        if not any(g.get("logGroupName") == name for g in groups):
+            # DescribeLogGroups answers an empty list, not an error: report it as the API would.
+            where = f"account {target.account_id} region {target.region}"
+            error = {
+                "Code": "ResourceNotFoundException",
+                "Message": f"log group {name!r} does not exist in {where}",
+            }
+            raise ClientError({"Error": error}, "DescribeLogGroups")
+        return Outcome(True, f"log group {name!r} exists")
 
     def _judge(self) -> None:
         if self._verdict is not None or self._error is not None:

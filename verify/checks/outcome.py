@@ -14,7 +14,7 @@ class Outcome:
     ok: bool
     detail: str
     carry: Any = None
-    """What the next check starts from (the trails that deliver to the log group)."""
+    """What the next check starts from (the trail check: its ``verify.trails.Delivery``)."""
     codes: tuple[str, ...] = ()
 
 

@@ -39,7 +39,9 @@ def alarm_history(
     def body() -> ProofResult:
         end = clock()
         start = end - timedelta(days=days)
-        items = fetch_history(clients("cloudwatch", region), alarm_name, start, end, item_type="Action")
+        items = fetch_history(
+            clients("cloudwatch", region), alarm_name, start, EndDate=end, HistoryItemType="Action"
+        )
         outcomes = action_outcomes(items)
         failed = [o for o in outcomes if not o.succeeded]
         succeeded = [o for o in outcomes if o.succeeded]

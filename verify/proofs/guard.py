@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from verify.aws_errors import error_code, read_error, unexpected
 from verify.proofs.result import ProofError, ProofResult, ProofStatus
 
 ACCESS_DENIED = {
@@ -25,13 +26,6 @@ ACCESS_DENIED = {
     "AuthorizationError",
     "UnauthorizedOperation",
     "UnauthorizedException",
-}
-THROTTLING = {
-    "Throttling",
-    "ThrottlingException",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "RequestThrottled",
 }
 IAM_ACTIONS = {
     "TestMetricFilter": "logs:TestMetricFilter",
@@ -45,10 +39,6 @@ IAM_ACTIONS = {
 }
 """Every AWS operation a proof calls, and the IAM action that authorizes it."""
 NOT_IN_EMULATOR = "not available in this emulator"
-
-
-def error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code") or "")
 
 
 def _status(error: ClientError) -> int:
@@ -67,16 +57,10 @@ def is_not_implemented(error: BaseException) -> bool:
 
 
 def proof_error(error: ClientError | BotoCoreError) -> ProofError:
-    if isinstance(error, BotoCoreError):
-        return ProofError(type(error).__name__.removesuffix("Error") or "BotoCore", str(error))
-    details = error.response.get("Error", {})
-    code = error_code(error) or "Unknown"
-    message = str(details.get("Message") or error)
-    retries = error.response.get("ResponseMetadata", {}).get("RetryAttempts")
-    if code in THROTTLING and retries:
-        message += f" (still failing after {retries} retries)"
-    operation = error.operation_name
-    return ProofError(code, message, operation, IAM_ACTIONS.get(operation or ""), code in ACCESS_DENIED)
+    """The error as the checks read it (``verify.aws_errors``), with the IAM action it needs."""
+    read = read_error(error)
+    action = IAM_ACTIONS.get(read.operation or "")
+    return ProofError(read.code, read.message, read.operation, action, read.code in ACCESS_DENIED)
 
 
 def error_result(proof: str, subject: str, error: BaseException) -> ProofResult:
@@ -107,7 +91,8 @@ def guarded(proof: str, subject: str, body: Callable[[], ProofResult]) -> ProofR
     except (ClientError, BotoCoreError, NotImplementedError) as error:
         return error_result(proof, subject, error)
     except Exception as error:  # an odd answer (or a bug): this proof says so, the audit goes on
-        failure = ProofError(f"Unexpected{type(error).__name__}", str(error))
+        odd = unexpected(error)
+        failure = ProofError(odd.code, odd.message)
         return ProofResult(
             proof, subject, ProofStatus.ERROR, f"{failure.code}: {failure.message}", error=failure
         )

@@ -112,18 +112,11 @@ def new_state_reason(item: Mapping[str, Any]) -> str | None:
     return str(new_state.get("stateReason")) if isinstance(new_state, dict) else None
 
 
-def fetch_history(
-    cloudwatch: Any,
-    alarm_name: str,
-    start: datetime,
-    end: datetime | None = None,
-    item_type: str | None = None,
-) -> list[dict[str, Any]]:
-    """Every history item of ``alarm_name`` since ``start`` (all pages), oldest first."""
-    args: dict[str, Any] = {"AlarmName": alarm_name, "StartDate": start, "ScanBy": "TimestampAscending"}
-    if end is not None:
-        args["EndDate"] = end
-    if item_type is not None:
-        args["HistoryItemType"] = item_type
-    pages = cloudwatch.get_paginator("describe_alarm_history").paginate(**args)
+def fetch_history(cloudwatch: Any, alarm_name: str, start: datetime, **filters: Any) -> list[dict[str, Any]]:
+    """Every history item of ``alarm_name`` since ``start`` (all pages), oldest first.
+
+    ``filters`` go to DescribeAlarmHistory as they are (``EndDate``, ``HistoryItemType``).
+    """
+    paginator = cloudwatch.get_paginator("describe_alarm_history")
+    pages = paginator.paginate(AlarmName=alarm_name, StartDate=start, ScanBy="TimestampAscending", **filters)
     return [item for page in pages for item in page.get("AlarmHistoryItems", [])]

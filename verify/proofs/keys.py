@@ -20,7 +20,8 @@ from botocore.exceptions import ClientError
 from cis_core.aws.arns import parse_arn, parse_sns_topic_arn
 from cis_core.catalog import AWS_MANAGED_SNS_KEY, is_aws_managed_sns_key
 from cis_core.judge.resource_policies import Grant, cloudwatch_key_grant, judge_grant
-from verify.proofs.guard import error_code, guarded
+from verify.aws_errors import error_code
+from verify.proofs.guard import guarded
 from verify.proofs.result import KEY_POLICY, ClientFor, ProofResult, ProofStatus
 
 POLICY_NAME = "default"

@@ -19,7 +19,8 @@ from botocore.exceptions import ClientError
 from cis_core.catalog import Control, SampleRecord
 from cis_core.filter_pattern import MAX_LENGTH
 from cis_core.judge.coverage import judge, probe_records
-from verify.proofs.guard import error_code, guarded
+from verify.aws_errors import error_code
+from verify.proofs.guard import guarded
 from verify.proofs.result import MATCHER, ClientFor, ProofResult, ProofStatus
 
 BATCH = 50

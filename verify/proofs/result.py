@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from verify.aws_errors import AwsError
+
 ClientFor = Callable[[str, "str | None"], Any]
 """``clients(service, region)``: a boto3 client in the audited account (region None: the target's).
 
@@ -26,23 +28,16 @@ class ProofStatus(StrEnum):
 
 
 @dataclass(frozen=True)
-class ProofError:
-    code: str
-    message: str
-    operation: str | None = None
+class ProofError(AwsError):
+    """An AWS error during a proof, and what the CLI needs to name the missing permission."""
+
     action: str | None = None
     """The IAM action of the failed call (``logs:TestMetricFilter``), when known."""
     access_denied: bool = False
     """AWS refused the call for lack of permission: the CLI can name the policy to attach."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "message": self.message,
-            "operation": self.operation,
-            "action": self.action,
-            "accessDenied": self.access_denied,
-        }
+        return {**super().to_dict(), "action": self.action, "accessDenied": self.access_denied}
 
 
 @dataclass(frozen=True)

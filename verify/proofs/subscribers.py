@@ -29,7 +29,8 @@ from cis_core.judge.resource_policies import (
     queue_grant,
     sns_key_grant,
 )
-from verify.proofs.guard import error_code, guarded
+from verify.aws_errors import error_code
+from verify.proofs.guard import guarded
 from verify.proofs.keys import STATUS_OF_GRANT, check_key, statement_json
 from verify.proofs.result import FUNCTION_POLICY, QUEUE_POLICY, ClientFor, ProofResult, ProofStatus
 
