@@ -1,6 +1,6 @@
-"""A local AWS emulator (moto) and an organization's CloudTrail setup inside it.
+"""A local AWS emulator (moto), and boto3 clients for it in any of its accounts.
 
-``make demo`` (``local.demo``) and the emulator tests (``tests/emulator``) share this
+``make demo`` (``local.demo``) and the emulator tests (``tests/local``) share this
 module, so the demo shows exactly the setup the tests check. Nothing here can reach AWS:
 every client is built with the emulator's endpoint and the emulator's dummy keys.
 
@@ -10,22 +10,20 @@ ARN, which is how the program's providers and the audit reach member accounts.
 
 The server runs in this process, which lets ``Emulator.start`` shape what moto's API cannot:
 organization trails are shown to member accounts as shadow trails (``local.worlds.shadows``).
-The worlds that look like AWS (classic, organization, mixed) are in ``local.worlds``;
-``organization_fixture`` below is the older one-trail-per-target setup.
+The worlds that look like AWS (classic, organization, mixed) are in ``local.worlds``; they use
+``cloudtrail_logs_role`` and ``bucket_policy`` below for what a trail needs.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import socket
 import threading
 import time
 import urllib.request
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Mapping
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -204,102 +202,6 @@ class EmulatorSessions:
         if role_arn is None and account_id != DEFAULT_ACCOUNT:
             role_arn = f"arn:aws:iam::{account_id}:role/{MEMBER_ROLE}"
         return self.client(service, region, role_arn)
-
-
-class TargetLike(Protocol):
-    """What the fixture needs of a target (``components.config.DeployTarget`` has it)."""
-
-    @property
-    def account_id(self) -> str: ...
-    @property
-    def region(self) -> str: ...
-    @property
-    def log_group(self) -> str: ...
-    @property
-    def role_arn(self) -> str | None: ...
-
-
-@dataclass(frozen=True)
-class TrailSetup:
-    """What the organization fixture created for one (account, region)."""
-
-    account_id: str
-    region: str
-    role_arn: str | None
-    """The role the fixture acted through (None: the default account, directly)."""
-    log_group: str
-    log_group_arn: str
-    trail_name: str
-    trail_arn: str
-    bucket: str
-    cloudtrail_role_arn: str
-
-
-def trail_name(region: str) -> str:
-    # Multi-region trail names are unique across an account's regions (each is shadowed everywhere).
-    return f"org-trail-{region}"
-
-
-def organization_fixture(endpoint: str, targets: Iterable[TargetLike]) -> dict[tuple[str, str], TrailSetup]:
-    """Set up each target the way an organization has it before this project deploys.
-
-    Per (account, region): the CloudTrail log group, an IAM role CloudTrail uses to write
-    to it, an S3 bucket, and a multi-region trail delivering to the log group, logging,
-    with event selectors for all (read and write) management events.
-    """
-    sessions = EmulatorSessions(endpoint)
-    return {(t.account_id, t.region): _set_up_target(sessions, t) for t in targets}
-
-
-def _set_up_target(sessions: EmulatorSessions, target: TargetLike) -> TrailSetup:
-    account, region = target.account_id, target.region
-
-    def client(service: str) -> Any:
-        return sessions.for_account(service, account, region, target.role_arn)
-
-    logs = client("logs")
-    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
-        logs.create_log_group(logGroupName=target.log_group)
-    group = next(
-        g
-        for g in logs.describe_log_groups(logGroupNamePrefix=target.log_group)["logGroups"]
-        if g["logGroupName"] == target.log_group
-    )
-    role_arn = cloudtrail_logs_role(client("iam"), account, region, target.log_group)
-
-    bucket = f"cloudtrail-{account}-{region}"
-    s3 = client("s3")
-    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-    s3.create_bucket(Bucket=bucket, **location)
-    s3.put_bucket_policy(Bucket=bucket, Policy=bucket_policy(bucket, account))
-
-    cloudtrail = client("cloudtrail")
-    name = trail_name(region)
-    trail = cloudtrail.create_trail(
-        Name=name,
-        S3BucketName=bucket,
-        IsMultiRegionTrail=True,
-        IncludeGlobalServiceEvents=True,
-        EnableLogFileValidation=True,
-        # As AWS writes it: the group's ARN with its ":*" suffix.
-        CloudWatchLogsLogGroupArn=group["arn"],
-        CloudWatchLogsRoleArn=role_arn,
-    )
-    cloudtrail.start_logging(Name=name)
-    cloudtrail.put_event_selectors(
-        TrailName=name, EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}]
-    )
-    return TrailSetup(
-        account_id=account,
-        region=region,
-        role_arn=target.role_arn,
-        log_group=target.log_group,
-        log_group_arn=group["arn"],
-        trail_name=name,
-        trail_arn=trail["TrailARN"],
-        bucket=bucket,
-        cloudtrail_role_arn=role_arn,
-    )
 
 
 def cloudtrail_logs_role(iam: Any, account: str, region: str, log_group: str) -> str:

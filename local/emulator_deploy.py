@@ -412,7 +412,7 @@ class EmulatorDeployMocks(pulumi.runtime.Mocks):
         except ClientError as error:
             if error.response["Error"]["Code"] != "ResourceNotFoundException":
                 raise
-            # No such function in the emulator (the organization fixture creates none): the
+            # No such function in the emulator (the worlds create none): the
             # permission is only recorded, as there is nothing to attach it to.
             return statement_id, {"statementId": statement_id, "createdInEmulator": False}
         request = {

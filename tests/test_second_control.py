@@ -20,7 +20,6 @@ Each adapter accepts a good chain and rejects a broken one:
 from __future__ import annotations
 
 import copy
-import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,14 +31,15 @@ import yaml
 import cis_core.catalog as catalog
 from cis_core.catalog import EXTRA_CONTROLS_ENV, Control
 from cis_core.project import PROJECT
+from cis_core.topology import LogGroupRef
 from local.analyzer_client import PolicyPackServer, Violation, stack_resources, to_analyzer_resource
-from local.emulator import Emulator, EmulatorSessions
+from local.emulator import Emulator
 from local.emulator_adapter import EmulatorAdapter
 from local.emulator_deploy import with_emulator_endpoint
 from local.program_harness import ProgramRun, Registration, run_program, stack_config
-from local.worlds import build_world
+from local.worlds import REGIONS, build_world
 from rollout.stack_file import read_stack_file
-from verify import cli as audit_cli
+from tests.local import test_world_audit as world_audit
 
 pytestmark = [pytest.mark.protocol, pytest.mark.emulator]
 
@@ -224,96 +224,104 @@ def emulator() -> Iterator[Emulator]:
 
 
 @pytest.fixture
-def deployed(emulator: Emulator, root_control: Control, tmp_path: Path) -> Path:
-    """The local stack with both controls deployed into the emulator; returns its stack file."""
+def deployed(emulator: Emulator, root_control: Control, tmp_path: Path) -> world_audit.Deployed:
+    """The local stack with both controls deployed into the emulator's organization world, and its stack file."""
     emulator.reset()
     config = with_emulator_endpoint(_config(stack_config("local")[0]), emulator.url)
     stack_file = tmp_path / "Pulumi.local.yaml"
     stack_file.write_text(yaml.safe_dump({"config": {f"{PROJECT}:{k}": v for k, v in config.items()}}))
     stack = read_stack_file(str(stack_file))
     assert list(stack.config.controls) == CONTROLS
-    build_world("organization", emulator.url)  # what Pulumi.local.yaml describes
+    world = build_world("organization", emulator.url)  # what Pulumi.local.yaml describes
     run = run_program(config, stack="local", mocks=EmulatorAdapter(emulator.url))
     assert run.error is None, run.error
-    return stack_file
+    return world_audit.Deployed(world, stack_file, config)
 
 
-def _audit(stack_file: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, tuple[int, dict[str, Any]]]:
-    """``cis-monitoring audit --json`` for each control the stack config lists, by control id."""
-    capsys.readouterr()
-    results = {}
-    for control_id in read_stack_file(str(stack_file)).config.controls:
-        code = audit_cli.main(["--stack", str(stack_file), "--control", control_id, "--json"])
-        captured = capsys.readouterr()
-        assert "Traceback" not in captured.err, captured.err
-        results[control_id] = (code, json.loads(captured.out))
-    return results
+def _organization_chain(deployed: world_audit.Deployed) -> LogGroupRef:
+    """The log group of the organization trail: its chain covers four of the world's five accounts."""
+    trail = deployed.world.organization_trail
+    assert trail is not None and trail.log_group is not None
+    return trail.log_group
 
 
-def _set_pattern(stack_file: Path, emulator: Emulator, pattern: str) -> str:
-    """Replace the root-usage filter's pattern in the stack's first target; returns that target's key."""
-    target = read_stack_file(str(stack_file)).targets[0]
-    logs = EmulatorSessions(emulator.url).for_account(
-        "logs", target.account_id, target.region, target.role_arn
-    )
+def _audit(deployed: world_audit.Deployed, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+    """One ``cis-monitoring audit --json`` run: both controls the stack lists, every pair, every chain once."""
+    code, document = world_audit.entered(deployed, capsys)
+    assert document["controls"] == CONTROLS
+    return code, document
+
+
+def _set_pattern(deployed: world_audit.Deployed, pattern: str) -> LogGroupRef:
+    """Replace the root-usage filter's pattern on the organization trail's log group; returns that group."""
+    group = _organization_chain(deployed)
+    logs = deployed.world.client("logs", group.account_id, group.region)
     (current,) = [
         f
-        for f in logs.describe_metric_filters(logGroupName=target.log_group)["metricFilters"]
+        for f in logs.describe_metric_filters(logGroupName=group.name)["metricFilters"]
         if f["metricTransformations"][0]["metricName"] == "RootAccountUsageTest"
     ]
     # moto appends on PutMetricFilter where AWS replaces: delete first to leave what AWS would.
-    logs.delete_metric_filter(logGroupName=target.log_group, filterName=current["filterName"])
+    logs.delete_metric_filter(logGroupName=group.name, filterName=current["filterName"])
     logs.put_metric_filter(
-        logGroupName=target.log_group,
+        logGroupName=group.name,
         filterName=current["filterName"],
         filterPattern=pattern,
         metricTransformations=current["metricTransformations"],
     )
-    return f"{target.account_id}/{target.region}"
+    return group
 
 
-def _by_key(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {f"{r['accountId']}/{r['region']}": r for r in document["results"]}
+def _filter_detail(document: dict[str, Any], group: LogGroupRef, control_id: str) -> str:
+    findings = document["chains"][group.key]["controls"][control_id]["findings"]
+    return str(next(f["detail"] for f in findings if f["check"] == "filter"))
 
 
 def test_the_audit_passes_both_controls_after_deploy(
-    deployed: Path, capsys: pytest.CaptureFixture[str]
+    deployed: world_audit.Deployed, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    results = _audit(deployed, capsys)
-    assert set(results) == set(CONTROLS)
-    for control_id, (code, document) in results.items():
-        assert document["control"] == control_id
-        assert code == 0, [r["reasons"] for r in document["results"]]
-        assert document["summary"]["pass"] == document["summary"]["targets"] == 3
-    root_filter = next(
-        f for f in _by_key(results[ROOT][1])["123456789012/us-east-1"]["findings"] if f["check"] == "filter"
-    )
-    assert f"covers CIS {ROOT} (the benchmark's exact text; not too broad)" in root_filter["detail"]
+    code, document = _audit(deployed, capsys)
+    assert code == 0, [p["reasons"] for p in document["coverage"] if p["status"] != "PASS"]
+    assert document["summary"]["pass"] == document["summary"]["pairs"] == 5 * len(REGIONS)
+    assert len(document["chains"]) == 2
+    for chain in document["chains"].values():
+        assert {c: r["status"] for c, r in chain["controls"].items()} == dict.fromkeys(CONTROLS, "PASS")
+    detail = _filter_detail(document, _organization_chain(deployed), ROOT)
+    assert f"covers CIS {ROOT} (the benchmark's exact text; not too broad)" in detail
 
 
 def test_the_audit_fails_a_pattern_that_matches_none_of_the_controls_records(
-    deployed: Path, emulator: Emulator, capsys: pytest.CaptureFixture[str]
+    deployed: world_audit.Deployed, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    broken = _set_pattern(deployed, emulator, MATCHES_NOTHING)
-    results = _audit(deployed, capsys)
-    code, document = results[ROOT]
+    group = _set_pattern(deployed, MATCHES_NOTHING)
+    code, document = _audit(deployed, capsys)
     assert code == 1
-    rows = _by_key(document)
-    assert rows.pop(broken)["status"] == "FAIL"
-    assert {r["status"] for r in rows.values()} == {"PASS"}
-    reasons = _by_key(document)[broken]["reasons"]
-    assert (
-        len(reasons) == 1 and reasons[0].startswith("filter: ") and f"does not cover CIS {ROOT}" in reasons[0]
-    )
-    assert results["4.5"][0] == 0, "the other control's chain is untouched"
+    # Every pair whose events reach that group FAILs (the management account and its members); Sandbox,
+    # covered through its own trail and chain, does not.
+    depends = {pair for pair, row in world_audit.expected(deployed.world).items() if row[3] == group.key}
+    assert {(p["accountId"], p["region"]) for p in document["coverage"] if p["status"] == "FAIL"} == depends
+    assert len(depends) == 4 * len(REGIONS)
+    assert {p["status"] for p in document["coverage"] if (p["accountId"], p["region"]) not in depends} == {
+        "PASS"
+    }
+    for pair in document["coverage"]:
+        if (pair["accountId"], pair["region"]) in depends:
+            assert pair["code"] == "coverage.none.chain_broken"
+            (reason,) = [r for r in pair["reasons"] if r.startswith("chain in account")]
+            assert reason.startswith(
+                f"chain in account {group.account_id} ({group.name}): CIS {ROOT}: filter: "
+            )
+            assert f"does not cover CIS {ROOT}" in reason
+    chain = document["chains"][group.key]["controls"]
+    assert chain[ROOT]["status"] == "FAIL"
+    assert chain["4.5"]["status"] == "PASS", "the other control's chain is untouched"
 
 
 def test_the_audit_passes_a_too_broad_pattern_with_a_note(
-    deployed: Path, emulator: Emulator, capsys: pytest.CaptureFixture[str]
+    deployed: world_audit.Deployed, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    broad = _set_pattern(deployed, emulator, TOO_BROAD)
-    code, document = _audit(deployed, capsys)[ROOT]
+    group = _set_pattern(deployed, TOO_BROAD)
+    code, document = _audit(deployed, capsys)
     assert code == 0
-    row = _by_key(document)[broad]
-    detail = next(f["detail"] for f in row["findings"] if f["check"] == "filter")
+    detail = _filter_detail(document, group, ROOT)
     assert "text differs from the benchmark's; too broad: it also matches" in detail and "invokedBy" in detail

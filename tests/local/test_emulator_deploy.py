@@ -1,42 +1,42 @@
-"""The program deployed into the moto emulator, then audited: every link exists, and the audit sees each break.
+"""The shipped stacks deployed into the moto emulator, then audited: every link exists, and the audit sees each break.
 
-Each test starts from an empty emulator, builds the organization's side (log group,
-trail, role, bucket) with ``organization_fixture``, and deploys a stack config through
-the emulator adapter (the real ``__main__.py`` under mocks, each resource created in the
-emulator with boto3, in its provider's account and region). Assertions read the
-emulator back with boto3, in the target's own account.
+Each test starts from an empty emulator and builds what AWS would have for the stack file:
+
+- ``local``: ``Pulumi.local.yaml`` is the ``organization`` world's config (``local.worlds``; the
+  test checks that the file says exactly what the world says discover would write);
+- ``dev`` and ``prod``: no world has their account ids, so ``stack_world`` builds, with the
+  worlds' own builder, exactly the trails and log groups the stack file names (see its docstring).
+
+Then it deploys the stack config through the emulator adapter (the real ``__main__.py`` under
+mocks, each resource created in the emulator with boto3, in its provider's account and Region)
+and runs ``cis-monitoring audit`` on the stack file itself against the emulator. Assertions read
+the emulator back with boto3, in each account.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from pulumi.runtime.mocks import MockResourceArgs
 
 from components.config import DeployTarget, load_config, targets
 from components.policies import topic_policy
-from local.emulator import (
-    DEFAULT_ACCOUNT,
-    Emulator,
-    EmulatorSessions,
-    TrailSetup,
-    organization_fixture,
-)
+from local.emulator import DEFAULT_ACCOUNT, MEMBER_ROLE, Emulator
 from local.emulator_adapter import EmulatorAdapter, EmulatorDeployError
 from local.emulator_deploy import with_emulator_endpoint
 from local.program_harness import REPO_ROOT, ProgramRun, run_program, stack_config
+from local.worlds import REGIONS, World, build_world
+from local.worlds.builder import WorldBuilder
+from local.worlds.organization import random_suffix
 from tests.conftest import PAGER_URL
-from verify.audit import TargetResult, audit_all
-from verify.aws_session import SessionFactory
-from verify.locations import stack_locations
+from tests.local import test_world_audit as world_audit
+from tests.local.test_world_audit import Row, expected, table
 
 pytestmark = pytest.mark.emulator
 
@@ -51,29 +51,120 @@ WEAKENED_PATTERN = (
 )
 FILTER_NAME = "cis-4-5-cloudtrail-changes"
 SECRET_KEYS = {"local": (), "dev": (), "prod": ("pagerEndpoint",)}
+AUDIT_FLAGS = {
+    # Members of the organization trail have no roleArn in the stack: enter them with the role an
+    # organization creates in each member. dev's accounts all name their own role (and externalId).
+    "local": ("--role-name", MEMBER_ROLE),
+    "dev": (),
+    "prod": ("--role-name", MEMBER_ROLE),
+}
+
+
+def stack_world(stack: str, config: Mapping[str, Any], endpoint: str) -> World:
+    """What AWS would have for ``dev`` or ``prod``: exactly the trails and log groups the stack file names.
+
+    Every account of the stack becomes an ACTIVE member of one organization (OU ``Root``). Each
+    ``accounts[].trail`` becomes a multi-Region trail of that account, logging all management
+    events, delivering to its ``logGroup`` in its ``homeRegion``; ``organizationTrail`` becomes a
+    multi-Region organization trail of its ``accountId``, delivering to ``logGroup`` or, for a
+    ``logGroupPrefix``, to a Control Tower style ``<prefix>-<random suffix>`` group. Members see it
+    as a shadow (``local.worlds.shadows``). One difference from the real thing, which neither the
+    program nor the audit can see: moto's organization is always managed by its default account
+    (123456789012, in no shipped stack), so an organization trail owner other than that account is
+    made CloudTrail's delegated administrator, which AWS also lets own an organization trail (the
+    ``mixed`` world does the same). Keys this builder does not model fail the test.
+    """
+    accounts = config["accounts"]
+    unmodelled = [
+        f"accounts[{i}]"
+        for i, e in enumerate(accounts)
+        if "regions" in e or "logGroupPrefix" in e.get("trail", {})
+    ]
+    assert not unmodelled, f"stack_world does not build per-Region or prefixed account trails: {unmodelled}"
+    world = WorldBuilder(endpoint, f"stack-{stack}")
+    for entry in accounts:
+        if entry["id"] != DEFAULT_ACCOUNT:
+            world.account(entry["id"], entry["name"])
+    organization = config.get("organizationTrail")
+    if organization is not None:
+        owner = organization["accountId"]
+        if owner != DEFAULT_ACCOUNT:
+            world.delegate_cloudtrail(owner)
+        group = organization.get("logGroup") or f"{organization['logGroupPrefix']}-{random_suffix()}"
+        name = organization.get("name") or "organization-trail"
+        world.trail(owner, name, organization["homeRegion"], log_group=group, organization=True)
+    for entry in accounts:
+        trail = entry.get("trail")
+        if trail is not None:
+            name = trail.get("name") or f"{entry['name']}-trail"
+            world.trail(entry["id"], name, trail["homeRegion"], log_group=trail["logGroup"])
+    return world.build({k: config[k] for k in ("accounts", "organizationTrail") if k in config})
+
+
+def existing_queues(world: World, config: Mapping[str, Any]) -> None:
+    """The SQS queues the stack says already exist (``queuePolicy: existing``), granting their topic.
+
+    As README "Subscribers" tells the user to write it: SNS may send from the account's alarm
+    topic, whose name is ``<namePrefix>-<account name>-alarms``.
+    """
+    prefix = config.get("namePrefix", "cis")
+    for entry in config["accounts"]:
+        for subscription in (entry.get("notifications") or {}).get("subscriptions", ()):
+            if subscription.get("queuePolicy") != "existing":
+                continue
+            _arn, _aws, _sqs, region, account, queue = subscription["endpoint"].split(":")
+            topic = f"arn:aws:sns:{region}:{account}:{prefix}-{entry['name']}-alarms"
+            grant = {
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": subscription["endpoint"],
+                "Condition": {"ArnEquals": {"aws:SourceArn": topic}},
+            }
+            policy = json.dumps({"Version": "2012-10-17", "Statement": [grant]})
+            world.client("sqs", account, region).create_queue(QueueName=queue, Attributes={"Policy": policy})
 
 
 @dataclass
 class Deployed:
     stack: str
+    world: World
     targets: list[DeployTarget]
     """With notification settings resolved (secrets included), as the program saw them."""
-    setups: dict[tuple[str, str], TrailSetup]
     run: ProgramRun
-    sessions: EmulatorSessions
 
-    def client(self, target: DeployTarget, service: str) -> Any:
-        """A client in the target's own account and region."""
-        return self.sessions.for_account(service, target.account_id, target.region, target.role_arn)
+    @property
+    def chains(self) -> dict[str, Any]:
+        return dict(self.run.outputs["chains"])
 
-    def target(self, account_id: str, region: str) -> DeployTarget:
-        return next(t for t in self.targets if (t.account_id, t.region) == (account_id, region))
+    def client(self, service: str, account_id: str, region: str) -> Any:
+        return self.world.client(service, account_id, region)
+
+    def chain_client(self, chain_key: str, service: str) -> Any:
+        chain = self.chains[chain_key]
+        return self.client(service, chain["accountId"], chain["region"])
+
+    def stack_accounts(self) -> set[str]:
+        return {e["id"] for e in self.world.expected_config["accounts"]}
+
+    def expected(self) -> dict[tuple[str, str], Row]:
+        """The world's expected rows for the stack's own accounts (the ones the audit reports)."""
+        return {pair: row for pair, row in expected(self.world).items() if pair[0] in self.stack_accounts()}
 
 
 def config_of(stack: str, request: pytest.FixtureRequest, emulator: Emulator) -> dict[str, Any]:
     if stack == "local":
         return with_emulator_endpoint(stack_config("local")[0], emulator.url)
     return request.getfixturevalue(f"{stack}_config")
+
+
+def build_for(stack: str, config: Mapping[str, Any], emulator: Emulator) -> World:
+    if stack != "local":
+        return stack_world(stack, config, emulator.url)
+    world = build_world("organization", emulator.url)
+    described = {k: config[k] for k in ("accounts", "organizationTrail")}
+    assert described == world.expected_config, "Pulumi.local.yaml no longer describes the organization world"
+    return world
 
 
 def resolved_targets(config: dict[str, Any], secret_keys: tuple[str, ...]) -> list[DeployTarget]:
@@ -84,230 +175,345 @@ def resolved_targets(config: dict[str, Any], secret_keys: tuple[str, ...]) -> li
 
 def deploy(emulator: Emulator, stack: str, config: dict[str, Any]) -> Deployed:
     secret_keys = SECRET_KEYS[stack]
-    found = resolved_targets(config, secret_keys)
-    setups = organization_fixture(emulator.url, found)
+    world = build_for(stack, config, emulator)
+    existing_queues(world, config)
     run = run_program(config, stack=stack, secret_keys=secret_keys, mocks=EmulatorAdapter(emulator.url))
     assert run.error is None, run.error
-    return Deployed(stack, found, setups, run, EmulatorSessions(emulator.url))
+    return Deployed(stack, world, resolved_targets(config, secret_keys), run)
 
 
-@functools.cache
-def _audit_base() -> boto3.Session:
-    # One session for every audit: it loads each service model once (new sessions reload them).
-    return boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    )
-
-
-def audit(emulator: Emulator, stack: str) -> dict[str, TargetResult]:
-    """The audit tool on the stack file's targets, against the emulator, by target key."""
-    sessions = SessionFactory(base=_audit_base(), endpoint_url=emulator.url)
-    return {r.key: r for r in audit_all(stack_locations(stack, REPO_ROOT), sessions)}
-
-
-def summary(results: dict[str, TargetResult]) -> dict[str, tuple[str, list[str]]]:
-    return {key: (r.status, r.reasons) for key, r in results.items()}
+def audit(deployed: Deployed, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+    """``cis-monitoring audit --stack <the shipped stack file> --json`` in the worlds' Regions, against the emulator."""
+    stack_file = REPO_ROOT / f"Pulumi.{deployed.stack}.yaml"
+    on = world_audit.Deployed(deployed.world, stack_file, {})
+    flags = ("--endpoint-url", deployed.world.endpoint, *AUDIT_FLAGS[deployed.stack])
+    return world_audit.audit(on, capsys, *flags)
 
 
 # ---------------------------------------------------------------- deploy
 
 
 @pytest.mark.parametrize("stack", ["local", "dev", "prod"])
-def test_deploy_builds_the_whole_chain_in_every_account_and_region(
+def test_deploy_builds_the_whole_chain_in_every_monitored_log_group_and_none_elsewhere(
     stack: str, request: pytest.FixtureRequest, emulator: Emulator
 ) -> None:
     deployed = deploy(emulator, stack, config_of(stack, request, emulator))
-    monitoring = deployed.run.outputs["monitoring"]
-    assert set(monitoring) == {t.key for t in deployed.targets}
+    world = deployed.world
+    chains = deployed.chains
+    monitored = {g.key: g for g in world.monitored_log_groups}
+    assert set(chains) == set(monitored) and len(chains) == len(deployed.targets) >= 2
     endpoints: set[str] = set()
 
     for target in deployed.targets:
-        where = target.key
         account, region = target.account_id, target.region
-        result = monitoring[where]
+        (key,) = [k for k in chains if k.startswith(f"{target.key}/")]
+        result, group = chains[key], monitored[key]
+        assert (result["accountId"], result["region"], result["logGroup"]) == (account, region, group.name)
 
-        filters = deployed.client(target, "logs").describe_metric_filters(logGroupName=target.log_group)
-        assert [(f["filterName"], f["filterPattern"]) for f in filters["metricFilters"]] == [
-            (FILTER_NAME, SEED_PATTERN)
-        ], where
-        (transformation,) = filters["metricFilters"][0]["metricTransformations"]
+        logs = deployed.client("logs", account, region)
+        filters = logs.describe_metric_filters(logGroupName=group.name)["metricFilters"]
+        assert [(f["filterName"], f["filterPattern"]) for f in filters] == [(FILTER_NAME, SEED_PATTERN)], key
+        (transformation,) = filters[0]["metricTransformations"]
         assert (
             transformation["metricNamespace"],
             transformation["metricName"],
             transformation["metricValue"],
-        ) == (
-            "CISBenchmark",
-            "CloudTrailConfigChanges",
-            "1",
-        ), where
+        ) == ("CISBenchmark", "CloudTrailConfigChanges", "1"), key
 
         topic_arn = result["topicArn"]
-        assert topic_arn == f"arn:aws:sns:{region}:{account}:cis-{target.account_name}-alarms", where
-        cloudwatch = deployed.client(target, "cloudwatch")
-        (alarm,) = cloudwatch.describe_alarms(AlarmNames=[result["controls"]["4.5"]["alarmName"]])[
-            "MetricAlarms"
-        ]
-        assert alarm["AlarmArn"] == result["controls"]["4.5"]["alarmArn"], (
-            "the program got the emulator's ARN"
-        )
+        assert topic_arn == f"arn:aws:sns:{region}:{account}:cis-{target.account_name}-alarms", key
+        cloudwatch = deployed.client("cloudwatch", account, region)
+        control = result["controls"]["4.5"]
+        (alarm,) = cloudwatch.describe_alarms(AlarmNames=[control["alarmName"]])["MetricAlarms"]
+        assert alarm["AlarmArn"] == control["alarmArn"], "the program got the emulator's ARN"
         assert (alarm["Namespace"], alarm["MetricName"]) == (
             transformation["metricNamespace"],
             transformation["metricName"],
-        ), where
+        ), key
         assert (
             alarm["Statistic"],
             alarm["Period"],
             alarm["Threshold"],
             alarm["ComparisonOperator"],
             alarm["EvaluationPeriods"],
-        ) == ("Sum", 300, 1.0, "GreaterThanOrEqualToThreshold", 1), where
+        ) == ("Sum", 300, 1.0, "GreaterThanOrEqualToThreshold", 1), key
         assert alarm["ActionsEnabled"] is True
-        assert alarm["AlarmActions"] == [topic_arn], where
-        assert alarm["OKActions"] == ([topic_arn] if target.notifications.notify_on_ok else []), where
+        assert alarm["AlarmActions"] == [topic_arn], key
+        assert alarm["OKActions"] == ([topic_arn] if target.notifications.notify_on_ok else []), key
 
-        sns = deployed.client(target, "sns")
+        sns = deployed.client("sns", account, region)
         attributes = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
-        kms = deployed.client(target, "kms")
-        key = kms.describe_key(KeyId=attributes["KmsMasterKeyId"])["KeyMetadata"]
-        assert key["Arn"] == attributes["KmsMasterKeyId"] and f":{account}:key/" in key["Arn"], where
-        assert key["KeyManager"] == "CUSTOMER"
-        assert kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"] is True
+        kms = deployed.client("kms", account, region)
+        key_metadata = kms.describe_key(KeyId=attributes["KmsMasterKeyId"])["KeyMetadata"]
+        assert (
+            key_metadata["Arn"] == attributes["KmsMasterKeyId"] and f":{account}:key/" in key_metadata["Arn"]
+        )
+        assert key_metadata["KeyManager"] == "CUSTOMER"
+        assert kms.get_key_rotation_status(KeyId=key_metadata["KeyId"])["KeyRotationEnabled"] is True
         aliases = {a["AliasName"]: a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"]}
-        assert aliases[f"alias/cis-{target.account_name}-alarms"] == key["KeyId"]
+        assert aliases[f"alias/cis-{target.account_name}-alarms"] == key_metadata["KeyId"]
         assert json.loads(attributes["Policy"]) == json.loads(topic_policy(topic_arn, account, region))
 
         subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
         assert {(s["Protocol"], s["Endpoint"]) for s in subscriptions} == {
             (s.protocol, s.endpoint) for s in target.notifications.subscriptions
-        }, where
+        }, key
         assert all(s["SubscriptionArn"].startswith(f"{topic_arn}:") for s in subscriptions)
         endpoints |= {s["Endpoint"] for s in subscriptions}
 
     # The pager endpoint is a secret in the config: it still reaches SNS, unmasked.
     assert (PAGER_URL in endpoints) == (stack == "prod")
 
-    if DEFAULT_ACCOUNT not in {t.account_id for t in deployed.targets}:
-        # Every resource went through its provider's role: nothing landed in the caller's own account.
-        assert (
-            deployed.sessions.for_account("sns", DEFAULT_ACCOUNT, "us-east-1").list_topics()["Topics"] == []
-        )
+    # None elsewhere: no alarm or topic in any other account or Region, no filter on any other group.
+    sites = {(c["accountId"], c["region"]) for c in chains.values()}
+    for account in world.accounts:
+        for region in REGIONS:
+            alarms = deployed.client("cloudwatch", account.id, region).describe_alarms()["MetricAlarms"]
+            topics = deployed.client("sns", account.id, region).list_topics()["Topics"]
+            wanted = {
+                c["controls"]["4.5"]["alarmName"]
+                for c in chains.values()
+                if (c["accountId"], c["region"]) == (account.id, region)
+            }
+            assert {a["AlarmName"] for a in alarms} == wanted, (account.id, region)
+            assert bool(topics) == ((account.id, region) in sites), (account.id, region, topics)
+    for group in world.log_groups:
+        if group.key not in monitored:
+            logs = deployed.client("logs", group.account_id, group.region)
+            assert logs.describe_metric_filters(logGroupName=group.name)["metricFilters"] == [], group.key
+
+    # What the outputs state each account's coverage is, is what AWS shows once the chains are there.
+    truth = world.expected_coverage()
+    stated = {entry["accountId"]: entry for entry in deployed.run.outputs["coverage"].values()}
+    assert set(stated) == deployed.stack_accounts()
+    for account_id, entry in stated.items():
+        assert entry["region"] == "*", entry
+        for region in REGIONS:
+            found = truth[(account_id, region)]
+            assert found.log_group is not None, found
+            assert (entry["coverage"], entry["code"], entry["chain"]) == (
+                found.kind,
+                found.code,
+                found.log_group.key,
+            ), (account_id, region)
 
 
 # ---------------------------------------------------------------- audit
 
 
 @pytest.mark.parametrize("stack", ["local", "dev", "prod"])
-def test_audit_passes_every_target_after_deploy(
-    stack: str, request: pytest.FixtureRequest, emulator: Emulator
+def test_audit_passes_every_account_and_region_after_deploy(
+    stack: str, request: pytest.FixtureRequest, emulator: Emulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     deployed = deploy(emulator, stack, config_of(stack, request, emulator))
-    results = audit(emulator, stack)
-    assert set(results) == {t.key for t in deployed.targets}
-    assert {key: r.status for key, r in results.items()} == dict.fromkeys(results, "PASS"), summary(results)
+    code, document = audit(deployed, capsys)
+    rows = table(document)
+    assert set(rows) == {(a, r) for a in deployed.stack_accounts() for r in REGIONS}
+    assert rows == deployed.expected()
+    assert {row[4] for row in rows.values()} == {"PASS"} and code == 0
+    assert sorted(document["chains"]) == sorted(deployed.chains)
+    assert document["summary"]["pairs"] == document["summary"]["pass"] == len(rows)
 
 
-Break = Callable[[Deployed, DeployTarget], None]
+Break = Callable[[Deployed, str], None]
+"""Breaks one link of a chain (by chain key) or of a trail (by trail name)."""
 
 
-def delete_alarm(deployed: Deployed, target: DeployTarget) -> None:
-    name = deployed.run.outputs["monitoring"][target.key]["controls"]["4.5"]["alarmName"]
-    deployed.client(target, "cloudwatch").delete_alarms(AlarmNames=[name])
+def delete_alarm(deployed: Deployed, chain_key: str) -> None:
+    name = deployed.chains[chain_key]["controls"]["4.5"]["alarmName"]
+    deployed.chain_client(chain_key, "cloudwatch").delete_alarms(AlarmNames=[name])
 
 
-def weaken_filter(deployed: Deployed, target: DeployTarget) -> None:
-    logs = deployed.client(target, "logs")
-    (current,) = logs.describe_metric_filters(logGroupName=target.log_group)["metricFilters"]
+def weaken_filter(deployed: Deployed, chain_key: str) -> None:
+    logs = deployed.chain_client(chain_key, "logs")
+    group = deployed.chains[chain_key]["logGroup"]
+    (current,) = logs.describe_metric_filters(logGroupName=group)["metricFilters"]
     # AWS's PutMetricFilter replaces the group's filter of that name; moto appends a second
     # one instead, so delete first to leave what AWS would: only the weakened filter.
-    logs.delete_metric_filter(logGroupName=target.log_group, filterName=current["filterName"])
+    logs.delete_metric_filter(logGroupName=group, filterName=current["filterName"])
     logs.put_metric_filter(
-        logGroupName=target.log_group,
+        logGroupName=group,
         filterName=current["filterName"],
         filterPattern=WEAKENED_PATTERN,
         metricTransformations=current["metricTransformations"],
     )
 
 
-def remove_subscriptions(deployed: Deployed, target: DeployTarget) -> None:
-    sns = deployed.client(target, "sns")
-    topic_arn = deployed.run.outputs["monitoring"][target.key]["topicArn"]
+def remove_subscriptions(deployed: Deployed, chain_key: str) -> None:
+    sns = deployed.chain_client(chain_key, "sns")
+    topic_arn = deployed.chains[chain_key]["topicArn"]
     for subscription in sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]:
         sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
 
 
-def stop_logging(deployed: Deployed, target: DeployTarget) -> None:
-    setup = deployed.setups[(target.account_id, target.region)]
-    deployed.client(target, "cloudtrail").stop_logging(Name=setup.trail_name)
+def stop_logging(deployed: Deployed, trail_name: str) -> None:
+    trail = deployed.world.trail(trail_name)
+    deployed.world.stop_trail(trail.owner, trail_name)
 
 
 def selectors(read_write: str, management: bool) -> Break:
-    def put(deployed: Deployed, target: DeployTarget) -> None:
-        setup = deployed.setups[(target.account_id, target.region)]
-        deployed.client(target, "cloudtrail").put_event_selectors(
-            TrailName=setup.trail_name,
+    def put(deployed: Deployed, trail_name: str) -> None:
+        trail = deployed.world.trail(trail_name)
+        deployed.client("cloudtrail", trail.owner, trail.facts.home_region).put_event_selectors(
+            TrailName=trail_name,
             EventSelectors=[{"ReadWriteType": read_write, "IncludeManagementEvents": management}],
         )
 
     return put
 
 
-MEMBER = ("111111111111", "us-east-1")
-MAIN_US = ("123456789012", "us-east-1")
-MAIN_EU = ("123456789012", "eu-west-1")
+LOCAL_ORG = ("local", "aws-controltower-BaselineCloudTrail")
+PROD_ORG = ("prod", "aws-controltower-BaselineCloudTrail")
+DEV_SANDBOX = ("dev", "management-events")
+DEV_SHARED = ("dev", "shared-dev-trail")
 
 
 @pytest.mark.parametrize(
-    ("break_link", "where", "check", "reason"),
+    ("break_link", "site", "of_chain", "code", "link"),
     [
-        pytest.param(delete_alarm, MEMBER, "alarm", "no CloudWatch alarm on metric", id="alarm-deleted"),
-        pytest.param(weaken_filter, MAIN_EU, "filter", "StopLogging", id="filter-without-StopLogging"),
+        # A chain link: every pair whose events reach that log group FAILs, naming the check.
         pytest.param(
-            remove_subscriptions, MAIN_US, "subscription", "it has no subscription at all", id="unsubscribed"
+            delete_alarm,
+            LOCAL_ORG,
+            True,
+            "chain_broken",
+            "alarm: no CloudWatch alarm on metric",
+            id="alarm-deleted",
         ),
-        pytest.param(stop_logging, MEMBER, "trail", "not logging", id="logging-stopped"),
         pytest.param(
-            selectors("WriteOnly", True), MAIN_EU, "selectors", "write-only", id="selectors-write-only"
+            weaken_filter,
+            DEV_SANDBOX,
+            True,
+            "chain_broken",
+            "filter: metric filter 'cis-4-5-cloudtrail-changes' does not cover CIS 4.5: it misses StopLogging",
+            id="filter-without-StopLogging",
         ),
         pytest.param(
-            selectors("All", False), MAIN_US, "selectors", "no management events", id="no-management-events"
+            remove_subscriptions,
+            PROD_ORG,
+            True,
+            "chain_broken",
+            "subscription: topic arn:aws:sns:us-east-1:999999999999:cis-management-alarms",
+            id="unsubscribed",
+        ),
+        # A trail link: every pair that trail covers FAILs, naming the trail.
+        pytest.param(
+            stop_logging,
+            LOCAL_ORG,
+            False,
+            "not_logging",
+            "is not logging (StopLogging was called)",
+            id="logging-stopped",
+        ),
+        pytest.param(
+            selectors("WriteOnly", True),
+            DEV_SHARED,
+            False,
+            "selectors",
+            "records write-only management events",
+            id="selectors-write-only",
+        ),
+        pytest.param(
+            selectors("All", False),
+            PROD_ORG,
+            False,
+            "selectors",
+            "records no management events",
+            id="no-management-events",
         ),
     ],
 )
-def test_breaking_one_link_fails_that_target_alone(
+def test_breaking_one_link_fails_exactly_the_pairs_that_depend_on_it(
     break_link: Break,
-    where: tuple[str, str],
-    check: str,
-    reason: str,
+    site: tuple[str, str],
+    of_chain: bool,
+    code: str,
+    link: str,
     request: pytest.FixtureRequest,
     emulator: Emulator,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    deployed = deploy(emulator, "local", config_of("local", request, emulator))
-    broken = deployed.target(*where)
-    break_link(deployed, broken)
+    stack, trail_name = site
+    deployed = deploy(emulator, stack, config_of(stack, request, emulator))
+    trail = deployed.world.trail(trail_name)
+    assert trail.log_group is not None
+    before = deployed.expected()
+    # Who depends on it: the pairs whose events reach that trail's log group (the same set, since no
+    # account these breaks touch has another working trail to fall back on).
+    depends = {pair for pair, row in before.items() if row[3] == trail.log_group.key}
+    assert depends and depends != set(before), "the break must leave some pairs alone"
 
-    results = audit(emulator, "local")
-    failed = results.pop(broken.key)
-    assert failed.status == "FAIL", summary({broken.key: failed})
-    assert len(failed.reasons) == 1 and failed.reasons[0].startswith(f"{check}: "), failed.reasons
-    assert reason in failed.reasons[0], failed.reasons
-    assert {key: r.status for key, r in results.items()} == dict.fromkeys(results, "PASS"), summary(results)
+    break_link(deployed, trail.log_group.key if of_chain else trail_name)
+    exit_code, document = audit(deployed, capsys)
+
+    assert exit_code == 1
+    rows = table(document)
+    assert {pair for pair, row in rows.items() if row[4] == "FAIL"} == depends
+    assert {pair: row for pair, row in rows.items() if pair not in depends} == {
+        pair: row for pair, row in before.items() if pair not in depends
+    }
+    by_pair = {(p["accountId"], p["region"]): p for p in document["coverage"]}
+    for pair in depends:
+        found = by_pair[pair]
+        assert (found["code"], found["trail"], found["trailAccountId"]) == (
+            f"coverage.none.{code}",
+            trail_name,
+            trail.owner,
+        ), pair
+        words = " ".join(found["reasons"])
+        if of_chain:
+            group = trail.log_group
+            assert f"chain in account {group.account_id} ({group.name}): {link}" in words, words
+        else:
+            seen = next(t for t in found["trails"] if t["name"] == trail_name)
+            assert link in f"{words} {seen['selectors']}", (words, seen)
 
 
 # ---------------------------------------------------------------- program errors and adapter limits
 
 
-def test_missing_log_group_fails_the_run_naming_account_region_and_group(
+def test_a_missing_log_group_fails_the_run_naming_account_region_and_group(
     dev_config: dict[str, Any], emulator: Emulator
 ) -> None:
-    organization_fixture(emulator.url, resolved_targets(dev_config, ()))
-    dev_config["accounts"][1]["regions"][0]["logGroup"] = "org-trail/cloudtrial"  # a typo
+    stack_world("dev", dev_config, emulator.url)
+    dev_config["accounts"][1]["trail"]["logGroup"] = "shared-dev/cloudtrial"  # a typo
+    adapter = EmulatorAdapter(emulator.url)
 
-    run = run_program(dev_config, stack="dev", mocks=EmulatorAdapter(emulator.url))
+    run = run_program(dev_config, stack="dev", mocks=adapter)
 
     assert run.error is not None
     message = str(run.error)
     assert "account 222222222222 (shared-dev) region us-east-1" in message, message
-    assert "'org-trail/cloudtrial'" in message and "couldn't find resource" in message, message
+    assert "'shared-dev/cloudtrial'" in message and "couldn't find resource" in message, message
+    assert adapter.created == [], "the lookups fail before anything is created"
+
+
+@pytest.mark.parametrize("found", ["none", "several"])
+def test_a_control_tower_prefix_must_match_exactly_one_group_in_the_owners_account(
+    found: str, prod_config: dict[str, Any], emulator: Emulator
+) -> None:
+    world = stack_world("prod", prod_config, emulator.url)
+    owner = prod_config["organizationTrail"]["accountId"]
+    logs = world.client("logs", owner, "us-east-1")
+    (group,) = [g for g in world.log_groups if g.account_id == owner]
+    if found == "none":
+        logs.delete_log_group(logGroupName=group.name)
+    else:
+        logs.create_log_group(logGroupName="aws-controltower/CloudTrailLogs")  # left from landing zone 3.x
+    adapter = EmulatorAdapter(emulator.url)
+
+    run = run_program(prod_config, stack="prod", secret_keys=SECRET_KEYS["prod"], mocks=adapter)
+
+    assert run.error is not None
+    message = str(run.error)
+    assert message.startswith(f"account {owner} (management) region us-east-1: "), message
+    prefix = "'aws-controltower/CloudTrailLogs' (organizationTrail.logGroupPrefix)"
+    if found == "none":
+        assert f"no CloudWatch Logs group's name starts with {prefix}" in message, message
+    else:
+        names = f"'aws-controltower/CloudTrailLogs', '{group.name}'"
+        assert f"2 CloudWatch Logs groups' names start with {prefix}: {names}" in message, message
+    assert adapter.created == [], "the lookups fail before anything is created"
 
 
 def _provider_args(name: str, **inputs: Any) -> MockResourceArgs:
