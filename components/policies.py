@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from cis_core.aws import arns, regions
-from cis_core.judge.resource_policies import cloudwatch_key_statement
+from cis_core.judge.resource_policies import cloudwatch_key_statement, queue_send_statement
 
 CLOUDWATCH = "cloudwatch.amazonaws.com"
 SNS = "sns.amazonaws.com"
@@ -99,14 +99,7 @@ def queue_policy(queue_arn: str, topic_arn: str) -> str:
             "Version": "2012-10-17",
             "Id": "cis-monitoring-alarm-queue",
             "Statement": [
-                {
-                    "Sid": "AllowTheAlarmTopicToSend",
-                    "Effect": "Allow",
-                    "Principal": {"Service": SNS},
-                    "Action": "sqs:SendMessage",
-                    "Resource": queue_arn,
-                    "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
-                },
+                queue_send_statement(queue_arn, topic_arn),
                 {
                     "Sid": "DenyInsecureTransport",
                     "Effect": "Deny",

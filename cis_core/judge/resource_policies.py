@@ -128,6 +128,21 @@ def sns_key_grant(key_arn: str, topic_arn: str, topic_account: str) -> Grant:
     )
 
 
+def queue_send_statement(queue_arn: str, topic_arn: str) -> dict[str, Any]:
+    """The queue-policy statement that lets the alarm topic deliver to an SQS subscriber.
+
+    The program writes it (``queuePolicy: managed``); the audit asks for it when a queue lacks it.
+    """
+    return {
+        "Sid": "AllowTheAlarmTopicToSend",
+        "Effect": "Allow",
+        "Principal": {"Service": SNS},
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+    }
+
+
 def queue_grant(queue_arn: str, topic_arn: str, topic_account: str) -> Grant:
     """An SQS subscriber's queue policy must let the topic send."""
     return Grant(
@@ -136,14 +151,7 @@ def queue_grant(queue_arn: str, topic_arn: str, topic_account: str) -> Grant:
         actions=("sqs:SendMessage",),
         resource=queue_arn,
         context=_context(topic_arn, topic_account),
-        statement_to_add={
-            "Sid": "AllowSnsTopicToSend",
-            "Effect": "Allow",
-            "Principal": {"Service": SNS},
-            "Action": "sqs:SendMessage",
-            "Resource": queue_arn,
-            "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
-        },
+        statement_to_add=queue_send_statement(queue_arn, topic_arn),
     )
 
 
