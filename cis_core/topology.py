@@ -28,6 +28,16 @@ ORGANIZATION = "organization"
 NOT_COVERED = "none"
 KINDS = (DIRECT, ORGANIZATION, NOT_COVERED)
 
+# The stable codes of a Coverage verdict (what callers compare; never its message).
+CODE_DIRECT = "coverage.direct"
+CODE_ORGANIZATION = "coverage.organization"
+CODE_NO_TRAIL = "coverage.none.no_trail"
+CODE_SINGLE_REGION = "coverage.none.single_region"
+CODE_NO_CLOUDWATCH = "coverage.none.no_cloudwatch"
+CODE_NOT_LOGGING = "coverage.none.not_logging"
+CODE_SELECTORS = "coverage.none.selectors"
+CODE_CHAIN_BROKEN = "coverage.none.chain_broken"
+
 ALL_REGIONS = "*"
 """A claim or an output entry for every Region of an account (what a multi-Region trail covers)."""
 
@@ -174,17 +184,17 @@ def _trail_problem(trail: TrailFacts) -> tuple[str, str] | None:
     """(code, reason) when the trail itself keeps events from the log group, else None."""
     if trail.log_group is None:
         return (
-            "coverage.none.no_cloudwatch",
+            CODE_NO_CLOUDWATCH,
             f"{trail.describe()} does not deliver to CloudWatch Logs; set its CloudWatchLogsLogGroupArn",
         )
     if trail.logging is False:
         return (
-            "coverage.none.not_logging",
+            CODE_NOT_LOGGING,
             f"{trail.describe()} is not logging (StopLogging was called); start logging again",
         )
     if trail.all_management_events is False:
         return (
-            "coverage.none.selectors",
+            CODE_SELECTORS,
             f"{trail.describe()} does not record all management events (read and write); "
             "fix its event selectors",
         )
@@ -223,7 +233,7 @@ def coverage_of(
             failures.append(
                 (
                     2,
-                    "coverage.none.chain_broken",
+                    CODE_CHAIN_BROKEN,
                     f"{trail.describe()} delivers to {trail.log_group.describe()}, "
                     "but the chain there is broken (see that log group's findings)",
                     trail,
@@ -238,7 +248,7 @@ def coverage_of(
                 account_id,
                 region,
                 DIRECT,
-                "coverage.direct",
+                CODE_DIRECT,
                 f"{trail.describe()} delivers to {trail.log_group.describe()}{unchecked}",
                 trail,
                 trail.log_group,
@@ -247,7 +257,7 @@ def coverage_of(
             account_id,
             region,
             ORGANIZATION,
-            "coverage.organization",
+            CODE_ORGANIZATION,
             f"home {trail.home_region}, delivering to {trail.log_group.describe()}{unchecked}",
             trail,
             trail.log_group,
@@ -261,7 +271,7 @@ def coverage_of(
             account_id,
             region,
             NOT_COVERED,
-            "coverage.none.single_region",
+            CODE_SINGLE_REGION,
             f"only {trail.describe()} delivers {region}'s events; CIS 4.x needs a multi-Region trail "
             "(make it multi-Region, or rely on an organization trail)",
             trail,
@@ -271,7 +281,7 @@ def coverage_of(
         account_id,
         region,
         NOT_COVERED,
-        "coverage.none.no_trail",
+        CODE_NO_TRAIL,
         f"no multi-Region trail records account {account_id}'s events in {region}; create one that "
         "delivers to CloudWatch Logs, or an organization trail",
     )

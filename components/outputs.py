@@ -18,6 +18,7 @@ from typing import Any
 
 import pulumi
 
+from cis_core import topology
 from cis_core.catalog import CATALOG_VERSION, Control
 from cis_core.plan import CoveragePlan
 from cis_core.topology import DIRECT
@@ -27,7 +28,7 @@ from .control_monitor import ControlMonitor
 from .notification import AlarmNotification
 
 RESULTS_SCHEMA_VERSION = 2
-_CODES = {DIRECT: "coverage.direct"}
+_CODES = {DIRECT: topology.CODE_DIRECT}
 
 
 def chain_key(target: DeployTarget, log_group: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -92,7 +93,7 @@ def coverage_result(
             "accountName": names.get(claim.account_id),
             "region": claim.region,
             "coverage": claim.kind,
-            "code": _CODES.get(claim.kind, "coverage.organization"),
+            "code": _CODES.get(claim.kind, topology.CODE_ORGANIZATION),
             "chain": chain_keys[claim.site],
             "via": target.via,
             "trail": target.trail_name,

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from cis_core import topology
 from cis_core.catalog import CONTROLS, Control, default_control_ids
 from cis_core.topology import LogGroupRef
 from verify.aws_session import SessionFactory, as_identity
@@ -32,7 +33,7 @@ from verify.locations import AuditLocation
 from verify.pool import in_pool
 from verify.proof_run import ChainProofs, ProofSettings, fold
 from verify.results import AWS_ERRORS, AwsError, Finding, TargetResult, aws_error
-from verify.trails import SELECTORS_CODE, Delivery, TrailReader, delivery_to
+from verify.trails import Delivery, TrailReader, delivery_to
 
 __all__ = [
     "CHAIN_ONLY",
@@ -98,8 +99,8 @@ def _selectors(delivery: Delivery) -> Outcome:
     reading = delivery.reading
     assert reading is not None and reading.selectors is not None
     name = reading.facts.name
-    if delivery.coverage.code == SELECTORS_CODE:
-        return Outcome(False, f"trail {name!r}: {reading.selectors}", codes=(SELECTORS_CODE,))
+    if delivery.coverage.code == topology.CODE_SELECTORS:
+        return Outcome(False, f"trail {name!r}: {reading.selectors}", codes=(topology.CODE_SELECTORS,))
     return Outcome(True, f"trail {name!r} records {reading.selectors}")
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cis_core import topology
 from cis_core.catalog import Control
 from cis_core.topology import NOT_COVERED, ORGANIZATION, Coverage, LogGroupRef, TrailFacts, coverage_of
 from verify.audit import audit_chain
@@ -242,7 +243,7 @@ def _pair_result(item: _Seen, chains: Mapping[LogGroupRef, ChainResult]) -> Pair
 def _verdict(found: Coverage, chain: ChainResult | None) -> tuple[str, list[str]]:
     if found.kind == NOT_COVERED:
         reasons = [found.describe()]
-        if chain is not None and found.code == "coverage.none.chain_broken":
+        if chain is not None and found.code == topology.CODE_CHAIN_BROKEN:
             owner = chain.group.account_id
             reasons += [f"chain in account {owner} ({chain.group.name}): {r}" for r in chain.reasons]
         return "FAIL", reasons

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from cis_core import topology
 from cis_core.catalog import Control
 from cis_core.judge.selectors import management_coverage
 from cis_core.topology import Coverage, LogGroupRef, TrailFacts, coverage_of, records, trail_from_description
@@ -121,10 +122,6 @@ class TrailReader:
         ]
 
 
-SELECTORS_CODE = "coverage.none.selectors"
-NO_TRAIL_CODE = "coverage.none.no_trail"
-
-
 def _not_checked(_group: LogGroupRef) -> None:
     return None  # the chains are judged apart (``verify.audit``): here only the trails count
 
@@ -144,7 +141,7 @@ class Delivery:
     @property
     def reaches(self) -> bool:
         """A logging multi-Region trail delivers to ``group`` (whatever its selectors record)."""
-        return self.coverage.covered or self.coverage.code == SELECTORS_CODE
+        return self.coverage.covered or self.coverage.code == topology.CODE_SELECTORS
 
 
 def delivery_to(group: LogGroupRef, readings: Sequence[TrailReading]) -> Delivery:
@@ -157,8 +154,8 @@ def delivery_to(group: LogGroupRef, readings: Sequence[TrailReading]) -> Deliver
     account, region = group.account_id, group.region
     found = coverage_of(account, region, [f for f in facts if f.log_group == group], _not_checked)
     elsewhere = None
-    if found.code == NO_TRAIL_CODE:
+    if found.code == topology.CODE_NO_TRAIL:
         anywhere = coverage_of(account, region, facts, _not_checked)
-        elsewhere = anywhere if anywhere.code != NO_TRAIL_CODE else None
+        elsewhere = anywhere if anywhere.code != topology.CODE_NO_TRAIL else None
     reading = next((r for r in readings if found.trail is not None and r.facts == found.trail), None)
     return Delivery(group, found, elsewhere, reading)

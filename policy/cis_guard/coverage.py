@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from cis_core import topology
 from cis_core.catalog import Control
 from cis_core.topology import ALL_REGIONS, ORGANIZATION, Coverage, LogGroupRef, TrailFacts, coverage_of
 
@@ -129,11 +130,11 @@ class _ControlJudge:
         if coverage.covered:
             if trail is not None and coverage.kind == ORGANIZATION and trail.owner not in self.here:
                 self.elsewhere.append(coverage)
-        elif coverage.code == "coverage.none.chain_broken":
+        elif coverage.code == topology.CODE_CHAIN_BROKEN:
             # Fixing any of these chains would cover the pair: each one's violation names it.
             for candidate in trails:
                 alone = coverage_of(account, region, [candidate.facts], self._chain_state, self._members)
-                if alone.code == "coverage.none.chain_broken":
+                if alone.code == topology.CODE_CHAIN_BROKEN:
                     self.broken.setdefault(_site_of(candidate), []).append(alone)
         else:
             self.other.append(coverage)
