@@ -241,7 +241,9 @@ def coverage_of(
                 )
             )
             continue
-        direct = trail.owner_account == account_id and trail.log_group.account_id == account_id
+        # Only an organization trail records another account's events; any other trail that
+        # records this account is its own (CloudTrail delivers only to the owner's log groups).
+        direct = not trail.organization or trail.owner_account == account_id
         unchecked = "" if state is True else " (chain not checked)"
         if direct:
             return Coverage(

@@ -143,3 +143,10 @@ def test_totals_count_every_kind() -> None:
     )
     assert totals(results.values()) == {DIRECT: 1, ORGANIZATION: 1, NOT_COVERED: 1}
     assert results[(OTHER, "us-east-1")].to_dict()["trailAccountId"] == MGMT
+
+
+def test_only_an_organization_trail_gives_organization_coverage() -> None:
+    # AWS never delivers a plain trail to another account's group; if facts say so, it is still the
+    # account's own trail, not an organization trail.
+    odd = own_trail(log_group=LogGroupRef(OTHER, "us-east-1", "elsewhere"))
+    assert coverage_of(MEMBER, "us-east-1", [odd], intact()).kind == DIRECT
