@@ -4,7 +4,7 @@ Wiring only: validated config (and the stacks it references) -> one chain site p
 monitored log group (an account's own multi-Region trail, the organization trail in its
 owner's account, or a per-Region trail) -> per site one provider, the log group looked up
 by name or prefix, one alarm topic and one ControlMonitor per control -> stack outputs
-(``chains``, and ``coverage`` per account and Region: components/outputs.py).
+(``chains``, and ``coverage`` per account and Region: cis_monitoring/program/outputs.py).
 
 Logical names come from account id, Region and control id only; the ``legacy_name``s
 alias each resource to its name in releases that used the account's name (naming.py).
@@ -12,12 +12,10 @@ alias each resource to its name in releases that used the account's name (naming
 
 import pulumi
 
-from cis_core.catalog import get_control
-from components import naming
-from components.control_monitor import ControlMonitor, ControlMonitorArgs
-from components.log_group import find_log_groups
-from components.notification import AlarmNotification, AlarmNotificationArgs
-from components.outputs import (
+from cis_monitoring.core.catalog import get_control
+from cis_monitoring.program import naming
+from cis_monitoring.program.log_groups import find_log_groups
+from cis_monitoring.program.outputs import (
     RESULTS_SCHEMA_VERSION,
     chain_key,
     chain_result,
@@ -25,8 +23,10 @@ from components.outputs import (
     keyed,
     summary,
 )
-from components.providers import aws_provider
-from components.stack_config import load_stack
+from cis_monitoring.program.providers import aws_provider
+from cis_monitoring.program.stack import load_stack
+from components.control_monitor import ControlMonitor, ControlMonitorArgs
+from components.notification import AlarmNotification, AlarmNotificationArgs
 
 
 async def main() -> dict:

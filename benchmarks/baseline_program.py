@@ -20,9 +20,9 @@ import pulumi
 import pulumi_aws as aws
 
 from benchmarks import targets as t
-from cis_core.catalog import CIS_4_5 as CONTROL
-from cis_core.project import PROJECT
-from components.policies import key_policy, topic_policy
+from cis_monitoring.core.catalog import CIS_4_5 as CONTROL
+from cis_monitoring.core.project import PROJECT
+from cis_monitoring.program.policies import key_policy, topic_policy
 
 BASE_TAGS = {"ManagedBy": "pulumi", "Project": PROJECT}
 TAG = f"{CONTROL.control_id.replace('.', '-')}-{CONTROL.slug}"

@@ -21,9 +21,9 @@ from typing import Any
 
 from benchmarks import stacks
 from benchmarks.measure import median, ratio
-from cis_core.catalog import CIS_4_5
-from cis_core.filter_pattern import compile_pattern, parser
-from cis_core.judge import coverage, metric_filter
+from cis_monitoring.core.catalog import CIS_4_5
+from cis_monitoring.core.filter_pattern import compile_pattern, parser
+from cis_monitoring.core.judge import coverage, metric_filter
 
 # Repo test support (not product code): the state the engine would send for a recorded resource.
 from local.analyzer_client import state_of

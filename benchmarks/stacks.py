@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from benchmarks import targets as t
-from cis_core.catalog import CIS_4_5
+from cis_monitoring.core.catalog import CIS_4_5
 
 # Repo test support (not product code): runs __main__.py under Pulumi mocks.
 from local.program_harness import ProgramRun, Registration, run_program

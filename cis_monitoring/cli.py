@@ -15,17 +15,20 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 
-from cis_core.catalog.errors import CatalogError
-from cis_core.project import PROJECT
+from cis_monitoring.core.catalog.errors import CatalogError
+from cis_monitoring.core.project import PROJECT
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "audit": ("verify.cli", "read-only CIS check of deployed accounts: PASS / FAIL / ERROR per target"),
+    "audit": (
+        "cis_monitoring.audit.cli",
+        "read-only CIS check of deployed accounts: PASS / FAIL / ERROR per target",
+    ),
     "discover": (
-        "rollout.discover",
+        "cis_monitoring.rollout.discover",
         "find the organization's accounts, trails and log groups; write stack config",
     ),
     "shards": (
-        "rollout.shards",
+        "cis_monitoring.rollout.shards",
         "check that shard stacks claim disjoint (and, with --complete, all) accounts",
     ),
 }

@@ -21,10 +21,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from cis_core.catalog import Control
-
-from .aliases import child_options, own_options
-from .config import CONTROL_TAG
+from cis_monitoring.core.catalog import Control
+from cis_monitoring.program.aliases import child_options, own_options
+from cis_monitoring.spec import CONTROL_TAG
 
 TYPE = "cis-monitoring:aws:ControlMonitor"
 

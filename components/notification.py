@@ -28,12 +28,11 @@ from urllib.parse import urlparse
 import pulumi
 import pulumi_aws as aws
 
-from cis_core.aws import arns
-
-from . import naming
-from .aliases import child_options, own_options
-from .config import Subscription
-from .policies import key_policy, queue_policy, queue_url, topic_policy
+from cis_monitoring.core.aws import arns
+from cis_monitoring.program import naming
+from cis_monitoring.program.aliases import child_options, own_options
+from cis_monitoring.program.policies import key_policy, queue_policy, queue_url, topic_policy
+from cis_monitoring.spec import Subscription
 
 TYPE = "cis-monitoring:aws:AlarmNotification"
 

@@ -28,7 +28,7 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, plugin_pb2
 
-from cis_core.project import PROJECT
+from cis_monitoring.core.project import PROJECT
 from local.program_harness import ProgramRun, Registration
 from policy.build_pack import build_pack
 

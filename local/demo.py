@@ -122,7 +122,7 @@ def _run(emulator: Emulator, repo_root: Path, use_cli: bool) -> int:
     command = [
         sys.executable,
         "-m",
-        "verify.cli",
+        "cis_monitoring.audit.cli",
         "--stack",
         STACK,
         "--repo-root",

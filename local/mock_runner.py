@@ -20,7 +20,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_in_stack
 
-from cis_core.project import PROJECT
+from cis_monitoring.core.project import PROJECT
 
 
 def plain(value: Any) -> Any:

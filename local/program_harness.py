@@ -16,8 +16,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 
+from cis_monitoring.spec.stack_file import read_project_keys
 from local.mock_runner import OutputsMonitor, decode_provider_inputs, plain, run_under_mocks
-from rollout.stack_file import read_project_keys
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = REPO_ROOT / "__main__.py"

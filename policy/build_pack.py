@@ -1,6 +1,6 @@
-"""Build the self-contained policy pack directory: ``policy/`` plus a vendored copy of ``cis_core``.
+"""Build the self-contained policy pack directory: ``policy/`` plus a vendored copy of ``cis_monitoring.core``.
 
-The pack and the program judge with the same core (``cis_core``), which lives once in this
+The pack and the program judge with the same core (``cis_monitoring.core``), which lives once in this
 repository. ``pulumi policy publish`` and ``pulumi preview --policy-pack DIR`` need a
 directory that imports nothing from the checkout, so this step copies the pack's own
 files and the core into one directory. Nothing built here is committed.
@@ -20,9 +20,12 @@ from pathlib import Path
 
 POLICY_DIR = Path(__file__).resolve().parent
 REPO_ROOT = POLICY_DIR.parent
-CORE_DIR = REPO_ROOT / "cis_core"
+CORE_DIR = REPO_ROOT / "cis_monitoring" / "core"
 DEFAULT_OUT = REPO_ROOT / "dist" / "policy-pack"
 MARKER = ".cis-monitoring-pack-build"
+VENDORED_INIT = (
+    '"""cis-monitoring\'s core, vendored into the policy pack by policy/build_pack.py (only ``core``)."""\n'
+)
 """Written into every build, so a rebuild may replace it but never another directory."""
 
 PACK_FILES = ("PulumiPolicy.yaml", "__main__.py", "requirements.txt", "README.md")
@@ -48,7 +51,8 @@ def build_pack(out: Path = DEFAULT_OUT) -> Path:
         shutil.copy2(POLICY_DIR / name, out / name)
     for name in PACK_DIRS:
         shutil.copytree(POLICY_DIR / name, out / name, ignore=_IGNORE)
-    shutil.copytree(CORE_DIR, out / "cis_core", ignore=_IGNORE)
+    shutil.copytree(CORE_DIR, out / "cis_monitoring" / "core", ignore=_IGNORE)
+    (out / "cis_monitoring" / "__init__.py").write_text(VENDORED_INIT, encoding="utf-8")
     (out / MARKER).write_text("built by policy/build_pack.py; safe to delete\n", encoding="utf-8")
     return out
 
@@ -56,7 +60,7 @@ def build_pack(out: Path = DEFAULT_OUT) -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m policy.build_pack",
-        description="Build the self-contained CrossGuard pack (policy/ + vendored cis_core).",
+        description="Build the self-contained CrossGuard pack (policy/ + vendored cis_monitoring.core).",
     )
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})"

@@ -4,7 +4,7 @@ Pure functions: ``__main__.py`` reads the stacks' outputs through stack referenc
 plain values to ``build_view``. Errors are ``RollupError`` (a ValueError); the program turns
 them into ``pulumi.RunError``. This module imports nothing from the rest of the repository (the
 rollup may run from its own virtualenv), so the coverage words are written out here, as
-``cis_core.topology`` says them: covered directly / by organization trail T of account M / not covered.
+``cis_monitoring.core.topology`` says them: covered directly / by organization trail T of account M / not covered.
 
 It reads cis-monitoring ``resultsSchemaVersion`` 2 (``chains``, ``coverage``, ``summary``).
 Version 1 stacks (one entry per account and Region, from before coverage) are refused with
@@ -32,7 +32,7 @@ from typing import Any
 
 VIEW_SCHEMA_VERSION = 2
 SUPPORTED_RESULTS_SCHEMA_VERSIONS = frozenset({2})
-"""The cis-monitoring ``resultsSchemaVersion`` values this view understands (components/outputs.py)."""
+"""The cis-monitoring ``resultsSchemaVersion`` values this view understands (cis_monitoring/program/outputs.py)."""
 DEFAULT_INVENTORY_OUTPUT = "accounts"
 DIRECT, ORGANIZATION, NOT_COVERED = "direct", "organization", "none"
 KINDS = (DIRECT, ORGANIZATION, NOT_COVERED)
@@ -193,7 +193,7 @@ def regions_label(region: str) -> str:
 
 
 def describe(entry: Mapping[str, Any]) -> str:
-    """The entry in the core's words (cis_core.topology.Coverage.describe)."""
+    """The entry in the core's words (cis_monitoring.core.topology.Coverage.describe)."""
     where = f"chain {entry['chain']} in stack {entry['stack']}"
     if entry["coverage"] == DIRECT:
         trail = f"trail {entry['trail']!r}" if entry.get("trail") else "a multi-Region trail"

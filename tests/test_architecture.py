@@ -6,7 +6,7 @@ resolved to the repository's modules, and checked:
 - no import cycle between product modules;
 - no product module imports dev-only code (moto, pytest, hypothesis, ``tests``, ``local``);
 - ``benchmarks`` does not import ``tests``;
-- ``cis_core`` imports only the standard library and itself.
+- ``cis_monitoring.core`` imports only the standard library and itself.
 """
 
 from __future__ import annotations
@@ -23,17 +23,7 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-PRODUCT = (
-    "cis_core",
-    "components",
-    "policy",
-    "verify",
-    "rollout",
-    "cis_monitoring",
-    "cis_tools",
-    "rollup",
-    "__main__",
-)
+PRODUCT = ("cis_monitoring", "components", "policy", "rollup", "__main__")
 """Top-level names of product code (``__main__`` is the Pulumi program; ``policy`` includes ``cis_guard``)."""
 DEV_ONLY = ("moto", "pytest", "_pytest", "hypothesis", "tests", "local")
 SKIP_DIRS = {".venv", "venv", ".git", "dist", "__pycache__", "node_modules", ".hypothesis", "noop_pack"}
@@ -42,12 +32,8 @@ SKIP_DIRS = {".venv", "venv", ".git", "dist", "__pycache__", "node_modules", ".h
 # own Pulumi project: its program imports ``rollup_view`` from its own directory.
 TOP_LEVEL_ALIASES = {"cis_guard": "policy.cis_guard", "rollup_view": "rollup.rollup_view"}
 
-ALLOWED_DEV_IMPORTS = {
-    # ``python -m cis_tools.demo`` is the old spelling of ``make demo``: an alias of dev tooling that
-    # only works in a checkout. It is the one product-package module allowed to reach ``local``;
-    # the lead may drop the alias (``make demo`` runs ``python -m local.demo``).
-    ("cis_tools.demo", "local.demo"),
-}
+ALLOWED_DEV_IMPORTS: set[tuple[str, str]] = set()
+"""(product module, dev-only module) pairs allowed for now; empty."""
 
 MAX_LINES = 400
 OVER_LIMIT_FOR_NOW: dict[str, str] = {
@@ -161,14 +147,14 @@ def _where(module: Module, line: int) -> str:
 def test_the_walk_sees_the_product() -> None:
     names = set(MODULES)
     for expected in (
-        "cis_core.catalog",
+        "cis_monitoring.core.catalog",
         "policy.cis_guard.rules",
-        "verify.cli",
+        "cis_monitoring.audit.cli",
         "cis_monitoring.cli",
         "__main__",
     ):
         assert expected in names
-    assert "cis_core.catalog.registry" in dependencies(MODULES["cis_core.catalog"])
+    assert "cis_monitoring.core.catalog.registry" in dependencies(MODULES["cis_monitoring.core.catalog"])
     assert "policy.cis_guard.pack" in dependencies(MODULES["policy.__main__"])
 
 
@@ -254,22 +240,26 @@ def test_benchmarks_do_not_import_tests() -> None:
 def test_cis_core_imports_only_the_standard_library_and_itself() -> None:
     bad = []
     for name, module in MODULES.items():
-        if name.split(".")[0] != "cis_core":
+        if not _in_core(name):
             continue
         for top, line in external_tops(module).items():
             if top not in sys.stdlib_module_names:
                 bad.append(f"{_where(module, line)}: {name} imports {top}")
         for target, line in dependencies(module).items():
-            if target.split(".")[0] != "cis_core":
+            if not _in_core(target):
                 bad.append(f"{_where(module, line)}: {name} imports {target}")
     assert not bad, "\n".join(bad)
 
 
+def _in_core(name: str) -> bool:
+    return name == "cis_monitoring.core" or name.startswith("cis_monitoring.core.")
+
+
 def test_the_core_rule_would_catch_a_third_party_import(tmp_path: Path) -> None:
-    fake = Module("cis_core.fake", tmp_path / "fake.py")
+    fake = Module("cis_monitoring.core.fake", tmp_path / "fake.py")
     fake.path.write_text("import yaml\nfrom pydantic import BaseModel\nfrom . import unknown\n")
     assert set(external_tops(fake)) == {"yaml", "pydantic"}
-    assert dependencies(fake) == {"cis_core.unknown": 3}
+    assert dependencies(fake) == {"cis_monitoring.core.unknown": 3}
 
 
 # ---------------------------------------------------------------- one load of the audit module
@@ -295,10 +285,10 @@ atexit.register(_report)
 
 
 @pytest.mark.parametrize("tool", ["audit", "discover", "shards"])
-def test_python_m_cis_tools_loads_each_module_once(tool: str, tmp_path: Path) -> None:
+def test_python_m_cis_monitoring_loads_each_module_once(tool: str, tmp_path: Path) -> None:
     (tmp_path / "sitecustomize.py").write_text(_SITECUSTOMIZE)
     done = subprocess.run(
-        [sys.executable, "-W", "error::RuntimeWarning", "-m", f"cis_tools.{tool}", "--help"],
+        [sys.executable, "-W", "error::RuntimeWarning", "-m", "cis_monitoring", tool, "--help"],
         cwd=REPO_ROOT,
         env={**os.environ, "PYTHONPATH": str(tmp_path)},
         capture_output=True,
@@ -311,8 +301,8 @@ def test_python_m_cis_tools_loads_each_module_once(tool: str, tmp_path: Path) ->
     loaded: dict[str, list[str]] = json.loads(report.removeprefix("LOADED "))
     twice = {path: names for path, names in loaded.items() if len(names) > 1}
     assert not twice, f"loaded twice: {twice}"
-    alias = os.path.realpath(REPO_ROOT / "cis_tools" / f"{tool}.py")
-    assert loaded[alias] == ["__main__"], "the alias runs as __main__ only, never imported by name"
+    entry = os.path.realpath(REPO_ROOT / "cis_monitoring" / "__main__.py")
+    assert loaded[entry] == ["__main__"], "the entry runs as __main__ only, never imported by name"
     assert "RuntimeWarning" not in done.stderr
 
 

@@ -31,13 +31,15 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto.core.models import MockAWS
 
-from cis_core.catalog import CIS_4_5
-from cis_core.judge.chain import StaticLookups, judge_chain
-from cis_core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
-from cis_core.project import PROJECT
+from cis_monitoring.audit.audit import audit_all
+from cis_monitoring.audit.aws_session import SessionFactory
+from cis_monitoring.core.catalog import CIS_4_5
+from cis_monitoring.core.judge.chain import StaticLookups, judge_chain
+from cis_monitoring.core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
+from cis_monitoring.core.project import PROJECT
 from local.analyzer_client import PolicyPackServer, to_analyzer_resource
 from local.program_harness import Registration
-from tests.verify.test_audit_unit import (
+from tests.audit.test_audit_unit import (
     ACCOUNT,
     FILTER_NAME,
     LOG_GROUP,
@@ -47,8 +49,6 @@ from tests.verify.test_audit_unit import (
     moto_for_module,
     new_session,
 )
-from verify.audit import audit_all
-from verify.aws_session import SessionFactory
 
 pytestmark = pytest.mark.protocol
 
@@ -260,7 +260,7 @@ def core_codes(chain: Chain) -> tuple[str, ...]:
 
 
 def _program_topic_policy() -> str:
-    from components.policies import topic_policy
+    from cis_monitoring.program.policies import topic_policy
 
     return topic_policy(TOPIC_ARN, ACCOUNT, REGION)
 
@@ -567,7 +567,7 @@ def test_an_unknown_fact_is_never_a_problem() -> None:
     """Each fact of the working chain replaced by UNKNOWN (a preview value) keeps the verdict "works"."""
     from dataclasses import fields
 
-    from cis_core.unknown import UNKNOWN
+    from cis_monitoring.core.unknown import UNKNOWN
 
     metric_filter, lookups = core_facts(GOOD)
     [alarm], [topic] = lookups.alarms, lookups.topics

@@ -28,17 +28,17 @@ from typing import Any
 import pytest
 import yaml
 
-import cis_core.catalog as catalog
-from cis_core.catalog import EXTRA_CONTROLS_ENV, Control
-from cis_core.project import PROJECT
-from cis_core.topology import LogGroupRef
+import cis_monitoring.core.catalog as catalog
+from cis_monitoring.core.catalog import EXTRA_CONTROLS_ENV, Control
+from cis_monitoring.core.project import PROJECT
+from cis_monitoring.core.topology import LogGroupRef
+from cis_monitoring.spec.stack_file import read_stack_file
 from local.analyzer_client import PolicyPackServer, Violation, stack_resources, to_analyzer_resource
 from local.emulator import Emulator
 from local.emulator_adapter import EmulatorAdapter
 from local.emulator_deploy import with_emulator_endpoint
 from local.program_harness import ProgramRun, Registration, run_program, stack_config
 from local.worlds import REGIONS, build_world
-from rollout.stack_file import read_stack_file
 from tests.local import test_world_audit as world_audit
 
 pytestmark = [pytest.mark.protocol, pytest.mark.emulator]

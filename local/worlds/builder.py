@@ -25,7 +25,7 @@ from unittest import mock
 from moto.organizations import utils as organizations_utils
 from moto.organizations.models import FakeDelegatedAdministrator, organizations_backends
 
-from cis_core.topology import LogGroupRef, TrailFacts
+from cis_monitoring.core.topology import LogGroupRef, TrailFacts
 from local.emulator import (
     DEFAULT_ACCOUNT,
     DEFAULT_REGION,

@@ -1,7 +1,7 @@
 """What a world built in the emulator is: its accounts, trails and log groups, and the coverage to expect.
 
 A ``World`` describes what its fixture created and what AWS would show for it, in the core's
-words (``cis_core.topology``). Its expectations assume that a stack deployed from the world's
+words (``cis_monitoring.core.topology``). Its expectations assume that a stack deployed from the world's
 ``expected_config`` put an intact chain on every monitored log group; the break helpers change
 the emulator (as a user would) and the expectations with it, so a test can say "after this,
 every member is FAIL naming the owner" without writing the table again.
@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from cis_core.topology import Coverage, LogGroupRef, TrailFacts, coverage_of
+from cis_monitoring.core.topology import Coverage, LogGroupRef, TrailFacts, coverage_of
 from local.emulator import DEFAULT_ACCOUNT, MEMBER_ROLE, EmulatorSessions
 
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")

@@ -3,7 +3,7 @@
 ``StackIndex`` indexes the stack once (by provider, by metric, by ARN and by URN), so
 checking a stack costs time linear in its resources. ``StackLookups`` answers the core
 judge's look-ups for one target from it, following the engine's property dependencies
-where a value is unknown (preview). ``cis_core.judge.chain.judge_chain`` decides.
+where a value is unknown (preview). ``cis_monitoring.core.judge.chain.judge_chain`` decides.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from cis_core.aws.arns import parse_sns_topic_arn, sns_topic_arn
-from cis_core.catalog import Control
-from cis_core.judge.chain import ChainVerdict, Notified, judge_chain
-from cis_core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
-from cis_core.unknown import is_unknown
+from cis_monitoring.core.aws.arns import parse_sns_topic_arn, sns_topic_arn
+from cis_monitoring.core.catalog import Control
+from cis_monitoring.core.judge.chain import ChainVerdict, Notified, judge_chain
+from cis_monitoring.core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
+from cis_monitoring.core.unknown import is_unknown
 
 from .declared import DeclaredLogGroup
 from .facts import (

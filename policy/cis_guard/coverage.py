@@ -7,7 +7,7 @@ Two rules, one verdict per chain:
 - each required pair (``requiredTargets``) is covered by a working chain at that target, or by
   the chain on the log group of a declared trail that records the account: its own
   multi-Region trail (``accountTrails``), or an organization trail it is a member of, whose
-  chain is in the owner's account and home Region (``cis_core.topology.coverage_of`` decides,
+  chain is in the owner's account and home Region (``cis_monitoring.core.topology.coverage_of`` decides,
   with the pack's chain verdicts as the chain states).
 
 A broken chain is ONE violation, however many pairs depend on it: it names the owner, the
@@ -21,9 +21,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from cis_core import topology
-from cis_core.catalog import Control
-from cis_core.topology import ALL_REGIONS, ORGANIZATION, Coverage, LogGroupRef, TrailFacts, coverage_of
+from cis_monitoring.core import topology
+from cis_monitoring.core.catalog import Control
+from cis_monitoring.core.topology import (
+    ALL_REGIONS,
+    ORGANIZATION,
+    Coverage,
+    LogGroupRef,
+    TrailFacts,
+    coverage_of,
+)
 
 from .chain import StackIndex, TargetVerdict, evaluate_chain
 from .declared import DeclaredLogGroup, DeclaredTrail

@@ -4,7 +4,7 @@ The pack cannot see trails: a stack holds metric filters, alarms and topics, not
 organization's CloudTrail. So the security team states, in the pack config, which trails
 exist and where they deliver (``organizationTrails``, ``accountTrails``); the pack then
 decides from the stack whether the chain on each trail's log group works, and
-``cis_core.topology.coverage_of`` turns both into the coverage words everyone uses.
+``cis_monitoring.core.topology.coverage_of`` turns both into the coverage words everyone uses.
 Whether the trail really delivers there is the audit's question, not the gate's.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cis_core.topology import LogGroupRef, TrailFacts
-from cis_core.unknown import is_unknown
+from cis_monitoring.core.topology import LogGroupRef, TrailFacts
+from cis_monitoring.core.unknown import is_unknown
 
 BY_NAME = "name"
 BY_PREFIX = "prefix"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cis_core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
-from cis_core.unknown import UNKNOWN, is_unknown
+from cis_monitoring.core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
+from cis_monitoring.core.unknown import UNKNOWN, is_unknown
 
 from .stack_model import Resource
 

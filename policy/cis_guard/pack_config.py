@@ -18,9 +18,9 @@ from typing import Any
 from jsonschema import Draft7Validator, ValidationError
 from pulumi_policy import PolicyConfigSchema
 
-from cis_core.aws.regions import is_known_region
-from cis_core.catalog import CONTROLS, DEFAULT_CONTROL_IDS, Control
-from cis_core.topology import ALL_REGIONS
+from cis_monitoring.core.aws.regions import is_known_region
+from cis_monitoring.core.catalog import CONTROLS, DEFAULT_CONTROL_IDS, Control
+from cis_monitoring.core.topology import ALL_REGIONS
 
 from .chain import ChainSettings
 from .declared import DeclaredTrail, declared_trail

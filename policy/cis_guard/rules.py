@@ -3,7 +3,7 @@
 Every policy copies properties through ``stack_model.plain`` first and never reads
 the SDK's proxies directly, so an unknown value during preview cannot turn a
 mandatory policy into the SDK's advisory "can't run during preview" note. The copies
-become the core's facts (``facts``) and ``cis_core.judge`` decides, as it does for the
+become the core's facts (``facts``) and ``cis_monitoring.core.judge`` decides, as it does for the
 audit; a violation ends with the core's problem codes, ``[codes: alarm.unit.mismatch]``.
 """
 
@@ -21,10 +21,10 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from cis_core.catalog import Control, control_for_metric
-from cis_core.judge.alarm import alarm_problems
-from cis_core.judge.coverage import judge
-from cis_core.judge.notification import protocol_problem, topic_problems
+from cis_monitoring.core.catalog import Control, control_for_metric
+from cis_monitoring.core.judge.alarm import alarm_problems
+from cis_monitoring.core.judge.coverage import judge
+from cis_monitoring.core.judge.notification import protocol_problem, topic_problems
 
 from . import notes, pack_config
 from .chain import StackIndex

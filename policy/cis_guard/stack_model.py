@@ -22,8 +22,8 @@ from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
 
-from cis_core.aws.arns import parse_role_arn
-from cis_core.unknown import UNKNOWN, is_unknown
+from cis_monitoring.core.aws.arns import parse_role_arn
+from cis_monitoring.core.unknown import UNKNOWN, is_unknown
 
 __all__ = [
     "UNKNOWN",

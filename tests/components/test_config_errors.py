@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.config import ConfigError, load_config
+from cis_monitoring.spec import ConfigError, load_config
 from local.program_harness import run_program
 from tests.conftest import PAGER_URL
 

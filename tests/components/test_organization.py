@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from cis_core.catalog import CATALOG_VERSION, CIS_4_5
-from components.config import OrganizationConfig, SelectorConfig, ShardConfig
-from components.inventory import is_selected
+from cis_monitoring.core.catalog import CATALOG_VERSION, CIS_4_5
+from cis_monitoring.spec import OrganizationConfig, SelectorConfig, ShardConfig
+from cis_monitoring.spec.inventory import is_selected
 from local.program_harness import AwsMocks, ProgramRun, decode_provider_inputs, run_program
 
 ORG_STACK = "acme/landing-zone/prod"

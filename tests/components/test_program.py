@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from cis_core.catalog import CIS_4_5, DEFAULT_CONTROL_IDS
-from components.config import DEFAULT_NAME_PREFIX
+from cis_monitoring.core.catalog import CIS_4_5, DEFAULT_CONTROL_IDS
+from cis_monitoring.spec import DEFAULT_NAME_PREFIX
 from local.program_harness import REPO_ROOT, AwsMocks, ProgramRun, decode_provider_inputs, run_program
 from tests.conftest import PAGER_URL
 

@@ -1,5 +1,5 @@
 """Test data: the stack configs of the three emulator worlds (classic, organization, mixed), and the
-chain sites a config names, read off it by hand (independently of cis_core.plan).
+chain sites a config names, read off it by hand (independently of cis_monitoring.core.plan).
 
 The worlds' facts are copied from local/worlds/ (accounts, trails, log groups); a prefix site
 resolves to the world's suffixed group through the mocks' ``log_groups_by_prefix``.

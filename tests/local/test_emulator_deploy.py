@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 from pulumi.runtime.mocks import MockResourceArgs
 
-from components.config import DeployTarget, load_config, targets
-from components.policies import topic_policy
+from cis_monitoring.program.policies import topic_policy
+from cis_monitoring.spec import DeployTarget, load_config, targets
 from local.emulator import DEFAULT_ACCOUNT, MEMBER_ROLE, Emulator
 from local.emulator_adapter import EmulatorAdapter, EmulatorDeployError
 from local.emulator_deploy import with_emulator_endpoint

@@ -24,18 +24,18 @@ import boto3
 import pytest
 import yaml
 
-from cis_core.catalog import CIS_4_5
-from cis_core.project import PROJECT
-from cis_core.topology import DIRECT, NOT_COVERED, ORGANIZATION
-from components.config import load_config
+from cis_monitoring.audit import cli
+from cis_monitoring.audit.aws_session import SessionFactory
+from cis_monitoring.audit.coverage_audit import audit_coverage
+from cis_monitoring.audit.proof_run import ProofSettings
+from cis_monitoring.audit.scope import stack_scope
+from cis_monitoring.core.catalog import CIS_4_5
+from cis_monitoring.core.project import PROJECT
+from cis_monitoring.core.topology import DIRECT, NOT_COVERED, ORGANIZATION
+from cis_monitoring.spec import load_config
 from local.emulator import MEMBER_ROLE, Emulator
 from local.emulator_deploy import deploy_stack, with_emulator_endpoint
 from local.worlds import REGIONS, World, build_world, classic, mixed, organization
-from verify import cli
-from verify.aws_session import SessionFactory
-from verify.coverage_audit import audit_coverage
-from verify.proof_run import ProofSettings
-from verify.scope import stack_scope
 
 pytestmark = pytest.mark.emulator
 

@@ -31,12 +31,12 @@ from typing import Any
 import pytest
 import yaml
 
-from cis_core.project import PROJECT
-from cis_core.topology import DIRECT, NOT_COVERED, ORGANIZATION
+from cis_monitoring.core.project import PROJECT
+from cis_monitoring.core.topology import DIRECT, NOT_COVERED, ORGANIZATION
+from cis_monitoring.rollout import discover
 from local.emulator import Emulator
 from local.emulator_deploy import Deployment, deploy_stack, stack_file_config, with_emulator_endpoint
 from local.worlds import REGIONS, WORLDS, World, build_world, classic, mixed, organization
-from rollout import discover
 from tests.local import test_world_audit as world_audit
 from tests.local.test_world_audit import expected, table
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from cis_core.topology import DIRECT, NOT_COVERED, ORGANIZATION
+from cis_monitoring.core.topology import DIRECT, NOT_COVERED, ORGANIZATION
 from local.emulator import DEFAULT_ACCOUNT, Emulator, EmulatorSessions
 from local.worlds import REGIONS, WORLDS, World, build_world, classic, mixed, organization
 from tests.rollout.new_config_shape import validate

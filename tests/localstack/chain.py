@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from cis_core.catalog import Control
-from cis_core.judge.resource_policies import queue_grant
+from cis_monitoring.core.catalog import Control
+from cis_monitoring.core.judge.resource_policies import queue_grant
 from local.emulator import EmulatorSessions
 from local.emulator_deploy import deploy_stack
 from local.localstack import LocalStack

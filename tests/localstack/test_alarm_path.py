@@ -12,11 +12,11 @@ What it does not prove:
 - **The pattern.** LocalStack's free edition applies metric filters on PutLogEvents but ignores
   their pattern and log group: every event counts (``test_localstack_counts_every_event...``
   checks that this is still so). The pattern is judged by the core engine
-  (``cis_core.filter_pattern``, ``tests/cis_core``) and, in real accounts, by AWS's
+  (``cis_monitoring.core.filter_pattern``, ``tests/cis_core``) and, in real accounts, by AWS's
   TestMetricFilter (the audit). LocalStack has no TestMetricFilter and no CloudTrail.
 - **The policies.** LocalStack enforces neither KMS key policies nor SQS queue policies: the
   message would arrive without them. The key policy the program deployed is judged here by the
-  core (``cis_core.judge.resource_policies``), not by LocalStack.
+  core (``cis_monitoring.core.judge.resource_policies``), not by LocalStack.
 - **Timing.** LocalStack evaluates an alarm at creation and then every period x evaluation
   periods (300 s here). The test re-creates the deployed alarm, unchanged, after the datapoint
   exists, so that it is evaluated at once (``chain.recreate_alarm``). No time is asserted.
@@ -30,9 +30,9 @@ from typing import Any
 
 import pytest
 
-from cis_core.catalog import Control, get_control
-from cis_core.filter_pattern import compile_pattern, matches
-from cis_core.judge.resource_policies import cloudwatch_key_grant, judge_grant
+from cis_monitoring.core.catalog import Control, get_control
+from cis_monitoring.core.filter_pattern import compile_pattern, matches
+from cis_monitoring.core.judge.resource_policies import cloudwatch_key_grant, judge_grant
 from tests.localstack.chain import (
     Chain,
     metric_sum,

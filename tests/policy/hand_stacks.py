@@ -16,8 +16,8 @@ from typing import Any
 
 from pulumi.runtime.proto import analyzer_pb2
 
-from cis_core.catalog import CIS_4_5
-from cis_core.project import PROJECT
+from cis_monitoring.core.catalog import CIS_4_5
+from cis_monitoring.core.project import PROJECT
 from local.analyzer_client import to_analyzer_resource
 from local.program_harness import Registration
 

@@ -1,6 +1,6 @@
 """``policy.build_pack``: the self-contained pack directory, started as the Pulumi CLI starts it.
 
-The built directory is all the pack needs (policy/ plus a vendored ``cis_core``); it is
+The built directory is all the pack needs (policy/ plus a vendored ``cis_monitoring.core``); it is
 started from there with PYTHONPATH removed and the cwd outside the repository, so the
 pack can only use what was built. A compliant stack passes; a broken one is blocked.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from cis_core.catalog import CIS_4_5
+from cis_monitoring.core.catalog import CIS_4_5
 from local.analyzer_client import PolicyPackServer, stack_resources
 from local.program_harness import ProgramRun, run_program, stack_config
 from policy import build_pack as builder
@@ -33,7 +33,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = builder.build_pack(tmp_path_factory.mktemp("pack-build") / "policy-pack")
     # Marks the vendored copy, to prove below that the pack reads it and not the repository's.
     for path in ROOT_USAGE.iterdir():
-        shutil.copy(path, out / "cis_core" / "catalog" / "controls" / path.name)
+        shutil.copy(path, out / "cis_monitoring" / "core" / "catalog" / "controls" / path.name)
     return out
 
 
@@ -55,16 +55,29 @@ def dev_run() -> ProgramRun:
 
 def test_the_build_has_the_pack_and_the_core_and_nothing_else(built: Path) -> None:
     top = sorted(p.name for p in built.iterdir())
-    assert top == sorted([*builder.PACK_FILES, *builder.PACK_DIRS, "cis_core", builder.MARKER]), top
+    assert top == sorted([*builder.PACK_FILES, *builder.PACK_DIRS, "cis_monitoring", builder.MARKER]), top
+    # Only the core is vendored: the package around it is a one-line stub.
+    assert sorted(p.name for p in (built / "cis_monitoring").iterdir()) == ["__init__.py", "core"]
     assert not built.is_relative_to(REPO_ROOT)
-    for absent in ("tests", "local", "components", "verify", "rollout", "__pycache__"):
+    for absent in (
+        "tests",
+        "local",
+        "components",
+        "audit",
+        "rollout",
+        "spec",
+        "program",
+        "__pycache__",
+    ):
         assert not list(built.rglob(absent)), absent
-    core = REPO_ROOT / "cis_core"
+    core = REPO_ROOT / "cis_monitoring" / "core"
     sources = sorted(
         p.relative_to(core) for p in core.rglob("*") if p.is_file() and "__pycache__" not in p.parts
     )
-    assert sources and all(filecmp.cmp(core / p, built / "cis_core" / p, shallow=False) for p in sources)
-    assert (built / "cis_core" / "catalog" / "controls" / "cis_4_5.json").is_file()
+    assert sources and all(
+        filecmp.cmp(core / p, built / "cis_monitoring" / "core" / p, shallow=False) for p in sources
+    )
+    assert (built / "cis_monitoring" / "core" / "catalog" / "controls" / "cis_4_5.json").is_file()
     assert (built / "cis_guard" / "rules.py").is_file() and (built / "config" / "prod.json").is_file()
 
 
@@ -122,14 +135,20 @@ def test_no_core_source_file_is_committed_twice() -> None:
         check=True,
     ).stdout.splitlines()
     files = [f for f in listed if (REPO_ROOT / f).is_file()]
-    # tests/cis_core mirrors the core's tree with tests; any other cis_core directory is a copy.
-    copies = [f for f in files if "cis_core" in Path(f).parts[1:] and not f.startswith("tests/")]
-    assert not copies, f"a copy of cis_core is committed: {copies[:5]}"
-    core = {(REPO_ROOT / f).read_bytes(): f for f in files if f.startswith("cis_core/") and f.endswith(".py")}
+    # tests/core mirrors the core's tree with tests; any other core directory is a copy.
+    copies = [
+        f for f in files if "core" in Path(f).parts and not f.startswith(("tests/", "cis_monitoring/core/"))
+    ]
+    assert not copies, f"a copy of cis_monitoring/core is committed: {copies[:5]}"
+    core = {
+        (REPO_ROOT / f).read_bytes(): f
+        for f in files
+        if f.startswith("cis_monitoring/core/") and f.endswith(".py")
+    }
     duplicates = [
         (f, core[content])
         for f in files
-        if not f.startswith("cis_core/") and f.endswith(".py")
+        if not f.startswith("cis_monitoring/core/") and f.endswith(".py")
         for content in [(REPO_ROOT / f).read_bytes()]
         if content.strip() and content in core
     ]

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from cis_core.catalog import CIS_4_5
+from cis_monitoring.core.catalog import CIS_4_5
 from local.analyzer_client import POLICY_SOURCE_DIR, PolicyPackServer, Violation, stack_resources
 from local.program_harness import ProgramRun, decode_provider_inputs, run_program, stack_config
 from tests.conftest import PAGER_URL

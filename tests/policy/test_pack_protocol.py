@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from google.protobuf import json_format
 
-from cis_core.catalog import CIS_4_5
+from cis_monitoring.core.catalog import CIS_4_5
 from local.analyzer_client import PolicyPackServer, Violation, stack_resources, to_analyzer_resource
 from local.program_harness import ProgramRun, Registration, decode_provider_inputs, run_program, stack_config
 

@@ -1,6 +1,6 @@
 """The stack-config shape of issue 10 (``accounts[].trail``, plain members, ``organizationTrail``), checked by hand.
 
-Until ``components.config`` accepts the new keys, the tests of discover and of the emulator
+Until ``cis_monitoring.spec`` accepts the new keys, the tests of discover and of the emulator
 worlds check written config with this; ``validate`` also runs the real loader once it knows
 ``organizationTrail`` (``loader_knows_new_keys``). Rules: /tmp/cis/issue10-design.md "Stack config".
 """
@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from cis_core.aws.regions import is_known_region
+from cis_monitoring.core.aws.regions import is_known_region
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 ACCOUNT_KEYS = {
@@ -113,8 +113,8 @@ def config_problems(config: Mapping[str, Any]) -> list[str]:
 
 
 def loader_knows_new_keys() -> bool:
-    """Whether ``components.config`` has landed ``organizationTrail`` (and so ``accounts[].trail``)."""
-    from components.config import StackConfig
+    """Whether ``cis_monitoring.spec`` has landed ``organizationTrail`` (and so ``accounts[].trail``)."""
+    from cis_monitoring.spec import StackConfig
 
     fields = StackConfig.model_fields
     return "organization_trail" in fields or any(
@@ -134,7 +134,7 @@ def validate(config: Mapping[str, Any]) -> str:
     assert not problems, "\n".join(problems)
     if not loader_knows_new_keys():
         return "shape"
-    from components.config import load_config
+    from cis_monitoring.spec import load_config
 
     load_config({**config, "notifications": NOTIFICATIONS})
     return "shape+loader"

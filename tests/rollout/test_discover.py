@@ -22,17 +22,17 @@ import botocore.exceptions
 import pytest
 import yaml
 
-from cis_core.topology import LogGroupRef, TrailFacts, log_group_from_arn, trail_from_description
+from cis_monitoring.core.topology import LogGroupRef, TrailFacts, log_group_from_arn, trail_from_description
+from cis_monitoring.rollout import discover
+from cis_monitoring.rollout.discover import aws as discover_aws
+from cis_monitoring.rollout.discover import entries as config
+from cis_monitoring.rollout.discover import model
+from cis_monitoring.rollout.discover.names import slug, unique_names
+from cis_monitoring.rollout.discover.plan import choose_group, plan
+from cis_monitoring.rollout.discover.rewrite import Block, rewrite_stack_file
 from local.emulator import DEFAULT_ACCOUNT, Emulator
 from local.worlds import WORLDS, World, build_world, mixed, organization
 from local.worlds.builder import WorldBuilder
-from rollout import discover
-from rollout.discover import aws as discover_aws
-from rollout.discover import entries as config
-from rollout.discover import model
-from rollout.discover.names import slug, unique_names
-from rollout.discover.plan import choose_group, plan
-from rollout.discover.rewrite import Block, rewrite_stack_file
 from tests.rollout.new_config_shape import validate
 
 pytestmark = pytest.mark.emulator
@@ -524,8 +524,7 @@ def test_refused_organization_listing_exits_1(worlds: Worlds, monkeypatch: pytes
 @pytest.mark.parametrize(
     "command",
     [
-        [sys.executable, "-m", "rollout.discover", "--help"],
-        [sys.executable, "-m", "cis_tools.discover", "--help"],
+        [sys.executable, "-m", "cis_monitoring.rollout.discover", "--help"],
         [sys.executable, "-m", "cis_monitoring", "discover", "--help"],
     ],
 )

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from rollout.shards import main
+from cis_monitoring.rollout.shards import main
 
 INVENTORY = {
     "schemaVersion": 1,

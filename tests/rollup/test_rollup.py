@@ -22,7 +22,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 
-from components.outputs import RESULTS_SCHEMA_VERSION
+from cis_monitoring.program.outputs import RESULTS_SCHEMA_VERSION
 from local.program_harness import (
     REPO_ROOT,
     AwsMocks,

@@ -1,7 +1,0 @@
-"""cis_core: the single source of truth of cis-monitoring, in pure standard-library Python.
-
-The program (``components``), the policy pack (``policy``, which vendors this package
-at build time), the audit (``verify``) and the roll-out tools (``rollout``) all judge
-with these functions; none of them re-derives a verdict. Nothing here imports pulumi,
-pulumi-policy, boto3 or any other third-party package (a test walks the imports).
-"""

@@ -1,0 +1,225 @@
+"""The alarm chain on the log group, judged by the core: log group -> filter -> alarm -> topic -> subscription.
+
+``AwsLookups`` answers the core judge's look-ups with AWS calls, made only when the walk
+gets there, and remembers which check each call belongs to. ``ChainChecks`` runs the
+judge once and tells each check's finding from the verdict; an AWS error during the walk
+becomes the error of the check whose look-up failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from cis_monitoring.audit.aws_errors import error_code
+from cis_monitoring.audit.chain_facts import (
+    alarm_facts,
+    filter_facts,
+    metrics_read,
+    subscription_facts,
+    topic_facts,
+)
+from cis_monitoring.audit.checks.outcome import Clients, Memo, Outcome
+from cis_monitoring.audit.locations import AuditLocation
+from cis_monitoring.audit.results import AWS_ERRORS
+from cis_monitoring.core.aws.arns import parse_sns_topic_arn
+from cis_monitoring.core.catalog import Control
+from cis_monitoring.core.judge.alarm import sns_actions
+from cis_monitoring.core.judge.chain import ChainPath, ChainVerdict, Notified, judge_chain
+from cis_monitoring.core.judge.coverage import judge
+from cis_monitoring.core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
+from cis_monitoring.core.judge.problems import Link, describe
+from cis_monitoring.core.unknown import UNKNOWN, is_unknown
+
+CHAIN_CHECKS = {
+    Link.FILTER: "filter",
+    Link.ALARM: "alarm",
+    Link.TOPIC: "topic policy",
+    Link.SUBSCRIPTION: "subscription",
+}
+"""The audit's check of each link, in chain order."""
+TOPIC_NOT_FOUND = {"NotFound", "NotFoundException"}
+ENGINE_ONLY_CODES = {"filter.pattern.not_covering", "filter.pattern.invalid"}
+"""Filter problems that are our engine's view of the pattern alone: AWS's own matcher may overrule them."""
+AwsCovers = Callable[[MetricFilterFacts], bool]
+"""Whether AWS's matcher covers the control with this filter's pattern (``cis_monitoring.audit.proof_run``)."""
+
+
+class AwsLookups:
+    """The judge's look-ups for one target, from AWS; ``check`` and ``path`` say how far the walk got."""
+
+    def __init__(self, aws: Clients, memo: Memo) -> None:
+        self.aws, self.memo = aws, memo
+        self.check = CHAIN_CHECKS[Link.FILTER]
+        self.path = ChainPath()
+        self._alarms: list[dict[str, Any]] | None = None
+        self.subscriptions: dict[str, list[dict[str, Any]]] = {}
+        """Topic ARN -> its ListSubscriptionsByTopic entries as AWS gave them (for the proofs)."""
+
+    def alarms_on(self, metric_filter: MetricFilterFacts) -> Sequence[AlarmFacts]:
+        self.check, self.path = CHAIN_CHECKS[Link.ALARM], ChainPath(metric_filter)
+        if self._alarms is None:
+            # DescribeAlarms, not DescribeAlarmsForMetric: that one returns neither metric-math alarms
+            # nor alarms whose dimensions were not asked for, and both must be judged, not missed.
+            self._alarms = self.memo.paginate(
+                self.aws("cloudwatch"), "describe_alarms", "MetricAlarms", AlarmTypes=["MetricAlarm"]
+            )
+        wanted = (metric_filter.namespace, metric_filter.metric_name)
+        return [alarm_facts(a) for a in self._alarms if wanted in metrics_read(a)]
+
+    def notified_topics(self, alarm: AlarmFacts) -> Notified:
+        self.check = CHAIN_CHECKS[Link.TOPIC]
+        self.path = ChainPath(self.path.metric_filter, alarm)
+        topics, missing = [], []
+        for arn in dict.fromkeys(a for a in sns_actions(alarm) if not is_unknown(a)):
+            try:
+                answer = self.memo.call(self._sns(arn), "get_topic_attributes", TopicArn=arn)
+                attributes = answer.get("Attributes", {})
+            except ClientError as error:
+                if error_code(error) not in TOPIC_NOT_FOUND:
+                    raise
+                missing.append(arn)
+                continue
+            topics.append(topic_facts(arn, attributes))
+        return Notified(tuple(topics), tuple(missing), "does not exist (SNS says NotFound)")
+
+    def subscriptions_of(self, topic: TopicFacts) -> Sequence[SubscriptionFacts]:
+        self.check = CHAIN_CHECKS[Link.SUBSCRIPTION]
+        self.path = ChainPath(self.path.metric_filter, self.path.alarm, topic)
+        arn = str(topic.arn)
+        found = self.memo.paginate(
+            self._sns(arn), "list_subscriptions_by_topic", "Subscriptions", TopicArn=arn
+        )
+        self.subscriptions[arn] = found
+        return [subscription_facts(s) for s in found]
+
+    def raw_alarm(self, alarm: AlarmFacts) -> Mapping[str, Any] | None:
+        """The DescribeAlarms entry of ``alarm`` (what the drill starts from)."""
+        return next((a for a in self._alarms or () if a.get("AlarmArn") == alarm.ref), None)
+
+    def _sns(self, topic_arn: str) -> Any:
+        arn = parse_sns_topic_arn(topic_arn)
+        return self.aws("sns", arn.region if arn else None)
+
+
+class ChainChecks:
+    """The four chain checks of one target, from one walk of the core judge.
+
+    ``aws_covers`` (the proofs' matcher, when it runs) may overrule our engine: a filter the
+    engine rejects only for its pattern, but which AWS's own matcher finds covering, is
+    judged again with its pattern trusted, and the filter finding says that they disagree.
+    """
+
+    def __init__(
+        self, aws: Clients, target: AuditLocation, control: Control, memo: Memo, aws_covers: AwsCovers | None
+    ) -> None:
+        self.aws, self.target, self.control, self.memo = aws, target, control, memo
+        self.aws_covers = aws_covers
+        self.lookups = AwsLookups(aws, self.memo)
+        self.overruled: set[str] = set()
+        """Filters whose pattern our engine rejects and AWS's matcher accepts."""
+        self._verdict: ChainVerdict | None = None
+        self._error: tuple[str, Exception, ChainPath] | None = None
+
+    @property
+    def verdict(self) -> ChainVerdict | None:
+        """The core's verdict (None until judged, or when an AWS error ended the walk)."""
+        return self._verdict
+
+    def log_group(self) -> Outcome:
+        """The log group exists (else the ResourceNotFoundException AWS gives for a missing group)."""
+        name, target = self.target.log_group, self.target
+        groups = self.memo.paginate(
+            self.aws("logs"), "describe_log_groups", "logGroups", logGroupNamePrefix=name
+        )
+        if not any(g.get("logGroupName") == name for g in groups):
+            # DescribeLogGroups answers an empty list, not an error: report it as the API would.
+            where = f"account {target.account_id} region {target.region}"
+            error = {
+                "Code": "ResourceNotFoundException",
+                "Message": f"log group {name!r} does not exist in {where}",
+            }
+            raise ClientError({"Error": error}, "DescribeLogGroups")
+        return Outcome(True, f"log group {name!r} exists")
+
+    def _judge(self) -> None:
+        if self._verdict is not None or self._error is not None:
+            return
+        name = self.target.log_group
+        try:
+            found = self.memo.paginate(
+                self.aws("logs"), "describe_metric_filters", "metricFilters", logGroupName=name
+            )
+            filters = [facts for f in found for facts in filter_facts(f)]
+            verdict = judge_chain(filters, self.lookups, self.control, place=f"log group {name!r}")
+            if not verdict.ok and verdict.link == Link.FILTER and self.aws_covers is not None:
+                verdict = self._ask_aws(filters, verdict)
+            self._verdict = verdict
+        except AWS_ERRORS as error:
+            self._error = (self.lookups.check, error, self.lookups.path)
+
+    def _ask_aws(self, filters: list[MetricFilterFacts], verdict: ChainVerdict) -> ChainVerdict:
+        """The verdict with AWS's matcher as the judge of patterns our engine alone rejects."""
+        assert self.aws_covers is not None
+        engine_only = {
+            p.ref for p in verdict.rejected if p.link == Link.FILTER and p.code in ENGINE_ONLY_CODES
+        }
+        self.overruled = {f.name for f in filters if f.ref in engine_only and self.aws_covers(f)}
+        if not self.overruled:
+            return verdict
+        trusted = [replace(f, pattern=UNKNOWN) if f.name in self.overruled else f for f in filters]
+        self.lookups = AwsLookups(self.aws, self.memo)
+        again = judge_chain(trusted, self.lookups, self.control, place=f"log group {self.target.log_group!r}")
+        if again.path.metric_filter is not None and again.path.metric_filter.name in self.overruled:
+            # Keep the deployed text in the path (the trusted copy carries UNKNOWN).
+            original = next(f for f in filters if f.name == again.path.metric_filter.name)
+            again = replace(again, path=replace(again.path, metric_filter=original))
+        return again
+
+    def outcome(self, link: Link) -> Outcome:
+        """The finding of ``link``'s check (raises the AWS error of a look-up made for it)."""
+        self._judge()
+        if self._error is not None:
+            check, error, path = self._error
+            if check == CHAIN_CHECKS[link]:
+                raise error
+            return Outcome(True, self._passed(link, path, None))
+        verdict = self._verdict
+        assert verdict is not None
+        if verdict.link == link:
+            return Outcome(False, verdict.summary(), codes=verdict.codes)
+        return Outcome(True, self._passed(link, verdict.path, verdict))
+
+    def _passed(self, link: Link, path: ChainPath, verdict: ChainVerdict | None) -> str:
+        """What a check that passed saw, from the (working or partial) path."""
+        if link == Link.FILTER:
+            return self._filter_detail(path.metric_filter, verdict)
+        if link == Link.ALARM and path.alarm is not None:
+            where = path.trusted or ", ".join(sns_actions(path.alarm))
+            return f"alarm {path.alarm.name!r} fires on one event and notifies {where}"
+        if link == Link.TOPIC and path.topic is not None:
+            return f"topic {path.topic.name} lets CloudWatch publish"
+        if link == Link.SUBSCRIPTION and path.topic is not None:
+            protocols = ", ".join(sorted({str(s.protocol) for s in path.subscriptions}))
+            return f"topic {path.topic.name} has {len(path.subscriptions)} confirmed subscription(s) ({protocols})"
+        return "passed"
+
+    def _filter_detail(self, metric_filter: MetricFilterFacts | None, verdict: ChainVerdict | None) -> str:
+        if metric_filter is None:
+            return "passed"
+        control = self.control
+        coverage = judge(str(metric_filter.pattern), control)
+        metric = f" -> metric {metric_filter.namespace}/{metric_filter.metric_name}"
+        if metric_filter.name in self.overruled:
+            return (
+                f"filter {metric_filter.name!r}: AWS's matcher covers CIS {control.control_id}; our engine"
+                f" disagrees ({coverage.explain()}){metric}"
+            )
+        text = "the benchmark's exact text" if coverage.canonical else "text differs from the benchmark's"
+        broad = f"too broad: {coverage.explain()}" if coverage.too_broad else "not too broad"
+        detail = f"filter {metric_filter.name!r} covers CIS {control.control_id} ({text}; {broad}){metric}"
+        others = [p for p in (verdict.rejected if verdict else ()) if p.link == Link.FILTER]
+        return detail + (f"; other filters: {describe(others)}" if others else "")

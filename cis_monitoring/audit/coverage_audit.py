@@ -1,0 +1,288 @@
+"""The coverage audit: do the events of each (account, Region) reach a log group whose chain is intact?
+
+In four steps, each on a bounded thread pool:
+
+1. per (account, Region), read the trails the account sees (``cis_monitoring.audit.trails``: own trails, and
+   organization trails as shadows naming the owner's log group). Accounts judged without a role
+   (``--members-from-organization``) see the organization trail as its owner reads it;
+2. find every log group a pair's coverage may rest on (the core's ``coverage_of`` names them)
+   and audit each one's chain ONCE, in the group's own account, for every control
+   (``cis_monitoring.audit.audit.audit_chain``): an organization trail's chain is read once, not per member;
+3. (``--drill``) drill the alarms of chains that passed, one after another (``cis_monitoring.audit.drills``);
+4. per pair, the core's verdict (``coverage_of``) from its trails and the chains' states.
+
+Nothing is judged here: trails by ``cis_monitoring.core.topology``, selectors and chains by
+``cis_monitoring.core.judge``; this module only orders the reads and words the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cis_monitoring.audit.audit import audit_chain
+from cis_monitoring.audit.aws_session import Identity, SessionFactory
+from cis_monitoring.audit.checks.outcome import paginate
+from cis_monitoring.audit.drills import DrillPlan, run_drills
+from cis_monitoring.audit.locations import AuditLocation
+from cis_monitoring.audit.pool import in_pool
+from cis_monitoring.audit.proof_run import ProofSettings
+from cis_monitoring.audit.results import AWS_ERRORS, AwsError, aws_error
+from cis_monitoring.audit.results_coverage import ChainResult, CoverageReport, PairResult
+from cis_monitoring.audit.scope import AccountScope, AuditScope, with_members
+from cis_monitoring.audit.trails import TrailReader, TrailReading
+from cis_monitoring.core import topology
+from cis_monitoring.core.catalog import Control
+from cis_monitoring.core.topology import (
+    NOT_COVERED,
+    ORGANIZATION,
+    Coverage,
+    LogGroupRef,
+    TrailFacts,
+    coverage_of,
+)
+
+Progress = Callable[[str], None]
+"""Called with one line per trail read and per chain checked (the CLI prints them for big audits)."""
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """What one pair's account sees in its Region: its trails, or the error that stopped the read."""
+
+    account: AccountScope
+    region: str
+    trails: tuple[TrailReading, ...] = ()
+    error: AwsError | None = None
+
+    @property
+    def facts(self) -> list[TrailFacts]:
+        return [t.facts for t in self.trails]
+
+
+def _list_accounts(sessions: SessionFactory, who: Identity, region: str) -> dict[str, str]:
+    """The ACTIVE accounts (id -> name) organizations:ListAccounts gives ``who``."""
+    listed = paginate(sessions.client(who, "organizations", region), "list_accounts", "Accounts")
+    # AWS is replacing ``Status`` with ``State``; either says ACTIVE.
+    return {
+        a["Id"]: str(a.get("Name") or a["Id"])
+        for a in listed
+        if (a.get("State") or a.get("Status")) == "ACTIVE"
+    }
+
+
+def _organization_accounts(
+    scope: AuditScope, sessions: SessionFactory, owner: Identity, region: str, report: CoverageReport
+) -> dict[str, str] | None:
+    """The members, listed by the trail owner, else by the management account (None: not listed).
+
+    AWS lets the management account and a delegated administrator call ListAccounts; an
+    answer that leaves out the caller itself (an emulator's, for a delegated administrator)
+    is no listing, so the management account (DescribeOrganization names it) is asked then.
+    """
+    active = _list_accounts(sessions, owner, region)
+    if owner.account_id in active:
+        return active
+    organization = sessions.client(owner, "organizations", region).describe_organization()
+    management = str(organization.get("Organization", {}).get("MasterAccountId") or "")
+    if management and management != owner.account_id:
+        active = _list_accounts(sessions, scope.access_for(management), region)
+        if management in active:
+            report.notes.append(
+                f"the organization's accounts were listed by its management account {management}"
+            )
+            return active
+    report.errors.append(
+        f"--members-from-organization: organizations:ListAccounts in account {owner.account_id} listed"
+        f" {len(active)} ACTIVE account(s), not including itself: run it as the management account or a"
+        " delegated administrator"
+    )
+    return None
+
+
+def _members(
+    scope: AuditScope, sessions: SessionFactory, reader: TrailReader, report: CoverageReport
+) -> tuple[AuditScope, tuple[TrailReading, ...]]:
+    """``--members-from-organization``: the organization's ACTIVE accounts and the owner's organization trail."""
+    source = scope.organization
+    assert source is not None
+    owner = scope.access_for(source.owner)
+    region = source.home_region or scope.regions[0]
+    try:
+        active = _organization_accounts(scope, sessions, owner, region, report)
+        trails = tuple(reader.organization_trails(owner, region))
+    except AWS_ERRORS as failure:
+        error = aws_error(failure)
+        report.errors.append(
+            f"--members-from-organization: {error.code}: {error.message} ({error.operation or 'a call'}"
+            f" as account {source.owner}); the members were not listed"
+        )
+        return scope, ()
+    if source.trail_name is not None:
+        trails = tuple(t for t in trails if t.facts.name == source.trail_name)
+    if not trails:
+        named = f" named {source.trail_name!r}" if source.trail_name else ""
+        report.notes.append(f"account {source.owner} owns no organization trail{named} visible in {region}")
+    return (with_members(scope, active) if active is not None else scope), trails
+
+
+def _read(
+    reader: TrailReader, organization_trails: tuple[TrailReading, ...]
+) -> Callable[[tuple[AccountScope, str]], _Seen]:
+    def read(pair: tuple[AccountScope, str]) -> _Seen:
+        account, region = pair
+        if account.access is None:
+            return _Seen(account, region, organization_trails)
+        try:
+            return _Seen(account, region, tuple(reader.seen(account.access, region)))
+        except (
+            Exception
+        ) as failure:  # an AWS error, an odd answer or a bug: this pair says so, the others run on
+            return _Seen(account, region, error=aws_error(failure))
+
+    return read
+
+
+def _groups_to_check(seen: Sequence[_Seen]) -> list[LogGroupRef]:
+    """Every log group a pair's coverage may rest on, in the order first asked."""
+    asked: list[LogGroupRef] = []
+
+    def record(group: LogGroupRef) -> bool:
+        asked.append(group)
+        return False  # "broken": so the core goes on to every other candidate
+
+    for item in seen:
+        if item.error is None:
+            coverage_of(item.account.account_id, item.region, item.facts, record)
+    return list(dict.fromkeys(asked))
+
+
+def audit_coverage(
+    scope: AuditScope,
+    sessions: SessionFactory,
+    controls: Sequence[Control],
+    *,
+    proofs: ProofSettings | None = None,
+    drill: DrillPlan | None = None,
+    max_workers: int = 8,
+    progress: Progress | None = None,
+) -> CoverageReport:
+    """Audit every pair of ``scope`` for ``controls``; never raises for AWS errors (rows say ERROR)."""
+    report = CoverageReport([], {}, tuple(c.control_id for c in controls), list(scope.notes))
+    reader = TrailReader(sessions, controls)
+    organization_trails: tuple[TrailReading, ...] = ()
+    if scope.organization is not None:
+        scope, organization_trails = _members(scope, sessions, reader, report)
+    pairs = [(account, region) for account in scope.accounts for region in account.regions]
+
+    def read_done(count: int, total: int, item: _Seen) -> None:
+        if progress is not None:
+            state = f"ERROR {item.error.code}" if item.error else f"{len(item.trails)} trail(s)"
+            progress(f"[{count}/{total}] trails of {item.account.account_id}/{item.region}: {state}")
+
+    def chain_done(count: int, total: int, chain: ChainResult) -> None:
+        if progress is not None:
+            progress(f"[{count}/{total}] chain {chain.key}: {chain.status}")
+
+    seen = in_pool(pairs, _read(reader, organization_trails), max_workers, read_done)
+
+    def check(group: LogGroupRef) -> ChainResult:
+        who = scope.access_for(group.account_id)
+        name = scope.name_of(group.account_id)
+        location = AuditLocation(
+            group.account_id, name, group.region, group.name, who.role_arn, who.external_id, who.session_name
+        )
+        return ChainResult(group, name, audit_chain(location, sessions, controls, proofs))
+
+    chains = in_pool(_groups_to_check(seen), check, max_workers, chain_done)
+    report.chains = {chain.group: chain for chain in chains}
+    if drill is not None:
+        report.drill_run = drill.settings.run_id
+        run_drills(list(report.chains.values()), sessions, scope, drill)
+    report.pairs = [_pair_result(item, report.chains) for item in seen]
+    return report
+
+
+def _state(chains: Mapping[LogGroupRef, ChainResult]) -> Callable[[LogGroupRef], bool | None]:
+    return lambda group: chains[group].intact if group in chains else None
+
+
+def _pair_result(item: _Seen, chains: Mapping[LogGroupRef, ChainResult]) -> PairResult:
+    account = item.account
+    common: dict[str, Any] = {
+        "account_id": account.account_id,
+        "account_name": account.account_name,
+        "region": item.region,
+        "all_regions": account.all_regions,
+        "trails": item.trails,
+        "entered": account.access is not None,
+        "claims": account.claims,
+    }
+    if item.error is not None:
+        where = f" ({item.error.operation})" if item.error.operation else ""
+        hint = _hint(item.error, account)
+        return PairResult(
+            status="ERROR",
+            reasons=[f"trails: {item.error.code}: {item.error.message}{where}{hint}"],
+            error=item.error,
+            **common,
+        )
+    found = coverage_of(account.account_id, item.region, item.facts, _state(chains))
+    chain = chains.get(found.log_group) if found.log_group is not None else None
+    status, reasons = _verdict(found, chain)
+    if account.log_group is not None and (
+        found.log_group is None or found.log_group.name != account.log_group
+    ):
+        reaches = found.log_group.describe() if found.log_group else "no log group"
+        status = "FAIL" if status == "PASS" else status
+        reasons.append(f"--log-group {account.log_group!r}: the events reach {reaches} instead")
+    return PairResult(
+        status=status,
+        reasons=reasons,
+        coverage=found,
+        chain=chain.key if chain is not None else None,
+        notes=_claim_notes(found, account),
+        **common,
+    )
+
+
+def _verdict(found: Coverage, chain: ChainResult | None) -> tuple[str, list[str]]:
+    if found.kind == NOT_COVERED:
+        reasons = [found.describe()]
+        if chain is not None and found.code == topology.CODE_CHAIN_BROKEN:
+            owner = chain.group.account_id
+            reasons += [f"chain in account {owner} ({chain.group.name}): {r}" for r in chain.reasons]
+        return "FAIL", reasons
+    if chain is None or chain.intact is None:
+        group = found.log_group.describe() if found.log_group else "its log group"
+        why = chain.reasons if chain is not None else ["it was not checked"]
+        reasons = [f"{found.describe()}; the chain on {group} could not be checked: {r}" for r in why]
+        if chain is not None and any(r.error and r.error.code == "AccountMismatch" for r in chain.controls):
+            reasons.append(
+                f"to read the chain in account {chain.group.account_id}, give that account a roleArn in the"
+                " stack (organizationTrail.roleArn for its owner), --role-name, or --owner-role-arn"
+            )
+        return "ERROR", reasons
+    owner = chain.group.account_id
+    evidence = f"{found.describe()}; logging, all management events, chain intact in {owner}"
+    return "PASS", [evidence]
+
+
+def _hint(error: AwsError, account: AccountScope) -> str:
+    if error.code == "AccountMismatch" and account.access is not None and account.access.role_arn is None:
+        return (
+            "; give the account a roleArn, pass --role-name, or judge it from the organization trail with"
+            " --members-from-organization"
+        )
+    return ""
+
+
+def _claim_notes(found: Coverage, account: AccountScope) -> tuple[str, ...]:
+    """Where AWS shows another kind of coverage than the stack states (a note; the verdict stands)."""
+    claimed = {c.kind for c in account.claims if c.region in (found.region, "*")}
+    if not claimed or found.kind == NOT_COVERED or found.kind in claimed:
+        return ()
+    said = " or ".join(sorted(claimed))
+    shown = "by organization trail" if found.kind == ORGANIZATION else "directly"
+    return (f"the stack states {said} coverage; AWS shows it covered {shown}",)

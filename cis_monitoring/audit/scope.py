@@ -1,0 +1,226 @@
+"""What the coverage audit reports on: which (account, Region) pairs, and how to get into each account.
+
+From a stack file, the pairs are the stack's coverage claims (``cis_monitoring.spec.coverage_plan``):
+an account whose trail or organization trail is stated to cover every Region (``coveredRegions:
+all``, the default, and every member of the organization trail) is reported in the stack's
+Regions: every Region a chain site or a claim names, or the ``--region`` flags instead. A
+multi-Region trail covers every Region alike, so these stand for "all Regions". Accounts with a
+Region list (``coveredRegions: [...]``, per-Region ``regions``) are reported in those Regions.
+
+Getting in: each account's ``roleArn`` (``externalId``, ``sessionName``); for the organization
+trail's owner ``organizationTrail.roleArn``/``externalId`` first; ``--role-name`` replaces them
+with that role in every account, and ``--owner-role-arn`` names the role for the log group's
+account (the organization trail owner). An account nobody names a role for is read with the
+caller's own credentials, which the session factory verifies are that account's.
+
+``--members-from-organization`` reads the members without a role in each: the organization
+trail's owner lists its ACTIVE accounts (organizations:ListAccounts), and every account without
+a trail of its own in the stack is judged from the organization trail as the owner sees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from cis_monitoring.audit.aws_session import Identity
+from cis_monitoring.audit.locations import AccountFlags, FlagError, role_named
+from cis_monitoring.core.aws import arns
+from cis_monitoring.core.plan import ALL_ACCOUNTS, MEMBERS_ALL, CoverageClaim
+from cis_monitoring.core.topology import ALL_REGIONS
+from cis_monitoring.spec import DEFAULT_SESSION_NAME, Problem, StackConfig, coverage_plan
+
+__all__ = [
+    "AccountFlags",
+    "AccountScope",
+    "AuditScope",
+    "flag_scope",
+    "owner_identity",
+    "stack_scope",
+    "with_members",
+]
+
+
+@dataclass(frozen=True)
+class AccountScope:
+    """One account to report on, in which Regions, and how to read the trails it sees."""
+
+    account_id: str
+    account_name: str
+    regions: tuple[str, ...]
+    all_regions: bool
+    """The config states every Region covered: ``regions`` stand for all of them."""
+    access: Identity | None
+    """None: not entered; judged from the organization trail as its owner sees it."""
+    log_group: str | None = None
+    """``--log-group``: the group the account's events must reach (checked, else not required)."""
+    claims: tuple[CoverageClaim, ...] = ()
+    """What the stack states covers this account (compared with what AWS shows)."""
+
+
+@dataclass(frozen=True)
+class OrganizationSource:
+    """Where ``--members-from-organization`` lists the members and finds the organization trail."""
+
+    owner: str
+    home_region: str | None
+    """The trail's home Region, when the config names it (else the first Region audited)."""
+    trail_name: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditScope:
+    accounts: tuple[AccountScope, ...]
+    regions: tuple[str, ...]
+    """The Regions that stand for "all Regions" (for members found in the organization)."""
+    access: Mapping[str, Identity] = field(default_factory=dict)
+    """How to read chains in an account (the log group's owner) when it is no audited account."""
+    role_name: str | None = None
+    organization: OrganizationSource | None = None
+    notes: tuple[str, ...] = ()
+
+    def access_for(self, account_id: str) -> Identity:
+        """How to enter ``account_id`` to read a log group's chain there."""
+        if account_id in self.access:
+            return self.access[account_id]
+        if self.role_name is not None:
+            return Identity(account_id, arns.role_arn(account_id, self.role_name))
+        return Identity(account_id)
+
+    def name_of(self, account_id: str) -> str:
+        return next((a.account_name for a in self.accounts if a.account_id == account_id), account_id)
+
+
+def owner_identity(owner_role_arn: str, session_name: str | None = None) -> Identity:
+    """``--owner-role-arn``: the role and the account it is in (FlagError if it is no role ARN)."""
+    role = arns.parse_role_arn(owner_role_arn)
+    if role is None or not role.account:
+        raise FlagError(
+            [
+                Problem(
+                    "--owner-role-arn",
+                    f"{owner_role_arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
+                )
+            ]
+        )
+    return Identity(role.account, owner_role_arn, None, session_name or DEFAULT_SESSION_NAME)
+
+
+def _ordered(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+def stack_scope(
+    config: StackConfig,
+    *,
+    role_name: str | None = None,
+    owner: Identity | None = None,
+    regions: Sequence[str] = (),
+    members_from_organization: bool = False,
+) -> AuditScope:
+    """The pairs of a validated stack config (see the module docstring); FlagError for bad flags."""
+    plan = coverage_plan(config)
+    organization = config.organization_trail
+    if members_from_organization and organization is None:
+        raise FlagError(
+            [
+                Problem(
+                    "--members-from-organization", "the stack has no organizationTrail to list members from"
+                )
+            ]
+        )
+    stated = _ordered(
+        [site.region for site in plan.sites] + [c.region for c in plan.claims if c.region != ALL_REGIONS]
+    )
+    everywhere = tuple(regions) or stated
+    entries = {account.id: account for account in config.accounts}
+    access: dict[str, Identity] = {}
+    for account in config.accounts:
+        role_arn = role_named(account.id, role_name) if role_name else account.role_arn
+        external_id = None if role_name else account.external_id
+        access[account.id] = Identity(account.id, role_arn, external_id, account.session_name)
+    if organization is not None:
+        listed = access.get(organization.account_id, Identity(organization.account_id))
+        if not role_name and organization.role_arn:
+            listed = listed._replace(role_arn=organization.role_arn, external_id=organization.external_id)
+        access[organization.account_id] = listed
+    if owner is not None:
+        access[owner.account_id] = owner
+    # The stack's order of accounts, then an organization trail owner it does not list.
+    by_account: dict[str, list[CoverageClaim]] = {account_id: [] for account_id in entries}
+    for claim in plan.claims:
+        if claim.account_id != ALL_ACCOUNTS:
+            by_account.setdefault(claim.account_id, []).append(claim)
+    own_trail = {a.id for a in config.accounts if a.trail is not None or a.regions}
+    if organization is not None:
+        own_trail.add(organization.account_id)
+    accounts = []
+    for account_id, claims in by_account.items():
+        every = not claims or any(c.region == ALL_REGIONS for c in claims)
+        listed_regions = [c.region for c in claims if c.region != ALL_REGIONS]
+        entry = entries.get(account_id)
+        reads_itself = not members_from_organization or account_id in own_trail
+        accounts.append(
+            AccountScope(
+                account_id=account_id,
+                account_name=entry.name if entry is not None else account_id,
+                regions=_ordered([*listed_regions, *(everywhere if every else ())]),
+                all_regions=every,
+                access=access.get(account_id, Identity(account_id)) if reads_itself else None,
+                claims=tuple(claims),
+            )
+        )
+    notes = []
+    if organization is not None and organization.members == MEMBERS_ALL and not members_from_organization:
+        notes.append(
+            "organizationTrail.members is 'all': only the stack's accounts are reported; pass"
+            " --members-from-organization to report every ACTIVE account of the organization"
+        )
+    source = None
+    if members_from_organization and organization is not None:
+        source = OrganizationSource(organization.account_id, organization.home_region, organization.name)
+    return AuditScope(tuple(accounts), everywhere, access, role_name, source, tuple(notes))
+
+
+def flag_scope(
+    flags: AccountFlags, *, owner: Identity | None = None, members_from_organization: bool = False
+) -> AuditScope:
+    """``--account`` in each ``--region`` (FlagError lists every bad flag at once).
+
+    With ``members_from_organization`` the account is the organization trail's owner, and the
+    members it lists are reported in the same Regions.
+    """
+    flags.check()
+    identity = Identity(
+        flags.account, flags.role_arn, flags.external_id, flags.session_name or DEFAULT_SESSION_NAME
+    )
+    account = AccountScope(
+        flags.account,
+        flags.account_name or flags.account,
+        tuple(flags.regions),
+        all_regions=False,
+        access=identity,
+        log_group=flags.log_group,
+    )
+    access = {flags.account: identity}
+    if owner is not None:
+        access[owner.account_id] = owner
+    source = OrganizationSource(flags.account, None) if members_from_organization else None
+    return AuditScope((account,), tuple(flags.regions), access, None, source)
+
+
+def with_members(scope: AuditScope, members: Mapping[str, str]) -> AuditScope:
+    """The scope with the organization's ACTIVE accounts (id -> name) it does not report yet, unentered."""
+    known = {a.account_id for a in scope.accounts}
+    added = tuple(
+        AccountScope(account_id, name, scope.regions, all_regions=True, access=None)
+        for account_id, name in members.items()
+        if account_id not in known
+    )
+    named = tuple(
+        replace(a, account_name=members[a.account_id])
+        if a.account_name == a.account_id and a.account_id in members
+        else a
+        for a in scope.accounts
+    )
+    return replace(scope, accounts=named + added)

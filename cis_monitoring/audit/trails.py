@@ -1,0 +1,168 @@
+"""The trails an account sees in a Region, as the core's ``TrailFacts`` (logging and selectors read).
+
+``DescribeTrails`` with shadow trails lists the account's own trails, its multi-Region trails
+homed elsewhere, and the organization trails that record it (a member's shadow names the
+OWNER's account and log group). For each trail that records the account and delivers to
+CloudWatch Logs, ``GetTrailStatus`` says whether it is logging and ``GetEventSelectors``
+whether it records every audited control's management events
+(``cis_monitoring.core.judge.selectors``). Both are asked by ARN (AWS wants the ARN for another
+account's trail), in the trail's home Region, and once per viewing account and trail: a
+multi-Region trail answers the same in every Region.
+
+``delivery_to`` is the per-target audit's question on the same readings: do the account's
+events in a Region reach one named log group? The core answers it (``coverage_of``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from cis_monitoring.audit.aws_session import Identity, SessionFactory
+from cis_monitoring.core import topology
+from cis_monitoring.core.catalog import Control
+from cis_monitoring.core.judge.selectors import management_coverage
+from cis_monitoring.core.topology import (
+    Coverage,
+    LogGroupRef,
+    TrailFacts,
+    coverage_of,
+    records,
+    trail_from_description,
+)
+
+
+@dataclass(frozen=True)
+class TrailReading:
+    """One trail as an account sees it, and what its selectors record (a sentence)."""
+
+    facts: TrailFacts
+    selectors: str | None = None
+    """How its event selectors judge, in words; None when they were not read."""
+
+    def to_dict(self) -> dict[str, Any]:
+        facts = self.facts
+        return {
+            "name": facts.name,
+            "arn": facts.arn,
+            "ownerAccountId": facts.owner_account,
+            "homeRegion": facts.home_region,
+            "multiRegion": facts.multi_region,
+            "organization": facts.organization,
+            "logGroup": facts.log_group.key if facts.log_group else None,
+            "logging": facts.logging,
+            "allManagementEvents": facts.all_management_events,
+            "selectors": self.selectors,
+        }
+
+
+def selector_verdict(response: Mapping[str, Any], controls: Sequence[Control]) -> tuple[bool, str]:
+    """Whether the selectors record all management events every control watches, and how they judge."""
+    kind = "advanced" if response.get("AdvancedEventSelectors") else "classic"
+    gaps = []
+    for control in controls:
+        covered, notes = management_coverage(response, control)
+        if covered == {"read", "write"}:
+            continue
+        if not response.get("EventSelectors") and not response.get("AdvancedEventSelectors"):
+            what = "no event selectors, so no management events"
+        elif covered == {"write"}:
+            what = "write-only management events (read events are dropped)"
+        elif covered == {"read"}:
+            what = "read-only management events (write events such as StopLogging are dropped)"
+        else:
+            what = f"no management events from {control.event_source or 'any service'}"
+        extra = f" ({'; '.join(notes)})" if notes else ""
+        gaps.append(f"CIS {control.control_id}: records {what}{extra}")
+    if gaps:
+        return False, "; ".join(gaps) + "; CIS wants all management events (ReadWriteType All)"
+    return True, f"all management events ({kind} selectors)"
+
+
+class TrailReader:
+    """Reads the trails accounts see; thread-safe, one status and selector read per (account, trail)."""
+
+    def __init__(self, sessions: SessionFactory, controls: Sequence[Control]) -> None:
+        self.sessions, self.controls = sessions, tuple(controls)
+        self._lock = threading.Lock()
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._details: dict[tuple[str, str], tuple[bool, bool, str]] = {}
+
+    def seen(self, who: Identity, region: str) -> list[TrailReading]:
+        """Every trail ``who``'s account sees in ``region``; AWS errors propagate (the pair is ERROR)."""
+        cloudtrail = self.sessions.client(who, "cloudtrail", region)
+        listed = cloudtrail.describe_trails(includeShadowTrails=True).get("trailList", [])
+        readings = []
+        for description in listed:
+            facts = trail_from_description(description)
+            if facts.log_group is None or not records(facts, who.account_id):
+                readings.append(TrailReading(facts))
+                continue
+            logging, complete, selectors = self._details_of(who, facts)
+            readings.append(
+                TrailReading(replace(facts, logging=logging, all_management_events=complete), selectors)
+            )
+        return readings
+
+    def _details_of(self, who: Identity, facts: TrailFacts) -> tuple[bool, bool, str]:
+        key, arn = (who.account_id, facts.arn), facts.arn
+        with self._lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._details:
+                cloudtrail = self.sessions.client(who, "cloudtrail", facts.home_region)
+                logging = bool(cloudtrail.get_trail_status(Name=arn).get("IsLogging"))
+                complete, selectors = selector_verdict(
+                    cloudtrail.get_event_selectors(TrailName=arn), self.controls
+                )
+                self._details[key] = (logging, complete, selectors)
+            return self._details[key]
+
+    def organization_trails(self, who: Identity, region: str) -> list[TrailReading]:
+        """The organization trails ``who``'s account owns, as it sees them in ``region``."""
+        return [
+            r
+            for r in self.seen(who, region)
+            if r.facts.organization and r.facts.owner_account == who.account_id
+        ]
+
+
+def _not_checked(_group: LogGroupRef) -> None:
+    return None  # the chains are judged apart (``cis_monitoring.audit.audit``): here only the trails count
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Whether an account's events in a Region reach one log group, in the core's words."""
+
+    group: LogGroupRef
+    coverage: Coverage
+    """The core's verdict over the trails that deliver to ``group``."""
+    elsewhere: Coverage | None
+    """When no trail delivers to ``group``: the verdict over every trail (where the events go), if telling."""
+    reading: TrailReading | None
+    """The trail ``coverage`` names, as read (its selectors in words)."""
+
+    @property
+    def reaches(self) -> bool:
+        """A logging multi-Region trail delivers to ``group`` (whatever its selectors record)."""
+        return self.coverage.covered or self.coverage.code == topology.CODE_SELECTORS
+
+
+def delivery_to(group: LogGroupRef, readings: Sequence[TrailReading]) -> Delivery:
+    """Whether the events of ``group``'s account in ``group``'s Region reach ``group`` (no chain judged).
+
+    The core's ``coverage_of`` judges the trails that deliver to the group; when none does, it
+    judges every trail seen, so that the verdict can say where the events go instead.
+    """
+    facts = [r.facts for r in readings]
+    account, region = group.account_id, group.region
+    found = coverage_of(account, region, [f for f in facts if f.log_group == group], _not_checked)
+    elsewhere = None
+    if found.code == topology.CODE_NO_TRAIL:
+        anywhere = coverage_of(account, region, facts, _not_checked)
+        elsewhere = anywhere if anywhere.code != topology.CODE_NO_TRAIL else None
+    reading = next((r for r in readings if found.trail is not None and r.facts == found.trail), None)
+    return Delivery(group, found, elsewhere, reading)

@@ -1,0 +1,119 @@
+"""Whether an alarm's SNS topic can be published to, and whether it reaches a subscriber.
+
+CloudWatch cannot publish to a topic encrypted with the AWS-managed key ``alias/aws/sns``
+(its key policy cannot admit CloudWatch), nor to one whose access policy shuts it out.
+A topic reaches someone only through a subscription with an allowed protocol that is
+confirmed; where confirmation cannot be known (the pack, a preview) it is not held
+against the subscription.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cis_monitoring.core.catalog import AWS_MANAGED_SNS_KEY, is_aws_managed_sns_key
+from cis_monitoring.core.unknown import is_unknown
+
+from .facts import AlarmFacts, SubscriptionFacts, TopicFacts
+from .problems import Link, Problem
+from .topic_policy import topic_policy_problem
+
+ALLOWED_PROTOCOLS = ("email", "email-json", "https", "sqs", "lambda")
+"""Protocols that deliver an alarm to a person or a system that acts on it."""
+
+
+def topic_lead(topic: TopicFacts, alarm: AlarmFacts | None, outcome: str) -> str:
+    """``topic 'x' that alarm 'y' notifies <outcome>`` (an ARN is shown as it is, unquoted)."""
+    name = topic.name if topic.name.startswith("arn:") else repr(topic.name)
+    notified = f" that alarm {alarm.name!r} notifies" if alarm is not None else ""
+    return f"topic {name}{notified} {outcome}"
+
+
+CANNOT_RECEIVE = "cannot receive the alarm"
+REACHES_NOBODY = "reaches nobody"
+
+
+def topic_problems(topic: TopicFacts, alarm: AlarmFacts | None = None) -> list[Problem]:
+    """Why CloudWatch could not publish to ``topic`` (its key, its access policy)."""
+    lead = topic_lead(topic, alarm, CANNOT_RECEIVE)
+    if is_aws_managed_sns_key(topic.kms_master_key_id):
+        return [
+            Problem(
+                "topic.aws_managed_key",
+                Link.TOPIC,
+                f"it is encrypted with {AWS_MANAGED_SNS_KEY}, which CloudWatch alarms cannot publish to. Use a "
+                "customer-managed KMS key that allows cloudwatch.amazonaws.com kms:GenerateDataKey* and kms:Decrypt",
+                lead,
+                topic.ref,
+            )
+        ]
+    if is_unknown(topic.policy):
+        return []
+    problem = topic_policy_problem(topic.policy, lead, topic.ref)
+    return [problem] if problem is not None else []
+
+
+def missing_topic_problem(alarm: AlarmFacts, arn: str, why: str) -> Problem:
+    return Problem(
+        "topic.not_found", Link.TOPIC, f"alarm {alarm.name!r} notifies {arn}, which {why}", ref=alarm.ref
+    )
+
+
+def protocol_problem(subscription: SubscriptionFacts) -> Problem | None:
+    protocol = subscription.protocol
+    if is_unknown(protocol) or protocol in ALLOWED_PROTOCOLS:
+        return None
+    return Problem(
+        "subscription.protocol.not_allowed",
+        Link.SUBSCRIPTION,
+        f"protocol {protocol!r} is not allowed for alarm notifications; use one of email, https, sqs, lambda",
+        f"subscription {subscription.name!r} cannot deliver the alarm",
+        subscription.ref,
+    )
+
+
+def usable_subscriptions(subscriptions: Sequence[SubscriptionFacts]) -> list[SubscriptionFacts]:
+    """Subscriptions that deliver: an allowed protocol, and not known to be unconfirmed."""
+    return [s for s in subscriptions if protocol_problem(s) is None and s.confirmed is not False]
+
+
+def subscription_problems(
+    topic: TopicFacts, subscriptions: Sequence[SubscriptionFacts], alarm: AlarmFacts | None = None
+) -> list[Problem]:
+    """Why ``topic`` reaches nobody (empty: a subscription delivers, or may once confirmed)."""
+    if usable_subscriptions(subscriptions):
+        return []
+    lead = topic_lead(topic, alarm, REACHES_NOBODY)
+    add = "Add a TopicSubscription (email, https, sqs or lambda)"
+    if not subscriptions:
+        return [
+            Problem(
+                "subscription.none",
+                Link.SUBSCRIPTION,
+                f"it has no subscription with an allowed protocol (it has no subscription at all). {add}",
+                lead,
+                topic.ref,
+            )
+        ]
+    allowed = [s for s in subscriptions if protocol_problem(s) is None]
+    if not allowed:
+        protocols = ", ".join(sorted({str(s.protocol) for s in subscriptions}))
+        return [
+            Problem(
+                "subscription.protocol.not_allowed",
+                Link.SUBSCRIPTION,
+                f"it has no subscription with an allowed protocol (only {protocols}). {add}",
+                lead,
+                topic.ref,
+            )
+        ]
+    return [
+        Problem(
+            "subscription.none_confirmed",
+            Link.SUBSCRIPTION,
+            f"it has no confirmed subscription ({len(allowed)} pending confirmation); the endpoint's owner must "
+            "confirm it (email: the link in AWS's message; AWS deletes unconfirmed subscriptions after 48 hours)",
+            lead,
+            topic.ref,
+        )
+    ]

@@ -1,0 +1,102 @@
+"""Deterministic names: every logical and physical name comes from here.
+
+Two kinds of name, with different rules:
+
+- **Logical names** (the last part of a resource's URN) decide what Pulumi thinks a
+  resource *is*. A changed logical name is a delete of the old resource and a create of
+  a new one, even when the physical name stays the same: PutMetricFilter and
+  PutMetricAlarm then overwrite the live resource, and the delete removes it. So logical
+  names are built only from identifiers nobody edits: account id, Region, control id,
+  and (for a subscription) what it delivers to. Not from the account's ``name`` (a
+  label), not from ``namePrefix`` (one value per stack, so it adds no uniqueness; a
+  prefix change then only renames physical resources, and keeps the topic's KMS key),
+  not from the shard stack (so ``pulumi state move`` between shards matches).
+- **Physical names** (what AWS calls the resource) carry the prefix, the account's
+  name and the Region, so an alert tells its reader where it came from. They are the
+  names of earlier releases, unchanged, so upgrading renames nothing in AWS. Renaming
+  an account is a real physical rename: a new alarm, topic and key alias under the new
+  names, then removal of the old ones; the metric filter's name has no account name in
+  it and stays.
+
+``legacy_*`` give the logical names of releases before this scheme, for ``aliases``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from cis_monitoring.core.catalog import Control
+from cis_monitoring.spec import DeployTarget, Subscription
+
+# ---------------------------------------------------------------- logical names (stable)
+
+
+def target_base(target: DeployTarget) -> str:
+    """Logical-name stem for everything of one (account, Region); unique in any stack."""
+    return f"{target.account_id}-{target.region}"
+
+
+def provider_name(target: DeployTarget) -> str:
+    return target_base(target)
+
+
+def monitor_name(target: DeployTarget, control: Control) -> str:
+    return f"{target_base(target)}-control-{control.control_id}"
+
+
+def notification_name(target: DeployTarget) -> str:
+    return f"{target_base(target)}-notify"
+
+
+def subscription_key(subscription: Subscription) -> str:
+    """Identifies a subscription by what it delivers to, not by its place in the list.
+
+    SNS itself keys a subscription by (topic, protocol, endpoint), so reordering the list
+    or removing one entry must change nothing else. A digest, because an endpoint may be
+    a secret (an https URL with a token): 48 bits of SHA-256 reveal nothing of it.
+    """
+    digest = hashlib.sha256(f"{subscription.protocol}\0{subscription.endpoint}".encode()).hexdigest()
+    return f"{subscription.protocol}-{digest[:12]}"
+
+
+# ---------------------------------------------------------------- logical names of earlier releases
+
+
+def control_tag(control: Control) -> str:
+    return f"{control.control_id.replace('.', '-')}-{control.slug}"
+
+
+def legacy_target_base(prefix: str, target: DeployTarget) -> str:
+    return f"{prefix}-{target.account_name}-{target.region}"
+
+
+def legacy_provider_name(prefix: str, target: DeployTarget) -> str:
+    return legacy_target_base(prefix, target)
+
+
+def legacy_monitor_name(prefix: str, target: DeployTarget, control: Control) -> str:
+    return f"{legacy_target_base(prefix, target)}-{control_tag(control)}"
+
+
+def legacy_notification_name(prefix: str, target: DeployTarget) -> str:
+    return f"{legacy_target_base(prefix, target)}-notify"
+
+
+# ---------------------------------------------------------------- physical names (what AWS sees)
+
+
+def alarm_name(prefix: str, target: DeployTarget, control: Control) -> str:
+    return f"{prefix}-{control_tag(control)}-{target.account_name}-{target.region}"
+
+
+def metric_filter_name(prefix: str, control: Control) -> str:
+    # Unique within the log group, which is per account and Region already.
+    return f"{prefix}-{control_tag(control)}"
+
+
+def topic_name(prefix: str, target: DeployTarget) -> str:
+    return f"{prefix}-{target.account_name}-alarms"
+
+
+def key_alias(prefix: str, target: DeployTarget) -> str:
+    return f"alias/{prefix}-{target.account_name}-alarms"
