@@ -31,8 +31,8 @@ from cis_monitoring.audit.pool import in_pool
 from cis_monitoring.audit.proof_run import ChainProofs, ProofSettings, fold
 from cis_monitoring.audit.results import AWS_ERRORS, AwsError, Finding, TargetResult, aws_error
 from cis_monitoring.audit.trails import Delivery, TrailReader, delivery_to
-from cis_monitoring.core import topology
 from cis_monitoring.core.catalog import CONTROLS, Control, default_control_ids
+from cis_monitoring.core.problems import Code
 from cis_monitoring.core.topology import LogGroupRef
 
 __all__ = [
@@ -99,8 +99,8 @@ def _selectors(delivery: Delivery) -> Outcome:
     reading = delivery.reading
     assert reading is not None and reading.selectors is not None
     name = reading.facts.name
-    if delivery.coverage.code == topology.CODE_SELECTORS:
-        return Outcome(False, f"trail {name!r}: {reading.selectors}", codes=(topology.CODE_SELECTORS,))
+    if delivery.coverage.code == Code.COVERAGE_SELECTORS:
+        return Outcome(False, f"trail {name!r}: {reading.selectors}", codes=(Code.COVERAGE_SELECTORS,))
     return Outcome(True, f"trail {name!r} records {reading.selectors}")
 
 

@@ -32,8 +32,8 @@ from cis_monitoring.audit.results import AWS_ERRORS, AwsError, aws_error
 from cis_monitoring.audit.results_coverage import ChainResult, CoverageReport, PairResult
 from cis_monitoring.audit.scope import AccountScope, AuditScope, with_members
 from cis_monitoring.audit.trails import TrailReader, TrailReading
-from cis_monitoring.core import topology
 from cis_monitoring.core.catalog import Control
+from cis_monitoring.core.problems import Code
 from cis_monitoring.core.topology import (
     NOT_COVERED,
     ORGANIZATION,
@@ -250,7 +250,7 @@ def _pair_result(item: _Seen, chains: Mapping[LogGroupRef, ChainResult]) -> Pair
 def _verdict(found: Coverage, chain: ChainResult | None) -> tuple[str, list[str]]:
     if found.kind == NOT_COVERED:
         reasons = [found.describe()]
-        if chain is not None and found.code == topology.CODE_CHAIN_BROKEN:
+        if chain is not None and found.code == Code.COVERAGE_CHAIN_BROKEN:
             owner = chain.group.account_id
             reasons += [f"chain in account {owner} ({chain.group.name}): {r}" for r in chain.reasons]
         return "FAIL", reasons

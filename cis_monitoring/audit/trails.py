@@ -21,9 +21,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from cis_monitoring.audit.aws_session import Identity, SessionFactory
-from cis_monitoring.core import topology
 from cis_monitoring.core.catalog import Control
 from cis_monitoring.core.judge.selectors import management_coverage
+from cis_monitoring.core.problems import Code
 from cis_monitoring.core.topology import (
     Coverage,
     LogGroupRef,
@@ -148,7 +148,7 @@ class Delivery:
     @property
     def reaches(self) -> bool:
         """A logging multi-Region trail delivers to ``group`` (whatever its selectors record)."""
-        return self.coverage.covered or self.coverage.code == topology.CODE_SELECTORS
+        return self.coverage.covered or self.coverage.code == Code.COVERAGE_SELECTORS
 
 
 def delivery_to(group: LogGroupRef, readings: Sequence[TrailReading]) -> Delivery:
@@ -161,8 +161,8 @@ def delivery_to(group: LogGroupRef, readings: Sequence[TrailReading]) -> Deliver
     account, region = group.account_id, group.region
     found = coverage_of(account, region, [f for f in facts if f.log_group == group], _not_checked)
     elsewhere = None
-    if found.code == topology.CODE_NO_TRAIL:
+    if found.code == Code.COVERAGE_NO_TRAIL:
         anywhere = coverage_of(account, region, facts, _not_checked)
-        elsewhere = anywhere if anywhere.code != topology.CODE_NO_TRAIL else None
+        elsewhere = anywhere if anywhere.code != Code.COVERAGE_NO_TRAIL else None
     reading = next((r for r in readings if found.trail is not None and r.facts == found.trail), None)
     return Delivery(group, found, elsewhere, reading)

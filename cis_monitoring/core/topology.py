@@ -21,41 +21,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from cis_monitoring.core.aws.arns import parse_arn
+from cis_monitoring.core.aws.arns import LogGroupRef, parse_arn, parse_log_group_arn
+from cis_monitoring.core.problems import Code
 
 DIRECT = "direct"
 ORGANIZATION = "organization"
 NOT_COVERED = "none"
 KINDS = (DIRECT, ORGANIZATION, NOT_COVERED)
 
-# The stable codes of a Coverage verdict (what callers compare; never its message).
-CODE_DIRECT = "coverage.direct"
-CODE_ORGANIZATION = "coverage.organization"
-CODE_NO_TRAIL = "coverage.none.no_trail"
-CODE_SINGLE_REGION = "coverage.none.single_region"
-CODE_NO_CLOUDWATCH = "coverage.none.no_cloudwatch"
-CODE_NOT_LOGGING = "coverage.none.not_logging"
-CODE_SELECTORS = "coverage.none.selectors"
-CODE_CHAIN_BROKEN = "coverage.none.chain_broken"
+# The stable codes of a Coverage verdict are ``Code.COVERAGE_*`` (cis_monitoring.core.problems).
 
 ALL_REGIONS = "*"
 """A claim or an output entry for every Region of an account (what a multi-Region trail covers)."""
-
-
-@dataclass(frozen=True, order=True)
-class LogGroupRef:
-    """A CloudWatch Logs group: the owner's account, its Region and its name."""
-
-    account_id: str
-    region: str
-    name: str
-
-    @property
-    def key(self) -> str:
-        return f"{self.account_id}/{self.region}/{self.name}"
-
-    def describe(self) -> str:
-        return f"log group {self.name!r} in account {self.account_id} {self.region}"
 
 
 @dataclass(frozen=True)
@@ -82,16 +59,6 @@ class TrailFacts:
         return f"{scope} {kind} {self.name!r} of account {self.owner_account} (home {self.home_region})"
 
 
-def log_group_from_arn(arn: object) -> LogGroupRef | None:
-    """A trail's ``CloudWatchLogsLogGroupArn`` (``arn:<partition>:logs:<region>:<account>:log-group:<name>[:*]``)."""
-    parsed = parse_arn(arn)
-    if parsed is None or parsed.service != "logs" or not parsed.region or not parsed.account:
-        return None
-    kind, _, name = parsed.resource.partition(":")
-    name = name.removesuffix(":*")
-    return LogGroupRef(parsed.account, parsed.region, name) if kind == "log-group" and name else None
-
-
 def trail_from_description(description: Mapping[str, object]) -> TrailFacts:
     """One ``DescribeTrails`` entry, a shadow trail's too, as facts (logging and selectors not known).
 
@@ -106,7 +73,7 @@ def trail_from_description(description: Mapping[str, object]) -> TrailFacts:
         home_region=str(description.get("HomeRegion") or (parsed.region if parsed else "")),
         multi_region=bool(description.get("IsMultiRegionTrail")),
         organization=bool(description.get("IsOrganizationTrail")),
-        log_group=log_group_from_arn(description.get("CloudWatchLogsLogGroupArn")),
+        log_group=parse_log_group_arn(description.get("CloudWatchLogsLogGroupArn")),
         arn=arn,
     )
 
@@ -184,17 +151,17 @@ def _trail_problem(trail: TrailFacts) -> tuple[str, str] | None:
     """(code, reason) when the trail itself keeps events from the log group, else None."""
     if trail.log_group is None:
         return (
-            CODE_NO_CLOUDWATCH,
+            Code.COVERAGE_NO_CLOUDWATCH,
             f"{trail.describe()} does not deliver to CloudWatch Logs; set its CloudWatchLogsLogGroupArn",
         )
     if trail.logging is False:
         return (
-            CODE_NOT_LOGGING,
+            Code.COVERAGE_NOT_LOGGING,
             f"{trail.describe()} is not logging (StopLogging was called); start logging again",
         )
     if trail.all_management_events is False:
         return (
-            CODE_SELECTORS,
+            Code.COVERAGE_SELECTORS,
             f"{trail.describe()} does not record all management events (read and write); "
             "fix its event selectors",
         )
@@ -233,7 +200,7 @@ def coverage_of(
             failures.append(
                 (
                     2,
-                    CODE_CHAIN_BROKEN,
+                    Code.COVERAGE_CHAIN_BROKEN,
                     f"{trail.describe()} delivers to {trail.log_group.describe()}, "
                     "but the chain there is broken (see that log group's findings)",
                     trail,
@@ -250,7 +217,7 @@ def coverage_of(
                 account_id,
                 region,
                 DIRECT,
-                CODE_DIRECT,
+                Code.COVERAGE_DIRECT,
                 f"{trail.describe()} delivers to {trail.log_group.describe()}{unchecked}",
                 trail,
                 trail.log_group,
@@ -259,7 +226,7 @@ def coverage_of(
             account_id,
             region,
             ORGANIZATION,
-            CODE_ORGANIZATION,
+            Code.COVERAGE_ORGANIZATION,
             f"home {trail.home_region}, delivering to {trail.log_group.describe()}{unchecked}",
             trail,
             trail.log_group,
@@ -273,7 +240,7 @@ def coverage_of(
             account_id,
             region,
             NOT_COVERED,
-            CODE_SINGLE_REGION,
+            Code.COVERAGE_SINGLE_REGION,
             f"only {trail.describe()} delivers {region}'s events; CIS 4.x needs a multi-Region trail "
             "(make it multi-Region, or rely on an organization trail)",
             trail,
@@ -283,7 +250,7 @@ def coverage_of(
         account_id,
         region,
         NOT_COVERED,
-        CODE_NO_TRAIL,
+        Code.COVERAGE_NO_TRAIL,
         f"no multi-Region trail records account {account_id}'s events in {region}; create one that "
         "delivers to CloudWatch Logs, or an organization trail",
     )

@@ -18,16 +18,16 @@ from typing import Any
 
 import pulumi
 
-from cis_monitoring.core import topology
 from cis_monitoring.core.catalog import CATALOG_VERSION, Control
 from cis_monitoring.core.plan import CoveragePlan
+from cis_monitoring.core.problems import Code
 from cis_monitoring.core.topology import DIRECT
 from cis_monitoring.spec import DeployTarget, StackConfig
 from components.control_monitor import ControlMonitor
 from components.notification import AlarmNotification
 
 RESULTS_SCHEMA_VERSION = 2
-_CODES = {DIRECT: topology.CODE_DIRECT}
+_CODES = {DIRECT: Code.COVERAGE_DIRECT}
 
 
 def chain_key(target: DeployTarget, log_group: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -92,7 +92,7 @@ def coverage_result(
             "accountName": names.get(claim.account_id),
             "region": claim.region,
             "coverage": claim.kind,
-            "code": _CODES.get(claim.kind, topology.CODE_ORGANIZATION),
+            "code": _CODES.get(claim.kind, Code.COVERAGE_ORGANIZATION),
             "chain": chain_keys[claim.site],
             "via": target.via,
             "trail": target.trail_name,

@@ -13,13 +13,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from cis_monitoring.core.aws.arns import parse_sns_topic_arn, sns_topic_arn
+from cis_monitoring.core.aws.arns import LogGroupRef, parse_sns_topic_arn, sns_topic_arn
 from cis_monitoring.core.catalog import Control
 from cis_monitoring.core.judge.chain import ChainVerdict, Notified, judge_chain
 from cis_monitoring.core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
 from cis_monitoring.core.unknown import is_unknown
 
-from .declared import DeclaredLogGroup
+from .declared import watches
 from .facts import (
     ALARM,
     FILTER,
@@ -227,7 +227,7 @@ def evaluate_chain(
     target: Target,
     control: Control,
     settings: ChainSettings,
-    log_group: DeclaredLogGroup | None = None,
+    log_group: LogGroupRef | None = None,
 ) -> TargetVerdict:
     """Whether ``target`` has a complete, working chain for ``control``; the deepest break if not.
 
@@ -236,7 +236,7 @@ def evaluate_chain(
     filters = index.filters.get(target, [])
     place = "the multi-region trail's log group"
     if log_group is not None:
-        filters = [f for f in filters if log_group.matches(index.resources[str(f.ref)].get("logGroupName"))]
+        filters = [f for f in filters if watches(log_group, index.resources[str(f.ref)].get("logGroupName"))]
         place = log_group.describe()
     verdict = judge_chain(
         filters,

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from cis_monitoring.core import topology
 from cis_monitoring.core.catalog import Control
+from cis_monitoring.core.problems import Code
 from cis_monitoring.core.topology import (
     ALL_REGIONS,
     ORGANIZATION,
@@ -33,7 +33,7 @@ from cis_monitoring.core.topology import (
 )
 
 from .chain import StackIndex, TargetVerdict, evaluate_chain
-from .declared import DeclaredLogGroup, DeclaredTrail
+from .declared import DeclaredTrail
 from .pack_config import PackConfig
 from .stack_model import Target
 
@@ -48,7 +48,7 @@ class Site:
     """Where a chain is judged: a target, and the declared log group there (None: any of its chains)."""
 
     target: Target
-    log_group: DeclaredLogGroup | None = None
+    log_group: LogGroupRef | None = None
 
     def sort_key(self) -> tuple[str, str, str]:
         return (
@@ -137,11 +137,11 @@ class _ControlJudge:
         if coverage.covered:
             if trail is not None and coverage.kind == ORGANIZATION and trail.owner not in self.here:
                 self.elsewhere.append(coverage)
-        elif coverage.code == topology.CODE_CHAIN_BROKEN:
+        elif coverage.code == Code.COVERAGE_CHAIN_BROKEN:
             # Fixing any of these chains would cover the pair: each one's violation names it.
             for candidate in trails:
                 alone = coverage_of(account, region, [candidate.facts], self._chain_state, self._members)
-                if alone.code == topology.CODE_CHAIN_BROKEN:
+                if alone.code == Code.COVERAGE_CHAIN_BROKEN:
                     self.broken.setdefault(_site_of(candidate), []).append(alone)
         else:
             self.other.append(coverage)

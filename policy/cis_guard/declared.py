@@ -12,45 +12,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cis_monitoring.core.topology import LogGroupRef, TrailFacts
+from cis_monitoring.core.aws.arns import ANY_GROUP, BY_NAME, BY_PREFIX, LogGroupRef
+from cis_monitoring.core.topology import TrailFacts
 from cis_monitoring.core.unknown import is_unknown
 
-BY_NAME = "name"
-BY_PREFIX = "prefix"
-ANY_GROUP = "any"
 
-
-@dataclass(frozen=True, order=True)
-class DeclaredLogGroup(LogGroupRef):
-    """A trail's log group as the pack config names it: by name, by prefix, or not at all.
+def watches(group: LogGroupRef, log_group_name: object) -> bool:
+    """Whether a metric filter on ``log_group_name`` watches ``group`` (a declared trail's log group).
 
     Control Tower (landing zone >= 4.0) suffixes its group's name at random, so a prefix
     matches it; a trail declared without a group accepts any chain in its home Region.
+    During a preview the name may come from a look-up that is not resolved yet: it counts.
+    The rest of the chain is still judged, so counting it hides nothing the update would not show.
     """
-
-    match: str = BY_NAME
-
-    def matches(self, log_group_name: object) -> bool:
-        """Whether a metric filter on ``log_group_name`` watches this group."""
-        if is_unknown(log_group_name):
-            # Preview: the name comes from a look-up that is not resolved yet. The rest of the
-            # chain is still judged, so counting it can hide nothing the update would not show.
-            return True
-        if not isinstance(log_group_name, str):
-            return False
-        if self.match == ANY_GROUP:
-            return True
-        if self.match == BY_PREFIX:
-            return log_group_name.startswith(self.name)
-        return log_group_name == self.name
-
-    def describe(self) -> str:
-        where = f"in account {self.account_id} {self.region}"
-        if self.match == ANY_GROUP:
-            return f"the trail's log group {where}"
-        if self.match == BY_PREFIX:
-            return f"the log group whose name starts with {self.name!r} {where}"
-        return super().describe()
+    return is_unknown(log_group_name) or group.matches(log_group_name)
 
 
 @dataclass(frozen=True)
@@ -72,9 +47,9 @@ class DeclaredTrail:
         return self.facts.home_region
 
     @property
-    def log_group(self) -> DeclaredLogGroup:
+    def log_group(self) -> LogGroupRef:
         group = self.facts.log_group
-        assert isinstance(group, DeclaredLogGroup)
+        assert group is not None
         return group
 
     @property
@@ -94,11 +69,11 @@ def declared_trail(entry: dict[str, object], path: str, organization: bool) -> D
     """A validated config entry (``pack_config`` checked its shape) as a declared trail."""
     owner, home = str(entry["accountId"]), str(entry["homeRegion"])
     if isinstance(entry.get("logGroup"), str):
-        group = DeclaredLogGroup(owner, home, str(entry["logGroup"]), BY_NAME)
+        group = LogGroupRef(owner, home, str(entry["logGroup"]), BY_NAME)
     elif isinstance(entry.get("logGroupPrefix"), str):
-        group = DeclaredLogGroup(owner, home, str(entry["logGroupPrefix"]), BY_PREFIX)
+        group = LogGroupRef(owner, home, str(entry["logGroupPrefix"]), BY_PREFIX)
     else:
-        group = DeclaredLogGroup(owner, home, "", ANY_GROUP)
+        group = LogGroupRef(owner, home, "", ANY_GROUP)
     members = entry.get("members", [])
     facts = TrailFacts(
         # Unnamed, the trail is called by where it is declared ("organization trail

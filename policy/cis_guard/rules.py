@@ -23,8 +23,8 @@ from pulumi_policy import (
 
 from cis_monitoring.core.catalog import Control, control_for_metric
 from cis_monitoring.core.judge.alarm import alarm_problems
-from cis_monitoring.core.judge.coverage import judge
 from cis_monitoring.core.judge.notification import protocol_problem, topic_problems
+from cis_monitoring.core.judge.pattern import judge_pattern
 
 from . import notes, pack_config
 from .chain import StackIndex
@@ -95,7 +95,7 @@ def validate_coverage_notes(args: StackValidationArgs, report_violation: ReportV
 
 def validate_filter_covers(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     for resource, control, pattern in _catalog_filters(args):
-        coverage = judge(pattern, control)
+        coverage = judge_pattern(pattern, control)
         if not coverage.covers:
             report_violation(
                 f"Metric filter {resource.name!r} writes the CIS {control.control_id} metric "
@@ -106,7 +106,7 @@ def validate_filter_covers(args: ResourceValidationArgs, report_violation: Repor
 
 def validate_filter_canonical(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     for resource, control, pattern in _catalog_filters(args):
-        coverage = judge(pattern, control)
+        coverage = judge_pattern(pattern, control)
         if coverage.covers and not coverage.canonical:
             report_violation(
                 f"Metric filter {resource.name!r} covers CIS {control.control_id}, but its text differs from the "
@@ -117,7 +117,7 @@ def validate_filter_canonical(args: ResourceValidationArgs, report_violation: Re
 
 def validate_filter_not_too_broad(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     for resource, control, pattern in _catalog_filters(args):
-        coverage = judge(pattern, control)
+        coverage = judge_pattern(pattern, control)
         if coverage.covers and coverage.too_broad:
             report_violation(
                 f"Metric filter {resource.name!r} for CIS {control.control_id} is too broad: {coverage.explain()}. "

@@ -25,7 +25,7 @@ from cis_monitoring.audit.coverage_audit import audit_coverage
 from cis_monitoring.audit.locations import AuditLocation, locations_of
 from cis_monitoring.audit.results_coverage import CoverageReport, PairResult
 from cis_monitoring.audit.scope import AccountFlags, flag_scope, stack_scope
-from cis_monitoring.core.aws.arns import parse_log_group_arn
+from cis_monitoring.core.aws.arns import LogGroupRef, parse_log_group_arn
 from cis_monitoring.core.aws.regions import known_regions, partition_of
 from cis_monitoring.core.catalog import CIS_4_5
 from cis_monitoring.core.judge.selectors import management_coverage
@@ -792,15 +792,11 @@ def test_an_unconditional_deny_blocks_cloudwatch_but_a_tls_condition_does_not() 
 
 
 def test_parse_log_group_arn() -> None:
-    assert parse_log_group_arn("arn:aws:logs:eu-west-1:123456789012:log-group:org-trail/cloudtrail:*") == (
-        "eu-west-1",
-        "123456789012",
-        "org-trail/cloudtrail",
-    )
-    assert parse_log_group_arn("arn:aws-cn:logs:cn-north-1:123456789012:log-group:g") == (
-        "cn-north-1",
-        "123456789012",
-        "g",
+    assert parse_log_group_arn(
+        "arn:aws:logs:eu-west-1:123456789012:log-group:org-trail/cloudtrail:*"
+    ) == LogGroupRef("123456789012", "eu-west-1", "org-trail/cloudtrail")
+    assert parse_log_group_arn("arn:aws-cn:logs:cn-north-1:123456789012:log-group:g") == LogGroupRef(
+        "123456789012", "cn-north-1", "g"
     )
     assert parse_log_group_arn(None) is None
     assert parse_log_group_arn("arn:aws:s3:::bucket") is None

@@ -22,7 +22,8 @@ import botocore.exceptions
 import pytest
 import yaml
 
-from cis_monitoring.core.topology import LogGroupRef, TrailFacts, log_group_from_arn, trail_from_description
+from cis_monitoring.core.aws.arns import LogGroupRef, parse_log_group_arn
+from cis_monitoring.core.topology import TrailFacts, trail_from_description
 from cis_monitoring.rollout import discover
 from cis_monitoring.rollout.discover import aws as discover_aws
 from cis_monitoring.rollout.discover import entries as config
@@ -566,12 +567,12 @@ def test_unique_names_keep_reserved_names_and_suffix_clashes() -> None:
 
 
 def test_log_group_and_trail_descriptions_become_topology_facts() -> None:
-    assert log_group_from_arn("arn:aws:logs:eu-west-1:111111111111:log-group:org-trail/cloudtrail:*") == (
+    assert parse_log_group_arn("arn:aws:logs:eu-west-1:111111111111:log-group:org-trail/cloudtrail:*") == (
         LogGroupRef("111111111111", "eu-west-1", "org-trail/cloudtrail")
     )
-    assert log_group_from_arn("arn:aws:logs:eu-west-1:111111111111:log-group:g") is not None
-    assert log_group_from_arn("arn:aws:s3:::bucket") is None
-    assert log_group_from_arn("") is None and log_group_from_arn(None) is None
+    assert parse_log_group_arn("arn:aws:logs:eu-west-1:111111111111:log-group:g") is not None
+    assert parse_log_group_arn("arn:aws:s3:::bucket") is None
+    assert parse_log_group_arn("") is None and parse_log_group_arn(None) is None
     shadow = trail_from_description(
         {
             "Name": "org",

@@ -29,9 +29,9 @@ from cis_monitoring.core.aws.arns import parse_sns_topic_arn
 from cis_monitoring.core.catalog import Control
 from cis_monitoring.core.judge.alarm import sns_actions
 from cis_monitoring.core.judge.chain import ChainPath, ChainVerdict, Notified, judge_chain
-from cis_monitoring.core.judge.coverage import judge
 from cis_monitoring.core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
-from cis_monitoring.core.judge.problems import Link, describe
+from cis_monitoring.core.judge.pattern import judge_pattern
+from cis_monitoring.core.problems import Code, Link, describe
 from cis_monitoring.core.unknown import UNKNOWN, is_unknown
 
 CHAIN_CHECKS = {
@@ -42,7 +42,7 @@ CHAIN_CHECKS = {
 }
 """The audit's check of each link, in chain order."""
 TOPIC_NOT_FOUND = {"NotFound", "NotFoundException"}
-ENGINE_ONLY_CODES = {"filter.pattern.not_covering", "filter.pattern.invalid"}
+ENGINE_ONLY_CODES = {Code.FILTER_PATTERN_NOT_COVERING, Code.FILTER_PATTERN_INVALID}
 """Filter problems that are our engine's view of the pattern alone: AWS's own matcher may overrule them."""
 AwsCovers = Callable[[MetricFilterFacts], bool]
 """Whether AWS's matcher covers the control with this filter's pattern (``cis_monitoring.audit.proof_run``)."""
@@ -211,7 +211,7 @@ class ChainChecks:
         if metric_filter is None:
             return "passed"
         control = self.control
-        coverage = judge(str(metric_filter.pattern), control)
+        coverage = judge_pattern(str(metric_filter.pattern), control)
         metric = f" -> metric {metric_filter.namespace}/{metric_filter.metric_name}"
         if metric_filter.name in self.overruled:
             return (

@@ -2,7 +2,7 @@
 
 The control's sample records (targets, unrelated records and near-miss probes) go to
 CloudWatch Logs with the deployed pattern, 50 per call. AWS's verdict is reported next
-to the core engine's (``cis_monitoring.core.judge.coverage``), record by record; where they
+to the core engine's (``cis_monitoring.core.judge.pattern``), record by record; where they
 disagree the result says so, and AWS's verdict counts: a target record AWS does not
 match is a FAIL even when our engine matches it. TestMetricFilter needs no log group and
 changes nothing.
@@ -21,7 +21,7 @@ from cis_monitoring.audit.proofs.guard import guarded
 from cis_monitoring.audit.proofs.result import MATCHER, ClientFor, ProofResult, ProofStatus
 from cis_monitoring.core.catalog import Control, SampleRecord
 from cis_monitoring.core.filter_pattern import MAX_LENGTH
-from cis_monitoring.core.judge.coverage import judge, probe_records
+from cis_monitoring.core.judge.pattern import judge_pattern, probe_records
 
 BATCH = 50
 """TestMetricFilter takes 1 to 50 log event messages per call."""
@@ -73,7 +73,7 @@ def _disagreement_text(disagreements: Sequence[RecordVerdict]) -> str:
 
 def verdicts(pattern: str, control: Control, aws: Sequence[bool]) -> list[RecordVerdict]:
     """Each record's expected, AWS and engine verdicts (``aws`` in ``_records`` order)."""
-    coverage = judge(pattern, control)
+    coverage = judge_pattern(pattern, control)
     missed, wrong = set(coverage.missed), set(coverage.wrongly_matched)
     result = []
     for (record, expected), aws_match in zip(_records(control), aws, strict=True):
@@ -95,7 +95,7 @@ def judge_verdicts(pattern: str, control: Control, records: Sequence[RecordVerdi
         "pattern": pattern,
         "records": len(records),
         "aws": {"covers": not missed, "missed": missed, "alsoMatches": broad},
-        "engine": judge(pattern, control).explain(),
+        "engine": judge_pattern(pattern, control).explain(),
         "disagreements": [d.to_dict() for d in disagreements],
     }
     parts = []
@@ -139,7 +139,7 @@ def aws_matcher(
             if error_code(error) != "InvalidParameterException":
                 raise
             message = error.response.get("Error", {}).get("Message", "")
-            engine = judge(pattern, control).explain()
+            engine = judge_pattern(pattern, control).explain()
             return ProofResult(
                 MATCHER,
                 subject,

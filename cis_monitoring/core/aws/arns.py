@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import NamedTuple
 
 PARTITION_RE = re.compile(r"^aws(?:-[a-z]+)*$")
 """aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b ..."""
@@ -107,12 +106,48 @@ def parse_lambda_function_arn(text: object) -> Arn | None:
     return arn
 
 
-class LogGroupRef(NamedTuple):
-    """Where a CloudWatch Logs group is: (region, account, name)."""
+BY_NAME = "name"
+BY_PREFIX = "prefix"
+ANY_GROUP = "any"
+"""How a ``LogGroupRef`` names its group: by its full name, by the start of it (AWS Control Tower
+suffixes its group at random), or not at all (any group of the account and Region)."""
 
+
+@dataclass(frozen=True, order=True)
+class LogGroupRef:
+    """A CloudWatch Logs group: the owner's account, its Region and its name (or how it is named).
+
+    The one type for a log group, wherever it comes from: a trail's ``CloudWatchLogsLogGroupArn``
+    (always by name), a stack's config (by name or prefix), the pack's config (also "any").
+    """
+
+    account_id: str
     region: str
-    account: str
     name: str
+    match: str = BY_NAME
+    """BY_NAME, BY_PREFIX (``name`` is the start of the group's name) or ANY_GROUP (``name`` unused)."""
+
+    @property
+    def key(self) -> str:
+        return f"{self.account_id}/{self.region}/{self.name}"
+
+    def matches(self, log_group_name: object) -> bool:
+        """Whether the group called ``log_group_name`` (in this account and Region) is this one."""
+        if not isinstance(log_group_name, str):
+            return False
+        if self.match == ANY_GROUP:
+            return True
+        if self.match == BY_PREFIX:
+            return log_group_name.startswith(self.name)
+        return log_group_name == self.name
+
+    def describe(self) -> str:
+        where = f"in account {self.account_id} {self.region}"
+        if self.match == ANY_GROUP:
+            return f"the trail's log group {where}"
+        if self.match == BY_PREFIX:
+            return f"the log group whose name starts with {self.name!r} {where}"
+        return f"log group {self.name!r} {where}"
 
 
 _LOG_GROUP_NAME_RE = re.compile(r"^[\w#/.-]{1,512}$", re.ASCII)
@@ -127,7 +162,7 @@ def parse_log_group_arn(text: object) -> LogGroupRef | None:
     name = name.removesuffix(":*")
     if kind != "log-group" or not _LOG_GROUP_NAME_RE.match(name):
         return None
-    return LogGroupRef(arn.region, arn.account, name)
+    return LogGroupRef(arn.account, arn.region, name)
 
 
 def sns_topic_arn(account_id: str, region: str, topic_name: str, partition: str = "aws") -> str:

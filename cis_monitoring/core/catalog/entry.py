@@ -26,7 +26,7 @@ from typing import Any
 
 from cis_monitoring.core.filter_pattern import FilterPatternError, compile_pattern, matches
 
-from .errors import Problems
+from .errors import ProblemLines
 from .model import DETECTORS, AlarmSettings, Control
 from .samples import SAMPLES_SUFFIX, Samples, derived_probes, read_samples
 
@@ -76,7 +76,7 @@ _ALARM_KEYS = {
 }
 
 
-def parse_entry(data: Any, origin: str, problems: Problems) -> Control | None:
+def parse_entry(data: Any, origin: str, problems: ProblemLines) -> Control | None:
     """The entry's Control, or None with every problem added to ``problems``."""
     if not isinstance(data, dict):
         problems.add("", f"must be a JSON object (one control entry), not {type(data).__name__}")
@@ -147,7 +147,7 @@ def parse_entry(data: Any, origin: str, problems: Problems) -> Control | None:
         default=get("default"),
         origin=origin,
     )
-    agree = Problems(problems.where)
+    agree = ProblemLines(problems.where)
     _agrees_with_samples(control, pattern, samples, agree)
     problems.lines.extend(agree.lines)
     return None if agree else control
@@ -157,7 +157,7 @@ def _plain_samples_name(name: Any) -> bool:
     return isinstance(name, str) and name.endswith(SAMPLES_SUFFIX) and not re.search(r"[/\\]|^\.", name)
 
 
-def _pattern(data: dict[str, Any], problems: Problems) -> Any:
+def _pattern(data: dict[str, Any], problems: ProblemLines) -> Any:
     text = data.get("filterPattern")
     if "filterPattern" not in data:
         return None
@@ -171,7 +171,7 @@ def _pattern(data: dict[str, Any], problems: Problems) -> Any:
         return None
 
 
-def _metric(data: dict[str, Any], problems: Problems) -> dict[str, str]:
+def _metric(data: dict[str, Any], problems: ProblemLines) -> dict[str, str]:
     metric = data.get("metric")
     if "metric" not in data:
         return {}
@@ -209,7 +209,7 @@ def _positive_number(text: str) -> bool:
         return False
 
 
-def _alarm(data: dict[str, Any], problems: Problems) -> AlarmSettings | None:
+def _alarm(data: dict[str, Any], problems: ProblemLines) -> AlarmSettings | None:
     alarm = data.get("alarm")
     if "alarm" not in data:
         return None
@@ -254,7 +254,7 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _events(data: dict[str, Any], problems: Problems) -> tuple[str | None, tuple[str, ...]]:
+def _events(data: dict[str, Any], problems: ProblemLines) -> tuple[str | None, tuple[str, ...]]:
     source, names = data.get("eventSource"), data.get("eventNames")
     if source is not None and not (isinstance(source, str) and EVENT_SOURCE_RE.match(source)):
         problems.add(
@@ -277,7 +277,7 @@ def _events(data: dict[str, Any], problems: Problems) -> tuple[str | None, tuple
     return source, tuple(n for n in names if isinstance(n, str))
 
 
-def _agrees_with_samples(control: Control, pattern: Any, samples: Samples, problems: Problems) -> None:
+def _agrees_with_samples(control: Control, pattern: Any, samples: Samples, problems: ProblemLines) -> None:
     """The entry's own text must be what its samples say the control is."""
     where = control.samples_file
     if control.event_names:

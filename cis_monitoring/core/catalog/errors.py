@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cis_monitoring.core.errors import InputError
 
-class CatalogError(ValueError):
+
+class CatalogError(InputError, ValueError):
     """A control entry (or its samples, or the set of entries) is invalid.
 
     ``problems`` holds one line per problem, ``"<file>: <key path>: <what is wrong>"``;
@@ -16,10 +18,10 @@ class CatalogError(ValueError):
         self.problems = list(problems)
         lines = [f"{len(self.problems)} problem(s) in the control catalog:"]
         lines += [f"  - {problem}" for problem in self.problems]
-        super().__init__("\n".join(lines))
+        super().__init__(lines)
 
 
-class Problems:
+class ProblemLines:
     """Collects ``where: path: message`` lines while an entry is checked."""
 
     def __init__(self, where: str) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import model, samples
 from .entry import parse_entry
-from .errors import CatalogError, Problems
+from .errors import CatalogError, ProblemLines
 from .model import Control
 from .samples import PACKAGED, SAMPLES_SUFFIX, display_name, read_json, source_dir
 
@@ -71,7 +71,7 @@ def load(environ: Mapping[str, str] | None = None) -> Catalog:
                 f"{display_name(origin, '')}: has no control entry (*.json besides *{SAMPLES_SUFFIX})"
             )
         for name in names:
-            where = Problems(display_name(origin, name))
+            where = ProblemLines(display_name(origin, name))
             data = read_json(origin, name, where)
             control = None if where else parse_entry(data, origin, where)
             problems.extend(where.lines)

@@ -26,7 +26,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from .errors import CatalogError, Problems
+from .errors import CatalogError, ProblemLines
 
 PACKAGED = ""
 """The ``origin`` of the entries shipped in ``cis_core/catalog/controls``."""
@@ -70,7 +70,7 @@ def display_name(origin: str, name: str) -> str:
     return f"cis_core/catalog/controls/{name}" if origin == PACKAGED else str(Path(origin) / name)
 
 
-def read_json(origin: str, name: str, problems: Problems) -> Any:
+def read_json(origin: str, name: str, problems: ProblemLines) -> Any:
     """The parsed file, or None with the reason added to ``problems``."""
     try:
         text = source_dir(origin).joinpath(name).read_text(encoding="utf-8")
@@ -87,7 +87,7 @@ def read_json(origin: str, name: str, problems: Problems) -> Any:
 @cache
 def read_samples(origin: str, name: str, control_id: str) -> tuple[Samples | None, tuple[str, ...]]:
     """The samples file ``name`` of control ``control_id``, parsed and checked (cached per file)."""
-    problems = Problems(display_name(origin, name))
+    problems = ProblemLines(display_name(origin, name))
     data = read_json(origin, name, problems)
     samples = None if data is None else _parse(data, control_id, problems)
     return (None if problems else samples), tuple(problems.lines)
@@ -100,7 +100,7 @@ def samples_of(origin: str, name: str, control_id: str) -> Samples:
     return samples
 
 
-def _parse(data: Any, control_id: str, problems: Problems) -> Samples | None:
+def _parse(data: Any, control_id: str, problems: ProblemLines) -> Samples | None:
     if not isinstance(data, dict):
         problems.add("", f"must be a JSON object with keys target and unrelated, not {type(data).__name__}")
         return None
@@ -122,7 +122,7 @@ def _parse(data: Any, control_id: str, problems: Problems) -> Samples | None:
 
 
 def _records(
-    data: dict[str, Any], key: str, problems: Problems, labels: set[str], *, required: bool
+    data: dict[str, Any], key: str, problems: ProblemLines, labels: set[str], *, required: bool
 ) -> tuple[SampleRecord, ...]:
     if key not in data:
         if required:

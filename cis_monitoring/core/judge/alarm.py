@@ -14,12 +14,12 @@ from typing import Any
 
 from cis_monitoring.core.aws.arns import parse_sns_topic_arn
 from cis_monitoring.core.catalog import Control
+from cis_monitoring.core.problems import Code, Link, Problem
 from cis_monitoring.core.unknown import is_unknown
 
 from .facts import AlarmFacts, MetricFilterFacts
 from .metric_filter import filter_event_values
 from .metric_values import as_number, series_of
-from .problems import Link, Problem
 
 COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     "GreaterThanOrEqualToThreshold": operator.ge,
@@ -67,7 +67,7 @@ def alarm_problems(
         # Statistic, period, dimensions, unit and what one event adds all live inside the math.
         details = [
             (
-                "alarm.metric_math",
+                Code.ALARM_METRIC_MATH,
                 "it uses metric math instead of the filter's metric; alarm on the metric itself",
             )
         ]
@@ -91,13 +91,15 @@ def _reading_problems(
     if not is_unknown(statistic) and statistic != control.alarm.statistic:
         found.append(
             (
-                "alarm.statistic",
+                Code.ALARM_STATISTIC,
                 f"statistic is {statistic!r}, not {control.alarm.statistic!r} (one event must count as 1)",
             )
         )
     period = as_number(alarm.period)
     if period is not None and period > control.alarm.period:
-        found.append(("alarm.period.too_long", f"period is {period:g} s; at most {control.alarm.period} s"))
+        found.append(
+            (Code.ALARM_PERIOD_TOO_LONG, f"period is {period:g} s; at most {control.alarm.period} s")
+        )
     if metric_filter is not None:
         found += _series_problems(alarm, metric_filter, control)
     return found
@@ -111,13 +113,13 @@ def _series_problems(
     if not is_unknown(wanted) and not is_unknown(watched):
         mismatch = _dimension_mismatch(dict(wanted or {}), dict(watched or {}), control)
         if mismatch:
-            found.append(("alarm.dimensions.mismatch", mismatch))
+            found.append((Code.ALARM_DIMENSIONS_MISMATCH, mismatch))
     unit, published = alarm.unit, metric_filter.unit
     # A filter without a unit publishes its datapoints with unit "None".
     if isinstance(unit, str) and not is_unknown(published) and unit != (published or "None"):
         found.append(
             (
-                "alarm.unit.mismatch",
+                Code.ALARM_UNIT_MISMATCH,
                 f"its unit is {unit!r}, but the filter publishes the metric "
                 + (f"with unit {published!r}" if published else "without a unit")
                 + ", so the alarm sees no datapoints; leave the alarm's unit unset",
@@ -164,7 +166,10 @@ def _threshold_problems(
     compare = COMPARISONS.get(comparison) if isinstance(comparison, str) else None
     if compare is None or threshold is None:
         return [
-            ("alarm.comparison.unsupported", f"compares with {comparison!r}, not a static threshold; {fix}")
+            (
+                Code.ALARM_COMPARISON_UNSUPPORTED,
+                f"compares with {comparison!r}, not a static threshold; {fix}",
+            )
         ]
     one_event, quiet = _event_value(control, metric_filter), _quiet_value(metric_filter)
     found = []
@@ -172,14 +177,14 @@ def _threshold_problems(
         added = "" if one_event == 1 else f", which adds {one_event:g}"
         found.append(
             (
-                "alarm.threshold.never_fires",
+                Code.ALARM_THRESHOLD_NEVER_FIRES,
                 f"{comparison} {threshold:g} never fires on one event{added} ({fix})",
             )
         )
     if compare(0.0, threshold):
         found.append(
             (
-                "alarm.threshold.fires_on_zero",
+                Code.ALARM_THRESHOLD_FIRES_ON_ZERO,
                 f"{comparison} {threshold:g} is breached by a period without events, so the alarm sits in ALARM "
                 f"and the next event changes nothing ({fix})",
             )
@@ -187,7 +192,7 @@ def _threshold_problems(
     elif quiet is not None and quiet != 0 and compare(quiet, threshold):
         found.append(
             (
-                "alarm.threshold.fires_on_default_value",
+                Code.ALARM_THRESHOLD_FIRES_ON_DEFAULT_VALUE,
                 f"the filter's default value {quiet:g} breaches {comparison} {threshold:g} in every period without "
                 "events, so the alarm sits in ALARM and the next event changes nothing; remove the default value",
             )
@@ -215,7 +220,7 @@ def _state_problems(alarm: AlarmFacts) -> list[tuple[str, str]]:
         if needed is not None and needed > 1:
             found.append(
                 (
-                    "alarm.evaluation.multiple_periods",
+                    Code.ALARM_EVALUATION_MULTIPLE_PERIODS,
                     f"it needs {needed:g} breaching periods; one event breaches only one",
                 )
             )
@@ -223,7 +228,7 @@ def _state_problems(alarm: AlarmFacts) -> list[tuple[str, str]]:
     if isinstance(treatment, str) and treatment in FAILING_MISSING_DATA:
         found.append(
             (
-                "alarm.treat_missing_data",
+                Code.ALARM_TREAT_MISSING_DATA,
                 f"treatMissingData is {treatment!r}: {FAILING_MISSING_DATA[treatment]}; use 'notBreaching'",
             )
         )
@@ -233,7 +238,7 @@ def _state_problems(alarm: AlarmFacts) -> list[tuple[str, str]]:
 def _action_problems(alarm: AlarmFacts) -> list[tuple[str, str]]:
     found = []
     if alarm.actions_enabled is False:
-        found.append(("alarm.actions.disabled", "its actions are disabled"))
+        found.append((Code.ALARM_ACTIONS_DISABLED, "its actions are disabled"))
     actions = alarm.alarm_actions
     if is_unknown(actions):
         return found
@@ -241,14 +246,14 @@ def _action_problems(alarm: AlarmFacts) -> list[tuple[str, str]]:
     if not actions:
         found.append(
             (
-                "alarm.actions.none",
+                Code.ALARM_ACTIONS_NONE,
                 "it has no alarm action, so it notifies nobody; point alarmActions at an SNS topic with a subscriber",
             )
         )
     elif not any(is_unknown(a) or parse_sns_topic_arn(a) for a in actions):
         found.append(
             (
-                "alarm.actions.no_sns",
+                Code.ALARM_ACTIONS_NO_SNS,
                 f"it has no SNS topic among its alarm actions ({', '.join(map(str, actions))}); add one",
             )
         )

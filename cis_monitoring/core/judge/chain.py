@@ -17,13 +17,13 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from cis_monitoring.core.catalog import Control
+from cis_monitoring.core.problems import Code, Link, Problem, codes, describe
 from cis_monitoring.core.unknown import is_unknown
 
 from .alarm import alarm_problems, sns_actions, watches
 from .facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
 from .metric_filter import filter_problems
 from .notification import missing_topic_problem, subscription_problems, topic_problems, usable_subscriptions
-from .problems import Link, Problem, codes, describe
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ def _deepest(control: Control, dead_ends: list[tuple[Link, list[Problem], ChainP
 
 def _no_filter(control: Control, place: str) -> Problem:
     return Problem(
-        "filter.none",
+        Code.FILTER_NONE,
         Link.FILTER,
         f"no CloudWatch Logs metric filter for CIS {control.control_id} on {place}. Add one with the pattern "
         f"{control.filter_pattern!r} (namespace {control.namespace}, metric {control.metric_name}, "
@@ -198,7 +198,7 @@ def _no_alarm(metric_filter: MetricFilterFacts, control: Control) -> Problem:
         what = f"metric {namespace}/{metric} written by metric filter {metric_filter.name!r}"
         add = f"Add a MetricAlarm with metricName {metric!r} and namespace {namespace!r}"
     return Problem(
-        "alarm.none",
+        Code.ALARM_NONE,
         Link.ALARM,
         f"no CloudWatch alarm on {what}. {add} ({settings.statistic}, {settings.period} s, >= "
         f"{settings.threshold:g}, {settings.evaluation_periods} evaluation period)",

@@ -8,12 +8,12 @@ least 1 into it for every target record.
 from __future__ import annotations
 
 from cis_monitoring.core.catalog import Control
+from cis_monitoring.core.problems import Code, Link, Problem
 from cis_monitoring.core.unknown import is_unknown
 
-from .coverage import Coverage, judge
 from .facts import MetricFilterFacts
 from .metric_values import EventValues, event_values
-from .problems import Link, Problem
+from .pattern import PatternVerdict, judge_pattern
 
 
 def filter_lead(metric_filter: MetricFilterFacts, control: Control) -> str:
@@ -32,7 +32,7 @@ def filter_problems(
             _problem(
                 metric_filter,
                 control,
-                "filter.metric.none",
+                Code.FILTER_METRIC_NONE,
                 "it has no metric transformation, so it writes no metric",
             )
         ]
@@ -45,11 +45,11 @@ def _pattern_problem(metric_filter: MetricFilterFacts, control: Control, strict:
     if is_unknown(pattern):
         return None
     if not isinstance(pattern, str):
-        return _problem(metric_filter, control, "filter.pattern.none", "it has no pattern")
-    coverage: Coverage = judge(pattern, control)
+        return _problem(metric_filter, control, Code.FILTER_PATTERN_NONE, "it has no pattern")
+    coverage: PatternVerdict = judge_pattern(pattern, control)
     if coverage.error:
         return Problem(
-            "filter.pattern.invalid",
+            Code.FILTER_PATTERN_INVALID,
             Link.FILTER,
             f"{coverage.explain()}. Use the benchmark pattern {control.filter_pattern!r}",
             f"metric filter {metric_filter.name!r} does not cover CIS {control.control_id}",
@@ -57,7 +57,7 @@ def _pattern_problem(metric_filter: MetricFilterFacts, control: Control, strict:
         )
     if not coverage.covers:
         return Problem(
-            "filter.pattern.not_covering",
+            Code.FILTER_PATTERN_NOT_COVERING,
             Link.FILTER,
             f"{coverage.explain()}. Use the benchmark pattern.",
             f"metric filter {metric_filter.name!r} does not cover CIS {control.control_id}",
@@ -65,7 +65,7 @@ def _pattern_problem(metric_filter: MetricFilterFacts, control: Control, strict:
         )
     if strict and not coverage.canonical:
         return Problem(
-            "filter.pattern.not_canonical",
+            Code.FILTER_PATTERN_NOT_CANONICAL,
             Link.FILTER,
             f"the pack is in strict canonical-text mode. Use exactly {control.filter_pattern!r}.",
             f"metric filter {metric_filter.name!r} covers CIS {control.control_id} but its text is not the benchmark's",
@@ -89,13 +89,13 @@ def value_problem(metric_filter: MetricFilterFacts, control: Control) -> Problem
         return None
     fix = f"use value {control.metric_value}"
     if value is None or value == "":
-        return _problem(metric_filter, control, "filter.value.none", f"it has no metric value; {fix}")
+        return _problem(metric_filter, control, Code.FILTER_VALUE_NONE, f"it has no metric value; {fix}")
     values = filter_event_values(metric_filter, control)
     if values is None:
         return _problem(
             metric_filter,
             control,
-            "filter.value.invalid",
+            Code.FILTER_VALUE_INVALID,
             f"its metric value is {value!r}, which is neither a number nor a field reference; {fix}",
         )
     if values.reference is not None and values.missing:
@@ -103,7 +103,7 @@ def value_problem(metric_filter: MetricFilterFacts, control: Control) -> Problem
         return _problem(
             metric_filter,
             control,
-            "filter.value.field_missing",
+            Code.FILTER_VALUE_FIELD_MISSING,
             f"it takes its metric value from {values.reference}, which {values.missing} of the control's {total} "
             f"sample records do not have as a number (CloudTrail records have no such field), so those "
             f"events add nothing to the metric; {fix}",
@@ -113,14 +113,14 @@ def value_problem(metric_filter: MetricFilterFacts, control: Control) -> Problem
         return _problem(
             metric_filter,
             control,
-            "filter.value.zero",
+            Code.FILTER_VALUE_ZERO,
             f"its metric value is {value!r}, so a match adds nothing; {fix}",
         )
     if smallest is not None and smallest < 1:
         return _problem(
             metric_filter,
             control,
-            "filter.value.below_one",
+            Code.FILTER_VALUE_BELOW_ONE,
             f"it adds {smallest:g} per matching event; one event must add at least 1, so {fix}",
         )
     return None

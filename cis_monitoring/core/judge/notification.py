@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cis_monitoring.core.catalog import AWS_MANAGED_SNS_KEY, is_aws_managed_sns_key
+from cis_monitoring.core.problems import Code, Link, Problem
 from cis_monitoring.core.unknown import is_unknown
 
 from .facts import AlarmFacts, SubscriptionFacts, TopicFacts
-from .problems import Link, Problem
 from .topic_policy import topic_policy_problem
 
 ALLOWED_PROTOCOLS = ("email", "email-json", "https", "sqs", "lambda")
@@ -39,7 +39,7 @@ def topic_problems(topic: TopicFacts, alarm: AlarmFacts | None = None) -> list[P
     if is_aws_managed_sns_key(topic.kms_master_key_id):
         return [
             Problem(
-                "topic.aws_managed_key",
+                Code.TOPIC_AWS_MANAGED_KEY,
                 Link.TOPIC,
                 f"it is encrypted with {AWS_MANAGED_SNS_KEY}, which CloudWatch alarms cannot publish to. Use a "
                 "customer-managed KMS key that allows cloudwatch.amazonaws.com kms:GenerateDataKey* and kms:Decrypt",
@@ -55,7 +55,7 @@ def topic_problems(topic: TopicFacts, alarm: AlarmFacts | None = None) -> list[P
 
 def missing_topic_problem(alarm: AlarmFacts, arn: str, why: str) -> Problem:
     return Problem(
-        "topic.not_found", Link.TOPIC, f"alarm {alarm.name!r} notifies {arn}, which {why}", ref=alarm.ref
+        Code.TOPIC_NOT_FOUND, Link.TOPIC, f"alarm {alarm.name!r} notifies {arn}, which {why}", ref=alarm.ref
     )
 
 
@@ -64,7 +64,7 @@ def protocol_problem(subscription: SubscriptionFacts) -> Problem | None:
     if is_unknown(protocol) or protocol in ALLOWED_PROTOCOLS:
         return None
     return Problem(
-        "subscription.protocol.not_allowed",
+        Code.SUBSCRIPTION_PROTOCOL_NOT_ALLOWED,
         Link.SUBSCRIPTION,
         f"protocol {protocol!r} is not allowed for alarm notifications; use one of email, https, sqs, lambda",
         f"subscription {subscription.name!r} cannot deliver the alarm",
@@ -88,7 +88,7 @@ def subscription_problems(
     if not subscriptions:
         return [
             Problem(
-                "subscription.none",
+                Code.SUBSCRIPTION_NONE,
                 Link.SUBSCRIPTION,
                 f"it has no subscription with an allowed protocol (it has no subscription at all). {add}",
                 lead,
@@ -100,7 +100,7 @@ def subscription_problems(
         protocols = ", ".join(sorted({str(s.protocol) for s in subscriptions}))
         return [
             Problem(
-                "subscription.protocol.not_allowed",
+                Code.SUBSCRIPTION_PROTOCOL_NOT_ALLOWED,
                 Link.SUBSCRIPTION,
                 f"it has no subscription with an allowed protocol (only {protocols}). {add}",
                 lead,
@@ -109,7 +109,7 @@ def subscription_problems(
         ]
     return [
         Problem(
-            "subscription.none_confirmed",
+            Code.SUBSCRIPTION_NONE_CONFIRMED,
             Link.SUBSCRIPTION,
             f"it has no confirmed subscription ({len(allowed)} pending confirmation); the endpoint's owner must "
             "confirm it (email: the link in AWS's message; AWS deletes unconfirmed subscriptions after 48 hours)",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .problems import Link, Problem
+from cis_monitoring.core.problems import Code, Link, Problem
 
 CLOUDWATCH = "cloudwatch.amazonaws.com"
 
@@ -39,11 +39,11 @@ def topic_policy_problem(policy_text: str | None, lead: str = "", ref: str | Non
         return Problem(code, Link.TOPIC, detail, lead, ref)
 
     if not policy_text:
-        return problem("topic.policy.none", "the topic has no access policy")
+        return problem(Code.TOPIC_POLICY_NONE, "the topic has no access policy")
     try:
         statements = _as_list(json.loads(policy_text).get("Statement", []))
     except (ValueError, AttributeError):
-        return problem("topic.policy.invalid", "the topic policy is not valid JSON")
+        return problem(Code.TOPIC_POLICY_INVALID, "the topic policy is not valid JSON")
     allowed = False
     for statement in statements:
         if not isinstance(statement, dict) or not _allows_publish(statement.get("Action")):
@@ -57,12 +57,12 @@ def topic_policy_problem(policy_text: str | None, lead: str = "", ref: str | Non
             and (_names_cloudwatch(principal) or _names_everyone(principal))
         ):
             return problem(
-                "topic.policy.denies_cloudwatch",
+                Code.TOPIC_POLICY_DENIES_CLOUDWATCH,
                 f"statement {statement.get('Sid') or '(no Sid)'} denies sns:Publish to CloudWatch",
             )
     if not allowed:
         return problem(
-            "topic.policy.no_cloudwatch_allow",
+            Code.TOPIC_POLICY_NO_CLOUDWATCH_ALLOW,
             f"no Allow statement for Principal Service {CLOUDWATCH} with sns:Publish; add one",
         )
     return None

@@ -11,7 +11,7 @@ from cis_monitoring.audit.proofs import MATCHER, ProofStatus, aws_matcher, usage
 from cis_monitoring.audit.proofs.matcher import BATCH, aws_matches
 from cis_monitoring.core.catalog import CIS_4_5, SampleRecord
 from cis_monitoring.core.filter_pattern import compile_pattern, matches
-from cis_monitoring.core.judge.coverage import probe_records
+from cis_monitoring.core.judge.pattern import probe_records
 from tests.audit.proofs.stubs import ROLE, StubbedClients, add_error, denied
 
 CANONICAL = CIS_4_5.filter_pattern

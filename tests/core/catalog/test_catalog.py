@@ -29,7 +29,7 @@ from cis_monitoring.core.catalog import (
     get_control,
     registry,
 )
-from cis_monitoring.core.judge.coverage import judge
+from cis_monitoring.core.judge.pattern import judge_pattern
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 PACKAGED = REPO_ROOT / "cis_monitoring" / "core" / "catalog" / "controls"
@@ -83,7 +83,7 @@ def test_the_default_controls_come_from_the_entries() -> None:
 
 @pytest.mark.parametrize("control", list(CONTROLS.values()), ids=list(CONTROLS))
 def test_every_packaged_entry_is_judged_complete_by_its_own_samples(control: Control) -> None:
-    verdict = judge(control.filter_pattern, control)
+    verdict = judge_pattern(control.filter_pattern, control)
     assert (verdict.covers, verdict.canonical, verdict.too_broad) == (True, True, False), verdict.explain()
     assert control.detector in DETECTORS
     assert control.target_samples() and control.unrelated_samples()

@@ -20,7 +20,7 @@ from cis_monitoring.core.filter_pattern import FilterPatternError, compile_patte
 
 
 @dataclass(frozen=True)
-class Coverage:
+class PatternVerdict:
     control_id: str
     pattern: str
     covers: bool
@@ -67,19 +67,21 @@ def _negative_records(control: Control) -> tuple[SampleRecord, ...]:
 
 
 @cache
-def judge(pattern_text: str, control: Control) -> Coverage:
-    """The coverage verdict of ``pattern_text`` for ``control`` (cached: the pack sees repeats)."""
+def judge_pattern(pattern_text: str, control: Control) -> PatternVerdict:
+    """The verdict on ``pattern_text`` for ``control`` (cached: the pack sees repeats)."""
     canonical = pattern_text == control.filter_pattern
     try:
         pattern = compile_pattern(pattern_text)
     except FilterPatternError as error:
         missed = tuple(s.label for s in control.target_samples())
         events = _event_names(control.target_samples())
-        return Coverage(control.control_id, pattern_text, False, False, False, missed, events, (), str(error))
+        return PatternVerdict(
+            control.control_id, pattern_text, False, False, False, missed, events, (), str(error)
+        )
     missed = [s for s in control.target_samples() if not matches(pattern, s.record)]
     wrong = [s for s in _negative_records(control) if matches(pattern, s.record)]
     missed_events = _event_names(missed)
-    return Coverage(
+    return PatternVerdict(
         control_id=control.control_id,
         pattern=pattern_text,
         covers=not missed,
