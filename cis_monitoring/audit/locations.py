@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cis_monitoring.core.aws import arns
+from cis_monitoring.core.aws.arns import BY_NAME
 from cis_monitoring.spec import DEFAULT_SESSION_NAME, Problem, StackConfig, coverage_plan
 from cis_monitoring.spec import fields as check
 from cis_monitoring.spec.stack_file import read_stack_file
@@ -54,7 +55,7 @@ def locations_of(config: StackConfig) -> list[AuditLocation]:
     found = []
     for site in coverage_plan(config).sites:
         account = accounts.get(site.account_id)
-        if site.log_group is None or account is None:
+        if site.log_group.match != BY_NAME or account is None:
             continue
         role_arn, external_id = account.role_arn, account.external_id
         if organization is not None and site.account_id == organization.account_id:
@@ -65,7 +66,7 @@ def locations_of(config: StackConfig) -> list[AuditLocation]:
                 account_id=site.account_id,
                 account_name=account.name,
                 region=site.region,
-                log_group=site.log_group,
+                log_group=site.log_group.name,
                 role_arn=role_arn,
                 external_id=external_id,
                 session_name=account.session_name,

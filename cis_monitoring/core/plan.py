@@ -18,9 +18,10 @@ share it; ``cis_monitoring.spec`` turns a validated stack config into ``AccountS
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from cis_monitoring.core.topology import ALL_REGIONS, DIRECT, ORGANIZATION, LogGroupRef, TrailFacts
+from cis_monitoring.core.aws.arns import LogGroupRef
+from cis_monitoring.core.topology import ALL_REGIONS, DIRECT, ORGANIZATION, TrailFacts
 
 ALL_ACCOUNTS = "*"
 """A claim for every account of the organization (an organization trail with ``members: all``)."""
@@ -37,15 +38,24 @@ MEMBERS_ALL = "all"
 MEMBERS_ACCOUNTS = "accounts"
 
 
-@dataclass(frozen=True)
-class TrailSpec:
-    """What a stack config says of one trail: its home Region and its log group (name or prefix)."""
-
-    home_region: str
-    log_group: str | None = None
-    log_group_prefix: str | None = None
-    """Control Tower (landing zone >= 4.0) suffixes the group's name; the program looks it up by prefix."""
-    name: str | None = None
+def stated_trail(
+    owner: str,
+    home_region: str,
+    log_group: LogGroupRef,
+    name: str | None = None,
+    *,
+    organization: bool = False,
+    multi_region: bool = True,
+) -> TrailFacts:
+    """A trail as a stack's config states it (whether it logs, and what it records, nobody checked)."""
+    return TrailFacts(
+        name=name or "",
+        owner_account=owner,
+        home_region=home_region,
+        multi_region=multi_region,
+        organization=organization,
+        log_group=log_group,
+    )
 
 
 @dataclass(frozen=True)
@@ -53,34 +63,57 @@ class AccountSpec:
     """One account of the stack, as its config describes its trails."""
 
     account_id: str
-    trail: TrailSpec | None = None
-    """Its own multi-Region trail, if it has one."""
+    trail: TrailFacts | None = None
+    """Its own multi-Region trail, if it has one (its log group by name or by prefix)."""
     covered_regions: tuple[str, ...] | None = None
     """The Regions ``trail`` is stated to cover; None: every Region."""
-    region_trails: tuple[tuple[str, str], ...] = ()
-    """Per-Region trails: (Region, log group name) each."""
+    region_trails: tuple[TrailFacts, ...] = ()
+    """Per-Region (single-Region) trails, each delivering to a group in its own Region."""
 
 
 @dataclass(frozen=True)
 class OrganizationTrailSpec:
-    account_id: str
-    """The trail's owner: the management account or CloudTrail's delegated administrator."""
-    trail: TrailSpec
+    trail: TrailFacts
+    """The organization trail; its owner is the management account (a delegated administrator
+    manages it, but AWS keeps the management account as the owner the trail's ARN names)."""
     members: str | tuple[str, ...] = MEMBERS_ACCOUNTS
     """MEMBERS_ALL, MEMBERS_ACCOUNTS (the stack's accounts), or account ids."""
+
+    @property
+    def account_id(self) -> str:
+        return self.trail.owner_account
 
 
 @dataclass(frozen=True)
 class ChainSite:
-    """One monitored log group: where the chain goes (one provider, one topic, one monitor per control)."""
+    """One monitored log group: where a chain goes (one provider, one topic, one monitor per control).
 
-    account_id: str
-    region: str
+    It is the log group of one trail, in the trail owner's account and its home Region. The one
+    type for "where a chain lives": the program's deploy targets and the audit's reads carry one.
+    """
+
+    trail: TrailFacts
+    """The trail whose log group this is (``trail.log_group``: by name, or by prefix)."""
     via: str
     """ACCOUNT_TRAIL, ORGANIZATION_TRAIL or REGION_TRAIL."""
-    log_group: str | None = None
-    log_group_prefix: str | None = None
-    trail_name: str | None = None
+
+    @property
+    def log_group(self) -> LogGroupRef:
+        group = self.trail.log_group
+        assert group is not None, "a chain site's trail delivers to a log group"
+        return group
+
+    @property
+    def account_id(self) -> str:
+        return self.log_group.account_id
+
+    @property
+    def region(self) -> str:
+        return self.log_group.region
+
+    @property
+    def trail_name(self) -> str | None:
+        return self.trail.name or None
 
     @property
     def key(self) -> str:
@@ -88,24 +121,12 @@ class ChainSite:
         return f"{self.account_id}/{self.region}"
 
     def describe(self) -> str:
-        group = (
-            f"log group {self.log_group!r}"
-            if self.log_group is not None
-            else f"the log group whose name starts with {self.log_group_prefix!r}"
-        )
-        return f"{group} in account {self.account_id} {self.region} ({self.via})"
+        return f"{self.log_group.describe()} ({self.via})"
 
-    def trail_facts(self, log_group: str | None = None) -> TrailFacts:
-        """The trail as the config states it (``log_group``: the resolved name of a prefix site)."""
-        name = log_group or self.log_group
-        return TrailFacts(
-            name=self.trail_name or "",
-            owner_account=self.account_id,
-            home_region=self.region,
-            multi_region=self.via != REGION_TRAIL,
-            organization=self.via == ORGANIZATION_TRAIL,
-            log_group=LogGroupRef(self.account_id, self.region, name) if name else None,
-        )
+    def resolved(self, log_group_name: str) -> ChainSite:
+        """This site with its group's real name (a prefix site, once the group was looked up)."""
+        group = LogGroupRef(self.account_id, self.region, log_group_name)
+        return replace(self, trail=replace(self.trail, log_group=group))
 
 
 @dataclass(frozen=True)
@@ -144,32 +165,12 @@ class CoveragePlan:
 def account_sites(account: AccountSpec) -> list[ChainSite]:
     """The sites of one account's own trails (not of an organization trail it owns)."""
     if account.trail is not None:
-        trail = account.trail
-        return [
-            ChainSite(
-                account.account_id,
-                trail.home_region,
-                ACCOUNT_TRAIL,
-                trail.log_group,
-                trail.log_group_prefix,
-                trail.name,
-            )
-        ]
-    return [
-        ChainSite(account.account_id, region, REGION_TRAIL, group) for region, group in account.region_trails
-    ]
+        return [ChainSite(account.trail, ACCOUNT_TRAIL)]
+    return [ChainSite(trail, REGION_TRAIL) for trail in account.region_trails]
 
 
 def organization_site(organization: OrganizationTrailSpec) -> ChainSite:
-    trail = organization.trail
-    return ChainSite(
-        organization.account_id,
-        trail.home_region,
-        ORGANIZATION_TRAIL,
-        trail.log_group,
-        trail.log_group_prefix,
-        trail.name,
-    )
+    return ChainSite(organization.trail, ORGANIZATION_TRAIL)
 
 
 def plan_coverage(

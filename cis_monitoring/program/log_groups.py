@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from cis_monitoring.core.aws.arns import BY_NAME
 from cis_monitoring.core.plan import ORGANIZATION_TRAIL
 from cis_monitoring.spec import DeployTarget
 
@@ -64,8 +65,9 @@ def matching_group(target: DeployTarget, prefix: str, names: Sequence[str]) -> s
 async def _lookup(target: DeployTarget, provider: aws.Provider) -> str | None:
     """The group's name; None when the answer is unknown (a preview that cannot ask yet)."""
     options = pulumi.InvokeOptions(provider=provider)
-    if target.log_group is not None:
-        name = target.log_group
+    group = target.log_group
+    if group.match == BY_NAME:
+        name = group.name
         try:
             found = await pulumi.runtime.invoke_async(
                 GET_LOG_GROUP, {"name": name}, options, typ=aws.cloudwatch.GetLogGroupResult
@@ -75,8 +77,7 @@ async def _lookup(target: DeployTarget, provider: aws.Provider) -> str | None:
                 f"{_where(target)}: CloudTrail log group {name!r} was not found or cannot be read: {error}"
             ) from error
         return name if found is None else found.name
-    prefix = target.log_group_prefix
-    assert prefix is not None
+    prefix = group.name  # BY_PREFIX: the start of the group's name
     try:
         listed = await pulumi.runtime.invoke_async(
             GET_LOG_GROUPS, {"logGroupNamePrefix": prefix}, options, typ=aws.cloudwatch.GetLogGroupsResult

@@ -46,12 +46,13 @@ def aws_provider(
     "Upgrading" says to check the preview for "0 to replace" first.
     """
     assume_roles = None
-    if target.role_arn:
+    access = target.access
+    if access.role_arn:
         assume_roles = [
             aws.ProviderAssumeRoleArgs(
-                role_arn=target.role_arn,
-                external_id=target.external_id,
-                session_name=target.session_name,
+                role_arn=access.role_arn,
+                external_id=access.external_id,
+                session_name=access.session_name,
             )
         ]
     emulated: dict[str, object] = {}

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from cis_monitoring.core.access import Access
 from cis_monitoring.core.aws import arns
-from cis_monitoring.core.plan import ACCOUNT_TRAIL
+from cis_monitoring.core.aws.arns import LogGroupRef
+from cis_monitoring.core.plan import ChainSite
 from cis_monitoring.core.project import PROJECT
 
 from .endpoints import check_endpoint, location_problem, protocol_key_problems
@@ -45,30 +47,43 @@ class NotificationSettings:
 
 @dataclass(frozen=True)
 class DeployTarget:
-    """One chain site to deploy: gets one provider, one topic and one monitor per control.
+    """One chain site to deploy, with what the config says applies there.
 
-    Its (account, Region) is the log group's: the trail owner's account and the trail's home
-    Region. The audit has its own type for where it looks (verify/locations.py: AuditLocation).
+    The site (``cis_monitoring.core.plan.ChainSite``: the log group, in the trail owner's account
+    and the trail's home Region) is the core's one type for where a chain lives; this adds the
+    account's name, how to get in, the effective notification settings and the tags.
     """
 
-    account_id: str
+    site: ChainSite
     account_name: str
-    region: str
-    log_group: str | None
-    """The log group's name; None when it is found by ``log_group_prefix``."""
-    role_arn: str | None
-    external_id: str | None
-    session_name: str
+    access: Access
     notifications: NotificationSettings
     tags: Mapping[str, str]
-    log_group_prefix: str | None = None
-    via: str = ACCOUNT_TRAIL
-    """cis_monitoring.core.plan's ACCOUNT_TRAIL, ORGANIZATION_TRAIL or REGION_TRAIL."""
-    trail_name: str | None = None
+
+    @property
+    def account_id(self) -> str:
+        return self.site.account_id
+
+    @property
+    def region(self) -> str:
+        return self.site.region
+
+    @property
+    def log_group(self) -> LogGroupRef:
+        """The monitored group: by name, or by prefix (the program looks it up at preview time)."""
+        return self.site.log_group
+
+    @property
+    def via(self) -> str:
+        return self.site.via
+
+    @property
+    def trail_name(self) -> str | None:
+        return self.site.trail_name
 
     @property
     def key(self) -> str:
-        return f"{self.account_id}/{self.region}"
+        return self.site.key
 
     def fill(self, arn: str) -> str:
         """An ARN from config with its {region} and {accountId} placeholders filled in for this target."""
@@ -96,16 +111,11 @@ def targets(
         problems.extend(found)
         result.append(
             DeployTarget(
-                account_id=site.account_id,
+                site=site,
                 account_name=context.account.name,
-                region=site.region,
-                log_group=site.log_group,
-                log_group_prefix=site.log_group_prefix,
-                via=site.via,
-                trail_name=site.trail_name,
-                role_arn=context.role_arn,
-                external_id=context.external_id,
-                session_name=context.account.session_name,
+                access=Access(
+                    site.account_id, context.role_arn, context.external_id, context.account.session_name
+                ),
                 notifications=NotificationSettings(
                     topic_arn=effective.topic_arn,
                     kms_key_id=effective.kms_key_id,

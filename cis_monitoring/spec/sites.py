@@ -12,16 +12,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from cis_monitoring.core.aws.arns import BY_NAME, BY_PREFIX, LogGroupRef
 from cis_monitoring.core.plan import (
     AccountSpec,
     ChainSite,
     CoveragePlan,
     OrganizationTrailSpec,
-    TrailSpec,
     account_sites,
     organization_site,
     plan_coverage,
+    stated_trail,
 )
+from cis_monitoring.core.topology import TrailFacts
 
 from .schema import AccountConfig, NotificationConfig, OrganizationTrailConfig, StackConfig
 from .trails import ALL, TrailConfig
@@ -76,22 +78,33 @@ class SiteContext:
         return self.account.external_id
 
 
-def trail_spec(trail: TrailConfig) -> TrailSpec:
-    return TrailSpec(trail.home_region, trail.log_group, trail.log_group_prefix, trail.name)
+def stated(trail: TrailConfig, owner: str, *, organization: bool = False) -> TrailFacts:
+    """A ``trail``/``organizationTrail`` key as the core's trail (its log group by name or by prefix)."""
+    if trail.log_group is not None:
+        group = LogGroupRef(owner, trail.home_region, trail.log_group, BY_NAME)
+    else:
+        assert trail.log_group_prefix is not None
+        group = LogGroupRef(owner, trail.home_region, trail.log_group_prefix, BY_PREFIX)
+    return stated_trail(owner, trail.home_region, group, trail.name, organization=organization)
 
 
 def account_spec(account: AccountConfig) -> AccountSpec:
     covered = None if account.covered_regions == ALL else tuple(account.covered_regions)
+    per_region = tuple(
+        stated_trail(account.id, r.region, LogGroupRef(account.id, r.region, r.log_group), multi_region=False)
+        for r in account.regions
+    )
     return AccountSpec(
         account.id,
-        trail_spec(account.trail) if account.trail is not None else None,
+        stated(account.trail, account.id) if account.trail is not None else None,
         covered,
-        tuple((r.region, r.log_group) for r in account.regions),
+        per_region,
     )
 
 
 def organization_spec(organization: OrganizationTrailConfig) -> OrganizationTrailSpec:
-    return OrganizationTrailSpec(organization.account_id, trail_spec(organization), organization.members)
+    trail = stated(organization, organization.account_id, organization=True)
+    return OrganizationTrailSpec(trail, organization.members)
 
 
 def coverage_plan(config: StackConfig) -> CoveragePlan:

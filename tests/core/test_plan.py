@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from cis_monitoring.core.aws.arns import BY_NAME, BY_PREFIX, LogGroupRef
 from cis_monitoring.core.plan import (
     ACCOUNT_TRAIL,
     ALL_ACCOUNTS,
@@ -13,16 +14,31 @@ from cis_monitoring.core.plan import (
     ChainSite,
     CoverageClaim,
     OrganizationTrailSpec,
-    TrailSpec,
     plan_coverage,
+    stated_trail,
 )
-from cis_monitoring.core.topology import ALL_REGIONS, DIRECT, ORGANIZATION, LogGroupRef
+from cis_monitoring.core.topology import ALL_REGIONS, DIRECT, ORGANIZATION
 
 OWNER, OWN, PER_REGION, MEMBER = "100000000000", "200000000000", "300000000000", "400000000000"
-ORG = OrganizationTrailSpec(OWNER, TrailSpec("us-east-1", log_group_prefix="aws-controltower/CloudTrailLogs"))
+CT_PREFIX = "aws-controltower/CloudTrailLogs"
+
+
+def trail(owner: str, region: str, group: str, name: str | None = None, **kinds: bool):
+    return stated_trail(owner, region, LogGroupRef(owner, region, group), name, **kinds)
+
+
+ORG = OrganizationTrailSpec(
+    stated_trail(OWNER, "us-east-1", LogGroupRef(OWNER, "us-east-1", CT_PREFIX, BY_PREFIX), organization=True)
+)
 ACCOUNTS = [
-    AccountSpec(OWN, TrailSpec("eu-west-1", "own/trail", name="own")),
-    AccountSpec(PER_REGION, region_trails=(("us-east-1", "trail-use1"), ("eu-west-1", "trail-euw1"))),
+    AccountSpec(OWN, trail(OWN, "eu-west-1", "own/trail", name="own")),
+    AccountSpec(
+        PER_REGION,
+        region_trails=(
+            trail(PER_REGION, "us-east-1", "trail-use1", multi_region=False),
+            trail(PER_REGION, "eu-west-1", "trail-euw1", multi_region=False),
+        ),
+    ),
     AccountSpec(MEMBER),
     AccountSpec(OWNER),
 ]
@@ -64,14 +80,14 @@ def test_claims_direct_first_then_the_organization_trails_members() -> None:
     ],
 )
 def test_members_all_or_listed(members: object, expected: set[str]) -> None:
-    org = OrganizationTrailSpec(OWNER, ORG.trail, members)  # type: ignore[arg-type]
+    org = OrganizationTrailSpec(ORG.trail, members)  # type: ignore[arg-type]
     plan = plan_coverage(ACCOUNTS, org)
     assert {c.account_id for c in plan.claims if c.kind == ORGANIZATION} == expected
     assert CoverageClaim(ALL_ACCOUNTS, ALL_REGIONS, ORGANIZATION, f"{OWNER}/us-east-1").key == "*/*"
 
 
 def test_covered_regions_are_claimed_one_by_one() -> None:
-    plan = plan_coverage([AccountSpec(OWN, TrailSpec("eu-west-1", "g"), ("eu-west-1", "us-east-1"))])
+    plan = plan_coverage([AccountSpec(OWN, trail(OWN, "eu-west-1", "g"), ("eu-west-1", "us-east-1"))])
     assert claims(plan) == {
         (OWN, "eu-west-1", DIRECT, f"{OWN}/eu-west-1"),
         (OWN, "us-east-1", DIRECT, f"{OWN}/eu-west-1"),
@@ -80,16 +96,16 @@ def test_covered_regions_are_claimed_one_by_one() -> None:
 
 def test_two_sites_in_one_account_and_region_are_refused() -> None:
     with pytest.raises(ValueError, match=f"{OWNER}/us-east-1"):
-        plan_coverage([AccountSpec(OWNER, TrailSpec("us-east-1", "own"))], ORG)
+        plan_coverage([AccountSpec(OWNER, trail(OWNER, "us-east-1", "own"))], ORG)
 
 
-def test_a_site_states_its_trail_as_topology_facts() -> None:
-    site = ChainSite(
-        OWNER, "us-east-1", ORGANIZATION_TRAIL, log_group_prefix="aws-controltower/CloudTrailLogs"
-    )
+def test_a_site_is_its_trails_log_group_and_resolves_a_prefix() -> None:
+    site = plan_coverage([], ORG).sites[0]
+    assert site.via == ORGANIZATION_TRAIL and site.key == f"{OWNER}/us-east-1"
     assert "starts with 'aws-controltower/CloudTrailLogs'" in site.describe()
-    facts = site.trail_facts("aws-controltower/CloudTrailLogs-tfw-qeb")
-    assert facts.organization and facts.multi_region and facts.owner_account == OWNER
-    assert facts.log_group == LogGroupRef(OWNER, "us-east-1", "aws-controltower/CloudTrailLogs-tfw-qeb")
-    assert site.trail_facts().log_group is None  # not looked up yet
-    assert not ChainSite(PER_REGION, "eu-west-1", REGION_TRAIL, "g").trail_facts().multi_region
+    found = site.resolved("aws-controltower/CloudTrailLogs-tfw-qeb")
+    assert found.trail.organization and found.trail.multi_region and found.trail.owner_account == OWNER
+    assert found.log_group == LogGroupRef(OWNER, "us-east-1", "aws-controltower/CloudTrailLogs-tfw-qeb")
+    assert site.log_group.match == BY_PREFIX  # the site itself is unchanged
+    per_region = ChainSite(trail(PER_REGION, "eu-west-1", "g", multi_region=False), REGION_TRAIL)
+    assert not per_region.trail.multi_region and per_region.log_group.match == BY_NAME
