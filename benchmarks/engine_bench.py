@@ -1,6 +1,6 @@
 """Pattern engine: parse and coverage-judge throughput, and the engine's share of a stack check.
 
-Throughput: each pattern is parsed (``compile_pattern``) and judged (``coverage.judge``: parse,
+Throughput: each pattern is parsed (``compile_pattern``) and judged (``pattern.judge_pattern``: parse,
 then match every target sample record, unrelated record and near-miss probe of control 4.5)
 with both caches cleared before every call, so each figure is an uncached cost.
 
@@ -23,7 +23,7 @@ from benchmarks import stacks
 from benchmarks.measure import median, ratio
 from cis_monitoring.core.catalog import CIS_4_5
 from cis_monitoring.core.filter_pattern import compile_pattern, parser
-from cis_monitoring.core.judge import coverage, metric_filter
+from cis_monitoring.core.judge import metric_filter, pattern
 
 # Repo test support (not product code): the state the engine would send for a recorded resource.
 from local.analyzer_client import state_of
@@ -55,7 +55,7 @@ class EngineSettings:
 
 def clear_caches() -> None:
     """Forget every parsed pattern and coverage verdict (``compile_pattern`` caches through ``parse``)."""
-    coverage.judge.cache_clear()
+    pattern.judge_pattern.cache_clear()
     clear = getattr(compile_pattern, "cache_clear", None) or parser._cached_parse.cache_clear
     clear()
 
@@ -72,16 +72,16 @@ def _rate(action: Callable[[], object], min_seconds: float) -> float:
 
 
 def throughput(settings: EngineSettings) -> list[dict[str, Any]]:
-    records = len(CIS_4_5.target_samples()) + len(coverage._negative_records(CIS_4_5))
+    records = len(CIS_4_5.target_samples()) + len(pattern._negative_records(CIS_4_5))
     rows = []
     for name, text in PATTERNS.items():
-        verdict = coverage.judge(text, CIS_4_5)
+        verdict = pattern.judge_pattern(text, CIS_4_5)
         parse_rates = [
             _rate(lambda text=text: compile_pattern(text), settings.min_seconds)
             for _ in range(settings.repetitions)
         ]
         judge_rates = [
-            _rate(lambda text=text: coverage.judge(text, CIS_4_5), settings.min_seconds)
+            _rate(lambda text=text: pattern.judge_pattern(text, CIS_4_5), settings.min_seconds)
             for _ in range(settings.repetitions)
         ]
         rows.append(
@@ -122,9 +122,11 @@ def to_model(run: Any) -> list[Resource]:
 def check_stack(resources: Iterable[Resource], clear_per_target: bool) -> dict[str, float]:
     """Index and evaluate every target's 4.5 chain; seconds in total and inside ``judge``."""
     inside = 0.0
-    real_judge = metric_filter.judge  # the stack policy's coverage judgement goes through the core here
+    real_judge = (
+        metric_filter.judge_pattern
+    )  # the stack policy's coverage judgement goes through the core here
 
-    def timed_judge(pattern: str, control: Any) -> coverage.Coverage:
+    def timed_judge(pattern: str, control: Any) -> pattern.PatternVerdict:
         nonlocal inside
         started = time.perf_counter()
         try:
@@ -133,7 +135,7 @@ def check_stack(resources: Iterable[Resource], clear_per_target: bool) -> dict[s
             inside += time.perf_counter() - started
 
     clear_caches()
-    metric_filter.judge = timed_judge
+    metric_filter.judge_pattern = timed_judge
     try:
         started = time.perf_counter()
         index = chain.StackIndex.build(resources)
@@ -144,7 +146,7 @@ def check_stack(resources: Iterable[Resource], clear_per_target: bool) -> dict[s
             broken += not chain.evaluate_chain(index, target, CIS_4_5, chain.ChainSettings()).ok
         total = time.perf_counter() - started
     finally:
-        metric_filter.judge = real_judge
+        metric_filter.judge_pattern = real_judge
     return {"seconds": total, "judge_seconds": inside, "broken_chains": broken}
 
 

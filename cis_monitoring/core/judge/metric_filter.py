@@ -1,6 +1,6 @@
 """Whether a metric filter counts every event of a control: its pattern covers it, and a match adds ≥ 1.
 
-The pattern judgement is ``coverage.judge`` (matching the control's sample records);
+The pattern judgement is ``pattern.judge_pattern`` (matching the control's sample records);
 this module adds what the filter writes per match: a metric, and a value that puts at
 least 1 into it for every target record.
 """
