@@ -1,12 +1,19 @@
-"""``cis-monitoring <command>``: dispatch to the audit and the roll-out tools.
+"""``cis-monitoring <command>``: one entry point, and the one place that maps outcomes to exit codes.
 
-Each subcommand owns its arguments, ``--help`` and exit codes; this module only picks
-one, so ``cis-monitoring audit ...`` behaves exactly like ``python -m cis_tools.audit ...``.
+Every subcommand module has ``main(argv) -> Status``: the worst status of what it judged
+(``Status.PASS`` for a command that judges nothing and succeeded). It raises the errors of
+``cis_monitoring.core.errors`` for everything else, and lets Ctrl-C through. Here, once:
+
+    0    every pair PASS (or the command succeeded)
+    1    at least one FAIL (not compliant; for shards: an account claimed twice or missed)
+    2    nothing could be audited: usage, config or input error, no caller credentials, an
+         unreachable endpoint, an opt-in call AWS denied
+    3    no FAIL, but some pairs ERROR (a role that cannot be assumed, throttling that outlasted
+         retries): compliance could not be decided everywhere
+    130  interrupted (Ctrl-C); one line says what was left half-done
+
 Subcommands are imported on use, so a broken optional dependency of one never stops another.
-
-Exit codes (every subcommand): 0 success or all PASS, 1 findings (FAIL/ERROR, claimed
-twice, ...), 2 bad usage or bad input (message on stderr, never a traceback), also when
-the control catalog (e.g. an entry in ``CIS_MONITORING_EXTRA_CONTROLS``) is invalid.
+Nothing reaches the user as a traceback.
 """
 
 from __future__ import annotations
@@ -14,17 +21,36 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable, Sequence
+from enum import IntEnum
 
-from cis_monitoring.core.catalog.errors import CatalogError
+from cis_monitoring import __version__
+from cis_monitoring.core.errors import CannotLookError, CisMonitoringError, InputError, Interrupted
 from cis_monitoring.core.project import PROJECT
+from cis_monitoring.core.status import Status
+
+
+class ExitCode(IntEnum):
+    PASS = 0
+    FAIL = 1
+    CANNOT_AUDIT = 2
+    PARTIAL = 3
+    INTERRUPTED = 130
+
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 all PASS; 1 a FAIL (not compliant); 2 nothing could be audited (usage or config"
+    " error, no credentials, unreachable endpoint, a denied opt-in call); 3 no FAIL but some ERROR"
+    " (could not decide everywhere); 130 interrupted."
+)
+"""For every subcommand's ``--help`` epilog."""
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "audit": (
         "cis_monitoring.audit.cli",
-        "read-only CIS check of deployed accounts: PASS / FAIL / ERROR per target",
+        "read-only CIS check of deployed accounts: PASS / FAIL / ERROR per account and Region",
     ),
     "discover": (
-        "cis_monitoring.rollout.discover",
+        "cis_monitoring.rollout.discover.cli",
         "find the organization's accounts, trails and log groups; write stack config",
     ),
     "shards": (
@@ -32,36 +58,62 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "check that shard stacks claim disjoint (and, with --complete, all) accounts",
     ),
 }
-EXIT_USAGE = 2
+
+
+def exit_code(outcome: Status | str) -> ExitCode:
+    """The exit code of a command's worst status."""
+    status = Status(outcome)
+    if status == Status.FAIL:
+        return ExitCode.FAIL
+    if status == Status.ERROR:
+        return ExitCode.PARTIAL
+    return ExitCode.PASS
+
+
+def error_exit_code(error: CisMonitoringError) -> ExitCode:
+    if isinstance(error, Interrupted):
+        return ExitCode.INTERRUPTED
+    if isinstance(error, InputError | CannotLookError):
+        return ExitCode.CANNOT_AUDIT
+    return ExitCode.CANNOT_AUDIT
 
 
 def _usage() -> str:
     width = max(map(len, COMMANDS))
-    lines = [f"usage: {PROJECT} <command> [options]", "", "commands:"]
+    lines = [f"usage: {PROJECT} [--version] <command> [options]", "", "commands:"]
     lines += [f"  {name:<{width}}  {summary}" for name, (_module, summary) in COMMANDS.items()]
-    lines += [
-        "",
-        f"'{PROJECT} <command> --help' describes a command, its options and its exit codes.",
-        "Exit codes: 0 success (all PASS); 1 findings; 2 bad usage or bad input.",
-    ]
+    lines += ["", f"'{PROJECT} <command> --help' describes a command and its options.", EXIT_CODES_HELP]
     return "\n".join(lines)
 
 
-def command(name: str) -> Callable[[Sequence[str] | None], int]:
-    """The ``main(argv) -> exit code`` of subcommand ``name``."""
+def command(name: str) -> Callable[[Sequence[str] | None], Status]:
+    """The ``main(argv) -> Status`` of subcommand ``name``."""
     module, _summary = COMMANDS[name]
     return importlib.import_module(module).main
 
 
+def _report(lines: Sequence[str]) -> None:
+    print("\n".join(f"error: {line}" if i == 0 else line for i, line in enumerate(lines)), file=sys.stderr)
+
+
 def run(name: str, argv: Sequence[str] | None = None) -> int:
-    """Run subcommand ``name``; a bad catalog or an argparse exit becomes an exit code, not a traceback."""
+    """Run subcommand ``name`` and map what it returned or raised to an exit code."""
     try:
-        return command(name)(list(sys.argv[1:] if argv is None else argv))
-    except CatalogError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except SystemExit as exit_:  # a subcommand's argparse exits on --help (0) and bad usage (2)
-        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+        outcome = command(name)(list(sys.argv[1:] if argv is None else argv))
+        if isinstance(outcome, int):  # TODO(issue 14): every subcommand returns a Status
+            return outcome
+        return int(exit_code(outcome))
+    except Interrupted as interrupted:
+        print("\n".join(interrupted.lines), file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt:
+        print(f"{PROJECT} {name}: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    except CisMonitoringError as error:
+        _report(error.lines)
+        return int(error_exit_code(error))
+    except SystemExit as exit_:  # argparse: --help (0) and bad usage (2, it printed why)
+        return exit_.code if isinstance(exit_.code, int) else int(ExitCode.CANNOT_AUDIT)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -69,11 +121,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args and args[0] in ("-h", "--help", "help"):
         print(_usage())
         return 0
+    if args and args[0] in ("-V", "--version"):
+        print(f"{PROJECT} {__version__}")
+        return 0
     if not args:
         print(f"{PROJECT}: give a command\n\n{_usage()}", file=sys.stderr)
-        return EXIT_USAGE
+        return int(ExitCode.CANNOT_AUDIT)
     name, rest = args[0], args[1:]
     if name not in COMMANDS:
         print(f"{PROJECT}: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
-        return EXIT_USAGE
+        return int(ExitCode.CANNOT_AUDIT)
     return run(name, rest)

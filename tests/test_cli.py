@@ -1,4 +1,4 @@
-"""The ``cis-monitoring`` command: dispatch, help and exit codes of every subcommand, the old aliases."""
+"""The ``cis-monitoring`` command: dispatch, help, version and the exit codes of every subcommand."""
 
 from __future__ import annotations
 
@@ -30,9 +30,25 @@ def test_help_lists_every_command_and_the_exit_codes(capsys: pytest.CaptureFixtu
     for flag in ("--help", "-h", "help"):
         assert cli.main([flag]) == 0
         out = capsys.readouterr().out
-        assert out.startswith(f"usage: {PROJECT} <command> [options]")
+        assert out.startswith(f"usage: {PROJECT} [--version] <command> [options]")
         assert all(f"\n  {name} " in out for name in SUBCOMMANDS)
-        assert "Exit codes: 0" in out and "2 bad usage" in out
+        assert cli.EXIT_CODES_HELP in out
+
+
+def test_version_is_the_installed_distributions(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    for flag in ("--version", "-V"):
+        assert cli.main([flag]) == 0
+        assert capsys.readouterr().out == f"{PROJECT} {version(PROJECT)}\n"
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [("PASS", 0), ("FAIL", 1), ("ERROR", 3), ("NOT_APPLICABLE", 0)],
+)
+def test_a_commands_worst_status_is_its_exit_code(status: str, code: int) -> None:
+    assert cli.exit_code(status) == code
 
 
 def test_no_command_is_bad_usage(capsys: pytest.CaptureFixture[str]) -> None:
@@ -125,7 +141,7 @@ def test_the_console_script_is_declared_and_installed() -> None:
     script = Path(sys.executable).parent / PROJECT
     assert script.is_file(), f"{script} is missing: run `make venv`"
     done = _run(str(script), "--help")
-    assert done.returncode == 0 and done.stdout.startswith(f"usage: {PROJECT} <command>")
+    assert done.returncode == 0 and done.stdout.startswith(f"usage: {PROJECT} [--version] <command>")
     assert _run(str(script)).returncode == 2
 
 

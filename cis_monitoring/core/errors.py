@@ -9,7 +9,8 @@ to exit codes, once):
   an unreachable endpoint, an opt-in call that AWS denied.
 
 A finding about an account (FAIL) or a pair that could not be read (ERROR) is a result, not
-an error: it is reported in the results and decides the exit code there.
+an error: a command returns the worst ``Status`` of its results, and the CLI maps that too.
+``Interrupted`` is Ctrl-C, with what the command left half-done.
 """
 
 from __future__ import annotations
@@ -35,3 +36,7 @@ class UsageError(InputError):
 
 class CannotLookError(CisMonitoringError):
     """Nothing could be audited: no credentials, an unreachable endpoint, a denied opt-in call."""
+
+
+class Interrupted(CisMonitoringError):
+    """Ctrl-C: ``lines`` say what was left half-done (e.g. alarms a drill left in ALARM)."""
