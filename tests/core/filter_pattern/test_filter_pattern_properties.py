@@ -6,6 +6,12 @@ import json
 import string
 from typing import Any
 
+import pytest
+
+# Hypothesis is a test tool, not part of the standard library: where only the standard library and
+# pytest are importable (tests/test_packaging.py runs the core's tests so), this module alone skips.
+pytest.importorskip("hypothesis", reason="property tests need hypothesis (requirements-dev.txt)")
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
