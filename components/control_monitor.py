@@ -1,7 +1,10 @@
-"""ControlMonitor: one catalog control in one account and region.
+"""ControlMonitor: the metric-filter detector of one catalog control on one chain site.
 
-A CloudWatch Logs metric filter on the trail's log group counts the control's
-events; an alarm on exactly that metric notifies the topic on the first one.
+A CloudWatch Logs metric filter on the trail's log group counts the control's events; an
+alarm on exactly that metric notifies the topic on the first one. What they are is the core's
+(``cis_monitoring.core.detectors.metric_filter.registrations``: plain specs, judged in the
+core's tests by the same judgement the pack and the audit make); this component only copies
+the specs into resources.
 
 Both are ``retain_on_delete``: when Pulumi deletes them (the account leaves the stack,
 moves to another shard stack, ``pulumi destroy``) or replaces them under a new name,
@@ -22,6 +25,7 @@ import pulumi
 import pulumi_aws as aws
 
 from cis_monitoring.core.catalog import Control
+from cis_monitoring.core.detectors import metric_filter as detector
 from cis_monitoring.program.aliases import child_options, own_options
 from cis_monitoring.spec import CONTROL_TAG
 
@@ -62,39 +66,41 @@ class ControlMonitor(pulumi.ComponentResource):
                 f"{name}: an alarm without actions notifies nobody; give at least one alarm action"
             )
 
+        spec_filter, spec_alarm = detector.registrations(
+            control,
+            filter_name=args.filter_name,
+            alarm_name=args.alarm_name,
+            tags={**args.tags, CONTROL_TAG: control.control_id},
+        )
         metric_filter = aws.cloudwatch.LogMetricFilter(
             f"{name}-filter",
-            name=args.filter_name,
+            name=spec_filter.name,
             log_group_name=args.log_group_name,
-            pattern=control.filter_pattern,
+            pattern=spec_filter.pattern,
             metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
-                name=control.metric_name,
-                namespace=control.namespace,
-                value=control.metric_value,
+                name=spec_filter.metric_name,
+                namespace=spec_filter.metric_namespace,
+                value=spec_filter.metric_value,
             ),
             opts=self._child(legacy_name, "-filter"),
         )
-
-        settings = control.alarm
         alarm = aws.cloudwatch.MetricAlarm(
             f"{name}-alarm",
-            name=args.alarm_name,
-            alarm_description=f"{control.alarm_description}. Metric filter {args.filter_name}.",
-            # The same catalog fields as the filter's transformation: an alarm on any other
-            # name or namespace would watch a metric nobody writes and never fire.
-            metric_name=control.metric_name,
-            namespace=control.namespace,
-            statistic=settings.statistic,
-            period=settings.period,
-            threshold=settings.threshold,
-            comparison_operator=settings.comparison_operator,
-            evaluation_periods=settings.evaluation_periods,
-            treat_missing_data=settings.treat_missing_data,
+            name=spec_alarm.name,
+            alarm_description=spec_alarm.description,
+            metric_name=spec_alarm.metric_name,
+            namespace=spec_alarm.namespace,
+            statistic=spec_alarm.statistic,
+            period=spec_alarm.period,
+            threshold=spec_alarm.threshold,
+            comparison_operator=spec_alarm.comparison_operator,
+            evaluation_periods=spec_alarm.evaluation_periods,
+            treat_missing_data=spec_alarm.treat_missing_data,
             actions_enabled=True,
             alarm_actions=list(args.alarm_actions),
             ok_actions=list(args.ok_actions),
             insufficient_data_actions=list(args.insufficient_data_actions),
-            tags={**args.tags, CONTROL_TAG: control.control_id},
+            tags=dict(spec_alarm.tags),
             # The metric exists only once the filter does.
             opts=self._child(legacy_name, "-alarm", depends_on=[metric_filter]),
         )
