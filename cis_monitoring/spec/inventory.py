@@ -1,4 +1,5 @@
-"""Account inventory from an organization stack: schema, selection, sharding and merging.
+"""Accounts from an organization stack: the ``organization`` key (with ``select`` and ``shard``), and the
+account inventory it reads (schema, selection, sharding, merging).
 
 The organization (landing-zone) stack exports, under one output, an inventory of
 version ``INVENTORY_SCHEMA_VERSION``::
@@ -23,19 +24,77 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from cis_monitoring.core.aws import arns
-from cis_monitoring.spec import (
+
+from . import fields
+from .accounts import (
+    REGION_EXAMPLE,
+    TRAIL_EXAMPLE,
     AccountConfig,
-    OrganizationConfig,
-    Problem,
-    SelectorConfig,
-    ShardConfig,
-    problems_from,
+    RegionConfig,
+    TrailConfig,
+    same_group_problem,
 )
+from .fields import Model
+from .problems import Problem, problems_from
 
 INVENTORY_SCHEMA_VERSION = 1
+
+
+class ShardConfig(Model):
+    """This stack's share of the selection: accounts whose id modulo ``count`` is ``index``."""
+
+    # count before index: the index validator compares with the already validated count.
+    count: int = Field(ge=1)
+    index: int = Field(ge=0)
+
+    @field_validator("index")
+    @classmethod
+    def _index(cls, value: int, info: ValidationInfo) -> int:
+        count = info.data.get("count")
+        if count is not None and value >= count:
+            raise ValueError(f"shard index {value} must be below the shard count {count} (0 to {count - 1})")
+        return value
+
+
+class SelectorConfig(Model):
+    """Which inventory accounts this stack manages. Every given criterion must hold."""
+
+    ous: tuple[str, ...] = Field(default=(), examples=[["Root/Workloads/Prod"]])
+    """OU paths (``Root/Workloads/Prod``); an account matches an OU or any OU below it."""
+    tags: dict[str, str] = Field(default_factory=dict, examples=[{"Environment": "prod"}])
+    accounts: tuple[str, ...] = Field(default=(), examples=[["111111111111"]])
+    """Only these account ids (when given)."""
+    exclude_accounts: tuple[str, ...] = Field(default=(), examples=[["111111111111"]])
+
+
+class OrganizationConfig(Model):
+    stack: str
+    output: str = "accounts"
+    role_name: str | None = None
+    default_trail: TrailConfig | None = Field(default=None, examples=[TRAIL_EXAMPLE])
+    """For inventory entries with neither ``trail`` nor ``regions``: the trail each account has."""
+    default_regions: tuple[RegionConfig, ...] = Field(default=(), examples=[REGION_EXAMPLE])
+    """For inventory entries with neither ``trail`` nor ``regions`` (and no defaultTrail): per-Region trails."""
+    select: SelectorConfig = SelectorConfig()
+    shard: ShardConfig | None = Field(default=None, examples=[{"index": 0, "count": 2}])
+
+    @field_validator("stack")
+    @classmethod
+    def _stack(cls, value: str) -> str:
+        return fields.stack_name(value)
+
+    @field_validator("default_regions")
+    @classmethod
+    def _default_regions(cls, value: tuple[RegionConfig, ...]) -> tuple[RegionConfig, ...]:
+        problem = same_group_problem(value)
+        if problem:
+            raise ValueError(
+                problem.replace("instead of `regions`", "as defaultTrail instead of defaultRegions")
+            )
+        return value
 
 
 class InventoryError(ValueError):

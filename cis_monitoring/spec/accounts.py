@@ -1,10 +1,13 @@
-"""The trail keys of the stack config: an account's own multi-Region trail, and per-Region trails.
+"""Which accounts, and how each one's events reach a log group: ``accounts[]``, ``trail``,
+``regions[]`` and ``organizationTrail``.
 
 A multi-Region trail delivers the events of EVERY Region to ONE log group, in the trail
 owner's account and the trail's home Region; other Regions have no copy of it. So
 ``trail`` names that one group once, and ``regions`` is only for organizations that really
 run one trail per Region, each delivering to a group in its own Region. The organization
-trail (``organizationTrail``) is in schema.py, beside the notification settings it takes.
+trail (``organizationTrail``) is one such group in its owner's account that covers every
+member. Cross-checks of these keys (each account covered once, the owner listed) are in
+checks.py; the chain sites they make, in resolve.py.
 """
 
 from __future__ import annotations
@@ -14,10 +17,14 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from . import fields
-from .base import Model
+from cis_monitoring.core.plan import MEMBERS_ACCOUNTS
+from cis_monitoring.core.project import PROJECT
 
-ALL = "all"
+from . import fields
+from .fields import ALL, Model
+from .notifications import NotificationConfig
+
+DEFAULT_SESSION_NAME = PROJECT
 TRAIL_EXAMPLE = {"homeRegion": "us-east-1", "logGroup": "aws-cloudtrail-logs-111111111111"}
 REGION_EXAMPLE = [{"region": "us-east-1", "logGroup": "trail-us-east-1/cloudtrail"}]
 
@@ -109,25 +116,79 @@ def same_group_problem(regions: Sequence[RegionConfig]) -> str | None:
     return None
 
 
-def covered_regions(value: Any) -> Any:
-    """``coveredRegions``: ``all`` or a list of distinct Regions (validated before type coercion)."""
-    if value == ALL:
+class _AssumesRole(Model):
+    """The role (and its external id) a provider or the audit assumes in an account."""
+
+    role_arn: str | None = None
+    external_id: str | None = None
+
+    @field_validator("role_arn")
+    @classmethod
+    def _role(cls, value: str | None) -> str | None:
+        return None if value is None else fields.role_arn(value)
+
+    @field_validator("external_id")
+    @classmethod
+    def _external_id(cls, value: str | None) -> str | None:
+        return None if value is None else fields.external_id(value)
+
+
+class AccountConfig(_AssumesRole):
+    id: str
+    name: str
+    session_name: str = DEFAULT_SESSION_NAME
+    trail: TrailConfig | None = Field(default=None, examples=[TRAIL_EXAMPLE])
+    """The account's own multi-Region trail (its one log group, in the home Region)."""
+    covered_regions: str | tuple[str, ...] = Field(default=ALL, examples=[["us-east-1", "eu-west-1"]])
+    """The Regions ``trail`` is stated to cover (outputs): ``all`` or a list."""
+    regions: tuple[RegionConfig, ...] = Field(default=(), examples=[REGION_EXAMPLE])
+    """Per-Region trails, one log group per Region. Neither this nor ``trail``: covered by organizationTrail."""
+    notifications: NotificationConfig | None = None
+    tags: dict[str, str] = Field(default_factory=dict, examples=[{"Team": "payments"}])
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id(cls, value: Any) -> Any:
+        return fields.account_id(value)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return fields.account_name(value)
+
+    @field_validator("session_name")
+    @classmethod
+    def _session(cls, value: str) -> str:
+        return fields.session_name(value)
+
+    @field_validator("covered_regions", mode="before")
+    @classmethod
+    def _covered_regions(cls, value: Any) -> Any:
+        return fields.covered_regions(value)
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, value: tuple[RegionConfig, ...]) -> tuple[RegionConfig, ...]:
+        problem = same_group_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
-    if isinstance(value, str):
-        raise ValueError(
-            f'must be a list, not the string {value!r}; write e.g. coveredRegions: ["us-east-1",'
-            ' "eu-west-1"], or coveredRegions: all (the default)'
-        )
-    if not isinstance(value, list | tuple):
-        return value  # pydantic says what is wrong with it
-    if not value:
-        raise ValueError("list at least one Region, or write coveredRegions: all (the default)")
-    seen: set[str] = set()
-    for region in value:
-        if not isinstance(region, str):
-            raise ValueError(f"{region!r} is not a Region name")
-        fields.region(region)
-        if region in seen:
-            raise ValueError(f"{region} is named twice; name each Region once")
-        seen.add(region)
-    return tuple(value)
+
+
+class OrganizationTrailConfig(TrailConfig, _AssumesRole):
+    """The organization trail: one log group in its owner's account and home Region covers every member."""
+
+    account_id: str
+    members: str | tuple[str, ...] = Field(default=MEMBERS_ACCOUNTS, examples=[["222222222222"]])
+    """``accounts`` (the stack's accounts, inline and inventory), ``all`` (every account), or account ids."""
+    notifications: NotificationConfig | None = None
+
+    @field_validator("account_id", mode="before")
+    @classmethod
+    def _account_id(cls, value: Any) -> Any:
+        return fields.account_id(value)
+
+    @field_validator("members", mode="before")
+    @classmethod
+    def _members(cls, value: Any) -> Any:
+        return fields.members(value)

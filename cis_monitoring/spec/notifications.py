@@ -1,8 +1,11 @@
-"""Subscription endpoints: well-formed for their protocol, with the keys their protocol needs,
-and in the target's own account and Region where SNS requires it.
+"""Who hears an alarm: the ``notifications`` and ``subscriptions[]`` models, and the rules of endpoints.
 
-See README "Subscribers": an SQS queue receives nothing unless its policy lets the
-topic send; a cross-account SQS or Lambda subscription stays pending, and the deploy fails.
+An endpoint must be well-formed for its protocol, come with the keys its protocol needs,
+and be in the chain's own account and Region where SNS requires it. See README
+"Subscribers": an SQS queue receives nothing unless its policy lets the topic send; a
+cross-account SQS or Lambda subscription stays pending, and the deploy fails. Which
+settings apply at a chain (stack-wide, then the account's, then the organization
+trail's) is resolve.py's job; the per-site checks are in checks.py.
 """
 
 from __future__ import annotations
@@ -10,9 +13,105 @@ from __future__ import annotations
 import re
 from urllib.parse import urlparse
 
-from cis_monitoring.core.aws import arns
+from pydantic import Field, field_validator
 
-from .schema import SubscriptionConfig
+from cis_monitoring.core.aws import arns
+from cis_monitoring.core.catalog import is_aws_managed_sns_key
+
+from . import fields
+from .fields import Model
+
+ALLOWED_PROTOCOLS = ("email", "https", "sqs", "lambda")
+QUEUE_POLICY_MODES = ("managed", "existing")
+
+
+class SubscriptionConfig(Model):
+    """One subscriber of the alarm topic."""
+
+    protocol: str
+    endpoint: str | None = None
+    endpoint_secret_key: str | None = Field(
+        default=None, description="Name of a secret config key of this project that holds the endpoint."
+    )
+    queue_policy: str | None = Field(
+        default=None,
+        description="sqs only, required: 'managed' (this program writes the queue's whole policy)"
+        " or 'existing' (the queue's policy already lets the topic send).",
+    )
+    auto_confirms: bool | None = Field(
+        default=None, description="https only: the endpoint confirms the subscription by itself."
+    )
+
+    @field_validator("protocol")
+    @classmethod
+    def _protocol(cls, value: str) -> str:
+        if value not in ALLOWED_PROTOCOLS:
+            raise ValueError(
+                f"protocol {value!r} is not allowed; use one of {', '.join(ALLOWED_PROTOCOLS)}"
+                " (http and sms would carry alerts unencrypted or unauthenticated)"
+            )
+        return value
+
+    @field_validator("queue_policy")
+    @classmethod
+    def _queue_policy(cls, value: str | None) -> str | None:
+        if value is not None and value not in QUEUE_POLICY_MODES:
+            raise ValueError(
+                f"{value!r} is not a queuePolicy; use 'managed' (this program writes the queue's whole"
+                " policy) or 'existing' (the queue's policy already lets the alarm topic send)"
+            )
+        return value
+
+    @field_validator("endpoint_secret_key")
+    @classmethod
+    def _secret_key(cls, value: str | None) -> str | None:
+        return None if value is None else fields.config_key_name(value)
+
+
+class NotificationConfig(Model):
+    """Where alarms notify. Every field may be overridden per account."""
+
+    topic_arn: str | None = None
+    kms_key_id: str | None = None
+    subscriptions: tuple[SubscriptionConfig, ...] | None = Field(
+        default=None, examples=[[{"protocol": "email", "endpoint": "soc@example.com"}]]
+    )
+    notify_on_ok: bool | None = None
+    ok_actions: tuple[str, ...] | None = Field(
+        default=None, examples=[["arn:aws:sns:{region}:{accountId}:ops"]]
+    )
+    insufficient_data_actions: tuple[str, ...] | None = Field(
+        default=None, examples=[["arn:aws:sns:{region}:{accountId}:ops"]]
+    )
+
+    @field_validator("topic_arn")
+    @classmethod
+    def _topic(cls, value: str | None) -> str | None:
+        if value is not None and arns.parse_sns_topic_arn(value, placeholders=True) is None:
+            raise ValueError(
+                f"{value!r} is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>;"
+                " {region} and {accountId} placeholders are allowed)"
+            )
+        return value
+
+    @field_validator("kms_key_id")
+    @classmethod
+    def _kms(cls, value: str | None) -> str | None:
+        if value is not None and is_aws_managed_sns_key(value):
+            raise ValueError(
+                "alias/aws/sns cannot be used: CloudWatch alarms cannot publish to a topic encrypted with"
+                " the AWS-managed SNS key; omit kmsKeyId to get a customer-managed key"
+            )
+        return value
+
+    @field_validator("ok_actions", "insufficient_data_actions")
+    @classmethod
+    def _actions(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for arn in value or ():
+            if arns.parse_sns_topic_arn(arn, placeholders=True) is None:
+                raise ValueError(f"{arn!r} is not an SNS topic ARN")
+        return value
+
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
