@@ -43,17 +43,16 @@ from .load import (
 )
 from .model import DEFAULT_NAME_PREFIX, KNOWN_KEYS, EmulatorConfig, StackConfig
 from .notifications import (
-    ALLOWED_PROTOCOLS,
     QUEUE_POLICY_MODES,
+    SUBSCRIPTION_PROTOCOLS,
     NotificationConfig,
     SubscriptionConfig,
     check_endpoint,
 )
-from .problems import ConfigError, Problem, problems_from
+from .problems import ConfigError, ConfigProblem, problems_from
 from .resolve import DeployTarget, NotificationSettings, Subscription, coverage_plan, targets
 
 __all__ = [
-    "ALLOWED_PROTOCOLS",
     "BASE_TAGS",
     "CONTROL_TAG",
     "DEFAULT_NAME_PREFIX",
@@ -61,15 +60,16 @@ __all__ = [
     "KNOWN_KEYS",
     "PROJECT",
     "QUEUE_POLICY_MODES",
+    "SUBSCRIPTION_PROTOCOLS",
     "AccountConfig",
     "ConfigError",
+    "ConfigProblem",
     "DeployTarget",
     "EmulatorConfig",
     "NotificationConfig",
     "NotificationSettings",
     "OrganizationConfig",
     "OrganizationTrailConfig",
-    "Problem",
     "RegionConfig",
     "SelectorConfig",
     "ShardConfig",

@@ -27,6 +27,7 @@ from typing import Any
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from cis_monitoring.core.aws import arns
+from cis_monitoring.core.errors import InputError
 
 from . import fields
 from .accounts import (
@@ -38,7 +39,7 @@ from .accounts import (
     same_group_problem,
 )
 from .fields import Model
-from .problems import Problem, problems_from
+from .problems import ConfigProblem, problems_from
 
 INVENTORY_SCHEMA_VERSION = 1
 
@@ -97,10 +98,12 @@ class OrganizationConfig(Model):
         return value
 
 
-class InventoryError(ValueError):
-    def __init__(self, problems: Sequence[Problem]) -> None:
+class InventoryError(InputError, ValueError):
+    """The organization stack's inventory cannot be used; ``problems`` say why, with their key paths."""
+
+    def __init__(self, problems: Sequence[ConfigProblem]) -> None:
         self.problems = list(problems)
-        super().__init__("\n".join(f"  - {p}" for p in self.problems))
+        super().__init__([f"  - {p}" for p in self.problems])
 
 
 def _ou_matches(ou: str, wanted: Sequence[str]) -> bool:
@@ -128,7 +131,7 @@ def inventory_accounts(value: Any, organization: OrganizationConfig) -> list[dic
     if value is None:
         raise InventoryError(
             [
-                Problem(
+                ConfigProblem(
                     "organization.output",
                     f"stack {organization.stack!r} has no output {organization.output!r}",
                 )
@@ -137,7 +140,7 @@ def inventory_accounts(value: Any, organization: OrganizationConfig) -> list[dic
     if not isinstance(value, Mapping) or not isinstance(value.get("accounts"), list):
         raise InventoryError(
             [
-                Problem(
+                ConfigProblem(
                     "organization.output",
                     f"{where} is not an account inventory (an object with 'schemaVersion' and an 'accounts' list)",
                 )
@@ -149,19 +152,19 @@ def inventory_accounts(value: Any, organization: OrganizationConfig) -> list[dic
         shown = int(version) if isinstance(version, float) and version.is_integer() else version
         raise InventoryError(
             [
-                Problem(
+                ConfigProblem(
                     "organization.output",
                     f"{where} has schemaVersion {shown!r}; this program reads version {INVENTORY_SCHEMA_VERSION}",
                 )
             ]
         )
-    problems: list[Problem] = []
+    problems: list[ConfigProblem] = []
     seen: dict[str, tuple[int, dict[str, Any]]] = {}
     selected: list[dict[str, Any]] = []
     for i, entry in enumerate(value["accounts"]):
         path = f"{where}.accounts[{i}]"
         if not isinstance(entry, Mapping):
-            problems.append(Problem(path, "is not an object"))
+            problems.append(ConfigProblem(path, "is not an object"))
             continue
         account = _as_account(entry, organization)
         account_id = str(entry.get("id"))
@@ -169,7 +172,7 @@ def inventory_accounts(value: Any, organization: OrganizationConfig) -> list[dic
             first_index, first = seen[account_id]
             if first != account:
                 problems.append(
-                    Problem(
+                    ConfigProblem(
                         f"{path}.id",
                         f"account {account_id} appears again with different settings (first at accounts[{first_index}])",
                     )
@@ -188,7 +191,7 @@ def inventory_accounts(value: Any, organization: OrganizationConfig) -> list[dic
         raise InventoryError(problems)
     if not selected:
         raise InventoryError(
-            [Problem("organization.select", f"selects no account of the {len(seen)} in {where}")]
+            [ConfigProblem("organization.select", f"selects no account of the {len(seen)} in {where}")]
         )
     return selected
 

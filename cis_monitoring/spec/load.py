@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import yaml
 from pydantic import ValidationError
 
+from cis_monitoring.core.errors import InputError
 from cis_monitoring.core.project import PROJECT
 
 from .accounts import AccountConfig, OrganizationTrailConfig
@@ -28,7 +29,7 @@ from .checks import account_problems, tag_problems, trail_problems
 from .inventory import OrganizationConfig
 from .model import KNOWN_KEYS, StackConfig
 from .notifications import NotificationConfig
-from .problems import ConfigError, Problem, problems_from
+from .problems import ConfigError, ConfigProblem, problems_from
 from .resolve import DeployTarget, account_indexes, resolve_subscriptions, site_contexts, targets
 
 
@@ -56,13 +57,13 @@ def load_config(
     ``endpointSecretKey``; ``secret_keys`` names the keys that were set as secrets.
     Without ``secrets`` (the audit, discovery) those subscriptions are not resolved.
     """
-    problems: list[Problem] = []
+    problems: list[ConfigProblem] = []
     referenced = _referenced_secret_keys(raw)
     for key in raw:
         if key not in KNOWN_KEYS and key not in referenced:
             close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(KNOWN_KEYS)}"
-            problems.append(Problem(key, "unknown config key (typos are not ignored)" + hint))
+            problems.append(ConfigProblem(key, "unknown config key (typos are not ignored)" + hint))
     known = {k: v for k, v in raw.items() if k in KNOWN_KEYS}
     config: StackConfig | None = None
     try:
@@ -76,7 +77,7 @@ def load_config(
         valid = _partial(known)
     if config is not None and not config.accounts and config.organization is None:
         problems.append(
-            Problem(
+            ConfigProblem(
                 "accounts",
                 "must list at least one entry (or read accounts from an organization stack with 'organization')",
             )
@@ -160,13 +161,12 @@ def _partial(raw: Mapping[str, Any]) -> _Valid:
     return _Valid(stack, valid_tags, good, organization_trail)
 
 
-class StackFileError(Exception):
+class StackFileError(InputError):
     """The stack file is missing, unreadable or invalid; ``lines`` say why, one problem each."""
 
     def __init__(self, path: Path, lines: list[str]) -> None:
         self.path = path
-        self.lines = lines
-        super().__init__("\n".join(lines))
+        super().__init__(lines)
 
 
 @dataclass(frozen=True)
@@ -226,7 +226,7 @@ def read_stack_file(path_or_stack: str, repo_root: Path | str | None = None) -> 
         ) from None
 
 
-def _lines(problems: list[Problem]) -> list[str]:
+def _lines(problems: list[ConfigProblem]) -> list[str]:
     return [f"  - {problem}" for problem in problems]
 
 

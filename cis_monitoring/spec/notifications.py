@@ -17,11 +17,20 @@ from pydantic import Field, field_validator
 
 from cis_monitoring.core.aws import arns
 from cis_monitoring.core.catalog import is_aws_managed_sns_key
+from cis_monitoring.core.judge.notification import ALLOWED_PROTOCOLS
 
 from . import fields
 from .fields import Model
 
-ALLOWED_PROTOCOLS = ("email", "https", "sqs", "lambda")
+EMAIL_JSON = "email-json"
+# The protocols a subscription in the config may use: the core's ALLOWED_PROTOCOLS (the one
+# list of protocols that deliver an alarm to someone; the pack and the audit accept an existing
+# subscription with any of them) except email-json. email-json does deliver, so a topic that
+# already has such a subscriber passes, but it mails the raw JSON envelope of the SNS message:
+# it is made for a program that reads a mailbox, and `email` sends the same alarm to the same
+# mailbox in a form a person reads. The program would also have to treat its confirmation like
+# email's (components/notification.py). So the config offers the four a user needs.
+SUBSCRIPTION_PROTOCOLS = tuple(p for p in ALLOWED_PROTOCOLS if p != EMAIL_JSON)
 QUEUE_POLICY_MODES = ("managed", "existing")
 
 
@@ -45,9 +54,9 @@ class SubscriptionConfig(Model):
     @field_validator("protocol")
     @classmethod
     def _protocol(cls, value: str) -> str:
-        if value not in ALLOWED_PROTOCOLS:
+        if value not in SUBSCRIPTION_PROTOCOLS:
             raise ValueError(
-                f"protocol {value!r} is not allowed; use one of {', '.join(ALLOWED_PROTOCOLS)}"
+                f"protocol {value!r} is not allowed; use one of {', '.join(SUBSCRIPTION_PROTOCOLS)}"
                 " (http and sms would carry alerts unencrypted or unauthenticated)"
             )
         return value

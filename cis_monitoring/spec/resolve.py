@@ -34,7 +34,7 @@ from .accounts import AccountConfig, OrganizationTrailConfig, TrailConfig
 from .fields import ALL
 from .model import StackConfig
 from .notifications import NotificationConfig, check_endpoint, location_problem, protocol_key_problems
-from .problems import ConfigError, Problem
+from .problems import ConfigError, ConfigProblem
 
 ORGANIZATION_TRAIL_KEY = "organizationTrail"
 
@@ -244,7 +244,7 @@ def targets(
     result = []
     accounts = list(enumerate(config.accounts))
     indexes = account_indexes(accounts)
-    problems: list[Problem] = []
+    problems: list[ConfigProblem] = []
     for context in site_contexts(config.notifications, accounts, config.organization_trail):
         effective = context.layers.effective()
         site = context.site
@@ -290,7 +290,7 @@ def resolve_subscriptions(
     secrets: Mapping[str, str] | None,
     secret_keys: frozenset[str],
     indexes: Mapping[str, int] | None = None,
-) -> tuple[tuple[Subscription, ...], list[Problem]]:
+) -> tuple[tuple[Subscription, ...], list[ConfigProblem]]:
     """A site's effective subscriptions with endpoints checked (and secrets filled in).
 
     ``indexes`` (account id -> entry index) lets advice name another account's entry.
@@ -300,13 +300,13 @@ def resolve_subscriptions(
     stack_wide = origin == "notifications"
     holder = origin.split(".")[0].split("[")[0]  # the top-level key, which may be a secret as a whole
     resolved = []
-    problems: list[Problem] = []
+    problems: list[ConfigProblem] = []
     for k, sub in enumerate(layers.effective().subscriptions or ()):
         path = f"{base}[{k}]"
-        key_problems = [Problem(f"{path}.{key}", why) for key, why in protocol_key_problems(sub)]
+        key_problems = [ConfigProblem(f"{path}.{key}", why) for key, why in protocol_key_problems(sub)]
         problems.extend(key_problems)
         if (sub.endpoint is None) == (sub.endpoint_secret_key is None):
-            problems.append(Problem(path, "set exactly one of endpoint and endpointSecretKey"))
+            problems.append(ConfigProblem(path, "set exactly one of endpoint and endpointSecretKey"))
             continue
         if sub.endpoint_secret_key is not None:
             key = sub.endpoint_secret_key
@@ -314,7 +314,7 @@ def resolve_subscriptions(
                 continue  # a reader without the stack's secrets (audit) cannot resolve it
             why_not = _secret_problem(key, secrets, secret_keys)
             if why_not:
-                problems.append(Problem(f"{path}.endpointSecretKey", why_not))
+                problems.append(ConfigProblem(f"{path}.endpointSecretKey", why_not))
                 continue
             endpoint, secret, field = secrets[key], True, "endpointSecretKey"
         else:
@@ -327,14 +327,14 @@ def resolve_subscriptions(
             )
         why = check_endpoint(sub.protocol, endpoint)
         if why:
-            problems.append(Problem(f"{path}.{field}", why))
+            problems.append(ConfigProblem(f"{path}.{field}", why))
             continue
         owner = _owner_path(endpoint, indexes or {})
         elsewhere = location_problem(
             sub.protocol, endpoint, account_id, region, stack_wide=stack_wide, owner_path=owner
         )
         if elsewhere:
-            problems.append(Problem(f"{path}.{field}", elsewhere))
+            problems.append(ConfigProblem(f"{path}.{field}", elsewhere))
         if key_problems or elsewhere:
             continue
         resolved.append(
