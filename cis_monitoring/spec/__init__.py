@@ -30,7 +30,6 @@ keeps a model beside the rules it follows, and every module stays under the size
 from cis_monitoring.core.project import PROJECT
 
 from .accounts import DEFAULT_SESSION_NAME, AccountConfig, OrganizationTrailConfig, RegionConfig, TrailConfig
-from .checks import BASE_TAGS, CONTROL_TAG
 from .inventory import OrganizationConfig, SelectorConfig, ShardConfig
 from .load import (
     StackFile,
@@ -41,7 +40,7 @@ from .load import (
     read_stack_file,
     validate_organization,
 )
-from .model import DEFAULT_NAME_PREFIX, KNOWN_KEYS, EmulatorConfig, StackConfig
+from .model import BASE_TAGS, CONTROL_TAG, DEFAULT_NAME_PREFIX, KNOWN_KEYS, EmulatorConfig, StackConfig
 from .notifications import (
     QUEUE_POLICY_MODES,
     SUBSCRIPTION_PROTOCOLS,

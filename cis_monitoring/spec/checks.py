@@ -17,20 +17,15 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 
 from cis_monitoring.core.aws import arns
-from cis_monitoring.core.project import PROJECT
 
 from . import fields
 from .accounts import AccountConfig, OrganizationTrailConfig
+from .model import OWN_TAG_KEYS
 from .notifications import NotificationConfig
 from .problems import ConfigProblem
 from .resolve import ORGANIZATION_TRAIL_KEY as ORG
 from .resolve import NotificationLayers, site_contexts
 
-BASE_TAGS = {"ManagedBy": "pulumi", "Project": PROJECT}
-"""Tags the program puts on every resource (each provider's default_tags), besides the config's."""
-CONTROL_TAG = "cis-control"
-"""The tag naming the control on each alarm: the most-tagged resource carries BASE_TAGS plus this."""
-_OWN_TAG_KEYS = (*BASE_TAGS, CONTROL_TAG)
 _TRAIL_FORM = "trail: {homeRegion: <its trail's home Region>, logGroup: <the group it delivers to>}"
 
 
@@ -126,8 +121,8 @@ def tag_problems(
 ) -> list[ConfigProblem]:
     """AWS's tag rules, for the stack's tags, each account's, and what one resource ends up with."""
     problems = [ConfigProblem(f"tags.{key}", why) for key, why in fields.tag_problems(dict(stack_tags))]
-    base = ", ".join(_OWN_TAG_KEYS)
-    own = dict.fromkeys(_OWN_TAG_KEYS, "")
+    base = ", ".join(OWN_TAG_KEYS)
+    own = dict.fromkeys(OWN_TAG_KEYS, "")
     stack_total = len({**own, **stack_tags})
     if stack_total > fields.TAGS_MAX:
         problems.append(

@@ -45,11 +45,12 @@ INVENTORY_SCHEMA_VERSION = 1
 
 
 class ShardConfig(Model):
-    """This stack's share of the selection: accounts whose id modulo ``count`` is ``index``."""
+    """This stack's share of the selection: the accounts whose id modulo ``count`` is ``index``. Stacks
+    with the same ``count`` and each ``index`` from 0 are disjoint and, together, complete."""
 
     # count before index: the index validator compares with the already validated count.
-    count: int = Field(ge=1)
-    index: int = Field(ge=0)
+    count: int = Field(ge=1, description="How many shards the selection is split into, at least 1.")
+    index: int = Field(ge=0, description="This stack's shard, from 0 to `count` - 1.")
 
     @field_validator("index")
     @classmethod
@@ -61,26 +62,73 @@ class ShardConfig(Model):
 
 
 class SelectorConfig(Model):
-    """Which inventory accounts this stack manages. Every given criterion must hold."""
+    """Which inventory accounts this stack manages: every criterion given must hold."""
 
-    ous: tuple[str, ...] = Field(default=(), examples=[["Root/Workloads/Prod"]])
-    """OU paths (``Root/Workloads/Prod``); an account matches an OU or any OU below it."""
-    tags: dict[str, str] = Field(default_factory=dict, examples=[{"Environment": "prod"}])
-    accounts: tuple[str, ...] = Field(default=(), examples=[["111111111111"]])
-    """Only these account ids (when given)."""
-    exclude_accounts: tuple[str, ...] = Field(default=(), examples=[["111111111111"]])
+    ous: tuple[str, ...] = Field(
+        default=(),
+        examples=[["Root/Workloads/Prod"]],
+        description="OU paths such as `Root/Workloads/Prod`; an account matches an OU or any OU below it."
+        " Default `[]`: any OU.",
+    )
+    tags: dict[str, str] = Field(
+        default_factory=dict,
+        examples=[{"Environment": "prod"}],
+        description="Account tags (the inventory's) that must all match. Default `{}`: any tags.",
+    )
+    accounts: tuple[str, ...] = Field(
+        default=(),
+        examples=[["111111111111"]],
+        description="Only these account ids, when given. Default `[]`: any account.",
+    )
+    exclude_accounts: tuple[str, ...] = Field(
+        default=(),
+        examples=[["111111111111"]],
+        description="Never these account ids. Default `[]`: none excluded.",
+    )
 
 
 class OrganizationConfig(Model):
-    stack: str
-    output: str = "accounts"
-    role_name: str | None = None
-    default_trail: TrailConfig | None = Field(default=None, examples=[TRAIL_EXAMPLE])
-    """For inventory entries with neither ``trail`` nor ``regions``: the trail each account has."""
-    default_regions: tuple[RegionConfig, ...] = Field(default=(), examples=[REGION_EXAMPLE])
-    """For inventory entries with neither ``trail`` nor ``regions`` (and no defaultTrail): per-Region trails."""
-    select: SelectorConfig = SelectorConfig()
-    shard: ShardConfig | None = Field(default=None, examples=[{"index": 0, "count": 2}])
+    """Read accounts from an organization (landing-zone) stack's account inventory instead of, or
+    besides, listing them under ``accounts``. Selected entries are validated like inline accounts, and
+    an inline account overrides the inventory's entry with the same id. The inventory's shape:
+    README, "Roll out"."""
+
+    stack: str = Field(
+        description="The organization stack, fully qualified: `<org>/<project>/<stack>`.",
+    )
+    output: str = Field(
+        default="accounts",
+        description="The output of that stack that holds the inventory (schema version 1). Default"
+        " `accounts`.",
+    )
+    role_name: str | None = Field(
+        default=None,
+        description="For inventory entries without `roleArn`: the role to assume in each account, as"
+        " `arn:aws:iam::<id>:role/<roleName>`. Default: none, such entries use the caller's credentials.",
+    )
+    default_trail: TrailConfig | None = Field(
+        default=None,
+        examples=[TRAIL_EXAMPLE],
+        description="For inventory entries with neither `trail` nor `regions`: the multi-Region trail each"
+        " such account has. Default: none.",
+    )
+    default_regions: tuple[RegionConfig, ...] = Field(
+        default=(),
+        examples=[REGION_EXAMPLE],
+        description="For inventory entries with neither `trail` nor `regions`, when there is no"
+        " `defaultTrail`: their per-Region trails, checked as `regions` is. Default `[]`: such entries are"
+        " covered only by `organizationTrail`.",
+    )
+    select: SelectorConfig = Field(
+        default=SelectorConfig(),
+        description="Which inventory accounts this stack manages. Default: every account.",
+    )
+    shard: ShardConfig | None = Field(
+        default=None,
+        examples=[{"index": 0, "count": 2}],
+        description="This stack's share of the selection, for splitting an organization across stacks that"
+        " run in parallel. Default: none, the whole selection.",
+    )
 
     @field_validator("stack")
     @classmethod

@@ -15,6 +15,7 @@ from pydantic import Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from cis_monitoring.core.catalog import CONTROLS, DEFAULT_CONTROL_IDS
+from cis_monitoring.core.project import PROJECT
 
 from . import fields
 from .accounts import TRAIL_EXAMPLE, AccountConfig, OrganizationTrailConfig
@@ -23,14 +24,27 @@ from .inventory import OrganizationConfig
 from .notifications import NotificationConfig
 
 DEFAULT_NAME_PREFIX = "cis"
+BASE_TAGS = {"ManagedBy": "pulumi", "Project": PROJECT}
+"""Tags the program puts on every resource (each provider's default_tags), besides the config's."""
+CONTROL_TAG = "cis-control"
+"""The tag naming the control on each alarm: the most-tagged resource carries BASE_TAGS plus this."""
+OWN_TAG_KEYS = (*BASE_TAGS, CONTROL_TAG)
+_OWN_TAGS = ", ".join(f"`{key}`" for key in OWN_TAG_KEYS[:-1]) + f" and `{OWN_TAG_KEYS[-1]}`"
 
 
 class EmulatorConfig(Model):
-    """Point every AWS provider at a local AWS emulator (moto, LocalStack): the ``local`` stack."""
+    """Points every AWS provider at a local AWS emulator (moto, LocalStack) instead of AWS: only for the
+    ``local`` stack (``Pulumi.local.yaml``, ``make demo``)."""
 
-    endpoint: str
-    access_key: str = "testing"
-    secret_key: str = "testing"
+    endpoint: str = Field(description="The emulator's http(s) URL, e.g. `http://127.0.0.1:5000`.")
+    access_key: str = Field(
+        default="testing",
+        description="The access key the providers send. Default `testing`, which emulators accept.",
+    )
+    secret_key: str = Field(
+        default="testing",
+        description="The secret key the providers send. Default `testing`, which emulators accept.",
+    )
 
     @field_validator("endpoint")
     @classmethod
@@ -42,14 +56,20 @@ class EmulatorConfig(Model):
 
 
 class StackConfig(Model):
-    """The whole stack config of the ``cis-monitoring`` project."""
+    """The project's keys, each written ``cis-monitoring:<key>`` in ``Pulumi.<stack>.yaml``."""
 
     accounts: tuple[AccountConfig, ...] = Field(
         default=(),
         examples=[[{"id": "111111111111", "name": "sandbox", "trail": TRAIL_EXAMPLE}]],
+        description="The accounts whose CloudTrail configuration changes this stack monitors, each id and"
+        " each name once. Default `[]`, for a stack that reads its accounts from `organization`; without"
+        " it at least one entry is needed. An inline entry overrides the inventory's with the same id.",
     )
     organization: OrganizationConfig | None = Field(
-        default=None, examples=[{"stack": "acme/landing-zone/prod"}]
+        default=None,
+        examples=[{"stack": "acme/landing-zone/prod"}],
+        description="Read (more) accounts from an organization stack's account inventory. Default: none,"
+        " only `accounts`.",
     )
     organization_trail: OrganizationTrailConfig | None = Field(
         default=None,
@@ -60,14 +80,53 @@ class StackConfig(Model):
                 "logGroupPrefix": "aws-controltower/CloudTrailLogs",
             }
         ],
+        description="The organization trail, configured once: one chain on its log group covers every"
+        " member account. Default: none, and then every account needs its own `trail` or `regions`.",
     )
-    promote_after: str | None = None
-    """A stack that must have deployed this catalog version and these patterns first (waves)."""
-    controls: tuple[str, ...] = Field(default=DEFAULT_CONTROL_IDS, examples=[list(DEFAULT_CONTROL_IDS)])
-    name_prefix: str = DEFAULT_NAME_PREFIX
-    notifications: NotificationConfig = NotificationConfig()
-    tags: dict[str, str] = Field(default_factory=dict, examples=[{"Owner": "cloud-security"}])
-    emulator: EmulatorConfig | None = Field(default=None, examples=[{"endpoint": "http://127.0.0.1:5000"}])
+    promote_after: str | None = Field(
+        default=None,
+        description="A stack, `<org>/<project>/<stack>`, that must have deployed this catalog version and"
+        " these filter patterns first (waves: e.g. prod after dev); this stack refuses to deploy what that"
+        " stack has not exported yet. Default: none, no wave to wait for.",
+    )
+    controls: tuple[str, ...] = Field(
+        default=DEFAULT_CONTROL_IDS,
+        examples=[list(DEFAULT_CONTROL_IDS)],
+        description="The catalog controls to provision on every chain: a list of ids, each in the catalog"
+        ' and each once, quoted (`"4.5"`: a YAML number is not an id). A list also for one control. Default:'
+        " the catalog's default controls.",
+        json_schema_extra={"minItems": 1, "uniqueItems": True},
+    )
+    name_prefix: str = Field(
+        default=DEFAULT_NAME_PREFIX,
+        description="Starts every physical name: lowercase letters, digits and `-`, starting with a letter,"
+        f" at most {fields.NAME_PREFIX_MAX} characters (AWS limits the names it starts). Default `cis`,"
+        " which `iam/deployer-policy.json` scopes the deployer to (`cis-*`): change both together. A new"
+        " prefix renames the resources (README: Renames).",
+        json_schema_extra={"pattern": "^[a-z][a-z0-9-]*$", "maxLength": fields.NAME_PREFIX_MAX},
+    )
+    notifications: NotificationConfig = Field(
+        default=NotificationConfig(),
+        description="Where every chain's alarm notifies, stack-wide; an account and the organization trail"
+        " may override any key. Default `{}`: then every chain needs a subscriber or a `topicArn` from an"
+        " override.",
+    )
+    tags: dict[str, str] = Field(
+        default_factory=dict,
+        examples=[{"Owner": "cloud-security"}],
+        description="Tags on every resource (through each provider's `default_tags`), besides the program's"
+        f" own `ManagedBy: pulumi` and `Project: {PROJECT}` (keep `Project`: the deployer policy changes"
+        f" only resources tagged `Project={PROJECT}`). Keys of 1 to {fields.TAG_KEY_MAX} characters, not"
+        f" starting with `aws:`; values of at most {fields.TAG_VALUE_MAX}. AWS allows {fields.TAGS_MAX} tags"
+        f" per resource, counting {_OWN_TAGS}, so at most {fields.TAGS_MAX - len(OWN_TAG_KEYS)} of yours."
+        " Default `{}`.",
+    )
+    emulator: EmulatorConfig | None = Field(
+        default=None,
+        examples=[{"endpoint": "http://127.0.0.1:5000"}],
+        description="Only in `Pulumi.local.yaml`: every AWS provider talks to a local AWS emulator. Default:"
+        " none, real AWS.",
+    )
 
     @field_validator("name_prefix")
     @classmethod

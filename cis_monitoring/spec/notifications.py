@@ -11,6 +11,7 @@ trail's) is resolve.py's job; the per-site checks are in checks.py.
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urlparse
 
 from pydantic import Field, field_validator
@@ -32,23 +33,55 @@ EMAIL_JSON = "email-json"
 # email's (components/notification.py). So the config offers the four a user needs.
 SUBSCRIPTION_PROTOCOLS = tuple(p for p in ALLOWED_PROTOCOLS if p != EMAIL_JSON)
 QUEUE_POLICY_MODES = ("managed", "existing")
+_PROTOCOL_WORDS = (
+    ", ".join(f"`{p}`" for p in SUBSCRIPTION_PROTOCOLS[:-1]) + f" or `{SUBSCRIPTION_PROTOCOLS[-1]}`"
+)
+
+
+def _unset_means(value: Any) -> dict[str, Any]:
+    """The schema's ``default`` for a key whose model default is None: None means "not set here" (a
+    less specific layer may set it), and what applies when no layer sets it is ``value``."""
+    return {"default": value}
 
 
 class SubscriptionConfig(Model):
-    """One subscriber of the alarm topic."""
+    """One subscriber of the alarm topic. What each protocol needs before anything arrives (a
+    confirmation, a queue policy): README, "Subscribers"."""
 
-    protocol: str
-    endpoint: str | None = None
+    protocol: str = Field(
+        description=f"How SNS delivers: {_PROTOCOL_WORDS}. `http` and `sms` are refused (they would carry"
+        " alerts unencrypted or unauthenticated), and so is `email-json` (it mails the raw JSON message;"
+        " `email` reaches the same mailbox readably).",
+        json_schema_extra={"enum": list(SUBSCRIPTION_PROTOCOLS)},
+    )
+    endpoint: str | None = Field(
+        default=None,
+        description="Where to deliver: an email address (`email`), an `https://` URL (`https`), a standard"
+        " (not FIFO) SQS queue ARN (`sqs`) or a Lambda function ARN (`lambda`). A queue or a function must"
+        " be in the chain's own account and Region: a cross-account subscription stays pending and the"
+        " deploy fails. https endpoints are always kept as secrets (they usually embed a token); the"
+        " outputs show only their scheme and host. Set exactly one of `endpoint` and `endpointSecretKey`.",
+    )
     endpoint_secret_key: str | None = Field(
-        default=None, description="Name of a secret config key of this project that holds the endpoint."
+        default=None,
+        description="The name of a secret config key of this project that holds the endpoint, e.g."
+        " `pagerEndpoint` after `pulumi config set --secret pagerEndpoint https://...`; refused when that"
+        " key is unset or stored in plain text. Set exactly one of `endpoint` and `endpointSecretKey`.",
     )
     queue_policy: str | None = Field(
         default=None,
-        description="sqs only, required: 'managed' (this program writes the queue's whole policy)"
-        " or 'existing' (the queue's policy already lets the topic send).",
+        description="`sqs` only, and required there: `managed` (this program writes the queue's policy so"
+        " that only the alarm topic may send; it replaces the queue's WHOLE policy) or `existing` (the"
+        " queue's policy already lets the topic send). Without such a grant SNS shows the subscription as"
+        " confirmed, and nothing arrives.",
+        json_schema_extra={"anyOf": [{"enum": list(QUEUE_POLICY_MODES)}, {"type": "null"}]},
     )
     auto_confirms: bool | None = Field(
-        default=None, description="https only: the endpoint confirms the subscription by itself."
+        default=None,
+        description="`https` only: `true` when the endpoint confirms the subscription by itself (pagers"
+        " such as PagerDuty); the deploy then waits for that and fails without it. Default `false`:"
+        " someone must confirm, and the outputs say so (`confirmationRequired`).",
+        json_schema_extra=_unset_means(False),
     )
 
     @field_validator("protocol")
@@ -78,19 +111,51 @@ class SubscriptionConfig(Model):
 
 
 class NotificationConfig(Model):
-    """Where alarms notify. Every field may be overridden per account."""
+    """Where alarms notify: by default a new SNS topic per chain, encrypted with a new KMS key, with
+    these subscribers. At each chain, each key comes from the most specific settings that set it: the
+    organization trail's (for its chain), then the account's, then the stack-wide ones."""
 
-    topic_arn: str | None = None
-    kms_key_id: str | None = None
-    subscriptions: tuple[SubscriptionConfig, ...] | None = Field(
-        default=None, examples=[[{"protocol": "email", "endpoint": "soc@example.com"}]]
+    topic_arn: str | None = Field(
+        default=None,
+        description="Reuse an existing SNS topic instead of creating one, `arn:aws:sns:<region>:<account>:"
+        "<name>`, where `{region}` and `{accountId}` placeholders are filled in per chain. It must be in the"
+        " chain's Region (an alarm notifies only a topic in its own Region). No topic or key is created,"
+        " and the topic's policy and key must let CloudWatch of that account publish. Do not point it at"
+        " AWS Control Tower's `aws-controltower-SecurityNotifications` topics: they are in the Audit"
+        " account, not where the chains are. Default: none, a topic is created.",
     )
-    notify_on_ok: bool | None = None
+    kms_key_id: str | None = Field(
+        default=None,
+        description="Encrypt the created topic with this existing customer-managed KMS key (id, ARN or"
+        " alias), whose key policy lets `cloudwatch.amazonaws.com` use it. `alias/aws/sns` is refused"
+        " (CloudWatch cannot publish to a topic encrypted with it), and so is `kmsKeyId` with `topicArn`."
+        " Default: none, a key is created per topic, with rotation on.",
+    )
+    subscriptions: tuple[SubscriptionConfig, ...] | None = Field(
+        default=None,
+        examples=[[{"protocol": "email", "endpoint": "soc@example.com"}]],
+        description="Who receives the alarm. Every chain needs at least one subscriber or a `topicArn`. In"
+        " an override, the list replaces the whole less specific list. Default: none.",
+    )
+    notify_on_ok: bool | None = Field(
+        default=None,
+        description="Also notify the topic when the alarm returns to OK. Default `false`: only the alarm"
+        " itself is sent.",
+        json_schema_extra=_unset_means(False),
+    )
     ok_actions: tuple[str, ...] | None = Field(
-        default=None, examples=[["arn:aws:sns:{region}:{accountId}:ops"]]
+        default=None,
+        examples=[["arn:aws:sns:{region}:{accountId}:ops"]],
+        description="More SNS topic ARNs to notify when the alarm returns to OK (placeholders as in"
+        " `topicArn`). Default `[]`.",
+        json_schema_extra=_unset_means([]),
     )
     insufficient_data_actions: tuple[str, ...] | None = Field(
-        default=None, examples=[["arn:aws:sns:{region}:{accountId}:ops"]]
+        default=None,
+        examples=[["arn:aws:sns:{region}:{accountId}:ops"]],
+        description="More SNS topic ARNs to notify when the alarm has too little data to decide"
+        " (placeholders as in `topicArn`). Default `[]`.",
+        json_schema_extra=_unset_means([]),
     )
 
     @field_validator("topic_arn")
