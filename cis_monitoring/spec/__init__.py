@@ -22,9 +22,12 @@ Modules, one concept each, in the order they build on each other:
 - ``load``: the entry: ``load_config``, and ``Pulumi.<stack>.yaml`` files;
 - ``docs``: the config reference (JSON Schema, README tables) generated from the models.
 
-The models are in three modules, by the keys a user writes, rather than one: each module
-keeps a model beside the rules it follows, and every module stays under the size limit
-(tests/test_architecture.py) now that each field carries its description.
+Why this cut: the models live in four modules, by the keys a user writes, rather than in one,
+so that each model sits beside the rules it follows and every module stays under the size limit
+(tests/test_architecture.py) now that each key carries its description. Their common base is in
+``fields`` because every model module needs it and ``model`` needs them all. The endpoint rules
+are in ``notifications`` (not ``checks``): ``resolve`` checks each endpoint after filling in its
+secret, and ``checks`` uses ``resolve``'s chain sites, so the imports stay one-way.
 """
 
 from cis_monitoring.core.project import PROJECT

@@ -1,7 +1,7 @@
 """Checks that span fields or entries, which pydantic's per-field validators cannot see.
 
 Each takes validated models (or the parts that validated on their own, so one run
-shows every problem) and returns Problems with their key paths: accounts (duplicates,
+shows every problem) and returns ConfigProblems with their key paths: accounts (duplicates,
 roles in another account), the notification settings at each chain site, tags (AWS's
 limits, counting the program's own), and the trail keys.
 

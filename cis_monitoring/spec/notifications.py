@@ -187,6 +187,8 @@ class NotificationConfig(Model):
         return value
 
 
+# ---------------------------------------------------------------- the rules of endpoints
+
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 QUEUE_GRANT = (

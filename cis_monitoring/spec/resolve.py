@@ -38,6 +38,8 @@ from .problems import ConfigError, ConfigProblem
 
 ORGANIZATION_TRAIL_KEY = "organizationTrail"
 
+# ---------------------------------------------------------------- chain sites and their settings
+
 
 @dataclass(frozen=True)
 class NotificationLayers:
@@ -160,8 +162,7 @@ def site_contexts(
     return contexts
 
 
-def site_regions(contexts: Iterable[SiteContext], account_id: str) -> list[str]:
-    return [c.site.region for c in contexts if c.site.account_id == account_id]
+# ---------------------------------------------------------------- deploy targets
 
 
 @dataclass(frozen=True)
