@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 LOCALSTACK_VENV ?= .venv-localstack
 LOCALSTACK_PYTHON ?=
 
-.PHONY: venv localstack-venv test lint format check clean bench bench-smoke demo pack
+.PHONY: venv localstack-venv test lint format check clean bench bench-smoke demo pack docs
 
 ## venv: create .venv and install the program, the policy pack and the test tools
 venv: $(VENV)/.installed
@@ -60,6 +60,11 @@ demo: venv
 ## pack: the self-contained policy pack (policy/ + vendored cis_core) in dist/policy-pack
 pack: venv
 	$(BIN)/python -m policy.build_pack --out dist/policy-pack
+
+## docs: regenerate the README's config reference and problem codes, and docs/stack-config.schema.json,
+##   from the models (python -m cis_monitoring.spec.docs --check says whether they drifted)
+docs: venv
+	$(BIN)/python -m cis_monitoring.spec.docs --write
 
 ## check: lint + test (what CI runs)
 check: lint test

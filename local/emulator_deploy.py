@@ -26,7 +26,7 @@ import pulumi
 from botocore.exceptions import ClientError
 from pulumi.runtime import mocks as pulumi_mocks
 
-from cis_monitoring.spec.stack_file import read_project_keys
+from cis_monitoring.spec.load import read_project_keys
 from local.emulator import EmulatorSessions
 from local.mock_runner import OutputsMonitor, decode_provider_inputs, plain, run_under_mocks
 

@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 
-from cis_monitoring.spec.stack_file import read_project_keys
+from cis_monitoring.spec.load import read_project_keys
 from local.mock_runner import OutputsMonitor, decode_provider_inputs, plain, run_under_mocks
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -32,7 +32,7 @@ import cis_monitoring.core.catalog as catalog
 from cis_monitoring.core.catalog import EXTRA_CONTROLS_ENV, Control
 from cis_monitoring.core.project import PROJECT
 from cis_monitoring.core.topology import LogGroupRef
-from cis_monitoring.spec.stack_file import read_stack_file
+from cis_monitoring.spec.load import read_stack_file
 from local.analyzer_client import PolicyPackServer, Violation, stack_resources, to_analyzer_resource
 from local.emulator import Emulator
 from local.emulator_adapter import EmulatorAdapter

@@ -33,7 +33,7 @@ from cis_monitoring.audit.proofs import DEFAULT_DAYS, MAX_DAYS, DrillSettings, u
 from cis_monitoring.audit.scope import AccountFlags, AuditScope, flag_scope, owner_identity, stack_scope
 from cis_monitoring.core.catalog import CONTROLS, Control, default_control_ids
 from cis_monitoring.spec import EmulatorConfig
-from cis_monitoring.spec.stack_file import StackFileError, read_stack_file
+from cis_monitoring.spec.load import StackFileError, read_stack_file
 
 EXIT_PASS, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 PROGRESS_ABOVE = 20

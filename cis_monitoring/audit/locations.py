@@ -18,9 +18,10 @@ from pathlib import Path
 
 from cis_monitoring.core.aws import arns
 from cis_monitoring.core.aws.arns import BY_NAME
-from cis_monitoring.spec import DEFAULT_SESSION_NAME, Problem, StackConfig, coverage_plan
+from cis_monitoring.spec import DEFAULT_SESSION_NAME, StackConfig, coverage_plan
+from cis_monitoring.spec import ConfigProblem as Problem
 from cis_monitoring.spec import fields as check
-from cis_monitoring.spec.stack_file import read_stack_file
+from cis_monitoring.spec.load import read_stack_file
 
 
 @dataclass(frozen=True)

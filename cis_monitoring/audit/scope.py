@@ -28,7 +28,8 @@ from cis_monitoring.audit.locations import AccountFlags, FlagError, role_named
 from cis_monitoring.core.aws import arns
 from cis_monitoring.core.plan import ALL_ACCOUNTS, MEMBERS_ALL, CoverageClaim
 from cis_monitoring.core.topology import ALL_REGIONS
-from cis_monitoring.spec import DEFAULT_SESSION_NAME, Problem, StackConfig, coverage_plan
+from cis_monitoring.spec import DEFAULT_SESSION_NAME, StackConfig, coverage_plan
+from cis_monitoring.spec import ConfigProblem as Problem
 
 __all__ = [
     "AccountFlags",

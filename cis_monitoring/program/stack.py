@@ -20,9 +20,9 @@ from cis_monitoring.core.plan import CoveragePlan
 from cis_monitoring.spec import (
     KNOWN_KEYS,
     ConfigError,
+    ConfigProblem,
     DeployTarget,
     OrganizationConfig,
-    Problem,
     StackConfig,
     coverage_plan,
     load_config,
@@ -78,14 +78,14 @@ def _organization_of(raw: dict[str, Any]) -> OrganizationConfig | None:
 
 
 def _relocate(
-    problem: Problem, inline_count: int, merged: Sequence[dict[str, Any]], org: OrganizationConfig
-) -> Problem:
+    problem: ConfigProblem, inline_count: int, merged: Sequence[dict[str, Any]], org: OrganizationConfig
+) -> ConfigProblem:
     """Point a problem in an inventory account at the inventory, not at a merged index."""
     match = re.match(r"^accounts\[(\d+)\](.*)$", problem.path)
     if not match or int(match.group(1)) < inline_count:
         return problem
     account_id = merged[int(match.group(1))].get("id")
-    return Problem(
+    return ConfigProblem(
         f"{org.stack} output {org.output!r}, account {account_id}{match.group(2)}", problem.message
     )
 
@@ -99,7 +99,7 @@ async def load_stack(
     outputs = stack_outputs or StackOutputs()
     raw, secret_keys = read_project_config(project)
     source = f"the config of stack {stack!r} (Pulumi.{stack}.yaml, keys under '{project}:')"
-    problems: list[Problem] = []
+    problems: list[ConfigProblem] = []
 
     organization = _organization_of(raw)
     inline = raw.get("accounts") if isinstance(raw.get("accounts"), list) else []
@@ -136,16 +136,16 @@ async def load_stack(
     return config, targets(config, secrets, secret_keys), coverage_plan(config)
 
 
-def wave_problems(earlier: str, summary: Any, controls: Sequence[Control]) -> list[Problem]:
+def wave_problems(earlier: str, summary: Any, controls: Sequence[Control]) -> list[ConfigProblem]:
     """Why this stack may not deploy yet: the earlier wave has not deployed the same catalog and patterns."""
     hint = f"run `pulumi up` on {earlier} first"
     if not isinstance(summary, dict):
-        return [Problem("promoteAfter", f"stack {earlier!r} exports no 'summary' output yet; {hint}")]
+        return [ConfigProblem("promoteAfter", f"stack {earlier!r} exports no 'summary' output yet; {hint}")]
     problems = []
     deployed = summary.get("catalogVersion")
     if deployed != CATALOG_VERSION:
         problems.append(
-            Problem(
+            ConfigProblem(
                 "promoteAfter",
                 f"stack {earlier!r} runs catalog {deployed!r}, this stack would deploy {CATALOG_VERSION!r}; {hint}",
             )
@@ -154,7 +154,7 @@ def wave_problems(earlier: str, summary: Any, controls: Sequence[Control]) -> li
     for control in controls:
         if patterns.get(control.control_id) != control.filter_pattern:
             problems.append(
-                Problem(
+                ConfigProblem(
                     "promoteAfter",
                     f"control {control.control_id}: stack {earlier!r} has not deployed the pattern this stack would deploy; {hint}",
                 )

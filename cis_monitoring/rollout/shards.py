@@ -19,7 +19,7 @@ from typing import Any
 
 from cis_monitoring.spec import ConfigError, validate_organization
 from cis_monitoring.spec.inventory import InventoryError, inventory_accounts
-from cis_monitoring.spec.stack_file import StackFileError, read_project_keys
+from cis_monitoring.spec.load import StackFileError, read_project_keys
 
 
 class ShardError(Exception):

@@ -1,8 +1,14 @@
-"""Checks of single values: each returns the value or raises ValueError saying what is wrong.
+"""How one config field is read: the base every config model shares, and the checks of single values.
 
-The config schema calls them from its field validators, and the audit's command line
-(verify/locations.py) calls the same functions for its flags, so a value means the
-same everywhere. Messages name neither the key nor the flag: the caller adds that.
+``Model`` makes every key camelCase (``homeRegion``), refuses unknown keys (a typo is an
+error, never ignored) and freezes the values; ``problems.py`` relies on both when it turns
+pydantic's errors into key paths. It lives here, below every model module, because they
+all need it and ``model.py`` (the top-level keys) needs them.
+
+Each check returns the value or raises ValueError saying what is wrong. The models call
+them from their field validators, and the audit's command line (audit/locations.py) calls
+the same functions for its flags, so a value means the same everywhere. Messages name
+neither the key nor the flag: the caller adds that.
 """
 
 from __future__ import annotations
@@ -10,8 +16,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
 from cis_monitoring.core.aws import arns
 from cis_monitoring.core.aws.regions import is_known_region
+from cis_monitoring.core.plan import MEMBERS_ACCOUNTS, MEMBERS_ALL
 
 NAME_PREFIX_MAX = 20
 EXTERNAL_ID_MIN, EXTERNAL_ID_MAX = 2, 1224
@@ -25,6 +35,17 @@ _SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
 _EXTERNAL_ID_CHARS_RE = re.compile(r"^[\w+=,.@:/-]*$", re.ASCII)
 _STACK_NAME_RE = re.compile(r"^[^/\s]+/[^/\s]+/[^/\s]+$")
 _CONFIG_KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+
+ALL = "all"
+"""``coveredRegions: all``: every Region of the account."""
+
+
+class Model(BaseModel):
+    """The base of every config model: camelCase keys, typos refused, values frozen."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=False
+    )
 
 
 def account_id(value: Any) -> Any:
@@ -142,3 +163,49 @@ def tag_problems(tags: dict[str, str]) -> list[tuple[str, str]]:
                 (key, f"the tag value is {len(value)} characters; AWS allows at most {TAG_VALUE_MAX}")
             )
     return problems
+
+
+def covered_regions(value: Any) -> Any:
+    """``coveredRegions``: ``all`` or a list of distinct Regions (checked before type coercion)."""
+    if value == ALL:
+        return value
+    if isinstance(value, str):
+        raise ValueError(
+            f'must be a list, not the string {value!r}; write e.g. coveredRegions: ["us-east-1",'
+            ' "eu-west-1"], or coveredRegions: all (the default)'
+        )
+    if not isinstance(value, list | tuple):
+        return value  # pydantic says what is wrong with it
+    if not value:
+        raise ValueError("list at least one Region, or write coveredRegions: all (the default)")
+    seen: set[str] = set()
+    for name in value:
+        if not isinstance(name, str):
+            raise ValueError(f"{name!r} is not a Region name")
+        region(name)
+        if name in seen:
+            raise ValueError(f"{name} is named twice; name each Region once")
+        seen.add(name)
+    return tuple(value)
+
+
+def members(value: Any) -> Any:
+    """``organizationTrail.members``: ``all``, ``accounts`` or a list of distinct account ids."""
+    if value in (MEMBERS_ALL, MEMBERS_ACCOUNTS):
+        return value
+    if isinstance(value, str):
+        raise ValueError(
+            f'must be a list, not the string {value!r}; write e.g. members: ["222222222222"],'
+            f" or members: {MEMBERS_ACCOUNTS} (this stack's accounts, the default), or members: {MEMBERS_ALL}"
+        )
+    if not isinstance(value, list | tuple):
+        return value
+    if not value:
+        raise ValueError(f"list at least one account id, or write members: {MEMBERS_ACCOUNTS}")
+    seen: set[str] = set()
+    for member in value:
+        account_id(member)
+        if member in seen:
+            raise ValueError(f"account {member} is listed twice; list each member once")
+        seen.add(member)
+    return tuple(value)

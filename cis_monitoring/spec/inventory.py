@@ -1,4 +1,5 @@
-"""Account inventory from an organization stack: schema, selection, sharding and merging.
+"""Accounts from an organization stack: the ``organization`` key (with ``select`` and ``shard``), and the
+account inventory it reads (schema, selection, sharding, merging).
 
 The organization (landing-zone) stack exports, under one output, an inventory of
 version ``INVENTORY_SCHEMA_VERSION``::
@@ -23,25 +24,134 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from cis_monitoring.core.aws import arns
-from cis_monitoring.spec import (
+from cis_monitoring.core.errors import InputError
+
+from . import fields
+from .accounts import (
+    REGION_EXAMPLE,
+    TRAIL_EXAMPLE,
     AccountConfig,
-    OrganizationConfig,
-    Problem,
-    SelectorConfig,
-    ShardConfig,
-    problems_from,
+    RegionConfig,
+    TrailConfig,
+    same_group_problem,
 )
+from .fields import Model
+from .problems import ConfigProblem, problems_from
 
 INVENTORY_SCHEMA_VERSION = 1
 
 
-class InventoryError(ValueError):
-    def __init__(self, problems: Sequence[Problem]) -> None:
+class ShardConfig(Model):
+    """This stack's share of the selection: the accounts whose id modulo ``count`` is ``index``. Stacks
+    with the same ``count`` and each ``index`` from 0 are disjoint and, together, complete."""
+
+    # count before index: the index validator compares with the already validated count.
+    count: int = Field(ge=1, description="How many shards the selection is split into, at least 1.")
+    index: int = Field(ge=0, description="This stack's shard, from 0 to `count` - 1.")
+
+    @field_validator("index")
+    @classmethod
+    def _index(cls, value: int, info: ValidationInfo) -> int:
+        count = info.data.get("count")
+        if count is not None and value >= count:
+            raise ValueError(f"shard index {value} must be below the shard count {count} (0 to {count - 1})")
+        return value
+
+
+class SelectorConfig(Model):
+    """Which inventory accounts this stack manages: every criterion given must hold."""
+
+    ous: tuple[str, ...] = Field(
+        default=(),
+        examples=[["Root/Workloads/Prod"]],
+        description="OU paths such as `Root/Workloads/Prod`; an account matches an OU or any OU below it."
+        " Default `[]`: any OU.",
+    )
+    tags: dict[str, str] = Field(
+        default_factory=dict,
+        examples=[{"Environment": "prod"}],
+        description="Account tags (the inventory's) that must all match. Default `{}`: any tags.",
+    )
+    accounts: tuple[str, ...] = Field(
+        default=(),
+        examples=[["111111111111"]],
+        description="Only these account ids, when given. Default `[]`: any account.",
+    )
+    exclude_accounts: tuple[str, ...] = Field(
+        default=(),
+        examples=[["111111111111"]],
+        description="Never these account ids. Default `[]`: none excluded.",
+    )
+
+
+class OrganizationConfig(Model):
+    """Read accounts from an organization (landing-zone) stack's account inventory instead of, or
+    besides, listing them under ``accounts``. Selected entries are validated like inline accounts, and
+    an inline account overrides the inventory's entry with the same id. The inventory's shape:
+    README, "Roll out"."""
+
+    stack: str = Field(
+        description="The organization stack, fully qualified: `<org>/<project>/<stack>`.",
+    )
+    output: str = Field(
+        default="accounts",
+        description="The output of that stack that holds the inventory (schema version 1). Default"
+        " `accounts`.",
+    )
+    role_name: str | None = Field(
+        default=None,
+        description="For inventory entries without `roleArn`: the role to assume in each account, as"
+        " `arn:aws:iam::<id>:role/<roleName>`. Default: none, such entries use the caller's credentials.",
+    )
+    default_trail: TrailConfig | None = Field(
+        default=None,
+        examples=[TRAIL_EXAMPLE],
+        description="For inventory entries with neither `trail` nor `regions`: the multi-Region trail each"
+        " such account has. Default: none.",
+    )
+    default_regions: tuple[RegionConfig, ...] = Field(
+        default=(),
+        examples=[REGION_EXAMPLE],
+        description="For inventory entries with neither `trail` nor `regions`, when there is no"
+        " `defaultTrail`: their per-Region trails, checked as `regions` is. Default `[]`: such entries are"
+        " covered only by `organizationTrail`.",
+    )
+    select: SelectorConfig = Field(
+        default=SelectorConfig(),
+        description="Which inventory accounts this stack manages. Default: every account.",
+    )
+    shard: ShardConfig | None = Field(
+        default=None,
+        examples=[{"index": 0, "count": 2}],
+        description="This stack's share of the selection, for splitting an organization across stacks that"
+        " run in parallel. Default: none, the whole selection.",
+    )
+
+    @field_validator("stack")
+    @classmethod
+    def _stack(cls, value: str) -> str:
+        return fields.stack_name(value)
+
+    @field_validator("default_regions")
+    @classmethod
+    def _default_regions(cls, value: tuple[RegionConfig, ...]) -> tuple[RegionConfig, ...]:
+        problem = same_group_problem(value)
+        if problem:
+            raise ValueError(
+                problem.replace("instead of `regions`", "as defaultTrail instead of defaultRegions")
+            )
+        return value
+
+
+class InventoryError(InputError, ValueError):
+    """The organization stack's inventory cannot be used; ``problems`` say why, with their key paths."""
+
+    def __init__(self, problems: Sequence[ConfigProblem]) -> None:
         self.problems = list(problems)
-        super().__init__("\n".join(f"  - {p}" for p in self.problems))
+        super().__init__([f"  - {p}" for p in self.problems])
 
 
 def _ou_matches(ou: str, wanted: Sequence[str]) -> bool:
@@ -69,7 +179,7 @@ def inventory_accounts(value: Any, organization: OrganizationConfig) -> list[dic
     if value is None:
         raise InventoryError(
             [
-                Problem(
+                ConfigProblem(
                     "organization.output",
                     f"stack {organization.stack!r} has no output {organization.output!r}",
                 )
@@ -78,7 +188,7 @@ def inventory_accounts(value: Any, organization: OrganizationConfig) -> list[dic
     if not isinstance(value, Mapping) or not isinstance(value.get("accounts"), list):
         raise InventoryError(
             [
-                Problem(
+                ConfigProblem(
                     "organization.output",
                     f"{where} is not an account inventory (an object with 'schemaVersion' and an 'accounts' list)",
                 )
@@ -90,19 +200,19 @@ def inventory_accounts(value: Any, organization: OrganizationConfig) -> list[dic
         shown = int(version) if isinstance(version, float) and version.is_integer() else version
         raise InventoryError(
             [
-                Problem(
+                ConfigProblem(
                     "organization.output",
                     f"{where} has schemaVersion {shown!r}; this program reads version {INVENTORY_SCHEMA_VERSION}",
                 )
             ]
         )
-    problems: list[Problem] = []
+    problems: list[ConfigProblem] = []
     seen: dict[str, tuple[int, dict[str, Any]]] = {}
     selected: list[dict[str, Any]] = []
     for i, entry in enumerate(value["accounts"]):
         path = f"{where}.accounts[{i}]"
         if not isinstance(entry, Mapping):
-            problems.append(Problem(path, "is not an object"))
+            problems.append(ConfigProblem(path, "is not an object"))
             continue
         account = _as_account(entry, organization)
         account_id = str(entry.get("id"))
@@ -110,7 +220,7 @@ def inventory_accounts(value: Any, organization: OrganizationConfig) -> list[dic
             first_index, first = seen[account_id]
             if first != account:
                 problems.append(
-                    Problem(
+                    ConfigProblem(
                         f"{path}.id",
                         f"account {account_id} appears again with different settings (first at accounts[{first_index}])",
                     )
@@ -129,7 +239,7 @@ def inventory_accounts(value: Any, organization: OrganizationConfig) -> list[dic
         raise InventoryError(problems)
     if not selected:
         raise InventoryError(
-            [Problem("organization.select", f"selects no account of the {len(seen)} in {where}")]
+            [ConfigProblem("organization.select", f"selects no account of the {len(seen)} in {where}")]
         )
     return selected
 

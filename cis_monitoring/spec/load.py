@@ -1,29 +1,36 @@
-"""The entry point: validate the project's config keys, raising one ConfigError with every problem.
+"""The entry points: validate the project's config keys, raising one ConfigError with every problem,
+and read them from ``Pulumi.<stack>.yaml`` files.
 
-It knows nothing of Pulumi, so the program, the audit, discovery and the shard check share it.
+``load_config`` knows nothing of Pulumi, so the program, the audit, discovery and the shard
+check share it. The stack-file readers are the one reader of ``Pulumi.<stack>.yaml``: the
+file is read as data (no Pulumi CLI, no secrets): ``cis-monitoring:<key>`` entries are the
+project's config, other namespaces (``aws:``) are ignored. Subscriptions that name an
+``endpointSecretKey`` stay unresolved, which the audit does not need.
+``read_project_keys`` gives the raw keys (the shard check validates only what it needs);
+``read_stack_file`` validates them all. The audit's view is audit/locations.py.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NamedTuple
 
+import yaml
 from pydantic import ValidationError
 
-from .checks import account_problems, tag_problems
-from .coverage import trail_problems
-from .errors import ConfigError, Problem, problems_from
-from .resolve import account_indexes, resolve_subscriptions
-from .schema import (
-    KNOWN_KEYS,
-    AccountConfig,
-    NotificationConfig,
-    OrganizationConfig,
-    OrganizationTrailConfig,
-    StackConfig,
-)
-from .sites import site_contexts
+from cis_monitoring.core.errors import InputError
+from cis_monitoring.core.project import PROJECT
+
+from .accounts import AccountConfig, OrganizationTrailConfig
+from .checks import account_problems, tag_problems, trail_problems
+from .inventory import OrganizationConfig
+from .model import KNOWN_KEYS, StackConfig
+from .notifications import NotificationConfig
+from .problems import ConfigError, ConfigProblem, problems_from
+from .resolve import DeployTarget, account_indexes, resolve_subscriptions, site_contexts, targets
 
 
 class _Valid(NamedTuple):
@@ -50,13 +57,13 @@ def load_config(
     ``endpointSecretKey``; ``secret_keys`` names the keys that were set as secrets.
     Without ``secrets`` (the audit, discovery) those subscriptions are not resolved.
     """
-    problems: list[Problem] = []
+    problems: list[ConfigProblem] = []
     referenced = _referenced_secret_keys(raw)
     for key in raw:
         if key not in KNOWN_KEYS and key not in referenced:
             close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(KNOWN_KEYS)}"
-            problems.append(Problem(key, "unknown config key (typos are not ignored)" + hint))
+            problems.append(ConfigProblem(key, "unknown config key (typos are not ignored)" + hint))
     known = {k: v for k, v in raw.items() if k in KNOWN_KEYS}
     config: StackConfig | None = None
     try:
@@ -70,7 +77,7 @@ def load_config(
         valid = _partial(known)
     if config is not None and not config.accounts and config.organization is None:
         problems.append(
-            Problem(
+            ConfigProblem(
                 "accounts",
                 "must list at least one entry (or read accounts from an organization stack with 'organization')",
             )
@@ -152,3 +159,77 @@ def _partial(raw: Mapping[str, Any]) -> _Valid:
         except ValidationError:
             organization_trail = None
     return _Valid(stack, valid_tags, good, organization_trail)
+
+
+class StackFileError(InputError):
+    """The stack file is missing, unreadable or invalid; ``lines`` say why, one problem each."""
+
+    def __init__(self, path: Path, lines: list[str]) -> None:
+        self.path = path
+        super().__init__(lines)
+
+
+@dataclass(frozen=True)
+class StackFile:
+    path: Path
+    config: StackConfig
+    targets: list[DeployTarget]
+
+
+def stack_path(path_or_stack: str, repo_root: Path | str | None = None) -> Path:
+    """``Pulumi.<stack>.yaml`` in ``repo_root`` for a stack name, or the path itself for a file."""
+    if path_or_stack.endswith((".yaml", ".yml")) or "/" in path_or_stack:
+        return Path(path_or_stack)
+    return Path(repo_root or Path.cwd()) / f"Pulumi.{path_or_stack}.yaml"
+
+
+def project_config(document: Any) -> dict[str, Any]:
+    """The ``cis-monitoring:`` keys of a stack file's ``config:`` map, namespace stripped."""
+    config = document.get("config") if isinstance(document, Mapping) else None
+    result: dict[str, Any] = {}
+    for key, value in (config or {}).items():
+        namespace, _, name = str(key).partition(":")
+        if namespace == PROJECT and name:
+            result[name] = value
+    return result
+
+
+def read_project_keys(path_or_stack: str, repo_root: Path | str | None = None) -> tuple[Path, dict[str, Any]]:
+    """The stack file's path and its ``cis-monitoring:`` keys (not validated), or StackFileError."""
+    path = stack_path(path_or_stack, repo_root)
+    if not path.is_file():
+        stacks = sorted(
+            p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in path.parent.glob("Pulumi.*.yaml")
+        )
+        known = f" (stacks there: {', '.join(stacks)})" if stacks else ""
+        raise StackFileError(path, [f"{path}: no such stack file{known}"])
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise StackFileError(path, [f"{path}: cannot be read: {error}"]) from None
+    except yaml.YAMLError as error:
+        raise StackFileError(path, [f"{path}: not valid YAML: {error}"]) from None
+    if not isinstance(document, Mapping) or not isinstance(document.get("config"), Mapping):
+        raise StackFileError(path, [f"{path}: has no 'config:' map"])
+    return path, project_config(document)
+
+
+def read_stack_file(path_or_stack: str, repo_root: Path | str | None = None) -> StackFile:
+    """The validated config and deploy targets of a stack file, or StackFileError naming the file."""
+    path, keys = read_project_keys(path_or_stack, repo_root)
+    try:
+        config = load_config(keys, source=str(path))
+        return StackFile(path, config, targets(config))
+    except ConfigError as error:
+        raise StackFileError(
+            path, [f"{len(error.problems)} problem(s) in {path}:", *_lines(error.problems)]
+        ) from None
+
+
+def _lines(problems: list[ConfigProblem]) -> list[str]:
+    return [f"  - {problem}" for problem in problems]
+
+
+def load_stack_file(path_or_stack: str, repo_root: Path | str | None = None) -> list[DeployTarget]:
+    """Every (account, region) deploy target of a stack file (see ``read_stack_file``)."""
+    return read_stack_file(path_or_stack, repo_root).targets

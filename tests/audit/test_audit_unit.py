@@ -32,7 +32,7 @@ from cis_monitoring.core.judge.selectors import management_coverage
 from cis_monitoring.core.judge.topic_policy import topic_policy_problem
 from cis_monitoring.program.policies import topic_policy
 from cis_monitoring.spec import load_config
-from cis_monitoring.spec.stack_file import StackFileError, load_stack_file, read_stack_file
+from cis_monitoring.spec.load import StackFileError, load_stack_file, read_stack_file
 
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"

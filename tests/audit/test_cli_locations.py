@@ -15,7 +15,7 @@ from cis_monitoring.audit.locations import (
     with_role,
 )
 from cis_monitoring.audit.scope import owner_identity, stack_scope
-from cis_monitoring.spec.stack_file import read_stack_file
+from cis_monitoring.spec.load import read_stack_file
 from local.program_harness import REPO_ROOT
 
 ACCOUNT = "111111111111"

@@ -24,7 +24,7 @@ from cis_monitoring.spec import (
     StackConfig,
     load_config,
 )
-from cis_monitoring.spec.errors import model_in
+from cis_monitoring.spec.problems import model_in
 
 # Where an instance of each model sits in a config (a path of keys and indexes).
 MODEL_PATHS: dict[type[BaseModel], tuple[str | int, ...]] = {

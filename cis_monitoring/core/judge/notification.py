@@ -19,7 +19,8 @@ from .facts import AlarmFacts, SubscriptionFacts, TopicFacts
 from .topic_policy import topic_policy_problem
 
 ALLOWED_PROTOCOLS = ("email", "email-json", "https", "sqs", "lambda")
-"""Protocols that deliver an alarm to a person or a system that acts on it."""
+"""Protocols that deliver an alarm to a person or a system that acts on it (the one list: the stack
+config offers these but email-json, see ``cis_monitoring.spec.notifications.SUBSCRIPTION_PROTOCOLS``)."""
 
 
 def topic_lead(topic: TopicFacts, alarm: AlarmFacts | None, outcome: str) -> str:

@@ -1,5 +1,9 @@
 """Config problems: one line each with its key path, and pydantic's errors turned into them.
 
+A ``ConfigProblem`` is a key path and what is wrong there (the core's ``Problem`` is
+another thing: a broken link of an alarm chain, with a code). ``ConfigError`` carries every
+problem of one config together; it is an ``InputError``, so the CLI reports it as bad input.
+
 pydantic says "Input should be a valid tuple"; a user who wrote ``controls: all``
 needs to read "must be a list" and see the form that works. The translation is
 generic: it walks the model to the failing field and uses the field's ``examples``.
@@ -17,8 +21,12 @@ from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
+from cis_monitoring.core.errors import InputError
 
-class Problem(NamedTuple):
+
+class ConfigProblem(NamedTuple):
+    """What is wrong (``message``) at one key path of the config (``path``, e.g. ``accounts[0].name``)."""
+
     path: str
     message: str
 
@@ -26,17 +34,22 @@ class Problem(NamedTuple):
         return f"{self.path}: {self.message}" if self.path else self.message
 
 
-class ConfigError(ValueError):
-    """Every problem found in a stack's config, reported together."""
+class ConfigError(InputError, ValueError):
+    """Every problem found in a stack's config, reported together (sorted by key path, each once).
 
-    def __init__(self, problems: Iterable[Problem], source: str = "stack config") -> None:
+    ``lines`` are the headline and one ``  - <path>: <message>`` line per problem. A
+    ``ValueError`` too, for callers that validate config as any other value.
+    """
+
+    def __init__(self, problems: Iterable[ConfigProblem], source: str = "stack config") -> None:
         self.problems = sorted(set(problems), key=_problem_sort_key)
         self.source = source
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"{len(self.problems)} problem(s) in {source}:\n{lines}")
+        super().__init__(
+            [f"{len(self.problems)} problem(s) in {source}:", *(f"  - {p}" for p in self.problems)]
+        )
 
 
-def _problem_sort_key(problem: Problem) -> tuple[Any, ...]:
+def _problem_sort_key(problem: ConfigProblem) -> tuple[Any, ...]:
     # Numeric order for list indexes, so accounts[10] comes after accounts[2].
     parts = re.split(r"(\d+)", problem.path)
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts), problem.message
@@ -53,8 +66,8 @@ def format_loc(loc: Iterable[str | int], prefix: str = "") -> str:
     return path
 
 
-def problems_from(error: ValidationError, model: type[BaseModel], prefix: str = "") -> list[Problem]:
-    """One Problem per pydantic error of validating ``model``; paths start with ``prefix``."""
+def problems_from(error: ValidationError, model: type[BaseModel], prefix: str = "") -> list[ConfigProblem]:
+    """One ConfigProblem per pydantic error of validating ``model``; paths start with ``prefix``."""
     problems = []
     items = error.errors()
     failed_locs = {tuple(item["loc"]) for item in items}
@@ -64,7 +77,7 @@ def problems_from(error: ValidationError, model: type[BaseModel], prefix: str = 
             other[: len(loc)] == loc and len(other) > len(loc) for other in failed_locs
         ):
             continue  # pydantic's "too short" after its entries failed only repeats those failures
-        problems.append(Problem(format_loc(loc, prefix), _message(item, loc, model)))
+        problems.append(ConfigProblem(format_loc(loc, prefix), _message(item, loc, model)))
     return problems
 
 

@@ -1,0 +1,156 @@
+"""The stack config: ``StackConfig``, the project's top-level keys, and the ``emulator`` key.
+
+Each key's object has its model beside the rules it follows: ``accounts[]``, ``trail``,
+``regions[]`` and ``organizationTrail`` in accounts.py; ``notifications`` and
+``subscriptions[]`` in notifications.py; ``organization`` (``select``, ``shard``) in
+inventory.py. Checks that span fields or entries are in checks.py. ``examples`` on list
+and map fields are the accepted forms the error messages show (problems.py).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from pydantic import Field, field_validator
+from pydantic.alias_generators import to_camel
+
+from cis_monitoring.core.catalog import CONTROLS, DEFAULT_CONTROL_IDS
+from cis_monitoring.core.project import PROJECT
+
+from . import fields
+from .accounts import TRAIL_EXAMPLE, AccountConfig, OrganizationTrailConfig
+from .fields import Model
+from .inventory import OrganizationConfig
+from .notifications import NotificationConfig
+
+DEFAULT_NAME_PREFIX = "cis"
+BASE_TAGS = {"ManagedBy": "pulumi", "Project": PROJECT}
+"""Tags the program puts on every resource (each provider's default_tags), besides the config's."""
+CONTROL_TAG = "cis-control"
+"""The tag naming the control on each alarm: the most-tagged resource carries BASE_TAGS plus this."""
+OWN_TAG_KEYS = (*BASE_TAGS, CONTROL_TAG)
+_OWN_TAGS = ", ".join(f"`{key}`" for key in OWN_TAG_KEYS[:-1]) + f" and `{OWN_TAG_KEYS[-1]}`"
+
+
+class EmulatorConfig(Model):
+    """Points every AWS provider at a local AWS emulator (moto, LocalStack) instead of AWS: only for the
+    ``local`` stack (``Pulumi.local.yaml``, ``make demo``)."""
+
+    endpoint: str = Field(description="The emulator's http(s) URL, e.g. `http://127.0.0.1:5000`.")
+    access_key: str = Field(
+        default="testing",
+        description="The access key the providers send. Default `testing`, which emulators accept.",
+    )
+    secret_key: str = Field(
+        default="testing",
+        description="The secret key the providers send. Default `testing`, which emulators accept.",
+    )
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        url = urlparse(value)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise ValueError(f"{value!r} is not an http(s) URL such as http://127.0.0.1:5000")
+        return value.rstrip("/")
+
+
+class StackConfig(Model):
+    """The project's keys, each written ``cis-monitoring:<key>`` in ``Pulumi.<stack>.yaml``."""
+
+    accounts: tuple[AccountConfig, ...] = Field(
+        default=(),
+        examples=[[{"id": "111111111111", "name": "sandbox", "trail": TRAIL_EXAMPLE}]],
+        description="The accounts whose CloudTrail configuration changes this stack monitors, each id and"
+        " each name once. Default `[]`, for a stack that reads its accounts from `organization`; without"
+        " it at least one entry is needed. An inline entry overrides the inventory's with the same id.",
+    )
+    organization: OrganizationConfig | None = Field(
+        default=None,
+        examples=[{"stack": "acme/landing-zone/prod"}],
+        description="Read (more) accounts from an organization stack's account inventory. Default: none,"
+        " only `accounts`.",
+    )
+    organization_trail: OrganizationTrailConfig | None = Field(
+        default=None,
+        examples=[
+            {
+                "accountId": "999999999999",
+                "homeRegion": "us-east-1",
+                "logGroupPrefix": "aws-controltower/CloudTrailLogs",
+            }
+        ],
+        description="The organization trail, configured once: one chain on its log group covers every"
+        " member account. Default: none, and then every account needs its own `trail` or `regions`.",
+    )
+    promote_after: str | None = Field(
+        default=None,
+        description="A stack, `<org>/<project>/<stack>`, that must have deployed this catalog version and"
+        " these filter patterns first (waves: e.g. prod after dev); this stack refuses to deploy what that"
+        " stack has not exported yet. Default: none, no wave to wait for.",
+    )
+    controls: tuple[str, ...] = Field(
+        default=DEFAULT_CONTROL_IDS,
+        examples=[list(DEFAULT_CONTROL_IDS)],
+        description="The catalog controls to provision on every chain: a list of ids, each in the catalog"
+        ' and each once, quoted (`"4.5"`: a YAML number is not an id). A list also for one control. Default:'
+        " the catalog's default controls.",
+        json_schema_extra={"minItems": 1, "uniqueItems": True},
+    )
+    name_prefix: str = Field(
+        default=DEFAULT_NAME_PREFIX,
+        description="Starts every physical name: lowercase letters, digits and `-`, starting with a letter,"
+        f" at most {fields.NAME_PREFIX_MAX} characters (AWS limits the names it starts). Default `cis`,"
+        " which `iam/deployer-policy.json` scopes the deployer to (`cis-*`): change both together. A new"
+        " prefix renames the resources (README: Renames).",
+        json_schema_extra={"pattern": "^[a-z][a-z0-9-]*$", "maxLength": fields.NAME_PREFIX_MAX},
+    )
+    notifications: NotificationConfig = Field(
+        default=NotificationConfig(),
+        description="Where every chain's alarm notifies, stack-wide; an account and the organization trail"
+        " may override any key. Default `{}`: then every chain needs a subscriber or a `topicArn` from an"
+        " override.",
+    )
+    tags: dict[str, str] = Field(
+        default_factory=dict,
+        examples=[{"Owner": "cloud-security"}],
+        description="Tags on every resource (through each provider's `default_tags`), besides the program's"
+        f" own `ManagedBy: pulumi` and `Project: {PROJECT}` (keep `Project`: the deployer policy changes"
+        f" only resources tagged `Project={PROJECT}`). Keys of 1 to {fields.TAG_KEY_MAX} characters, not"
+        f" starting with `aws:`; values of at most {fields.TAG_VALUE_MAX}. AWS allows {fields.TAGS_MAX} tags"
+        f" per resource, counting {_OWN_TAGS}, so at most {fields.TAGS_MAX - len(OWN_TAG_KEYS)} of yours."
+        " Default `{}`.",
+    )
+    emulator: EmulatorConfig | None = Field(
+        default=None,
+        examples=[{"endpoint": "http://127.0.0.1:5000"}],
+        description="Only in `Pulumi.local.yaml`: every AWS provider talks to a local AWS emulator. Default:"
+        " none, real AWS.",
+    )
+
+    @field_validator("name_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        return fields.name_prefix(value)
+
+    @field_validator("controls")
+    @classmethod
+    def _controls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [c for c in value if c not in CONTROLS]
+        if unknown:
+            raise ValueError(
+                f"unknown control(s) {', '.join(unknown)}; the catalog has {', '.join(CONTROLS)}"
+            )
+        if not value:
+            raise ValueError("list at least one control")
+        if len(set(value)) != len(value):
+            raise ValueError("a control is listed twice")
+        return value
+
+    @field_validator("promote_after")
+    @classmethod
+    def _promote_after(cls, value: str | None) -> str | None:
+        return None if value is None else fields.stack_name(value)
+
+
+KNOWN_KEYS = tuple(to_camel(name) for name in StackConfig.model_fields)
