@@ -17,55 +17,17 @@ of files a new kind touches).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
 
 from cis_monitoring.core.catalog import Control
 
+from . import metric_filter
+from .kind import AwsRead, Detector
 
-@dataclass(frozen=True)
-class AwsRead:
-    """One AWS call a verdict rests on, and the response fields it reads (evidence for auditors)."""
-
-    service: str
-    """The IAM service prefix: ``logs``, ``cloudwatch``, ``sns``, ``cloudtrail`` ..."""
-    operation: str
-    """The API operation as AWS names it: ``DescribeMetricFilters``."""
-    fields: tuple[str, ...]
-
-    @property
-    def action(self) -> str:
-        """The IAM action that authorizes the call (``logs:DescribeMetricFilters``)."""
-        return f"{self.service}:{self.operation}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"action": self.action, "fields": list(self.fields)}
+__all__ = ["KINDS", "AwsRead", "Detector", "detector_for"]
 
 
-@dataclass(frozen=True)
-class Detector:
-    """One detector kind (see the package docstring)."""
-
-    kind: str
-    title: str
-    pulumi_types: tuple[str, ...]
-    """The Pulumi resource types the program registers for one control (and the pack indexes)."""
-    aws_reads: tuple[AwsRead, ...]
-    """What the audit reads to judge one control's chain, in chain order."""
-    registrations: Callable[..., tuple[Any, ...]]
-    """``registrations(control, **names)``: the specs of what the program registers, in order."""
-    judge: Callable[..., Any]
-    """Facts (through the adapter's look-ups) in, a ``ChainVerdict`` out."""
-
-
-def _kinds() -> Mapping[str, Detector]:
-    from . import metric_filter  # the kind modules import the judge, which imports the catalog
-
-    return {metric_filter.DETECTOR.kind: metric_filter.DETECTOR}
-
-
-KINDS: Mapping[str, Detector] = _kinds()
+KINDS: Mapping[str, Detector] = {metric_filter.DETECTOR.kind: metric_filter.DETECTOR}
 """Every detector kind, by the name the catalog uses."""
 
 

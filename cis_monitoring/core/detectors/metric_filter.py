@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from cis_monitoring.core.catalog import Control
 from cis_monitoring.core.judge.chain import judge_chain
 
-from . import AwsRead, Detector
+from .kind import AwsRead, Detector
 
 KIND = "metric-filter"
 LOG_METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
