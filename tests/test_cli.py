@@ -82,8 +82,9 @@ BAD_USAGE = [
     (["audit", "--stack", "no-such-stack"], "no such stack file"),
     (["discover", "--max-workers", "0"], "error: --max-workers must be between 1 and 64"),
     (["discover", "--bogus"], "unrecognized arguments: --bogus"),
-    (["shards"], "the following arguments are required: stacks"),
-    (["shards", "Pulumi.nothing.yaml"], "error: "),
+    (["shards"], "error: give the shard stacks: --stack NAME (repeatable), or their Pulumi.<stack>.yaml files"),
+    (["shards", "Pulumi.nothing.yaml"], "error: Pulumi.nothing.yaml: no such stack file"),
+    (["shards", "--stack", "nothing"], "error: --stack nothing: no stack file"),
 ]
 
 
