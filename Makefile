@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 LOCALSTACK_VENV ?= .venv-localstack
 LOCALSTACK_PYTHON ?=
 
-.PHONY: venv localstack-venv test lint format check clean bench bench-smoke demo pack
+.PHONY: venv localstack-venv test lint format check clean bench bench-smoke demo pack pack-config
 
 ## venv: create .venv and install the program, the policy pack and the test tools
 venv: $(VENV)/.installed
@@ -60,6 +60,14 @@ demo: venv
 ## pack: the self-contained policy pack (policy/ + vendored cis_core) in dist/policy-pack
 pack: venv
 	$(BIN)/python -m policy.build_pack --out dist/policy-pack
+
+## pack-config: write policy/config/<stack>.json's topology (trails, required targets) from Pulumi.<stack>.yaml,
+##   keeping its other keys; a test fails while a shipped pack config differs from its stack
+PACK_CONFIG_STACKS ?= dev prod
+pack-config: venv
+	@for stack in $(PACK_CONFIG_STACKS); do \
+		$(BIN)/python -m cis_monitoring pack-config --stack $$stack --out policy/config/$$stack.json || exit $$?; \
+	done
 
 ## check: lint + test (what CI runs)
 check: lint test

@@ -65,6 +65,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cis_monitoring.rollout.shards",
         "check that shard stacks claim disjoint (and, with --complete, all) accounts",
     ),
+    "pack-config": (
+        "cis_monitoring.rollout.pack_config",
+        "derive the policy pack's topology config (trails, required targets) from a stack",
+    ),
 }
 
 

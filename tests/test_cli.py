@@ -23,7 +23,7 @@ SUBCOMMANDS = sorted(cli.COMMANDS)
 
 
 def test_the_subcommands_are_the_documented_ones() -> None:
-    assert SUBCOMMANDS == ["audit", "discover", "shards"]
+    assert SUBCOMMANDS == ["audit", "discover", "pack-config", "shards"]
 
 
 def test_help_lists_every_command_and_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -85,6 +85,8 @@ BAD_USAGE = [
     (["shards"], "error: give the shard stacks: --stack NAME (repeatable), or their Pulumi.<stack>.yaml files"),
     (["shards", "Pulumi.nothing.yaml"], "error: Pulumi.nothing.yaml: no such stack file"),
     (["shards", "--stack", "nothing"], "error: --stack nothing: no stack file"),
+    (["pack-config"], "error: give --stack NAME"),
+    (["pack-config", "--stack", "nothing"], "error: --stack nothing: no stack file"),
 ]
 
 
