@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cis_monitoring.core.aws.arns import is_account_id
-from cis_monitoring.core.aws.regions import REGIONS_BY_PARTITION, partition_of
+from cis_monitoring.core.aws.regions import partition_of
 from cis_monitoring.core.errors import InputError, UsageError
 from cis_monitoring.spec import ConfigError, StackConfig, load_config, validate_organization
 from cis_monitoring.spec.inventory import (
@@ -49,6 +51,7 @@ __all__ = [
     "region_problems",
     "stack_file_problem",
     "stacks_from",
+    "write_atomically",
 ]
 
 ORGANIZATION_KEY = "organization"
@@ -206,17 +209,6 @@ def region_problems(regions: Sequence[str]) -> list[str]:
     return problems
 
 
-def partition_problem(regions: Sequence[str], partition: str) -> str | None:
-    """Why named Regions cannot be read with credentials of ``partition`` (the caller's), or None."""
-    foreign = [r for r in regions if r != ALL_ENABLED and r not in REGIONS_BY_PARTITION.get(partition, ())]
-    if not foreign:
-        return None
-    return (
-        f"{REGION_FLAG} {', '.join(foreign)}: not in partition {partition}, where the credentials are;"
-        f" its Regions are {', '.join(REGIONS_BY_PARTITION.get(partition, ()))}"
-    )
-
-
 # ---------------------------------------------------------------- the inventory (spec/inventory.py's schema)
 
 
@@ -271,3 +263,20 @@ def read_inventory(path: Path, flag: str) -> dict[str, Any]:
     if problems:
         raise one_error(problems, f"in {where}", InputError)
     return value
+
+
+def write_atomically(path: Path, text: str, flag: str) -> None:
+    """Replace ``path`` whole or not at all (Ctrl-C or a full disk leaves the old file)."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except OSError as error:
+        raise InputError(f"{flag} {path}: cannot be written: {error.strerror or error}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        Path(tmp).replace(path)
+    except BaseException as error:  # Ctrl-C too: no temporary file is left behind
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise InputError(f"{flag} {path}: cannot be written: {error.strerror or error}") from None
+        raise

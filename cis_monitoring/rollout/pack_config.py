@@ -38,9 +38,7 @@ import argparse
 import difflib
 import importlib
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +67,7 @@ from cis_monitoring.rollout.command import (
     one_error,
     read_inventory,
     stacks_from,
+    write_atomically,
 )
 from cis_monitoring.spec import StackConfig, coverage_plan
 
@@ -267,20 +266,6 @@ def read_base(path: Path) -> dict[str, Any]:
     return value
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` whole or not at all (an interrupted run leaves the old file)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        Path(tmp).replace(path)
-    except BaseException as error:  # Ctrl-C too: no temporary file is left behind
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise InputError(f"{OUT_FLAG} {path}: cannot be written: {error.strerror or error}") from None
-        raise
-
-
 # ---------------------------------------------------------------- the command
 
 
@@ -348,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> Status:
     if args.out is None:
         sys.stdout.write(text)
     else:
-        write_atomically(args.out, text)
+        write_atomically(args.out, text, OUT_FLAG)
         print(f"wrote {args.out} from {stack.path}: {found.summary()}", file=sys.stderr)
     return Status.PASS
 
