@@ -186,18 +186,36 @@ class Pack:
 
 
 def load_pack(repo_root: Path) -> Pack:
-    """The pack in ``repo_root``'s ``policy/`` (already importable when run from there with python -m)."""
+    """The pack in ``repo_root``'s ``policy/`` (already importable when run from there with python -m).
+
+    The pack is not installed with ``cis-monitoring`` (nor are its jsonschema and pulumi-policy):
+    it is read from the repository, and a missing dependency is said with what to install.
+    """
     try:
-        return Pack(*(importlib.import_module(name) for name in PACK_MODULES))
+        return _import_pack()
     except ModuleNotFoundError as error:
         if not (error.name or "").startswith("policy"):
-            raise
+            raise _missing(error) from None
     source = repo_root / "policy" / "cis_guard" / "pack_config.py"
     if not source.is_file():
         raise UsageError(f"{REPO_ROOT_FLAG} {repo_root}: no policy pack there ({source} is missing)")
     # The console script does not run from the repository, so its pack is not on the path yet.
     sys.path.insert(0, str(repo_root.resolve()))
+    try:
+        return _import_pack()
+    except ModuleNotFoundError as error:
+        raise _missing(error) from None
+
+
+def _import_pack() -> Pack:
     return Pack(*(importlib.import_module(name) for name in PACK_MODULES))
+
+
+def _missing(error: ModuleNotFoundError) -> UsageError:
+    return UsageError(
+        f"the policy pack's config check needs the Python package {error.name!r}, which is not installed:"
+        " pip install -r policy/requirements.txt (make venv installs it)"
+    )
 
 
 # ---------------------------------------------------------------- the file

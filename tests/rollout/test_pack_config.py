@@ -415,3 +415,16 @@ def test_the_pack_is_found_in_the_repo_root_when_it_is_not_importable(
     monkeypatch.setattr(pack_config.importlib, "import_module", not_importable)
     with pytest.raises(InputError, match=f"--repo-root {tmp_path}: no policy pack there"):
         pack_config.load_pack(tmp_path)
+
+
+def test_a_missing_dependency_of_the_pack_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    def without_jsonschema(name: str) -> Any:
+        raise ModuleNotFoundError("No module named 'jsonschema'", name="jsonschema")
+
+    monkeypatch.setattr(pack_config.importlib, "import_module", without_jsonschema)
+    with pytest.raises(InputError) as raised:
+        pack_config.load_pack(REPO_ROOT)
+    assert raised.value.lines == [
+        "the policy pack's config check needs the Python package 'jsonschema', which is not installed:"
+        " pip install -r policy/requirements.txt (make venv installs it)"
+    ]
