@@ -107,18 +107,22 @@ class Stack:
                     f"{self.path}: {ORGANIZATION_KEY}: this stack selects its accounts from an organization"
                     f" inventory; give {inventory_flag} FILE (that inventory, as JSON) to read them"
                 )
+            inline = keys.get("accounts") if isinstance(keys.get("accounts"), list) else []
             try:
                 selection = inventory_accounts(inventory, validate_organization(keys[ORGANIZATION_KEY]))
-                inline = keys.get("accounts") if isinstance(keys.get("accounts"), list) else []
                 keys = {**keys, "accounts": merge_accounts(inline, selection)}
             except (ConfigError, InventoryError) as error:
+                # As the program does: the rest of the config is still checked, so one run says everything.
                 problems += [str(p) for p in error.problems]
+        config: StackConfig | None = None
         try:
-            if not problems:
-                return load_config(keys, source=str(self.path))
+            config = load_config(keys, source=str(self.path))
         except ConfigError as error:
             problems += [str(p) for p in error.problems]
-        raise InputError([f"{len(problems)} problem(s) in {self.path}:", *(f"  - {p}" for p in problems)])
+        if problems or config is None:
+            lines = [f"  - {p}" for p in dict.fromkeys(problems)]
+            raise InputError([f"{len(lines)} problem(s) in {self.path}:", *lines])
+        return config
 
     def _must_exist(self) -> None:
         problem = stack_file_problem(self) if self.named else None
