@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 LOCALSTACK_VENV ?= .venv-localstack
 LOCALSTACK_PYTHON ?=
 
-.PHONY: venv localstack-venv test lint format check clean bench bench-smoke demo pack docs
+.PHONY: venv localstack-venv test lint format check clean bench bench-smoke demo pack docs pack-config
 
 ## venv: create .venv and install the program, the policy pack and the test tools
 venv: $(VENV)/.installed
@@ -65,6 +65,14 @@ pack: venv
 ##   from the models (python -m cis_monitoring.spec.docs --check says whether they drifted)
 docs: venv
 	$(BIN)/python -m cis_monitoring.spec.docs --write
+
+## pack-config: write policy/config/<stack>.json's topology (trails, required targets) from Pulumi.<stack>.yaml,
+##   keeping its other keys; a test fails while a shipped pack config differs from its stack
+PACK_CONFIG_STACKS ?= dev prod
+pack-config: venv
+	@for stack in $(PACK_CONFIG_STACKS); do \
+		$(BIN)/python -m cis_monitoring pack-config --stack $$stack --out policy/config/$$stack.json || exit $$?; \
+	done
 
 ## check: lint + test (what CI runs)
 check: lint test

@@ -22,6 +22,7 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 from enum import IntEnum
+from typing import TextIO
 
 from cis_monitoring import __version__
 from cis_monitoring.core.errors import CannotLookError, CisMonitoringError, InputError, Interrupted
@@ -42,7 +43,14 @@ EXIT_CODES_HELP = (
     " error, no credentials, unreachable endpoint, a denied opt-in call); 3 no FAIL but some ERROR"
     " (could not decide everywhere); 130 interrupted."
 )
-"""For every subcommand's ``--help`` epilog."""
+"""For every subcommand's ``--help`` epilog (``epilog`` adds what FAIL and ERROR mean for it)."""
+
+
+def epilog(fail: str, error: str | None = None) -> str:
+    """A subcommand's ``--help`` epilog: the exit codes, and what 1 (FAIL) and 3 (ERROR) mean for it."""
+    text = f"{EXIT_CODES_HELP} Here, 1 (FAIL) means: {fail}."
+    return text + (f" 3 (ERROR) means: {error}." if error else "")
+
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "audit": (
@@ -56,6 +64,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "shards": (
         "cis_monitoring.rollout.shards",
         "check that shard stacks claim disjoint (and, with --complete, all) accounts",
+    ),
+    "pack-config": (
+        "cis_monitoring.rollout.pack_config",
+        "derive the policy pack's topology config (trails, required targets) from a stack",
     ),
 }
 
@@ -92,25 +104,32 @@ def command(name: str) -> Callable[[Sequence[str] | None], Status]:
     return importlib.import_module(module).main
 
 
-def _report(lines: Sequence[str]) -> None:
-    print("\n".join(f"error: {line}" if i == 0 else line for i, line in enumerate(lines)), file=sys.stderr)
+def _report(lines: Sequence[str], err: TextIO) -> None:
+    print("\n".join(f"error: {line}" if i == 0 else line for i, line in enumerate(lines)), file=err)
 
 
 def run(name: str, argv: Sequence[str] | None = None) -> int:
     """Run subcommand ``name`` and map what it returned or raised to an exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    return outcome(name, lambda: command(name)(args))
+
+
+def outcome(name: str, call: Callable[[], Status | int], err: TextIO | None = None) -> int:
+    """The exit code of ``call`` (a subcommand's main), its errors written to ``err`` (stderr)."""
+    err = err or sys.stderr
     try:
-        outcome = command(name)(list(sys.argv[1:] if argv is None else argv))
-        if isinstance(outcome, int):  # TODO(issue 14): every subcommand returns a Status
-            return outcome
-        return int(exit_code(outcome))
+        result = call()
+        if isinstance(result, int):  # TODO(issue 14): every subcommand returns a Status
+            return result
+        return int(exit_code(result))
     except Interrupted as interrupted:
-        print("\n".join(interrupted.lines), file=sys.stderr)
+        print("\n".join(interrupted.lines), file=err)
         return int(ExitCode.INTERRUPTED)
     except KeyboardInterrupt:
-        print(f"{PROJECT} {name}: interrupted", file=sys.stderr)
+        print(f"{PROJECT} {name}: interrupted", file=err)
         return int(ExitCode.INTERRUPTED)
     except CisMonitoringError as error:
-        _report(error.lines)
+        _report(error.lines, err)
         return int(error_exit_code(error))
     except SystemExit as exit_:  # argparse: --help (0) and bad usage (2, it printed why)
         return exit_.code if isinstance(exit_.code, int) else int(ExitCode.CANNOT_AUDIT)

@@ -18,7 +18,7 @@ what to do: deploy them once with the current release. The view (``schemaVersion
     byStack:           {stack: {chains, coverage: {direct, organization}, controls, catalogVersion}}
     totals:            {direct, organization, none}  entries of ``coverage``
     totalsByOu:        {ou: {direct, organization, none}}  (null without inventory)
-    uncoveredAccounts: [{id, name, ou}]   inventory accounts nothing covers (null without inventory)
+    uncoveredAccounts: [{id, name, awsName, ou}]   inventory accounts nothing covers (null without inventory)
     outsideInventory:  [{id, accountName, stacks}]   covered accounts the inventory does not list
     duplicates:        [{target, stacks}]  chain sites (account/Region) in more than one stack
 """
@@ -34,6 +34,8 @@ VIEW_SCHEMA_VERSION = 2
 SUPPORTED_RESULTS_SCHEMA_VERSIONS = frozenset({2})
 """The cis-monitoring ``resultsSchemaVersion`` values this view understands (cis_monitoring/program/outputs.py)."""
 DEFAULT_INVENTORY_OUTPUT = "accounts"
+INVENTORY_SCHEMA_VERSION = 1
+"""The account inventory's schema (cis_monitoring/spec/inventory.py; a test keeps the two equal)."""
 DIRECT, ORGANIZATION, NOT_COVERED = "direct", "organization", "none"
 KINDS = (DIRECT, ORGANIZATION, NOT_COVERED)
 ALL = "*"
@@ -76,7 +78,10 @@ class StackResults:
 class InventoryAccount:
     id: str
     name: str
+    """Its name in stack config (what the stacks' outputs call it too)."""
     ou: str | None
+    aws_name: str | None = None
+    """Its name as AWS Organizations spells it (``Log Archive``), when the inventory says."""
 
 
 def parse_settings(stacks: Any, inventory: Any = None, fail_on_duplicates: Any = False) -> Settings:
@@ -170,21 +175,47 @@ def check_stacks(stacks: Sequence[StackResults]) -> None:
 
 
 def parse_inventory(raw: Any, source: str) -> list[InventoryAccount]:
-    """An inventory output: a list of {id, name, ou?, tags?}, or {schemaVersion, accounts: [...]}."""
-    if isinstance(raw, Mapping) and "accounts" in raw:
-        version = raw.get("schemaVersion", 1)
-        if version != 1:
-            raise RollupError(f"{source}: inventory schemaVersion {version!r} is not supported (1 is)")
-        raw = raw["accounts"]
-    if not isinstance(raw, list):
-        raise RollupError(f"{source}: the inventory output is missing or not a list of accounts")
-    accounts = []
-    for i, entry in enumerate(raw):
+    """An account inventory, schema version ``INVENTORY_SCHEMA_VERSION``: the one document the
+    program's ``organization`` key, ``cis-monitoring shards --inventory`` and this view read, and
+    ``cis-monitoring discover --inventory`` writes::
+
+        {"schemaVersion": 1, "accounts": [{"id", "name", "awsName"?, "ou"?, "tags"?, ...}]}
+
+    Every problem in one RollupError naming ``source``.
+    """
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("accounts"), list):
+        shape = "a list" if isinstance(raw, list) else "missing" if raw is None else f"a {type(raw).__name__}"
+        raise RollupError(
+            f"{source}: the inventory output is {shape}, not an account inventory: write it as"
+            f' {{"schemaVersion": {INVENTORY_SCHEMA_VERSION}, "accounts": [{{"id", "name", "ou", "tags"}}, ...]}}'
+            " (what `cis-monitoring discover --inventory FILE` writes)"
+        )
+    version = raw.get("schemaVersion")
+    # Stack outputs travel as JSON numbers, so 1 may arrive as 1.0.
+    shown = int(version) if isinstance(version, float) and version.is_integer() else version
+    if isinstance(shown, bool) or shown != INVENTORY_SCHEMA_VERSION:
+        raise RollupError(
+            f"{source}: inventory schemaVersion {version!r}; this rollup reads version {INVENTORY_SCHEMA_VERSION}"
+        )
+    accounts, problems = [], []
+    for i, entry in enumerate(raw["accounts"]):
         account_id = entry.get("id") if isinstance(entry, Mapping) else None
+        name = entry.get("name") if isinstance(entry, Mapping) else None
+        ou, aws_name = (entry.get("ou"), entry.get("awsName")) if isinstance(entry, Mapping) else (None, None)
         if not isinstance(account_id, str) or not _ACCOUNT_ID_RE.match(account_id):
-            raise RollupError(f"{source}: inventory entry [{i}] has no 12-digit string 'id'")
-        ou = entry.get("ou")
-        accounts.append(InventoryAccount(account_id, str(entry.get("name") or account_id), ou))
+            problems.append(f"accounts[{i}] has no 12-digit string 'id'")
+        elif not isinstance(name, str) or not name:
+            problems.append(f"accounts[{i}] (account {account_id}) has no 'name'")
+        elif not isinstance(ou, str | None) or not isinstance(aws_name, str | None):
+            problems.append(
+                f"accounts[{i}] (account {account_id}): 'ou' and 'awsName' are strings when given"
+            )
+        else:
+            accounts.append(InventoryAccount(account_id, name, ou, aws_name))
+    if problems:
+        raise RollupError(
+            f"{source}: the inventory is not valid:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
     return accounts
 
 
@@ -329,7 +360,7 @@ def _uncovered(
         return None
     gaps = {e["accountId"] for e in coverage.values() if e["coverage"] == NOT_COVERED}
     return [
-        {"id": a.id, "name": a.name, "ou": a.ou}
+        {"id": a.id, "name": a.name, "awsName": a.aws_name, "ou": a.ou}
         for a in sorted(inventory, key=lambda a: a.id)
         if a.id in gaps
     ]

@@ -23,7 +23,7 @@ SUBCOMMANDS = sorted(cli.COMMANDS)
 
 
 def test_the_subcommands_are_the_documented_ones() -> None:
-    assert SUBCOMMANDS == ["audit", "discover", "shards"]
+    assert SUBCOMMANDS == ["audit", "discover", "pack-config", "shards"]
 
 
 def test_help_lists_every_command_and_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -82,8 +82,17 @@ BAD_USAGE = [
     (["audit", "--stack", "no-such-stack"], "no such stack file"),
     (["discover", "--max-workers", "0"], "error: --max-workers must be between 1 and 64"),
     (["discover", "--bogus"], "unrecognized arguments: --bogus"),
-    (["shards"], "the following arguments are required: stacks"),
-    (["shards", "Pulumi.nothing.yaml"], "error: "),
+    (["discover", "--region", "mars-1"], "error: --region 'mars-1': not an AWS Region"),
+    (["discover", "--write"], "error: --write needs --stack NAME"),
+    (["discover", "--stack", "nothing"], "error: --stack nothing: no stack file"),
+    (
+        ["shards"],
+        "error: give the shard stacks: --stack NAME (repeatable), or their Pulumi.<stack>.yaml files",
+    ),
+    (["shards", "Pulumi.nothing.yaml"], "error: Pulumi.nothing.yaml: no such stack file"),
+    (["shards", "--stack", "nothing"], "error: --stack nothing: no stack file"),
+    (["pack-config"], "error: give --stack NAME"),
+    (["pack-config", "--stack", "nothing"], "error: --stack nothing: no stack file"),
 ]
 
 

@@ -1,33 +1,44 @@
 """Check that shard stacks split an organization cleanly: no account claimed twice, optionally none missed.
 
-    cis-monitoring shards --inventory inventory.json Pulumi.prod-0.yaml Pulumi.prod-1.yaml [--complete]
+    cis-monitoring shards --inventory inventory.json --stack prod-0 --stack prod-1 [--complete]
+    cis-monitoring shards --inventory inventory.json Pulumi.prod-*.yaml [--complete]
 
-``inventory.json`` is the organization stack's inventory output
-(``pulumi stack output accounts --json --stack <org>/landing-zone/prod``). Each stack
-claims its inline ``accounts`` plus the inventory accounts its ``organization``
-selector (and shard) picks, exactly as the program computes them.
+``inventory.json`` is an account inventory (schema version 1): the organization stack's output
+(``pulumi stack output accounts --json --stack <org>/landing-zone/prod``), or what
+``cis-monitoring discover --inventory FILE`` wrote. Each stack claims its inline ``accounts`` plus
+the inventory accounts its ``organization`` selector (and shard) picks, exactly as the program
+computes them. Stacks are named with ``--stack`` (their files in ``--repo-root``); stack files
+may also be given as paths, which a shell glob over shards in another directory needs.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from cis_monitoring.cli import epilog
+from cis_monitoring.core.errors import InputError
+from cis_monitoring.core.project import PROJECT
+from cis_monitoring.core.status import Status
+from cis_monitoring.rollout.command import (
+    STACK_FILE_RE,
+    Stack,
+    add_stack_arguments,
+    one_error,
+    read_inventory,
+    stacks_from,
+)
 from cis_monitoring.spec import ConfigError, validate_organization
 from cis_monitoring.spec.inventory import InventoryError, inventory_accounts
-from cis_monitoring.spec.load import StackFileError, read_project_keys
+
+INVENTORY_FLAG = "--inventory"
 
 
-class ShardError(Exception):
+class ShardError(InputError):
     """A stack's selection cannot be computed; ``lines`` say why, one problem each, naming the file."""
-
-    def __init__(self, lines: Sequence[str]) -> None:
-        self.lines = list(lines)
-        super().__init__("\n".join(self.lines))
 
 
 def claimed_accounts(config: Mapping[str, Any], inventory: Any, source: str) -> set[str]:
@@ -56,54 +67,86 @@ def unclaimed(claims: Mapping[str, set[str]], inventory: Any) -> list[str]:
     return sorted(listed - set().union(*claims.values()))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="cis-monitoring shards",
+        prog=f"{PROJECT} shards",
         description=__doc__.split("\n\n")[0],
-        epilog="Exit codes: 0 shards are disjoint (and complete with --complete); 1 an account is claimed"
-        " twice (or by none); 2 bad usage or an unreadable/invalid file.",
+        epilog=epilog(
+            "an account is claimed by two stacks (or, with --complete, an inventory account by none)"
+        ),
     )
-    parser.add_argument("stacks", nargs="+", help="Pulumi.<stack>.yaml files of the shard stacks")
-    parser.add_argument("--inventory", type=Path, help="the organization stack's inventory output, as JSON")
+    add_stack_arguments(parser, repeatable=True, help="a shard stack")
+    parser.add_argument(
+        "files", nargs="*", metavar="FILE", help="shard stack files (Pulumi.<stack>.yaml), as paths"
+    )
+    parser.add_argument(
+        INVENTORY_FLAG,
+        metavar="FILE",
+        type=Path,
+        help="the account inventory (schema version 1) as JSON: an organization stack's output, or"
+        " what `discover --inventory FILE` wrote",
+    )
     parser.add_argument(
         "--complete", action="store_true", help="also fail if an inventory account is claimed by none"
     )
-    args = parser.parse_args(argv)
-    try:
-        inventory = json.loads(args.inventory.read_text()) if args.inventory else None
-    except (OSError, json.JSONDecodeError) as error:
-        print(f"error: {args.inventory}: {error}", file=sys.stderr)
-        return 2
+    return parser
+
+
+def _stacks(args: argparse.Namespace) -> list[Stack]:
+    """The stacks to check, or a UsageError with every problem of the command line."""
+    stacks, problems = stacks_from(args.stack, args.repo_root)
+    for file in args.files:
+        path = Path(file)
+        if STACK_FILE_RE.match(path.name):
+            stacks.append(Stack(file, path, named=False))
+        else:
+            problems.append(
+                f"{file}: not a stack file (Pulumi.<stack>.yaml); to name a stack, give --stack {path.stem}"
+            )
+    if not args.stack and not args.files:
+        problems.append(
+            "give the shard stacks: --stack NAME (repeatable), or their Pulumi.<stack>.yaml files"
+        )
+    paths = [s.path.resolve() for s in stacks]
+    problems += [f"{s.name}: given twice" for i, s in enumerate(stacks) if s.path.resolve() in paths[:i]]
+    if args.complete and args.inventory is None:
+        problems.append("--complete needs --inventory FILE (the accounts that must be claimed)")
+    if problems:
+        raise one_error(problems, "in the command line")
+    return stacks
+
+
+def main(argv: Sequence[str] | None = None) -> Status:
+    args = _parser().parse_args(argv)
+    stacks = _stacks(args)
+    inventory = read_inventory(args.inventory, INVENTORY_FLAG) if args.inventory else None
     claims: dict[str, set[str]] = {}
     errors: list[str] = []  # every stack is read, so one run names every bad stack
-    for name in args.stacks:
+    for stack in stacks:
         try:
-            _, keys = read_project_keys(name)
-            claims[name] = claimed_accounts(keys, inventory, name)
-        except (StackFileError, ShardError) as error:
+            claims[stack.name] = claimed_accounts(stack.read_keys(), inventory, stack.name)
+        except InputError as error:
             errors.extend(error.lines)
     if errors:
-        print("\n".join(f"error: {line}" for line in errors), file=sys.stderr)
-        return 2
+        raise one_error(errors, "in the shard stacks", InputError)
     problems = [f"account {a} is claimed by {', '.join(s)}" for a, s in overlaps(claims).items()]
     if args.complete:
-        if inventory is None:
-            print("error: --complete needs --inventory", file=sys.stderr)
-            return 2
         problems += [
             f"account {a} is in the inventory but claimed by no stack" for a in unclaimed(claims, inventory)
         ]
     for stack, ids in claims.items():
         print(f"{stack}: {len(ids)} account(s)")
     for problem in problems:
-        print(f"FAIL {problem}")
+        print(f"{Status.FAIL} {problem}")
     print(
         "shards are disjoint" + (" and complete" if args.complete else "")
         if not problems
         else f"{len(problems)} problem(s)"
     )
-    return 1 if problems else 0
+    return Status.FAIL if problems else Status.PASS
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from cis_monitoring.cli import run
+
+    sys.exit(run("shards"))

@@ -7,11 +7,14 @@ version ``INVENTORY_SCHEMA_VERSION``::
     {"schemaVersion": 1,
      "accounts": [{"id": "111111111111", "name": "payments-prod", "ou": "Root/Workloads/Prod",
                    "tags": {"Environment": "prod"},
+                   "awsName": "Payments Prod",                                             # optional
                    "roleArn": "arn:aws:iam::111111111111:role/cis-monitoring-deployer",   # optional
                    "trail": {"homeRegion": "us-east-1", "logGroup": "aws-controltower/CloudTrailLogs"}}]}
                    # optional, or "regions": [{"region": ..., "logGroup": ...}] (per-Region trails)
 
-``tags`` are the account's own tags, used only for selection. An entry without
+``tags`` are the account's own tags, used only for selection; ``awsName`` is the account's
+name as AWS Organizations spells it, for people (``name`` is its config name, which resource
+names are made of; ``cis-monitoring discover --inventory`` writes both). An entry without
 ``roleArn`` takes ``organization.roleName``; one with neither ``trail`` nor ``regions``
 takes ``organization.defaultTrail``, else ``organization.defaultRegions``, else nothing:
 then only ``organizationTrail`` can cover it (the usual case in an AWS Control Tower
@@ -42,6 +45,8 @@ from .fields import Model
 from .problems import ConfigProblem, problems_from
 
 INVENTORY_SCHEMA_VERSION = 1
+INVENTORY_ONLY_KEYS = ("ou", "tags", "awsName")
+"""Keys of an inventory entry that are about the account, not its stack config (selection, people)."""
 
 
 class ShardConfig(Model):
@@ -245,7 +250,7 @@ def inventory_accounts(value: Any, organization: OrganizationConfig) -> list[dic
 
 
 def _as_account(entry: Mapping[str, Any], organization: OrganizationConfig) -> dict[str, Any]:
-    account = {k: v for k, v in entry.items() if k not in ("ou", "tags")}
+    account = {k: v for k, v in entry.items() if k not in INVENTORY_ONLY_KEYS}
     if "roleArn" not in account and organization.role_name:
         account["roleArn"] = arns.role_arn(str(entry.get("id")), organization.role_name)
     if "trail" not in account and "regions" not in account:

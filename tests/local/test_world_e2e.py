@@ -226,7 +226,7 @@ def test_discover_writes_into_a_stack_file_that_deploys_one_chain_covering_the_l
     # What the user wrote by hand before: subscribers and the endpoint; discover adds the rest.
     written = with_emulator_endpoint({"notifications": {"subscriptions": [EMAIL]}}, emulator.url)
     stack_file.write_text(yaml.safe_dump({"config": {f"{PROJECT}:{k}": v for k, v in written.items()}}))
-    run_discover(world, "--write", str(stack_file))
+    run_discover(world, "--repo-root", str(tmp_path), "--stack", "landing-zone", "--write")
 
     config = stack_file_config(str(stack_file))
     assert config["notifications"] == written["notifications"] and config["emulator"] == written["emulator"]

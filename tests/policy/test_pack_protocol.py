@@ -422,10 +422,16 @@ def test_unknown_resource_values_never_degrade_resource_policies(
 # --- levels and pack config --------------------------------------------------------------------
 
 
-def test_dev_pack_config_makes_everything_advisory(prod_run: ProgramRun, pack: PolicyPackServer) -> None:
+def test_dev_pack_config_makes_everything_advisory(dev_run: ProgramRun, pack: PolicyPackServer) -> None:
+    # dev.json states the dev stack's topology (cis-monitoring pack-config), so it judges that stack.
     pack.configure(json.loads((pack_config_dir() / "dev.json").read_text()))
-    violations = pack.analyze_stack(stack_resources(mutated(prod_run, drop(ALARM, ACCOUNT, REGION))))
+    account = stack_config("dev")[0]["accounts"][0]
+    broken = mutated(dev_run, drop(ALARM, account["id"], account["trail"]["homeRegion"]))
+    violations = pack.analyze_stack(stack_resources(broken))
     assert [(v.policy, v.level) for v in violations] == [("cis-monitoring-chain", "advisory")]
+    assert f"{account['id']} (every Region)" in violations[0].message, (
+        "it names the account it leaves uncovered"
+    )
 
 
 def test_strict_mode_does_not_count_non_canonical_filters(

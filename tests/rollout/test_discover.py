@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ import pytest
 import yaml
 
 from cis_monitoring.core.aws.arns import LogGroupRef, parse_log_group_arn
+from cis_monitoring.core.project import PROJECT
 from cis_monitoring.core.topology import TrailFacts, trail_from_description
 from cis_monitoring.rollout import discover
 from cis_monitoring.rollout.discover import aws as discover_aws
@@ -31,6 +33,7 @@ from cis_monitoring.rollout.discover import model
 from cis_monitoring.rollout.discover.names import slug, unique_names
 from cis_monitoring.rollout.discover.plan import choose_group, plan
 from cis_monitoring.rollout.discover.rewrite import Block, rewrite_stack_file
+from cis_monitoring.spec.inventory import INVENTORY_SCHEMA_VERSION
 from local.emulator import DEFAULT_ACCOUNT, Emulator
 from local.worlds import WORLDS, World, build_world, mixed, organization
 from local.worlds.builder import WorldBuilder
@@ -142,7 +145,7 @@ def test_discover_writes_exactly_the_worlds_config(worlds: Worlds, name: str) ->
     code, out, err = run_cli(world.endpoint, "--json")
     assert code == 0, err
     result = json.loads(out)
-    assert result["schemaVersion"] == 2
+    assert result["schemaVersion"] == 3
     assert written(result) == world.expected_config
     assert skips(result) == EXPECTED_SKIPS[name]
     assert {a["id"]: a["ou"] for a in result["inventory"]["accounts"]} == {a.id: a.ou for a in world.accounts}
@@ -191,7 +194,8 @@ def test_the_organization_trail_is_found_from_a_members_shadow(
     world = worlds.use("mixed")
     deny(monkeypatch, mixed.SECURITY)  # the owner cannot be read: only the shadows say it exists
     code, out, err = run_cli(world.endpoint, "--json")
-    assert code == 0, err
+    assert code == 3, err  # ERROR: an account could not be read; what could be found is stated
+    assert err.splitlines()[-1] == f"ERROR: 1 account(s) could not be read: {mixed.SECURITY}"
     result = json.loads(out)
     assert result["organizationTrail"] == world.expected_config["organizationTrail"]
     owner = next(a for a in result["accounts"] if a["id"] == mixed.SECURITY)
@@ -301,7 +305,7 @@ def odd_org(worlds: Worlds, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_odd_organization_lists_usable_accounts_and_says_why_for_the_rest(odd_org: str) -> None:
     code, out, err = run_cli(odd_org, "--json")
-    assert code == 0, err
+    assert code == 3, err  # Locked Down could not be read
     result = json.loads(out)
     assert written(result) == {"accounts": ODD_ACCOUNTS}
     assert validate(written(result)) in ("shape", "shape+loader")
@@ -329,15 +333,48 @@ def test_odd_organization_lists_usable_accounts_and_says_why_for_the_rest(odd_or
     assert {a["id"]: a["ou"] for a in result["inventory"]["accounts"]}[odd("Two Trails")] == "Root/Prod/Data"
 
 
-def test_regions_finds_single_region_trails_homed_elsewhere(odd_org: str) -> None:
-    _, out, _ = run_cli(odd_org, "--json", "--regions", "eu-west-1", "--max-workers", "2")
-    row = next(s for s in json.loads(out)["skipped"] if s["id"] == odd("Eu Single"))
-    assert row["kind"] == model.SINGLE_REGION_ONLY and "eu-trail" in row["reason"]
+def test_region_reads_trails_in_every_region_given(odd_org: str) -> None:
+    flags = ["--region", "us-east-1", "--region", "eu-west-1"]
+    _, out, err = run_cli(odd_org, "--json", *flags, "--max-workers", "2")
+    rows = {s["id"]: s for s in json.loads(out)["skipped"]}
+    # Each --region counts: Eu Single's trail is homed in eu-west-1, Dev Single's in us-east-1.
+    assert (
+        rows[odd("Eu Single")]["kind"] == model.SINGLE_REGION_ONLY
+        and "eu-trail" in rows[odd("Eu Single")]["reason"]
+    )
+    assert rows[odd("Dev Single")]["kind"] == model.SINGLE_REGION_ONLY, err
+    _, out, _ = run_cli(odd_org, "--json", "--region", "eu-west-1")
+    rows = {s["id"]: s for s in json.loads(out)["skipped"]}
+    assert rows[odd("Dev Single")]["kind"] == model.NO_TRAIL, (
+        "eu-west-1 alone does not show a us-east-1 trail"
+    )
+
+
+def test_region_all_reads_the_regions_each_account_has_enabled(
+    odd_org: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[tuple[str, ...]] = []
+    original = discover_aws.Aws.trail_regions
+
+    def trail_regions(self: discover_aws.Aws, session: boto3.Session) -> tuple[str, ...]:
+        asked.append(original(self, session))
+        return asked[-1]
+
+    monkeypatch.setattr(discover_aws.Aws, "trail_regions", trail_regions)
+    code, out, err = run_cli(odd_org, "--json", "--region", "all")
+    assert code == 3, err
+    rows = {s["id"]: s for s in json.loads(out)["skipped"]}
+    assert rows[odd("Eu Single")]["kind"] == model.SINGLE_REGION_ONLY, "found in eu-west-1"
+    # The management account, and every ACTIVE member (Closed is not) but the one refusing the role.
+    assert len(asked) == 1 + (len(ODD) - 1) - 1
+    for regions in asked:
+        assert regions[0] == "us-east-1" and {"eu-west-1", "ap-southeast-2"} <= set(regions)
+        assert "ap-east-1" not in regions, "an opt-in Region the account has not enabled"
 
 
 def test_yaml_output_names_skipped_accounts_in_a_comment_block_and_reports_progress(odd_org: str) -> None:
     code, out, err = run_cli(odd_org)
-    assert code == 0, err
+    assert code == 3, err
     assert yaml.safe_load(out) == {"accounts": ODD_ACCOUNTS}
     skipped = out[out.index("SKIPPED") :]
     for name in ("Dev Single", "Dev No Logs", "Missing Group", "Locked Down", "Empty Sandbox"):
@@ -396,8 +433,9 @@ def test_write_replaces_only_accounts_and_organization_trail(
     path = tmp_path / "Pulumi.test.yaml"
     original = STACK_FILE.format(sandbox=organization.SANDBOX, audit=organization.AUDIT)
     path.write_text(original)
-    code, out, err = run_cli(world.endpoint, "--write", str(path))
-    assert code == 0, err
+    write = ("--repo-root", str(tmp_path), "--stack", "acme/cis-monitoring/test", "--write")
+    code, out, err = run_cli(world.endpoint, *write)
+    assert code == 3, err  # the audit account could not be read
     assert out == ""
     text = path.read_text()
     before, after = yaml.safe_load(original)["config"], yaml.safe_load(text)["config"]
@@ -426,7 +464,7 @@ def test_write_replaces_only_accounts_and_organization_trail(
     assert "removed 999999999999" in err and f"kept {organization.AUDIT}" in err
     assert "per-Region `regions` replaced" in err
     # A second run changes nothing.
-    assert run_cli(world.endpoint, "--write", str(path))[0] == 0
+    assert run_cli(world.endpoint, *write)[0] == 3
     assert path.read_text() == text
 
 
@@ -448,7 +486,8 @@ def test_write_keeps_hand_set_organization_trail_fields_and_removes_a_gone_trail
     world = worlds.use("organization")
     path = tmp_path / "Pulumi.org.yaml"
     path.write_text(ORGANIZATION_ONLY)
-    assert run_cli(world.endpoint, "--write", str(path))[0] == 0
+    write = ("--repo-root", str(tmp_path), "--stack", "org", "--write")
+    assert run_cli(world.endpoint, *write)[0] == 0
     trail = yaml.safe_load(path.read_text())["config"][config.ORGANIZATION_TRAIL_KEY]
     assert trail == {
         **world.expected_config["organizationTrail"],
@@ -458,7 +497,7 @@ def test_write_keeps_hand_set_organization_trail_fields_and_removes_a_gone_trail
     # In an organization without an organization trail, the block goes.
     classic_world = worlds.use("classic")
     path.write_text(ORGANIZATION_ONLY)
-    code, _, err = run_cli(classic_world.endpoint, "--write", str(path))
+    code, _, err = run_cli(classic_world.endpoint, *write)
     assert code == 0, err
     after = yaml.safe_load(path.read_text())["config"]
     assert config.ORGANIZATION_TRAIL_KEY not in after and "removed organizationTrail" in err
@@ -472,13 +511,34 @@ def test_write_keeps_hand_set_organization_trail_fields_and_removes_a_gone_trail
     ("args", "message"),
     [
         (["--max-workers", "0"], "--max-workers"),
-        (["--regions", "mars-1"], "not a region name"),
-        (["--region", "mars-1"], "not a region name"),
-        (["--write", "Pulumi.yaml"], "Pulumi.<stack>.yaml"),
+        (["--region", "mars-1"], "error: --region 'mars-1': not an AWS Region (e.g. us-east-1), nor 'all'"),
+        (["--region", "eu-west-1", "--region", "eu-west-1"], "error: --region eu-west-1: given twice"),
+        (["--region", "all", "--region", "eu-west-1"], "error: --region all: already every enabled Region"),
+        (
+            ["--region", "eu-west-1", "--region", "cn-north-1"],
+            "error: --region: Regions of one AWS partition only, not eu-west-1 (aws), cn-north-1 (aws-cn)",
+        ),
+        (
+            ["--write", "Pulumi.prod.yaml"],
+            "Pulumi.prod.yaml: unexpected; to update a stack's file, give --stack prod --write",
+        ),
+        (["--write"], "error: --write needs --stack NAME, the stack whose Pulumi.<stack>.yaml to update"),
+        (
+            ["--stack", "no-such-stack"],
+            "error: --stack no-such-stack: no stack file Pulumi.no-such-stack.yaml",
+        ),
+        (["--stack", "a b"], "error: --stack 'a b': not a stack name"),
+        (
+            ["--inventory", "/no/such/dir/inventory.json"],
+            "error: --inventory /no/such/dir/inventory.json: no directory",
+        ),
         (["--role-name", "arn:aws:iam::1:role/x"], "takes a role name"),
         (["--endpoint-url", "localhost"], "http(s) URL"),
         (["--no-such-option"], "unrecognized arguments"),
-        (["--profile", "no-such-profile"], "could not be found"),
+        (
+            ["--profile", "no-such-profile"],
+            "error: --profile no-such-profile: The config profile (no-such-profile) could not be found",
+        ),
     ],
 )
 def test_usage_errors_exit_2_with_a_message(
@@ -491,9 +551,14 @@ def test_usage_errors_exit_2_with_a_message(
 
 
 def test_every_usage_problem_is_said_at_once(server: Emulator) -> None:
-    code, _, err = run_cli(server.url, "--max-workers", "0", "--regions", "mars-1")
+    code, _, err = run_cli(server.url, "--max-workers", "0", "--region", "mars-1", "--profile", "nowhere")
     assert code == 2
-    assert len([line for line in err.splitlines() if line.startswith("error: ")]) == 2
+    assert err.splitlines() == [
+        "error: 3 problems in the command line:",
+        "  - --max-workers must be between 1 and 64",
+        "  - --region 'mars-1': not an AWS Region (e.g. us-east-1), nor 'all'",
+        "  - --profile nowhere: The config profile (nowhere) could not be found",
+    ]
 
 
 def test_unreachable_endpoint_exits_2_without_a_traceback(
@@ -510,7 +575,7 @@ def test_unreachable_endpoint_exits_2_without_a_traceback(
     assert f"cannot reach http://127.0.0.1:{port}" in err and "Traceback" not in err
 
 
-def test_refused_organization_listing_exits_1(worlds: Worlds, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_refused_organization_listing_exits_2(worlds: Worlds, monkeypatch: pytest.MonkeyPatch) -> None:
     class Refusing:
         def get_paginator(self, name: str) -> Any:
             error = {"Error": {"Code": "AccessDeniedException", "Message": "not the management account"}}
@@ -518,8 +583,8 @@ def test_refused_organization_listing_exits_1(worlds: Worlds, monkeypatch: pytes
 
     monkeypatch.setattr(discover_aws.Aws, "organizations", lambda self: Refusing())
     code, _, err = run_cli(worlds.emulator.url)
-    assert code == 1
-    assert "management account or a delegated administrator" in err
+    assert code == 2  # nothing could be discovered
+    assert "management account or a delegated administrator" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize(
@@ -533,7 +598,11 @@ def test_help_documents_the_exit_codes_under_every_entry_point(command: list[str
     done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert "usage: cis-monitoring discover" in done.stdout
-    assert "exit status:" in done.stdout and "organizationTrail" in done.stdout
+    text = " ".join(done.stdout.split())
+    assert "Exit codes: 0 all PASS;" in text and "organizationTrail" in text
+    assert (
+        "Here, 1 (FAIL) means: never" in text and "3 (ERROR) means: some accounts could not be read" in text
+    )
 
 
 # ---- pure parts ----
@@ -741,3 +810,113 @@ def test_merge_organization_trail_keeps_fields_of_the_same_owner_only() -> None:
     assert moved is not None and moved["roleArn"] == discovered["roleArn"] and "owner changed" in notes[0]
     assert config.merge_organization_trail(old, None, False)[0] == old  # nothing could be read: kept
     assert config.merge_organization_trail(old, None, True)[0] is None
+
+
+# ---- errors, Ctrl-C, the inventory ----
+
+
+def test_a_yaml_error_in_the_stack_file_exits_2_before_any_aws_call(
+    server: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(discover_aws.Aws, "__init__", lambda *_: pytest.fail("AWS was called"))
+    path = tmp_path / "Pulumi.broken.yaml"
+    path.write_text("config:\n  cis-monitoring:accounts: [\n")
+    code, out, err = run_cli(server.url, "--repo-root", str(tmp_path), "--stack", "broken", "--write")
+    assert code == 2 and out == ""
+    assert err.startswith(f"error: {path}: not valid YAML") and "Traceback" not in err
+    assert path.read_text() == "config:\n  cis-monitoring:accounts: [\n"
+    path.write_text("- a list\n")
+    code, _, err = run_cli(server.url, "--repo-root", str(tmp_path), "--stack", "broken")
+    assert code == 2 and err == f"error: {path}: not a Pulumi stack file (its top level is not a mapping)\n"
+
+
+def test_ctrl_c_stops_reading_accounts_exits_130_with_one_line_and_writes_nothing(
+    odd_org: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cis_monitoring.rollout.discover import reader
+
+    started: list[str] = []
+    inspect, as_completed = reader.inspect_account, reader.as_completed
+
+    def counting(aws: discover_aws.Aws, account: model.OrgAccount) -> model.AccountResult:
+        started.append(account.id)
+        return inspect(aws, account)
+
+    def interrupted_after_one(futures: Any) -> Iterator[Any]:
+        yield next(iter(as_completed(futures)))
+        raise KeyboardInterrupt  # as Ctrl-C arrives while the main thread waits for the next account
+
+    monkeypatch.setattr(reader, "inspect_account", counting)
+    with monkeypatch.context() as patch:
+        patch.setattr(reader, "as_completed", interrupted_after_one)
+        path = tmp_path / "Pulumi.odd.yaml"
+        path.write_text("config: {}\n")
+        inventory = tmp_path / "inventory.json"
+        argv = ["--repo-root", str(tmp_path), "--stack", "odd", "--write", "--inventory", str(inventory)]
+        code, out, err = run_cli(odd_org, "--max-workers", "1", *argv)
+    assert code == 130
+    assert err.splitlines()[-1] == (
+        f"{PROJECT} discover: interrupted after reading 1 of {len(ODD)} account(s); nothing was written"
+    )
+    assert "Traceback" not in err and out == ""
+    assert path.read_text() == "config: {}\n" and not inventory.exists()
+    assert len(started) < len(ODD), "the accounts not started yet were cancelled"
+
+
+def test_a_real_ctrl_c_exits_130_with_one_line_and_no_traceback(worlds: Worlds) -> None:
+    """SIGINT to the command, as a terminal sends it, while it reads accounts in worker threads."""
+    endpoint = worlds.use("odd")
+    command = [sys.executable, "-m", "cis_monitoring", "discover", "--endpoint-url", endpoint]
+    process = subprocess.Popen(
+        [*command, "--max-workers", "1"],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    progress = ""
+    for line in process.stderr:
+        if line.startswith("[1/"):  # the first account is read: the others are being read or queued
+            process.send_signal(signal.SIGINT)
+            progress = line
+            break
+    out, rest = process.communicate(timeout=300)
+    assert progress, rest
+    assert process.returncode == 130 and out == ""
+    [line] = rest.splitlines()
+    assert line.startswith(f"{PROJECT} discover: interrupted after reading ") and line.endswith(
+        "nothing was written"
+    )
+
+
+def test_the_inventory_has_config_names_aws_names_ous_tags_and_own_trails(
+    worlds: Worlds, tmp_path: Path
+) -> None:
+    world = worlds.use("mixed", fresh=True)
+    worlds.spoil()
+    world.client("organizations", MGMT, "us-east-1").tag_resource(
+        ResourceId=mixed.WEB, Tags=[{"Key": "Environment", "Value": "prod"}]
+    )
+    path = tmp_path / "inventory.json"
+    code, out, err = run_cli(world.endpoint, "--json", "--inventory", str(path))
+    assert code == 0, err
+    inventory = json.loads(path.read_text())
+    assert json.loads(out)["inventory"] == inventory  # one document, in the file and under --json
+    assert f"wrote the inventory of {len(world.accounts)} account(s) to {path}" in err
+    assert inventory["schemaVersion"] == INVENTORY_SCHEMA_VERSION
+    own = {a["id"]: a["trail"] for a in world.expected_config["accounts"] if "trail" in a}
+    assert inventory["accounts"] == [
+        {
+            "id": account.id,
+            "name": account.config_name,
+            "awsName": account.name,
+            "ou": account.ou,
+            "tags": {"Environment": "prod"} if account.id == mixed.WEB else {},
+            **({"trail": own[account.id]} if account.id in own else {}),
+        }
+        for account in sorted(world.accounts, key=lambda a: a.id)
+    ]
+    assert {a["awsName"] for a in inventory["accounts"]} >= {"Security Tooling", "Web Shop"}
+    skipped = json.loads(out)["skipped"]
+    assert skipped and all(row["awsName"] == world.account(row["id"]).name for row in skipped)

@@ -6,93 +6,28 @@ cis-monitoring program under mocks, so the rollup is tested against what stacks 
 
 from __future__ import annotations
 
-import asyncio
 import copy
-import importlib
-import json
-import runpy
-import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pulumi
 import pytest
 import yaml
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import settings as pulumi_settings
-from pulumi.runtime.stack import run_pulumi_func
 
 from cis_monitoring.program.outputs import RESULTS_SCHEMA_VERSION
-from local.program_harness import (
-    REPO_ROOT,
-    AwsMocks,
-    ProgramRun,
-    RecordingMonitor,
-    run_program,
-    stack_config,
-)
+from cis_monitoring.spec.inventory import INVENTORY_SCHEMA_VERSION
+from local.program_harness import ProgramRun, run_program, stack_config
 from tests.conftest import PAGER_URL
+from tests.rollup.rollup_harness import (
+    PROJECT,
+    ROLLUP_DIR,
+    STACK_REF,
+    StackReferenceMocks,
+    run_rollup,
+    view,
+)
 
-ROLLUP_DIR = REPO_ROOT / "rollup"
-PROGRAM = ROLLUP_DIR / "__main__.py"
-PROJECT = "cis-monitoring-rollup"
 DEV, PROD, INVENTORY = "acme/cis-monitoring/dev", "acme/cis-monitoring/prod", "acme/landing-zone/org"
-STACK_REF = "pulumi:pulumi:StackReference"
-
-# The rollup program imports rollup_view as Pulumi runs it: from its own directory.
-if str(ROLLUP_DIR) not in sys.path:
-    sys.path.insert(0, str(ROLLUP_DIR))
-view = importlib.import_module("rollup_view")
-
-
-# ---- a runner with the rollup's own project name (the shared harness is for cis-monitoring) ----
-
-
-class StackReferenceMocks(AwsMocks):
-    """Answers stack references from ``stacks``: name -> that stack's outputs."""
-
-    def __init__(self, stacks: Mapping[str, Mapping[str, Any]]) -> None:
-        super().__init__()
-        self.stacks = stacks
-        self.referenced: list[str] = []
-
-    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
-        if args.typ == STACK_REF:
-            name = args.inputs["name"]
-            self.referenced.append(name)
-            if name not in self.stacks:
-                raise Exception(f"unknown stack {name}")
-            return name, {"name": name, "outputs": dict(self.stacks[name]), "secretOutputNames": []}
-        return super().new_resource(args)
-
-
-def run_rollup(config: Mapping[str, Any], mocks: StackReferenceMocks) -> ProgramRun:
-    """Like run_program, with the config under ``cis-monitoring-rollup:`` and that project name."""
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    monitor = RecordingMonitor(mocks)
-    error: BaseException | None = None
-    outputs: dict[str, Any] = {}
-    try:
-        pulumi_settings.reset_options(project=PROJECT, stack="org", preview=False)
-        pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="org", preview=False, monitor=monitor)
-        pulumi.runtime.set_all_config(
-            {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}, []
-        )
-        try:
-            loop.run_until_complete(
-                run_pulumi_func(lambda: runpy.run_path(str(PROGRAM), run_name="__main__"))
-            )
-        except BaseException as exc:
-            error = exc
-        root = pulumi_settings.get_root_resource()
-        if error is None and root is not None:
-            outputs = loop.run_until_complete(pulumi.Output.from_input(dict(root.outputs)).future())
-    finally:
-        pulumi.runtime.set_all_config({}, [])
-        loop.close()
-        asyncio.set_event_loop(None)
-    return ProgramRun(resources=monitor.registrations, outputs=outputs, invokes=[], error=error)
 
 
 # ---- fixtures: real stack outputs ----
@@ -121,7 +56,7 @@ INVENTORY_ACCOUNTS = [
     {"id": "333333333333", "name": "prod-payments", "ou": "Root/Prod", "tags": {"Environment": "prod"}},
     {"id": "444444444444", "name": "prod-data", "ou": "Root/Prod/Data"},
     {"id": "555555555555", "name": "security-tooling", "ou": "Root/Security"},
-    {"id": "666666666666", "name": "new-workload", "ou": "Root/Prod"},
+    {"id": "666666666666", "name": "new-workload", "awsName": "New Workload", "ou": "Root/Prod"},
     {"id": "777777777777", "name": "marketing", "ou": "Root/Sandbox"},
     {"id": "999999999999", "name": "management", "ou": "Root"},
 ]
@@ -130,7 +65,8 @@ ORG_CHAIN = "999999999999/us-east-1/aws-controltower/CloudTrailLogs"
 
 @pytest.fixture
 def stacks(stack_outputs: dict[str, dict[str, Any]]) -> Iterator[dict[str, dict[str, Any]]]:
-    yield {**copy.deepcopy(stack_outputs), INVENTORY: {"accounts": copy.deepcopy(INVENTORY_ACCOUNTS)}}
+    inventory = {"schemaVersion": INVENTORY_SCHEMA_VERSION, "accounts": copy.deepcopy(INVENTORY_ACCOUNTS)}
+    yield {**copy.deepcopy(stack_outputs), INVENTORY: {"accounts": inventory}}
 
 
 ORG_CONFIG = {"stacks": [DEV, PROD], "inventory": {"stack": INVENTORY, "output": "accounts"}}
@@ -208,8 +144,8 @@ def test_totals_per_ou_and_by_stack(stacks: dict) -> None:
 def test_uncovered_accounts_are_the_inventory_gaps_with_their_ou(stacks: dict) -> None:
     run, _ = run_ok(ORG_CONFIG, stacks)
     assert run.outputs["uncoveredAccounts"] == [
-        {"id": "666666666666", "name": "new-workload", "ou": "Root/Prod"},
-        {"id": "777777777777", "name": "marketing", "ou": "Root/Sandbox"},
+        {"id": "666666666666", "name": "new-workload", "awsName": "New Workload", "ou": "Root/Prod"},
+        {"id": "777777777777", "name": "marketing", "awsName": None, "ou": "Root/Sandbox"},
     ]
     assert run.outputs["outsideInventory"] == []
     assert run.outputs["duplicates"] == []
@@ -241,8 +177,8 @@ def test_an_organization_trail_for_all_members_covers_the_inventorys_other_accou
     assert run.outputs["totals"] == {"direct": 4, "organization": 4, "none": 0}
 
 
-def test_inventory_as_a_plain_list_under_another_output_name(stacks: dict) -> None:
-    stacks[INVENTORY] = {"members": INVENTORY_ACCOUNTS[:5]}
+def test_inventory_under_another_output_name(stacks: dict) -> None:
+    stacks[INVENTORY] = {"members": {"schemaVersion": 1, "accounts": INVENTORY_ACCOUNTS[:5]}}
     config = {**ORG_CONFIG, "inventory": {"stack": INVENTORY, "output": "members"}}
     run, _ = run_ok(config, stacks)
     assert run.outputs["uncoveredAccounts"] == []
@@ -409,7 +345,7 @@ def test_build_view_coverage_gaps_and_duplicates() -> None:
     assert v["coverage"]["111111111111/eu-west-1"]["regions"] == "eu-west-1"
     assert v["coverage"]["222222222222/*"]["coverage"] == "none"
     assert v["duplicates"] == [{"target": "111111111111/eu-west-1", "stacks": ["o/p/a", "o/p/b"]}]
-    assert v["uncoveredAccounts"] == [{"id": "222222222222", "name": "two", "ou": None}]
+    assert v["uncoveredAccounts"] == [{"id": "222222222222", "name": "two", "awsName": None, "ou": None}]
     assert v["outsideInventory"] == [{"id": "999999999999", "accountName": "name-9", "stacks": ["o/p/b"]}]
     assert v["totalsByOu"] == {
         "(no OU)": {"direct": 0, "organization": 0, "none": 1},
@@ -470,28 +406,51 @@ def test_build_view_names_every_unreadable_stack() -> None:
     assert [line.split()[2] for line in lines[1:]] == ["o/p/a", "o/p/b"]
 
 
+def versioned(*accounts: Any) -> dict[str, Any]:
+    return {"schemaVersion": INVENTORY_SCHEMA_VERSION, "accounts": list(accounts)}
+
+
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        (None, "missing or not a list"),
-        ({"schemaVersion": 2, "accounts": []}, "schemaVersion 2"),
-        ([{"id": 111111111111}], "entry [0]"),
-        ([{"name": "x"}], "entry [0]"),
+        (None, "the inventory output is missing, not an account inventory: write it as"),
+        ([{"id": "111111111111", "name": "a"}], "the inventory output is a list, not an account inventory"),
+        ({"accounts": []}, "inventory schemaVersion None; this rollup reads version 1"),
+        ({"schemaVersion": 2, "accounts": []}, "inventory schemaVersion 2"),
+        ({"schemaVersion": True, "accounts": []}, "inventory schemaVersion True"),
+        (
+            versioned(
+                {"id": 111111111111}, {"id": "222222222222"}, {"id": "333333333333", "name": "c", "ou": 3}
+            ),
+            "the inventory is not valid:\n  - accounts[0] has no 12-digit string 'id'\n"
+            "  - accounts[1] (account 222222222222) has no 'name'\n"
+            "  - accounts[2] (account 333333333333): 'ou' and 'awsName' are strings when given",
+        ),
     ],
 )
-def test_parse_inventory_refuses_bad_shapes(raw: Any, message: str) -> None:
+def test_parse_inventory_refuses_anything_but_the_one_schema(raw: Any, message: str) -> None:
     with pytest.raises(view.RollupError, match="stack o/l/org") as caught:
         view.parse_inventory(raw, "stack o/l/org")
     assert message in str(caught.value)
 
 
-def test_parse_inventory_accepts_both_shapes() -> None:
-    listed = [{"id": "111111111111", "name": "a", "ou": "Root/X", "tags": {"k": "v"}}, {"id": "222222222222"}]
-    for raw in (listed, {"schemaVersion": 1, "accounts": listed}):
-        assert view.parse_inventory(raw, "s") == [
-            view.InventoryAccount("111111111111", "a", "Root/X"),
-            view.InventoryAccount("222222222222", "222222222222", None),
-        ]
+def test_parse_inventory_reads_the_schema_the_program_and_discover_share() -> None:
+    # The rollup imports nothing from the repository, so its copy of the version is checked here.
+    assert view.INVENTORY_SCHEMA_VERSION == INVENTORY_SCHEMA_VERSION
+    listed = [
+        {
+            "id": "111111111111",
+            "name": "log-archive",
+            "awsName": "Log Archive",
+            "ou": "Root/X",
+            "tags": {"k": "v"},
+        },
+        {"id": "222222222222", "name": "b", "trail": {"homeRegion": "us-east-1", "logGroup": "g"}},
+    ]
+    assert view.parse_inventory({"schemaVersion": 1.0, "accounts": listed}, "s") == [
+        view.InventoryAccount("111111111111", "log-archive", "Root/X", "Log Archive"),
+        view.InventoryAccount("222222222222", "b", None),
+    ]
 
 
 @pytest.mark.parametrize(

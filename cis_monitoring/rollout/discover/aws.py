@@ -1,4 +1,9 @@
-"""AWS access for discovery: the caller's session, and a role assumed into each account (read-only)."""
+"""AWS access for discovery: the caller's session, and a role assumed into each account (read-only).
+
+Errors are the core's: credentials that are missing or refused, or an endpoint that does not
+answer, are a ``CannotLookError``. The Regions were checked before (one partition: the first one
+named is where STS is asked, so credentials of another partition are refused there).
+"""
 
 from __future__ import annotations
 
@@ -9,19 +14,16 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config
 
+from cis_monitoring.core.errors import CannotLookError
+from cis_monitoring.rollout.command import ALL_ENABLED
+
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 10})
 # The first call fails fast, so a wrong endpoint or missing credentials is said at once.
 PROBE = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=15)
 SESSION_NAME = "cis-monitoring-discover"
 DEFAULT_REGION = "us-east-1"
-
-
-class UsageError(Exception):
-    """Exit 2: the command line, the credentials or the endpoint."""
-
-
-class FatalError(Exception):
-    """Exit 1: AWS refused the organization listing, or the stack file cannot be written."""
+OPTED_IN = frozenset({"opt-in-not-required", "opted-in"})
+"""``DescribeRegions`` opt-in statuses of the Regions an account can use."""
 
 
 @dataclass(frozen=True)
@@ -29,14 +31,17 @@ class Options:
     role_name: str
     external_id: str | None
     regions: tuple[str, ...]
-    """Extra Regions to read trails in (multi-Region trails show in every Region anyway)."""
+    """Regions to read trails in (``--region``), or ``(ALL_ENABLED,)``: each account's enabled Regions.
+    Multi-Region and organization trails show in every Region; more Regions find single-Region
+    trails homed there (to list them as skipped)."""
     region: str
+    """Where STS and Organizations are called: the first named Region, else the profile's, else us-east-1."""
     endpoint_url: str | None
     max_workers: int
 
     @property
-    def trail_regions(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys((self.region, *self.regions)))
+    def every_enabled_region(self) -> bool:
+        return ALL_ENABLED in self.regions
 
 
 class Aws:
@@ -63,16 +68,16 @@ class Aws:
         try:
             return self._client(self.session, "sts", self.options.region, PROBE).get_caller_identity()
         except botocore.exceptions.NoCredentialsError:
-            raise UsageError("no AWS credentials found; use --profile or set AWS credentials") from None
+            raise CannotLookError("no AWS credentials found; use --profile or set AWS credentials") from None
         except (
             botocore.exceptions.EndpointConnectionError,
             botocore.exceptions.ConnectTimeoutError,
         ) as error:
-            raise UsageError(f"cannot reach {where}: {error}") from None
+            raise CannotLookError(f"cannot reach {where}: {error}") from None
         except botocore.exceptions.ClientError as error:
-            raise UsageError(f"the credentials were refused by {where}: {error}") from None
+            raise CannotLookError(f"the credentials were refused by {where}: {error}") from None
         except botocore.exceptions.BotoCoreError as error:
-            raise UsageError(f"cannot call {where}: {error}") from None
+            raise CannotLookError(f"cannot call {where}: {error}") from None
 
     def organizations(self) -> Any:
         return self._client(self.session, "organizations", self.options.region)
@@ -97,3 +102,12 @@ class Aws:
 
     def client(self, session: boto3.Session, service: str, region: str) -> Any:
         return self._client(session, service, region)
+
+    def trail_regions(self, session: boto3.Session) -> tuple[str, ...]:
+        """Where to read an account's trails: the named Regions, or every Region enabled for it."""
+        if not self.options.every_enabled_region:
+            return self.options.regions or (self.options.region,)
+        described = self.client(session, "ec2", self.options.region).describe_regions()["Regions"]
+        # The Region for the other calls first: ListTrails is asked there.
+        enabled = sorted(r["RegionName"] for r in described if r.get("OptInStatus", "opted-in") in OPTED_IN)
+        return tuple(dict.fromkeys((self.options.region, *enabled)))

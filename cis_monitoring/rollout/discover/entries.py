@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from cis_monitoring.rollout.discover.model import Discovery
+from cis_monitoring.rollout.discover.model import AccountPlan, Discovery
 from cis_monitoring.rollout.discover.names import slug
 
 ACCOUNTS_KEY = "cis-monitoring:accounts"
@@ -18,6 +18,8 @@ ORGANIZATION_TRAIL_KEY = "cis-monitoring:organizationTrail"
 DISCOVERED_ACCOUNT_KEYS = ("trail", "regions")
 """What discovery decides in an account entry; everything else there is hand-set and kept."""
 DISCOVERED_ORGANIZATION_KEYS = ("accountId", "homeRegion", "logGroup", "logGroupPrefix", "name")
+AWS_NAME_KEY = "awsName"
+"""An account's name as AWS Organizations spells it (``Log Archive``), beside its config ``name``."""
 
 
 def account_entries(discovery: Discovery, names: Mapping[str, str], role_arn: str) -> list[dict[str, Any]]:
@@ -27,15 +29,19 @@ def account_entries(discovery: Discovery, names: Mapping[str, str], role_arn: st
         if not plan.listed:
             continue
         entry: dict[str, Any] = {"id": plan.account.id, "name": names[plan.account.id]}
-        if plan.own is not None and plan.group is not None:
+        trail = trail_entry(plan)
+        if trail is not None:
             entry["roleArn"] = role_arn.format(id=plan.account.id)
-            entry["trail"] = {
-                "homeRegion": plan.group.group.region,
-                **plan.group.config(),
-                "name": plan.own.name,
-            }
+            entry["trail"] = trail
         entries.append(entry)
     return entries
+
+
+def trail_entry(plan: AccountPlan) -> dict[str, Any] | None:
+    """The ``trail`` key of an account whose own multi-Region trail gets a chain, else None."""
+    if plan.own is None or plan.group is None:
+        return None
+    return {"homeRegion": plan.group.group.region, **plan.group.config(), "name": plan.own.name}
 
 
 def organization_trail_entry(discovery: Discovery, role_arn: str) -> dict[str, Any] | None:
@@ -82,7 +88,7 @@ def skipped_rows(discovery: Discovery, names: Mapping[str, str]) -> list[dict[st
         row: dict[str, Any] = {
             "id": account.id,
             "name": names.get(account.id, slug(account.name, account.id)),
-            "accountName": account.name,
+            AWS_NAME_KEY: account.name,
             "ou": account.ou,
             "listed": listed.get(account.id, False),
             "kind": skip.kind,

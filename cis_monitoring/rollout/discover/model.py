@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from cis_monitoring.core.topology import LogGroupRef, TrailFacts
@@ -37,6 +38,8 @@ class OrgAccount:
     """The account's name in AWS Organizations, as is."""
     ou: str
     """OU path from the root, e.g. ``Root/Workloads/Prod``."""
+    tags: Mapping[str, str] = field(default_factory=dict, compare=False)
+    """The account's own tags in AWS Organizations."""
 
 
 @dataclass(frozen=True)

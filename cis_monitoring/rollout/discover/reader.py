@@ -15,6 +15,8 @@ from typing import Any
 import boto3
 import botocore.exceptions
 
+from cis_monitoring.core.errors import Interrupted
+from cis_monitoring.core.project import PROJECT
 from cis_monitoring.core.topology import TrailFacts, trail_from_description
 from cis_monitoring.rollout.discover.aws import Aws
 from cis_monitoring.rollout.discover.model import (
@@ -35,8 +37,10 @@ def inspect_account(aws: Aws, account: OrgAccount) -> AccountResult:
     step = "assuming role " + aws.role_arn(account.id)
     try:
         session = aws.session_for(account.id)
+        step = "listing its enabled Regions (ec2:DescribeRegions)"
+        regions = aws.trail_regions(session)
         step = "reading trails"
-        trails = read_trails(aws, session, account.id)
+        trails = read_trails(aws, session, account.id, regions)
         step = "checking log groups"
         groups = {}
         for trail in trails:
@@ -54,9 +58,10 @@ def inspect_account(aws: Aws, account: OrgAccount) -> AccountResult:
     return result
 
 
-def read_trails(aws: Aws, session: boto3.Session, account_id: str) -> list[TrailFacts]:
-    """Every trail the account sees, once each (by ARN)."""
-    regions = aws.options.trail_regions
+def read_trails(
+    aws: Aws, session: boto3.Session, account_id: str, regions: Sequence[str]
+) -> list[TrailFacts]:
+    """Every trail the account sees in ``regions``, once each (by ARN); ListTrails asked in the first."""
     seen: dict[str, TrailFacts] = {}
 
     def add(description: dict[str, Any]) -> None:
@@ -109,9 +114,14 @@ def check_group(logs: Any, name: str) -> GroupCheck:
 def inspect_all(
     aws: Aws, accounts: Sequence[OrgAccount], names: dict[str, str], progress: Callable[[str], None]
 ) -> list[AccountResult]:
-    """Inspect every account, ``max_workers`` at a time; one progress line per account as it finishes."""
+    """Inspect every account, ``max_workers`` at a time; one progress line per account as it finishes.
+
+    Ctrl-C cancels the accounts not started yet (those being read finish their current call) and
+    raises ``Interrupted``: nothing was written, so one line says how far it got.
+    """
     results: list[AccountResult] = []
-    with ThreadPoolExecutor(max_workers=aws.options.max_workers) as pool:
+    pool = ThreadPoolExecutor(max_workers=aws.options.max_workers)
+    try:
         futures = {pool.submit(inspect_account, aws, account): account for account in accounts}
         for done, future in enumerate(as_completed(futures), start=1):
             account = futures[future]
@@ -121,6 +131,14 @@ def inspect_all(
                 result = AccountResult(account, error=Skip(ERROR, f"{type(error).__name__}: {error}"))
             results.append(result)
             progress(f"[{done}/{len(accounts)}] {account.id} {names[account.id]}: {seen(result)}")
+    except KeyboardInterrupt:
+        # The default shutdown would wait for every queued account, which is what Ctrl-C means to stop.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise Interrupted(
+            f"{PROJECT} discover: interrupted after reading {len(results)} of {len(accounts)} account(s);"
+            " nothing was written"
+        ) from None
+    pool.shutdown(wait=True)
     return sorted(results, key=lambda r: r.account.id)
 
 
