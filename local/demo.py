@@ -122,7 +122,8 @@ def _run(emulator: Emulator, repo_root: Path, use_cli: bool) -> int:
     command = [
         sys.executable,
         "-m",
-        "cis_monitoring.audit.cli",
+        "cis_monitoring",
+        "audit",
         "--stack",
         STACK,
         "--repo-root",

@@ -31,12 +31,14 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto.core.models import MockAWS
 
-from cis_monitoring.audit.audit import audit_all
-from cis_monitoring.audit.aws_session import SessionFactory
+from cis_monitoring.audit.aws import SessionFactory
+from cis_monitoring.audit.run import audit_chain
+from cis_monitoring.core.access import Access
 from cis_monitoring.core.catalog import CIS_4_5
 from cis_monitoring.core.judge.chain import StaticLookups, judge_chain
 from cis_monitoring.core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
 from cis_monitoring.core.project import PROJECT
+from cis_monitoring.core.status import Status
 from local.analyzer_client import PolicyPackServer, to_analyzer_resource
 from local.program_harness import Registration
 from tests.audit.test_audit_unit import (
@@ -45,7 +47,7 @@ from tests.audit.test_audit_unit import (
     LOG_GROUP,
     REGION,
     build_compliant,
-    make_target,
+    group_of,
     moto_for_module,
     new_session,
 )
@@ -520,10 +522,11 @@ def audit_codes(chain: Chain) -> tuple[str, ...]:
     deploy(chain)
     session = new_session()
     _answer_pending(session, chain)
-    [result] = audit_all([make_target()], SessionFactory(session))
-    assert result.status in ("PASS", "FAIL"), result.reasons  # an ERROR would prove nothing
-    assert (result.status == "PASS") == (result.codes == ()), result
-    if result.status == "FAIL":
+    group = group_of()
+    [result] = audit_chain(group, Access(group.account_id), SessionFactory(session), [CIS_4_5]).controls
+    assert result.status in (Status.PASS, Status.FAIL), result.reasons  # an ERROR would prove nothing
+    assert (result.status == Status.PASS) == (result.codes == ()), result
+    if result.status == Status.FAIL:
         failed = [f for f in result.findings if f.ok is False]
         assert len(failed) == 1 and failed[0].codes == result.codes, result.findings
     return result.codes

@@ -1,56 +1,64 @@
-"""Command line of the CIS audit: ``cis-monitoring audit --stack prod`` (see ``--help``).
+"""``cis-monitoring audit --stack prod`` (see ``--help``): the audit's command line.
 
-Per (account, Region): do its CloudTrail events reach a log group whose alarm chain is intact,
-for every control the stack lists? Each chain is checked once (``cis_monitoring.audit.coverage_audit``), and
-AWS judges what it can (``cis_monitoring.audit.proof_run``; the drill is opt-in).
+Per (account, Region): do its CloudTrail events reach a log group whose alarm chain is intact, for
+every control the stack lists? Each chain is checked once (``cis_monitoring.audit.run``), and AWS
+judges what it can (``cis_monitoring.audit.proof_run``; the drill is opt-in).
 
-Exit codes: 0 every pair PASS; 1 any pair FAIL or ERROR; 2 usage or config error, an
-unreachable ``--endpoint-url``, or an opt-in call AWS denied (TestMetricFilter, the drill's
-SetAlarmState): message on stderr, no traceback.
+``main(argv)`` returns the run's worst ``Status``; ``cis_monitoring.cli`` maps it to the exit code
+(0 every pair PASS, 1 a FAIL, 3 no FAIL but an ERROR). Before anything is audited, every flag is
+checked (``UsageError``, a stack file problem ``InputError``: exit 2), then that the caller has
+credentials and the first STS call connects (``CannotLookError``: exit 2, one line, instead of an
+ERROR row per pair). An opt-in call AWS denied (TestMetricFilter, the drill's SetAlarmState) is a
+``CannotLookError`` too, raised after the report is printed. Ctrl-C: exit 130; during ``--drill``,
+with the alarms it left in ALARM (``cis_monitoring.core.errors.Interrupted``).
 """
 
 from __future__ import annotations
 
 import argparse
 import secrets
-import socket
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlparse
 
 import boto3
+from botocore.exceptions import ProfileNotFound
 
 from cis_monitoring.audit import report as audit_report
-from cis_monitoring.audit.aws_session import Identity, SessionFactory
-from cis_monitoring.audit.coverage_audit import audit_coverage
-from cis_monitoring.audit.drills import DrillPlan
-from cis_monitoring.audit.locations import FlagError
+from cis_monitoring.audit.aws import SessionFactory, can_look, enabled_regions
+from cis_monitoring.audit.drill import DrillPlan, DrillSettings
 from cis_monitoring.audit.proof_run import ProofSettings
-from cis_monitoring.audit.proofs import DEFAULT_DAYS, MAX_DAYS, DrillSettings, usage_problems
-from cis_monitoring.audit.scope import AccountFlags, AuditScope, flag_scope, owner_identity, stack_scope
+from cis_monitoring.audit.proofs import DEFAULT_DAYS, MAX_DAYS, usage_problems
+from cis_monitoring.audit.run import audit_coverage
+from cis_monitoring.audit.scope import (
+    EVERY_ENABLED_REGION,
+    AccountFlags,
+    AuditScope,
+    flag_scope,
+    owner_access,
+    stack_scope,
+)
+from cis_monitoring.cli import EXIT_CODES_HELP
 from cis_monitoring.core.catalog import CONTROLS, Control, default_control_ids
-from cis_monitoring.spec import EmulatorConfig
-from cis_monitoring.spec.load import StackFileError, read_stack_file
+from cis_monitoring.core.errors import CannotLookError, InputError, UsageError
+from cis_monitoring.core.project import PROJECT
+from cis_monitoring.core.status import Status
+from cis_monitoring.spec import EmulatorConfig, StackFileError, read_stack_file
 
-EXIT_PASS, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 PROGRESS_ABOVE = 20
 """Print progress lines to stderr for audits of more (account, Region) pairs than this."""
 EMULATOR_KEY = "testing"
 EMULATOR_ATTEMPTS = 2
 """An emulator answers operations it lacks with HTTP 500, which botocore would retry for ~20 s."""
 DEFAULT_DRILL_TIMEOUT = 120.0
+FALLBACK_REGION = "us-east-1"
+"""Where STS and EC2 are asked when no Region is named anywhere (``--account X --region all``)."""
 N = TypeVar("N", int, float)
-
-
-class UsageError(Exception):
-    """Bad arguments or config; ``lines`` go to stderr and the exit code is 2."""
-
-    def __init__(self, lines: Sequence[str]) -> None:
-        self.lines = list(lines)
-        super().__init__("\n".join(self.lines))
 
 
 def _positive(text: str) -> int:
@@ -69,12 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
             " selectors -> metric filter -> alarm -> topic policy -> SNS subscription)? Covered directly,"
             " by an organization trail, or not covered."
         ),
-        epilog=(
-            "Exit codes: 0 all PASS; 1 any FAIL or ERROR; 2 usage/config error, unreachable endpoint, or an"
-            " opt-in call (TestMetricFilter, --drill's SetAlarmState) denied."
-        ),
+        epilog=EXIT_CODES_HELP,
     )
-    source = parser.add_argument_group("targets (give --stack, or --account with --region)")
+    source = parser.add_argument_group("what to audit (give --stack, or --account with --region)")
     source.add_argument("--stack", metavar="NAME", help="audit every account and Region of Pulumi.NAME.yaml")
     source.add_argument(
         "--repo-root", type=Path, default=None, help="where Pulumi.NAME.yaml is (default: cwd)"
@@ -90,8 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--region",
         action="append",
         default=[],
-        help="Region to audit (repeatable); with --stack: the Regions that stand for 'all Regions'"
-        " (default: every Region the stack names)",
+        help="Region to audit (repeatable; checked against the partition's Regions); with --stack: the"
+        " Regions that stand for 'all Regions' (default: every Region the stack names); 'all': every"
+        " Region enabled for your account (ec2:DescribeRegions)",
     )
     source.add_argument(
         "--log-group", metavar="G", help="with --account: the log group the events must reach (optional)"
@@ -112,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="judge member accounts without a role in each: list the ACTIVE accounts with"
         " organizations:ListAccounts in the organization trail's owner account and judge each from"
         " that trail (with --account: the owner account)",
+    )
+    parser.add_argument(
+        "--profile", metavar="NAME", help="AWS profile for your own credentials (default: boto3's chain)"
     )
     parser.add_argument("--json", action="store_true", help="print a JSON document instead of tables")
     parser.add_argument(
@@ -160,9 +169,9 @@ def _number(flag: str, text: str, convert: Callable[[str], N], valid: Callable[[
     try:
         value = convert(text)
     except ValueError:
-        raise UsageError([f"{flag}: {wants}"]) from None
+        raise UsageError(f"{flag}: {wants}") from None
     if not valid(value):
-        raise UsageError([f"{flag}: {wants}"])
+        raise UsageError(f"{flag}: {wants}")
     return value
 
 
@@ -176,89 +185,103 @@ def _drill_timeout(text: str) -> float:
     return _number("--drill-timeout", text, float, lambda seconds: 0 < seconds < float("inf"), wants)
 
 
-SINGLE_FLAG = {"--role-name", "--owner-role-arn", "--members-from-organization"}
-"""Flags whose problem is one line; the location flags' problems are listed together."""
+@dataclass(frozen=True)
+class Request:
+    """What the command line asks for, every flag checked before any AWS call."""
+
+    scope_in: Callable[[Sequence[str]], AuditScope]
+    """The scope in these Regions (none with ``--stack``: the stack's own)."""
+    regions: tuple[str, ...]
+    every_enabled: bool
+    """``--region all``: the Regions come from ``ec2:DescribeRegions``."""
+    home: str | None
+    """A Region to ask STS (and EC2) in: the first named on the command line or in the stack."""
+    controls: list[Control]
+    emulator: EmulatorConfig | None = None
 
 
-def _flag_error(error: FlagError) -> UsageError:
-    if all(problem.path in SINGLE_FLAG for problem in error.problems):
-        return UsageError([str(problem) for problem in error.problems])
-    lines = [f"{len(error.problems)} problem(s) in the command line:"]
-    return UsageError(lines + [f"  - {problem}" for problem in error.problems])
+def _controls(ids: Sequence[str]) -> list[Control]:
+    return [CONTROLS[c] for c in dict.fromkeys(ids)]
 
 
-def _owner(args: argparse.Namespace) -> Identity | None:
-    return owner_identity(args.owner_role_arn, args.session_name) if args.owner_role_arn else None
-
-
-def _resolve(args: argparse.Namespace) -> tuple[AuditScope, list[Control], EmulatorConfig | None]:
-    manual = {
-        "--log-group": args.log_group,
-        "--role-arn": args.role_arn,
-        "--external-id": args.external_id,
-        "--account-name": args.account_name,
-        "--session-name": args.session_name,
-    }
+def _resolve(args: argparse.Namespace) -> Request:
     if args.stack and args.account:
-        raise UsageError(["give either --stack or --account, not both"])
-    try:
-        if args.stack:
-            given = [flag for flag, value in manual.items() if value]
-            if given:
-                raise UsageError([f"{', '.join(given)} go(es) with --account, not --stack"])
-            try:
-                stack = read_stack_file(args.stack, args.repo_root)
-            except StackFileError as error:
-                raise UsageError(error.lines) from None
-            scope = stack_scope(
-                stack.config,
-                role_name=args.role_name,
-                owner=_owner(args),
-                regions=args.region,
-                members_from_organization=args.members_from_organization,
-            )
-            ids = args.control or list(stack.config.controls)
-            return scope, [CONTROLS[c] for c in dict.fromkeys(ids)], stack.config.emulator
-        if args.account:
-            if not args.region:
-                raise UsageError(["--account needs --region (repeatable)"])
-            if args.role_name:
-                raise UsageError(["--role-name goes with --stack; use --role-arn with --account"])
-            flags = AccountFlags(
-                args.account,
-                args.region,
-                args.log_group,
-                args.role_arn,
-                args.external_id,
-                args.session_name,
-                args.account_name,
-            )
-            scope = flag_scope(
-                flags, owner=_owner(args), members_from_organization=args.members_from_organization
-            )
-            ids = args.control or list(default_control_ids())
-            return scope, [CONTROLS[c] for c in dict.fromkeys(ids)], None
-    except FlagError as error:
-        raise _flag_error(error) from None
-    raise UsageError(["give --stack NAME, or --account ID --region R"])
+        raise UsageError("give either --stack or --account, not both")
+    if not args.stack and not args.account:
+        raise UsageError("give --stack NAME, or --account ID --region R")
+    every = EVERY_ENABLED_REGION in args.region
+    if every and len(args.region) > 1:
+        raise UsageError(
+            f"--region: {EVERY_ENABLED_REGION!r} stands for every Region enabled for your account; give it"
+            " alone, or name the Regions"
+        )
+    regions = () if every else tuple(args.region)
+    owner = owner_access(args.owner_role_arn, args.session_name) if args.owner_role_arn else None
+    if args.stack:
+        manual = ("--log-group", "--role-arn", "--external-id", "--account-name", "--session-name")
+        given = [flag for flag in manual if getattr(args, flag[2:].replace("-", "_"))]
+        if given:
+            raise UsageError(f"{', '.join(given)} go(es) with --account, not --stack")
+        try:
+            stack = read_stack_file(args.stack, args.repo_root)
+        except StackFileError as error:
+            raise InputError(error.lines) from None
+        scope_in = partial(
+            stack_scope,
+            stack.config,
+            role_name=args.role_name,
+            owner=owner,
+            members_from_organization=args.members_from_organization,
+        )
+        stated = scope_in(regions=regions).regions  # every flag checked here, before any AWS call
+        controls = _controls(args.control or list(stack.config.controls))
+        home = (regions or stated or (None,))[0]
+        return Request(lambda r: scope_in(regions=r), regions, every, home, controls, stack.config.emulator)
+    if not args.region:
+        raise UsageError("--account needs --region (repeatable, or all)")
+    if args.role_name:
+        raise UsageError("--role-name goes with --stack; use --role-arn with --account")
+
+    def account_scope(in_regions: Sequence[str]) -> AuditScope:
+        flags = AccountFlags(
+            args.account,
+            in_regions,
+            args.log_group,
+            args.role_arn,
+            args.external_id,
+            args.session_name,
+            args.account_name,
+        )
+        return flag_scope(flags, owner=owner, members_from_organization=args.members_from_organization)
+
+    account_scope(regions)
+    home = regions[0] if regions else None
+    return Request(
+        account_scope, regions, every, home, _controls(args.control or list(default_control_ids()))
+    )
 
 
-def _check_reachable(endpoint: str) -> None:
+def _check_url(endpoint: str) -> None:
     url = urlparse(endpoint)
     if url.scheme not in ("http", "https") or not url.hostname:
-        raise UsageError([f"--endpoint-url {endpoint!r} is not an http(s) URL"])
-    port = url.port or (443 if url.scheme == "https" else 80)
+        raise UsageError(f"--endpoint-url: {endpoint!r} is not an http(s) URL")
+
+
+def _caller_session(profile: str | None) -> boto3.Session:
+    """The caller's own credentials: ``--profile``, else boto3's default chain."""
     try:
-        with socket.create_connection((url.hostname, port), timeout=5):
-            pass
-    except OSError as error:
-        raise UsageError([f"endpoint {endpoint} is unreachable: {error}"]) from None
+        return boto3.Session(profile_name=profile)
+    except ProfileNotFound:
+        known = ", ".join(boto3.Session().available_profiles) or "none"
+        raise UsageError(f"--profile: no profile {profile!r} in your AWS config (known: {known})") from None
 
 
-def _sessions(endpoint: str | None, emulator: EmulatorConfig | None) -> SessionFactory:
+def _sessions(
+    endpoint: str | None, emulator: EmulatorConfig | None, profile: str | None = None
+) -> SessionFactory:
+    base = _caller_session(profile)
     if endpoint is None:
-        return SessionFactory(boto3.Session())
-    base = boto3.Session()
+        return SessionFactory(base)
     if emulator is not None:
         base = boto3.Session(aws_access_key_id=emulator.access_key, aws_secret_access_key=emulator.secret_key)
     elif base.get_credentials() is None:
@@ -291,40 +314,46 @@ def _drill_plan(args: argparse.Namespace) -> DrillPlan | None:
     return DrillPlan(settings, announce)
 
 
-def _usage(lines: Sequence[str]) -> int:
-    print("\n".join(f"error: {line}" if i == 0 else line for i, line in enumerate(lines)), file=sys.stderr)
-    return EXIT_USAGE
+def _scope(request: Request, sessions: SessionFactory, caller: str, home: str) -> AuditScope:
+    """The scope in the Regions asked for; ``--region all`` asks EC2 which are enabled for the caller."""
+    if not request.every_enabled:
+        return request.scope_in(request.regions)
+    enabled, unknown = enabled_regions(sessions, caller, home)
+    scope = request.scope_in(enabled)
+    if not unknown:
+        return scope
+    note = (
+        f"--region all: {', '.join(unknown)} enabled for account {caller} but unknown to this release of"
+        f" {PROJECT}: not audited (upgrade, or name them once they are known)"
+    )
+    return replace(scope, notes=(*scope.notes, note))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit_:  # --help (0) or a usage error (2, argparse printed it)
-        return int(exit_.code) if isinstance(exit_.code, int) else EXIT_USAGE
-    try:
-        scope, controls, emulator = _resolve(args)
-        proofs = ProofSettings(not args.no_test_metric_filter, _history_days(args.history_days))
-        drill = _drill_plan(args)
-        endpoint = args.endpoint_url or (emulator.endpoint if emulator else None)
-        if endpoint:
-            _check_reachable(endpoint)
-    except UsageError as error:
-        return _usage(error.lines)
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
-    pairs = sum(len(a.regions) for a in scope.accounts)
 
-    def progress(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
-
+def main(argv: Sequence[str] | None = None) -> Status:
+    """The audit; returns the worst status of its pairs (see the module docstring for what it raises)."""
+    args = build_parser().parse_args(argv)  # --help and bad syntax: SystemExit, which cis_monitoring.cli maps
+    request = _resolve(args)
+    proofs = ProofSettings(not args.no_test_metric_filter, _history_days(args.history_days))
+    drill = _drill_plan(args)
+    endpoint = args.endpoint_url or (request.emulator.endpoint if request.emulator else None)
+    if endpoint:
+        _check_url(endpoint)
+    sessions = _sessions(endpoint, request.emulator, args.profile)
+    home = request.home or sessions.base.region_name or FALLBACK_REGION
+    caller = can_look(sessions, home)
+    scope = _scope(request, sessions, caller, home)
     report = audit_coverage(
         scope,
-        _sessions(endpoint, emulator),
-        controls,
+        sessions,
+        request.controls,
         proofs=proofs,
         drill=drill,
         max_workers=args.max_workers,
-        progress=progress if pairs > PROGRESS_ABOVE else None,
+        progress=_progress if scope.pairs > PROGRESS_ABOVE else None,
     )
     if args.json:
         print(audit_report.render_json(report))
@@ -332,11 +361,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(audit_report.render_text(report))
     denied = usage_problems(report.proofs())
     if denied:
-        for line in denied:
-            print(f"error: {line}", file=sys.stderr)
-        return EXIT_USAGE
-    return EXIT_PASS if report.ok else EXIT_FINDINGS
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+        heading = [] if len(denied) == 1 else [f"{len(denied)} opt-in calls were denied:"]
+        raise CannotLookError(heading + [line if not heading else f"  - {line}" for line in denied])
+    return report.status

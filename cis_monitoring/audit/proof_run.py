@@ -4,9 +4,9 @@ After the core has judged a chain, AWS is asked to judge the parts it can: its o
 judges the filter's pattern, the topic's key policy and the subscribers' policies say
 whether delivery can succeed, and the alarm's history says whether it failed. A proof runs
 only for a link the walk reached; the drill (opt-in) runs later, for chains that passed
-(``cis_monitoring.audit.drills``). Every proof shares the chain checks' clients, so nothing is read twice.
+(``cis_monitoring.audit.drill``). Every proof shares the chain checks' clients, so nothing is read twice.
 
-How a proof counts for the target (``fold``): FAIL makes it FAIL and ERROR makes it ERROR
+How a proof counts for the control's chain (``fold``): FAIL makes it FAIL and ERROR makes it ERROR
 (unless it is FAIL), each with ``"<proof>: <detail>"`` among the reasons; NOT_AVAILABLE and
 SKIPPED change nothing and are never shown as PASS.
 """
@@ -16,14 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from cis_monitoring.audit.checks.chain import AwsLookups
-from cis_monitoring.audit.checks.outcome import Clients
+from cis_monitoring.audit.aws import Clients
+from cis_monitoring.audit.chain import AwsLookups
 from cis_monitoring.audit.proofs import (
     DEFAULT_DAYS,
     MATCHER,
     MAX_DAYS,
     ProofResult,
-    ProofStatus,
     alarm_history,
     aws_matcher,
     subscriber_policies,
@@ -33,6 +32,7 @@ from cis_monitoring.core.aws.arns import parse_arn
 from cis_monitoring.core.catalog import Control
 from cis_monitoring.core.judge.chain import ChainVerdict
 from cis_monitoring.core.judge.facts import MetricFilterFacts
+from cis_monitoring.core.status import Status
 
 MATCHER_OFF = "turned off by --no-test-metric-filter (the core engine's verdict still counts)"
 
@@ -50,7 +50,7 @@ class ProofSettings:
 
 
 class ChainProofs:
-    """The proofs of one target's chain for one control."""
+    """The proofs of one log group's chain for one control."""
 
     def __init__(self, clients: Clients, region: str, control: Control, settings: ProofSettings) -> None:
         self.clients, self.region, self.control, self.settings = clients, region, control, settings
@@ -61,7 +61,7 @@ class ChainProofs:
         name = str(metric_filter.name)
         if name not in self._matcher:
             if not self.settings.test_metric_filter:
-                self._matcher[name] = ProofResult(MATCHER, name, ProofStatus.SKIPPED, MATCHER_OFF)
+                self._matcher[name] = ProofResult(MATCHER, name, Status.SKIPPED, MATCHER_OFF)
             else:
                 pattern = metric_filter.pattern if isinstance(metric_filter.pattern, str) else ""
                 self._matcher[name] = aws_matcher(
@@ -71,7 +71,7 @@ class ChainProofs:
 
     def aws_covers(self, metric_filter: MetricFilterFacts) -> bool:
         """For ``ChainChecks``: whether AWS's matcher (when it runs) covers the control with this filter."""
-        return self.matcher(metric_filter).status is ProofStatus.PASS
+        return self.matcher(metric_filter).status == Status.PASS
 
     def run(self, verdict: ChainVerdict, lookups: AwsLookups) -> list[ProofResult]:
         """The proofs of every link ``verdict``'s walk reached, in chain order."""
@@ -99,14 +99,14 @@ class ChainProofs:
         return results
 
 
-def fold(status: str, reasons: Sequence[str], proofs: Iterable[ProofResult]) -> tuple[str, list[str]]:
-    """The target's status and reasons with its proofs counted (see the module docstring)."""
+def fold(status: Status, reasons: Sequence[str], proofs: Iterable[ProofResult]) -> tuple[Status, list[str]]:
+    """A control's status and reasons with its proofs counted (see the module docstring)."""
     proofs = list(proofs)
-    failed = [p for p in proofs if p.status is ProofStatus.FAIL]
-    errors = [p for p in proofs if p.status is ProofStatus.ERROR]
+    failed = [p for p in proofs if p.status == Status.FAIL]
+    errors = [p for p in proofs if p.status == Status.ERROR]
     added = [f"{p.proof}: {p.detail}" for p in failed + errors]
     if failed:
-        status = "FAIL"
-    elif errors and status == "PASS":
-        status = "ERROR"
+        status = Status.FAIL
+    elif errors and status == Status.PASS:
+        status = Status.ERROR
     return status, [*reasons, *(r for r in added if r not in reasons)]

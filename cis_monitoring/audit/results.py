@@ -1,4 +1,15 @@
-"""What the audit reports per target: a row (PASS, FAIL or ERROR) with one finding per check."""
+"""What the audit reports: one row per (account, Region), one entry per chain, one verdict per control.
+
+- ``PairResult``: one (account, Region). PASS when its events reach a log group whose chain is
+  intact for every control (``cis_monitoring.core.topology.Coverage``: covered directly or by an
+  organization trail), FAIL when not covered (with the link to fix, and where), ERROR when AWS
+  answered an error.
+- ``ChainResult``: one log group's filters, alarms, topic and subscribers, checked once per run
+  (``cis_monitoring.audit.run.audit_chain``); every pair it covers points at it.
+- ``ControlResult``: that chain for one control: a ``Finding`` per check, the proofs, the status.
+
+Every status is a ``cis_monitoring.core.status.Status``; ``CoverageReport.status`` is the run's.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +17,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from cis_monitoring.audit.aws_errors import AwsError, read_error, unexpected
-from cis_monitoring.audit.aws_session import AccountMismatchError
-from cis_monitoring.audit.proofs import ProofResult
-
-__all__ = ["AWS_ERRORS", "AwsError", "Finding", "TargetResult", "aws_error"]
-
-AWS_ERRORS = (ClientError, BotoCoreError, AccountMismatchError)
-"""What an AWS call can raise that makes a row ERROR (anything else is a bug, still an ERROR row)."""
+from cis_monitoring.audit.aws import AwsError
+from cis_monitoring.audit.proofs.result import ProofResult
+from cis_monitoring.audit.trails import TrailReading
+from cis_monitoring.core.aws.arns import LogGroupRef
+from cis_monitoring.core.plan import CoverageClaim
+from cis_monitoring.core.problems import Code
+from cis_monitoring.core.status import Status, worst
+from cis_monitoring.core.topology import Coverage
 
 
 @dataclass(frozen=True)
 class Finding:
     check: str
+    """Which check (``cis_monitoring.audit.chain.Check``)."""
     ok: bool | None
     """None: not checked, because an earlier link failed or errored."""
     detail: str
-    codes: tuple[str, ...] = ()
+    codes: tuple[Code, ...] = ()
     """The core judge's problem codes when the check failed (``alarm.treat_missing_data`` ...)."""
 
     def to_dict(self) -> dict[str, Any]:
@@ -32,33 +42,26 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class TargetResult:
-    account_id: str
-    account_name: str
-    region: str
-    log_group: str
-    status: str
+class ControlResult:
+    """One chain, judged for one control (where the chain is: its ``ChainResult``)."""
+
+    control: str
+    """The catalog control these checks were for."""
+    status: Status
     """PASS, FAIL or ERROR."""
     reasons: list[str]
     findings: list[Finding]
     error: AwsError | None = None
-    codes: tuple[str, ...] = field(default=())
+    codes: tuple[Code, ...] = field(default=())
     """The problem codes of the failing check (empty for PASS and ERROR)."""
     proofs: tuple[ProofResult, ...] = ()
     """AWS as the judge of the links the checks reached (``cis_monitoring.audit.proof_run``), the drill's too."""
-    control: str | None = None
-    """The catalog control these checks were for."""
     alarm: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
     """The working chain's alarm as DescribeAlarms gave it (what a drill starts from); not in the JSON."""
 
-    @property
-    def key(self) -> str:
-        return f"{self.account_id}/{self.region}"
-
-    def verdict_dict(self) -> dict[str, Any]:
-        """What the checks found, without where (a chain's JSON entry names the place once)."""
+    def to_dict(self) -> dict[str, Any]:
         return {
-            "status": self.status,
+            "status": str(self.status),
             "reasons": list(self.reasons),
             "codes": list(self.codes),
             "findings": [f.to_dict() for f in self.findings],
@@ -66,15 +69,115 @@ class TargetResult:
             "proofs": [p.to_dict() for p in self.proofs],
         }
 
+
+@dataclass
+class ChainResult:
+    """One log group's chain, per control."""
+
+    group: LogGroupRef
+    account_name: str
+    controls: list[ControlResult]
+
+    @property
+    def key(self) -> str:
+        return self.group.key
+
+    @property
+    def status(self) -> Status:
+        return worst(r.status for r in self.controls)
+
+    @property
+    def intact(self) -> bool | None:
+        """For ``coverage_of``: True (every control PASS), False (a FAIL), None (an AWS error)."""
+        return {Status.PASS: True, Status.FAIL: False}.get(self.status)
+
+    @property
+    def reasons(self) -> list[str]:
+        prefix = len(self.controls) > 1
+        return [
+            f"CIS {r.control}: {reason}" if prefix else reason
+            for r in self.controls
+            if r.status != Status.PASS
+            for reason in r.reasons
+        ]
+
+    @property
+    def proofs(self) -> list[ProofResult]:
+        return [p for r in self.controls for p in r.proofs]
+
     def to_dict(self) -> dict[str, Any]:
-        place = {"accountId": self.account_id, "accountName": self.account_name, "region": self.region}
-        return {**place, "logGroup": self.log_group, **self.verdict_dict()}
+        return {
+            "accountId": self.group.account_id,
+            "accountName": self.account_name,
+            "region": self.group.region,
+            "logGroup": self.group.name,
+            "status": str(self.status),
+            "reasons": self.reasons,
+            "controls": {r.control: r.to_dict() for r in self.controls},
+        }
 
 
-def aws_error(error: Exception) -> AwsError:
-    """The row's error: AWS's code and message, and the operation that failed."""
-    if isinstance(error, ClientError | BotoCoreError):
-        return read_error(error)
-    if isinstance(error, AccountMismatchError):
-        return AwsError(error.code, str(error))
-    return unexpected(error)
+@dataclass(frozen=True)
+class PairResult:
+    """One (account, Region): its coverage, status and the chain that covers it."""
+
+    account_id: str
+    account_name: str
+    region: str
+    all_regions: bool
+    status: Status
+    reasons: list[str]
+    coverage: Coverage | None = None
+    """None when the trails could not be read (ERROR)."""
+    chain: str | None = None
+    """The key of the chain (log group) the coverage rests on, when any."""
+    trails: tuple[TrailReading, ...] = ()
+    error: AwsError | None = None
+    entered: bool = True
+    """False: judged from the organization trail as its owner sees it (no role in the account)."""
+    claims: tuple[CoverageClaim, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def key(self) -> str:
+        return f"{self.account_id}/{self.region}"
+
+    def to_dict(self) -> dict[str, Any]:
+        coverage = (
+            self.coverage.to_dict()
+            if self.coverage
+            else {"accountId": self.account_id, "region": self.region}
+        )
+        return {
+            **coverage,
+            "accountName": self.account_name,
+            "allRegions": self.all_regions,
+            "status": str(self.status),
+            "reasons": list(self.reasons),
+            "description": self.coverage.describe() if self.coverage else None,
+            "chain": self.chain,
+            "entered": self.entered,
+            "claimed": [{"region": c.region, "coverage": c.kind, "site": c.site} for c in self.claims],
+            "notes": list(self.notes),
+            "trails": [t.to_dict() for t in self.trails],
+            "error": self.error.to_dict() if self.error else None,
+        }
+
+
+@dataclass
+class CoverageReport:
+    pairs: list[PairResult]
+    chains: dict[LogGroupRef, ChainResult]
+    controls: tuple[str, ...]
+    notes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    """Errors that belong to no pair (organizations:ListAccounts failed): each makes the run ERROR."""
+    drill_run: str | None = None
+
+    def proofs(self) -> list[ProofResult]:
+        return [p for chain in self.chains.values() for p in chain.proofs]
+
+    @property
+    def status(self) -> Status:
+        """The run's worst status: FAIL before ERROR before PASS (an error of no pair is an ERROR)."""
+        return worst([*(p.status for p in self.pairs), *([Status.ERROR] if self.errors else [])])

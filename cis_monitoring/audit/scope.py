@@ -1,45 +1,83 @@
-"""What the coverage audit reports on: which (account, Region) pairs, and how to get into each account.
+"""What the audit reports on: which (account, Region) pairs, and how to get into each account.
 
-From a stack file, the pairs are the stack's coverage claims (``cis_monitoring.spec.coverage_plan``):
-an account whose trail or organization trail is stated to cover every Region (``coveredRegions:
-all``, the default, and every member of the organization trail) is reported in the stack's
-Regions: every Region a chain site or a claim names, or the ``--region`` flags instead. A
-multi-Region trail covers every Region alike, so these stand for "all Regions". Accounts with a
-Region list (``coveredRegions: [...]``, per-Region ``regions``) are reported in those Regions.
+From a stack file (``stack_scope``), the pairs are the stack's coverage claims
+(``cis_monitoring.spec.coverage_plan``): an account whose trail or organization trail is stated to
+cover every Region (``coveredRegions: all``, the default, and every member of the organization
+trail) is reported in the stack's Regions: every Region a chain site or a claim names, or the
+``--region`` flags instead. A multi-Region trail covers every Region alike, so these stand for
+"all Regions". Accounts with a Region list (``coveredRegions: [...]``, per-Region ``regions``) are
+reported in those Regions. From flags (``flag_scope``): ``--account`` in each ``--region``.
 
-Getting in: each account's ``roleArn`` (``externalId``, ``sessionName``); for the organization
-trail's owner ``organizationTrail.roleArn``/``externalId`` first; ``--role-name`` replaces them
-with that role in every account, and ``--owner-role-arn`` names the role for the log group's
-account (the organization trail owner). An account nobody names a role for is read with the
-caller's own credentials, which the session factory verifies are that account's.
+Getting in (a ``cis_monitoring.core.access.Access`` per account): each account's ``roleArn``
+(``externalId``, ``sessionName``); for the organization trail's owner ``organizationTrail.roleArn``/
+``externalId`` first; ``--role-name`` replaces them with that role in every account, and
+``--owner-role-arn`` names the role for the log group's account (the organization trail owner). An
+account nobody names a role for is read with the caller's own credentials, which the session
+factory verifies are that account's.
 
 ``--members-from-organization`` reads the members without a role in each: the organization
 trail's owner lists its ACTIVE accounts (organizations:ListAccounts), and every account without
 a trail of its own in the stack is judged from the organization trail as the owner sees it.
+
+Every flag is checked before any AWS call, with the same value checks as the config's keys
+(``cis_monitoring.spec.fields``); Regions against the core's list of each partition's Regions.
+Every problem names its flag, and all of them are reported together (``UsageError``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from cis_monitoring.audit.aws_session import Identity
-from cis_monitoring.audit.locations import AccountFlags, FlagError, role_named
+from cis_monitoring.core.access import DEFAULT_SESSION_NAME, Access
 from cis_monitoring.core.aws import arns
+from cis_monitoring.core.aws.regions import is_known_region, partition_of
+from cis_monitoring.core.errors import UsageError
 from cis_monitoring.core.plan import ALL_ACCOUNTS, MEMBERS_ALL, CoverageClaim
 from cis_monitoring.core.topology import ALL_REGIONS
-from cis_monitoring.spec import DEFAULT_SESSION_NAME, StackConfig, coverage_plan
-from cis_monitoring.spec import ConfigProblem as Problem
+from cis_monitoring.spec import StackConfig, coverage_plan
+from cis_monitoring.spec import fields as check
 
 __all__ = [
+    "EVERY_ENABLED_REGION",
     "AccountFlags",
     "AccountScope",
     "AuditScope",
+    "flag_error",
     "flag_scope",
-    "owner_identity",
+    "owner_access",
+    "region_problems",
     "stack_scope",
     "with_members",
 ]
+
+EVERY_ENABLED_REGION = "all"
+"""``--region all``: every Region enabled for the caller's account (``cis_monitoring.audit.aws.enabled_regions``)."""
+
+
+def flag_error(problems: Sequence[str]) -> UsageError:
+    """One problem as its line; several listed together under one heading."""
+    if len(problems) == 1:
+        return UsageError(list(problems))
+    return UsageError([f"{len(problems)} problems in the command line:", *(f"  - {p}" for p in problems)])
+
+
+def region_problems(regions: Sequence[str], partition: str | None = None, whose: str = "") -> list[str]:
+    """``--region`` problems: an unknown Region, another partition than ``partition`` (default: the first's), a repeat."""
+    problems = []
+    known = [r for r in regions if is_known_region(r)]
+    partition = partition or (partition_of(known[0]) if known else None)
+    for region in regions:
+        if not is_known_region(region):
+            problems.append(f"--region: {region!r} is not an AWS Region")
+        elif partition_of(region) != partition:
+            problems.append(
+                f"--region: {region!r} is in partition {partition_of(region)}, not {partition}{whose};"
+                " audit one partition per run"
+            )
+    repeated = [r for i, r in enumerate(regions) if r in regions[:i]]
+    problems.extend(f"--region: {r} is given twice" for r in dict.fromkeys(repeated))
+    return problems
 
 
 @dataclass(frozen=True)
@@ -51,7 +89,7 @@ class AccountScope:
     regions: tuple[str, ...]
     all_regions: bool
     """The config states every Region covered: ``regions`` stand for all of them."""
-    access: Identity | None
+    access: Access | None
     """None: not entered; judged from the organization trail as its owner sees it."""
     log_group: str | None = None
     """``--log-group``: the group the account's events must reach (checked, else not required)."""
@@ -74,37 +112,44 @@ class AuditScope:
     accounts: tuple[AccountScope, ...]
     regions: tuple[str, ...]
     """The Regions that stand for "all Regions" (for members found in the organization)."""
-    access: Mapping[str, Identity] = field(default_factory=dict)
+    access: Mapping[str, Access] = field(default_factory=dict)
     """How to read chains in an account (the log group's owner) when it is no audited account."""
     role_name: str | None = None
     organization: OrganizationSource | None = None
     notes: tuple[str, ...] = ()
 
-    def access_for(self, account_id: str) -> Identity:
+    def access_for(self, account_id: str) -> Access:
         """How to enter ``account_id`` to read a log group's chain there."""
         if account_id in self.access:
             return self.access[account_id]
         if self.role_name is not None:
-            return Identity(account_id, arns.role_arn(account_id, self.role_name))
-        return Identity(account_id)
+            return Access(account_id, arns.role_arn(account_id, self.role_name))
+        return Access(account_id)
 
     def name_of(self, account_id: str) -> str:
         return next((a.account_name for a in self.accounts if a.account_id == account_id), account_id)
 
+    @property
+    def pairs(self) -> int:
+        return sum(len(a.regions) for a in self.accounts)
 
-def owner_identity(owner_role_arn: str, session_name: str | None = None) -> Identity:
-    """``--owner-role-arn``: the role and the account it is in (FlagError if it is no role ARN)."""
+
+def role_named(account_id: str, role_name: str) -> str:
+    """``--role-name``: the ARN of role ``role_name`` in ``account_id`` (UsageError if it is no role name)."""
+    role_arn = arns.role_arn(account_id, role_name)
+    if arns.parse_role_arn(role_arn) is None:
+        raise UsageError(f"--role-name: {role_name!r} is not an IAM role name (letters, digits and _+=,.@-)")
+    return role_arn
+
+
+def owner_access(owner_role_arn: str, session_name: str | None = None) -> Access:
+    """``--owner-role-arn``: the role and the account it is in (UsageError if it is no role ARN)."""
     role = arns.parse_role_arn(owner_role_arn)
     if role is None or not role.account:
-        raise FlagError(
-            [
-                Problem(
-                    "--owner-role-arn",
-                    f"{owner_role_arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
-                )
-            ]
+        raise UsageError(
+            f"--owner-role-arn: {owner_role_arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
         )
-    return Identity(role.account, owner_role_arn, None, session_name or DEFAULT_SESSION_NAME)
+    return Access(role.account, owner_role_arn, None, session_name or DEFAULT_SESSION_NAME)
 
 
 def _ordered(values: Iterable[str]) -> tuple[str, ...]:
@@ -115,33 +160,33 @@ def stack_scope(
     config: StackConfig,
     *,
     role_name: str | None = None,
-    owner: Identity | None = None,
+    owner: Access | None = None,
     regions: Sequence[str] = (),
     members_from_organization: bool = False,
 ) -> AuditScope:
-    """The pairs of a validated stack config (see the module docstring); FlagError for bad flags."""
+    """The pairs of a validated stack config (see the module docstring); UsageError for bad flags."""
     plan = coverage_plan(config)
     organization = config.organization_trail
     if members_from_organization and organization is None:
-        raise FlagError(
-            [
-                Problem(
-                    "--members-from-organization", "the stack has no organizationTrail to list members from"
-                )
-            ]
+        raise UsageError(
+            "--members-from-organization: the stack has no organizationTrail to list members from"
         )
     stated = _ordered(
         [site.region for site in plan.sites] + [c.region for c in plan.claims if c.region != ALL_REGIONS]
     )
+    partition = partition_of(stated[0]) if stated else None
+    problems = region_problems(regions, partition, " (the partition of the stack's Regions)")
+    if problems:
+        raise flag_error(problems)
     everywhere = tuple(regions) or stated
     entries = {account.id: account for account in config.accounts}
-    access: dict[str, Identity] = {}
+    access: dict[str, Access] = {}
     for account in config.accounts:
         role_arn = role_named(account.id, role_name) if role_name else account.role_arn
         external_id = None if role_name else account.external_id
-        access[account.id] = Identity(account.id, role_arn, external_id, account.session_name)
+        access[account.id] = Access(account.id, role_arn, external_id, account.session_name)
     if organization is not None:
-        listed = access.get(organization.account_id, Identity(organization.account_id))
+        listed = access.get(organization.account_id, Access(organization.account_id))
         if not role_name and organization.role_arn:
             listed = listed._replace(role_arn=organization.role_arn, external_id=organization.external_id)
         access[organization.account_id] = listed
@@ -167,7 +212,7 @@ def stack_scope(
                 account_name=entry.name if entry is not None else account_id,
                 regions=_ordered([*listed_regions, *(everywhere if every else ())]),
                 all_regions=every,
-                access=access.get(account_id, Identity(account_id)) if reads_itself else None,
+                access=access.get(account_id, Access(account_id)) if reads_itself else None,
                 claims=tuple(claims),
             )
         )
@@ -183,27 +228,73 @@ def stack_scope(
     return AuditScope(tuple(accounts), everywhere, access, role_name, source, tuple(notes))
 
 
+@dataclass(frozen=True)
+class AccountFlags:
+    """``--account`` and what goes with it (``log_group`` None: not given)."""
+
+    account: str
+    regions: Sequence[str]
+    log_group: str | None = None
+    role_arn: str | None = None
+    external_id: str | None = None
+    session_name: str | None = None
+    account_name: str | None = None
+
+    def problems(self) -> list[str]:
+        """Every problem of these flags, each naming its flag."""
+        problems: list[str] = []
+
+        def checked(flag: str, value: str | None, value_check: Callable[[str], object]) -> None:
+            if value is None:
+                return
+            try:
+                value_check(value)
+            except ValueError as error:
+                problems.append(f"{flag}: {error}")
+
+        checked("--account", self.account, check.account_id)
+        problems += region_problems(self.regions)
+        checked("--log-group", self.log_group, check.log_group)
+        checked("--role-arn", self.role_arn, check.role_arn)
+        role = arns.parse_role_arn(self.role_arn)
+        if role is not None and arns.is_account_id(self.account) and role.account != self.account:
+            problems.append(
+                f"--role-arn: the role is in account {role.account}, not in account {self.account}"
+            )
+        checked("--external-id", self.external_id, check.external_id)
+        if self.external_id is not None and self.role_arn is None:
+            problems.append("--external-id: goes with --role-arn (it is sent when assuming that role)")
+        checked("--session-name", self.session_name, check.session_name)
+        checked("--account-name", self.account_name, check.account_name)
+        return problems
+
+    @property
+    def access(self) -> Access:
+        return Access(
+            self.account, self.role_arn, self.external_id, self.session_name or DEFAULT_SESSION_NAME
+        )
+
+
 def flag_scope(
-    flags: AccountFlags, *, owner: Identity | None = None, members_from_organization: bool = False
+    flags: AccountFlags, *, owner: Access | None = None, members_from_organization: bool = False
 ) -> AuditScope:
-    """``--account`` in each ``--region`` (FlagError lists every bad flag at once).
+    """``--account`` in each ``--region`` (UsageError lists every bad flag at once).
 
     With ``members_from_organization`` the account is the organization trail's owner, and the
     members it lists are reported in the same Regions.
     """
-    flags.check()
-    identity = Identity(
-        flags.account, flags.role_arn, flags.external_id, flags.session_name or DEFAULT_SESSION_NAME
-    )
+    problems = flags.problems()
+    if problems:
+        raise flag_error(problems)
     account = AccountScope(
         flags.account,
         flags.account_name or flags.account,
         tuple(flags.regions),
         all_regions=False,
-        access=identity,
+        access=flags.access,
         log_group=flags.log_group,
     )
-    access = {flags.account: identity}
+    access = {flags.account: flags.access}
     if owner is not None:
         access[owner.account_id] = owner
     source = OrganizationSource(flags.account, None) if members_from_organization else None

@@ -7,10 +7,8 @@ CloudWatch Logs, ``GetTrailStatus`` says whether it is logging and ``GetEventSel
 whether it records every audited control's management events
 (``cis_monitoring.core.judge.selectors``). Both are asked by ARN (AWS wants the ARN for another
 account's trail), in the trail's home Region, and once per viewing account and trail: a
-multi-Region trail answers the same in every Region.
-
-``delivery_to`` is the per-target audit's question on the same readings: do the account's
-events in a Region reach one named log group? The core answers it (``coverage_of``).
+multi-Region trail answers the same in every Region. Nothing is judged here: the coverage
+audit (``cis_monitoring.audit.run``) hands these facts to the core's ``coverage_of``.
 """
 
 from __future__ import annotations
@@ -20,18 +18,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from cis_monitoring.audit.aws_session import Identity, SessionFactory
+from cis_monitoring.audit.aws import SessionFactory
+from cis_monitoring.core.access import Access
 from cis_monitoring.core.catalog import Control
 from cis_monitoring.core.judge.selectors import management_coverage
-from cis_monitoring.core.problems import Code
-from cis_monitoring.core.topology import (
-    Coverage,
-    LogGroupRef,
-    TrailFacts,
-    coverage_of,
-    records,
-    trail_from_description,
-)
+from cis_monitoring.core.topology import TrailFacts, records, trail_from_description
 
 
 @dataclass(frozen=True)
@@ -90,7 +81,7 @@ class TrailReader:
         self._locks: dict[tuple[str, str], threading.Lock] = {}
         self._details: dict[tuple[str, str], tuple[bool, bool, str]] = {}
 
-    def seen(self, who: Identity, region: str) -> list[TrailReading]:
+    def seen(self, who: Access, region: str) -> list[TrailReading]:
         """Every trail ``who``'s account sees in ``region``; AWS errors propagate (the pair is ERROR)."""
         cloudtrail = self.sessions.client(who, "cloudtrail", region)
         listed = cloudtrail.describe_trails(includeShadowTrails=True).get("trailList", [])
@@ -106,7 +97,7 @@ class TrailReader:
             )
         return readings
 
-    def _details_of(self, who: Identity, facts: TrailFacts) -> tuple[bool, bool, str]:
+    def _details_of(self, who: Access, facts: TrailFacts) -> tuple[bool, bool, str]:
         key, arn = (who.account_id, facts.arn), facts.arn
         with self._lock:
             lock = self._locks.setdefault(key, threading.Lock())
@@ -120,49 +111,10 @@ class TrailReader:
                 self._details[key] = (logging, complete, selectors)
             return self._details[key]
 
-    def organization_trails(self, who: Identity, region: str) -> list[TrailReading]:
+    def organization_trails(self, who: Access, region: str) -> list[TrailReading]:
         """The organization trails ``who``'s account owns, as it sees them in ``region``."""
         return [
             r
             for r in self.seen(who, region)
             if r.facts.organization and r.facts.owner_account == who.account_id
         ]
-
-
-def _not_checked(_group: LogGroupRef) -> None:
-    return None  # the chains are judged apart (``cis_monitoring.audit.audit``): here only the trails count
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """Whether an account's events in a Region reach one log group, in the core's words."""
-
-    group: LogGroupRef
-    coverage: Coverage
-    """The core's verdict over the trails that deliver to ``group``."""
-    elsewhere: Coverage | None
-    """When no trail delivers to ``group``: the verdict over every trail (where the events go), if telling."""
-    reading: TrailReading | None
-    """The trail ``coverage`` names, as read (its selectors in words)."""
-
-    @property
-    def reaches(self) -> bool:
-        """A logging multi-Region trail delivers to ``group`` (whatever its selectors record)."""
-        return self.coverage.covered or self.coverage.code == Code.COVERAGE_SELECTORS
-
-
-def delivery_to(group: LogGroupRef, readings: Sequence[TrailReading]) -> Delivery:
-    """Whether the events of ``group``'s account in ``group``'s Region reach ``group`` (no chain judged).
-
-    The core's ``coverage_of`` judges the trails that deliver to the group; when none does, it
-    judges every trail seen, so that the verdict can say where the events go instead.
-    """
-    facts = [r.facts for r in readings]
-    account, region = group.account_id, group.region
-    found = coverage_of(account, region, [f for f in facts if f.log_group == group], _not_checked)
-    elsewhere = None
-    if found.code == Code.COVERAGE_NO_TRAIL:
-        anywhere = coverage_of(account, region, facts, _not_checked)
-        elsewhere = anywhere if anywhere.code != Code.COVERAGE_NO_TRAIL else None
-    reading = next((r for r in readings if found.trail is not None and r.facts == found.trail), None)
-    return Delivery(group, found, elsewhere, reading)

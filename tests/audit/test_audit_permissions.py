@@ -26,29 +26,31 @@ import pytest
 from moto.core.models import MockAWS
 from parliament import analyze_policy_string, enhance_finding, iam_definition, override_config
 
-from cis_monitoring.audit.audit import audit_all
-from cis_monitoring.audit.aws_session import Identity, SessionFactory
-from cis_monitoring.audit.coverage_audit import audit_coverage
+from cis_monitoring.audit.aws import SessionFactory
+from cis_monitoring.audit.drill import DrillSettings, fire_drill
 from cis_monitoring.audit.proof_run import ProofSettings
 from cis_monitoring.audit.proofs import (
     IAM_ACTIONS,
-    DrillSettings,
     ProofResult,
     alarm_history,
     aws_matcher,
-    fire_drill,
     subscriber_policies,
     topic_key_policy,
 )
+from cis_monitoring.audit.run import audit_chain, audit_coverage
 from cis_monitoring.audit.scope import AccountFlags, flag_scope
+from cis_monitoring.core.access import Access
 from cis_monitoring.core.catalog import CIS_4_5
+from cis_monitoring.core.status import Status
 from cis_monitoring.program import naming
 from cis_monitoring.program.policies import key_policy
+from cis_monitoring.spec import DeployTarget, load_config, targets
 from tests.audit.test_audit_unit import (
     ACCOUNT,
+    LOG_GROUP,
     REGION,
     build_compliant,
-    make_target,
+    group_of,
     moto_for_module,
     new_session,
     put_alarm,
@@ -62,6 +64,19 @@ DRILL_ONLY = {"cloudwatch:SetAlarmState"}
 """The one call that changes anything (an alarm's state): only in the opt-in drill policy."""
 NOT_IAM_CONTROLLED = {"sts:GetCallerIdentity"}
 GRANTED_ELSEWHERE = {"sts:AssumeRole"}  # the caller's identity policy + the role's trust policy
+AUDIT_ACTIONS = {
+    "cloudtrail:DescribeTrails",  # the trails an account sees
+    "cloudtrail:GetTrailStatus",
+    "cloudtrail:GetEventSelectors",
+    "logs:DescribeLogGroups",  # the chain: its log group, filters, alarms, topic and subscribers
+    "logs:DescribeMetricFilters",
+    "cloudwatch:DescribeAlarms",
+    "sns:GetTopicAttributes",
+    "sns:ListSubscriptionsByTopic",
+    "organizations:ListAccounts",  # --members-from-organization
+    "organizations:DescribeOrganization",
+}
+"""What the audit itself calls (the proofs' calls are ``IAM_ACTIONS``)."""
 READ_ONLY_VERBS = ("Describe", "Get", "List", "Test")  # TestMetricFilter: IAM level Read, no resource
 # CloudWatch signs requests as "monitoring"; IAM calls the service "cloudwatch".
 IAM_PREFIX_OF_SIGNING_NAME = {"monitoring": "cloudwatch"}
@@ -173,34 +188,43 @@ def _moto() -> Iterator[MockAWS]:
     yield from moto_for_module()
 
 
+def deploy_target() -> DeployTarget:
+    """What the program deploys for the test account (its names are what the policies must admit)."""
+    raw = {
+        "accounts": [
+            {"id": ACCOUNT, "name": "sandbox", "regions": [{"region": REGION, "logGroup": LOG_GROUP}]}
+        ],
+        "notifications": {"subscriptions": [{"protocol": "email", "endpoint": "soc@example.com"}]},
+    }
+    return targets(load_config(raw))[0]
+
+
 @pytest.fixture(scope="module")
 def audit_calls(_moto: MockAWS) -> list[Call]:
-    """Every call of audits that reach each link: a PASS, failures, errors, a role-assumed target."""
+    """Every call of audits that reach each link: a PASS, failures, errors, a role."""
     calls: list[Call] = []
     sessions = SessionFactory(recording_session(calls))
     setup = build_compliant()
     build_compliant(region="eu-west-1")
-    assert [r.status for r in audit_all([make_target(), make_target(region="eu-west-1")], sessions)] == [
-        "PASS",
-        "PASS",
-    ]
+    # Trails, status and selectors per pair; each chain (log group, filter, alarm, topic, subscriptions).
+    scope = flag_scope(AccountFlags(ACCOUNT, [REGION, "eu-west-1"]))
+    report = audit_coverage(scope, sessions, [CIS_4_5])
+    assert [p.status for p in report.pairs] == [Status.PASS, Status.PASS] and len(report.chains) == 2
     # A topic that was deleted; a trail that stopped; a missing group; another account through a role.
     boto3.client("sns", region_name=REGION).delete_topic(TopicArn=setup.topic_arn)
     boto3.client("cloudtrail", region_name="eu-west-1").stop_logging(Name="org-trail-eu-west-1")
-    role = "arn:aws:iam::111111111111:role/cis-monitoring-auditor"
+    report = audit_coverage(scope, sessions, [CIS_4_5])
+    assert [p.status for p in report.pairs] == [Status.FAIL, Status.FAIL]
+    assert [c.status for c in report.chains.values()] == [Status.FAIL]  # the stopped trail's is not asked
+    role = Access("111111111111", "arn:aws:iam::111111111111:role/cis-monitoring-auditor")
     statuses = [
-        r.status
-        for r in audit_all(
-            [
-                make_target(),
-                make_target(region="eu-west-1"),
-                make_target(log_group="missing"),
-                make_target(account="111111111111", role_arn=role),
-            ],
-            sessions,
-        )
+        audit_chain(group, access, sessions, [CIS_4_5]).status
+        for group, access in [
+            (group_of(log_group="missing"), Access(ACCOUNT)),
+            (group_of(account="111111111111"), role),
+        ]
     ]
-    assert statuses == ["FAIL", "FAIL", "ERROR", "ERROR"]
+    assert statuses == [Status.ERROR, Status.ERROR]
     # The coverage audit with --members-from-organization, as a member that owns the organization trail:
     # moto lists a member no accounts, so the management account (DescribeOrganization) is asked too.
     organizations = boto3.client("organizations", region_name=REGION)
@@ -256,7 +280,7 @@ def proof_calls(_moto: MockAWS) -> list[Call]:
     sessions = SessionFactory(recording_session(calls))
 
     def clients(service: str, region: str | None = None) -> Any:
-        return sessions.client(Identity(ACCOUNT), service, region or REGION)
+        return sessions.client(Access(ACCOUNT), service, region or REGION)
 
     topic, key_alias, alarm_name = _proof_setup()
     subscriptions = boto3.client("sns", region_name=REGION).list_subscriptions_by_topic(TopicArn=topic)
@@ -307,13 +331,17 @@ def test_the_auditor_policy_grants_exactly_what_the_audit_calls(
 ) -> None:
     audit = {c.action for c in audit_calls} - NOT_IAM_CONTROLLED - GRANTED_ELSEWHERE
     proofs = {c.action for c in proof_calls} - NOT_IAM_CONTROLLED - GRANTED_ELSEWHERE
-    # log groups, trails, status, selectors, filters, alarms, subscriptions, topic; the organization's
-    # accounts and its management account (--members-from-organization)
-    assert len(audit) == 10
+    assert audit == AUDIT_ACTIONS
     assert granted_actions(load(AUDITOR)) == (audit | proofs) - DRILL_ONLY
     assert granted_actions(load(DRILL)) == proofs & DRILL_ONLY == DRILL_ONLY
-    # matcher, key (describe, policy), queue, function, alarm history
-    assert len(proofs - audit - DRILL_ONLY) == 6
+    assert proofs - AUDIT_ACTIONS - DRILL_ONLY == {
+        "logs:TestMetricFilter",
+        "kms:DescribeKey",
+        "kms:GetKeyPolicy",
+        "sqs:GetQueueAttributes",
+        "lambda:GetPolicy",
+        "cloudwatch:DescribeAlarmHistory",
+    }
 
 
 def test_the_proofs_call_exactly_the_operations_they_declare(proof_calls: list[Call]) -> None:
@@ -323,7 +351,7 @@ def test_the_proofs_call_exactly_the_operations_they_declare(proof_calls: list[C
 
 def test_the_drill_policy_sets_alarm_states_of_the_projects_alarms_only() -> None:
     drill, auditor = load(DRILL), load(AUDITOR)
-    ours = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{naming.alarm_name('cis', make_target(), CIS_4_5)}"
+    ours = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{naming.alarm_name('cis', deploy_target(), CIS_4_5)}"
     assert allows(drill, "cloudwatch:SetAlarmState", ours)
     assert not allows(
         drill, "cloudwatch:SetAlarmState", f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:billing"
@@ -356,7 +384,7 @@ def test_the_matcher_can_say_no() -> None:
 
 def test_the_deployer_can_deploy_the_programs_names_and_nothing_else() -> None:
     policy = load(DEPLOYER)
-    target = make_target()
+    target = deploy_target()
     topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:{naming.topic_name('cis', target)}"
     alarm = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{naming.alarm_name('cis', target, CIS_4_5)}"
     alias = f"arn:aws:kms:{REGION}:{ACCOUNT}:{naming.key_alias('cis', target)}"

@@ -1,4 +1,10 @@
-"""The CIS 4.5 audit against moto's in-process AWS (one account): PASS, each broken link, errors, CLI."""
+"""The audit's chain checks against moto's in-process AWS (one account): PASS, each broken link, errors.
+
+Each log group's chain is audited with ``audit_chain`` (the run's per-chain entry point); what
+depends on the trails (logging, multi-Region, selectors, where they deliver) with
+``audit_coverage`` over a scope, as ``cis-monitoring audit`` runs it. The command line itself is
+``tests/audit/test_cli.py``.
+"""
 
 from __future__ import annotations
 
@@ -18,21 +24,20 @@ from moto import mock_aws
 from moto.core.models import MockAWS
 
 from cis_monitoring.audit import report as audit_report
-from cis_monitoring.audit.audit import CHECKS, NOT_CHECKED, TargetResult, audit_all
-from cis_monitoring.audit.aws_session import Identity, SessionFactory
-from cis_monitoring.audit.cli import main
-from cis_monitoring.audit.coverage_audit import audit_coverage
-from cis_monitoring.audit.locations import AuditLocation, locations_of
-from cis_monitoring.audit.results_coverage import CoverageReport, PairResult
+from cis_monitoring.audit.aws import SessionFactory
+from cis_monitoring.audit.chain import CHECKS, Check
+from cis_monitoring.audit.results import ChainResult, ControlResult, CoverageReport, PairResult
+from cis_monitoring.audit.run import NOT_CHECKED, audit_chain, audit_coverage
 from cis_monitoring.audit.scope import AccountFlags, flag_scope, stack_scope
+from cis_monitoring.core.access import Access
 from cis_monitoring.core.aws.arns import LogGroupRef, parse_log_group_arn
-from cis_monitoring.core.aws.regions import known_regions, partition_of
 from cis_monitoring.core.catalog import CIS_4_5
 from cis_monitoring.core.judge.selectors import management_coverage
 from cis_monitoring.core.judge.topic_policy import topic_policy_problem
+from cis_monitoring.core.problems import Code
+from cis_monitoring.core.status import Status
 from cis_monitoring.program.policies import topic_policy
-from cis_monitoring.spec import load_config
-from cis_monitoring.spec.load import StackFileError, load_stack_file, read_stack_file
+from cis_monitoring.spec import StackFileError, load_stack_file, read_stack_file
 
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
@@ -192,29 +197,37 @@ def put_alarm(region: str, name: str, topic: str | None, **overrides: Any) -> No
     boto3.client("cloudwatch", region_name=region).put_metric_alarm(**{**settings, **overrides})
 
 
-def make_target(
-    region: str = REGION,
-    log_group: str = LOG_GROUP,
-    account: str = ACCOUNT,
-    name: str = "sandbox",
-    role_arn: str | None = None,
-) -> AuditLocation:
-    account_config: dict[str, Any] = {
-        "id": account,
-        "name": name,
-        "regions": [{"region": region, "logGroup": log_group}],
-    }
-    if role_arn:
-        account_config["roleArn"] = role_arn
-    raw = {
-        "accounts": [account_config],
-        "notifications": {"subscriptions": [{"protocol": "email", "endpoint": "soc@example.com"}]},
-    }
-    return locations_of(load_config(raw))[0]
+def group_of(region: str = REGION, log_group: str = LOG_GROUP, account: str = ACCOUNT) -> LogGroupRef:
+    return LogGroupRef(account, region, log_group)
 
 
-def run(*audited: AuditLocation, sessions: SessionFactory | None = None, **kwargs: Any) -> list[TargetResult]:
-    return audit_all(audited, sessions or SessionFactory(new_session()), **kwargs)
+def chain(
+    group: LogGroupRef | None = None,
+    access: Access | None = None,
+    sessions: SessionFactory | None = None,
+) -> ChainResult:
+    """``audit_chain`` for CIS 4.5 on ``group`` (default: the compliant setup's), no proofs."""
+    group = group or group_of()
+    sessions = sessions or SessionFactory(new_session())
+    return audit_chain(group, access or Access(group.account_id), sessions, [CIS_4_5], account_name="sandbox")
+
+
+def one(
+    group: LogGroupRef | None = None,
+    access: Access | None = None,
+    sessions: SessionFactory | None = None,
+) -> ControlResult:
+    """The one control's result of ``chain``."""
+    [result] = chain(group, access, sessions).controls
+    return result
+
+
+def pairs(
+    *regions: str, sessions: SessionFactory | None = None, log_group: str | None = None, **options: Any
+) -> list[PairResult]:
+    """``audit_coverage`` of the account in ``regions`` (default: REGION), for CIS 4.5."""
+    scope = flag_scope(AccountFlags(ACCOUNT, list(regions or (REGION,)), log_group=log_group))
+    return audit_coverage(scope, sessions or SessionFactory(new_session()), [CIS_4_5], **options).pairs
 
 
 def inject_error(
@@ -236,118 +249,77 @@ def inject_error(
 
 def test_compliant_setup_passes(aws: None) -> None:
     build_compliant()
-    [result] = run(make_target())
-    assert result.status == "PASS", result.reasons
+    result = one()
+    assert result.status == Status.PASS, result.reasons
     assert result.reasons == []
     assert [f.check for f in result.findings] == list(CHECKS)
     assert all(f.ok for f in result.findings)
     by_check = {f.check: f.detail for f in result.findings}
-    assert "the benchmark's exact text" in by_check["filter"]
-    assert "not too broad" in by_check["filter"]
-    assert "CISBenchmark/CloudTrailConfigChanges" in by_check["filter"]
-    assert "1 confirmed subscription(s) (sqs)" in by_check["subscription"]
+    assert by_check[Check.LOG_GROUP] == f"log group {LOG_GROUP!r} exists"
+    assert "the benchmark's exact text" in by_check[Check.FILTER]
+    assert "not too broad" in by_check[Check.FILTER]
+    assert "CISBenchmark/CloudTrailConfigChanges" in by_check[Check.FILTER]
+    assert "1 confirmed subscription(s) (sqs)" in by_check[Check.SUBSCRIPTION]
+    # The trail that delivers there is logging and records every management event.
+    [pair] = pairs(log_group=LOG_GROUP)
+    assert (pair.status, pair.coverage and pair.coverage.code) == (Status.PASS, Code.COVERAGE_DIRECT)
+    [trail] = pair.trails
+    assert (trail.facts.logging, trail.facts.all_management_events) == (True, True)
+    assert trail.selectors == "all management events (classic selectors)"
 
 
 def _weakened_pattern() -> str:
     return "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) }"
 
 
-BREAKS: list[tuple[str, Callable[[Setup], None], str, str]] = [
+CHAIN_BREAKS: list[tuple[str, Callable[[Setup], None], Check, str]] = [
     (
         "alarm deleted",
         lambda s: s.client("cloudwatch").delete_alarms(AlarmNames=[s.alarm_name]),
-        "alarm",
+        Check.ALARM,
         "no CloudWatch alarm on metric CISBenchmark/CloudTrailConfigChanges",
     ),
     (
         "alarm needs three periods",
         lambda s: put_alarm(s.region, s.alarm_name, s.topic_arn, EvaluationPeriods=3),
-        "alarm",
+        Check.ALARM,
         "needs 3 breaching periods",
     ),
     (
         "alarm actions disabled",
         lambda s: s.client("cloudwatch").disable_alarm_actions(AlarmNames=[s.alarm_name]),
-        "alarm",
+        Check.ALARM,
         "its actions are disabled",
     ),
     (
         "alarm notifies no topic",
         lambda s: put_alarm(s.region, s.alarm_name, None),
-        "alarm",
+        Check.ALARM,
         "has no alarm action",
     ),
     (
         "filter weakened (StopLogging dropped)",
         lambda s: put_filter(s.region, s.log_group, _weakened_pattern()),
-        "filter",
+        Check.FILTER,
         "misses StopLogging",
     ),
     (
         "filter deleted",
         lambda s: s.client("logs").delete_metric_filter(logGroupName=s.log_group, filterName=FILTER_NAME),
-        "filter",
+        Check.FILTER,
         "no CloudWatch Logs metric filter for CIS 4.5 on log group 'org-trail/cloudtrail'",
     ),
     (
         "filter adds zero",
         lambda s: put_filter(s.region, s.log_group, CIS_4_5.filter_pattern, value="0"),
-        "filter",
+        Check.FILTER,
         "metric value is '0'",
     ),
     (
         "subscription removed",
         lambda s: s.client("sns").unsubscribe(SubscriptionArn=s.subscription_arn),
-        "subscription",
+        Check.SUBSCRIPTION,
         "has no subscription with an allowed protocol",
-    ),
-    (
-        "logging stopped",
-        lambda s: s.client("cloudtrail").stop_logging(Name=s.trail_name),
-        "trail",
-        "is not logging",
-    ),
-    (
-        "trail is single-region",
-        lambda s: s.client("cloudtrail").update_trail(Name=s.trail_name, IsMultiRegionTrail=False),
-        "trail",
-        "CIS 4.x needs a multi-Region trail",
-    ),
-    (
-        "trail delivers to another group",
-        lambda s: _redirect_trail(s, "other/group"),
-        "trail",
-        "delivers to log group 'other/group'",
-    ),
-    (
-        "write-only classic selector",
-        lambda s: s.client("cloudtrail").put_event_selectors(
-            TrailName=s.trail_name,
-            EventSelectors=[{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}],
-        ),
-        "selectors",
-        "write-only",
-    ),
-    (
-        "management events off",
-        lambda s: s.client("cloudtrail").put_event_selectors(
-            TrailName=s.trail_name,
-            EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": False}],
-        ),
-        "selectors",
-        "records no management events",
-    ),
-    (
-        "write-only advanced selector",
-        lambda s: _advanced(s, [{"Field": "readOnly", "Equals": ["false"]}]),
-        "selectors",
-        "write-only",
-    ),
-    (
-        "advanced selector leaves out cloudtrail",
-        lambda s: _advanced(s, [{"Field": "eventSource", "NotEquals": ["cloudtrail.amazonaws.com"]}]),
-        "selectors",
-        "leaves out cloudtrail.amazonaws.com",
     ),
     (
         "topic policy without cloudwatch",
@@ -356,7 +328,7 @@ BREAKS: list[tuple[str, Callable[[Setup], None], str, str]] = [
             AttributeName="Policy",
             AttributeValue=_policy_without_cloudwatch(s.topic_arn),
         ),
-        "topic policy",
+        Check.TOPIC,
         "no Allow statement for Principal Service cloudwatch.amazonaws.com",
     ),
     (
@@ -364,10 +336,62 @@ BREAKS: list[tuple[str, Callable[[Setup], None], str, str]] = [
         lambda s: s.client("sns").set_topic_attributes(
             TopicArn=s.topic_arn, AttributeName="KmsMasterKeyId", AttributeValue="alias/aws/sns"
         ),
-        "topic policy",
+        Check.TOPIC,
         "alias/aws/sns",
     ),
 ]
+"""A link of the chain broken: ``audit_chain`` fails at that link's check."""
+TRAIL_BREAKS: list[tuple[str, Callable[[Setup], None], Code, str]] = [
+    (
+        "logging stopped",
+        lambda s: s.client("cloudtrail").stop_logging(Name=s.trail_name),
+        Code.COVERAGE_NOT_LOGGING,
+        "is not logging",
+    ),
+    (
+        "trail is single-region",
+        lambda s: s.client("cloudtrail").update_trail(Name=s.trail_name, IsMultiRegionTrail=False),
+        Code.COVERAGE_SINGLE_REGION,
+        "CIS 4.x needs a multi-Region trail",
+    ),
+    (
+        "trail delivers to another group",
+        lambda s: _redirect_trail(s, "other/group"),
+        Code.COVERAGE_CHAIN_BROKEN,
+        "delivers to log group 'other/group'",
+    ),
+    (
+        "write-only classic selector",
+        lambda s: s.client("cloudtrail").put_event_selectors(
+            TrailName=s.trail_name,
+            EventSelectors=[{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}],
+        ),
+        Code.COVERAGE_SELECTORS,
+        "write-only",
+    ),
+    (
+        "management events off",
+        lambda s: s.client("cloudtrail").put_event_selectors(
+            TrailName=s.trail_name,
+            EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": False}],
+        ),
+        Code.COVERAGE_SELECTORS,
+        "records no management events",
+    ),
+    (
+        "write-only advanced selector",
+        lambda s: _advanced(s, [{"Field": "readOnly", "Equals": ["false"]}]),
+        Code.COVERAGE_SELECTORS,
+        "write-only",
+    ),
+    (
+        "advanced selector leaves out cloudtrail",
+        lambda s: _advanced(s, [{"Field": "eventSource", "NotEquals": ["cloudtrail.amazonaws.com"]}]),
+        Code.COVERAGE_SELECTORS,
+        "leaves out cloudtrail.amazonaws.com",
+    ),
+]
+"""The trail broken: the pair is not covered, with the core's code (the chain is not to blame)."""
 
 
 def _redirect_trail(setup: Setup, group: str) -> None:
@@ -394,42 +418,46 @@ def _policy_without_cloudwatch(topic: str) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [{**statement, "Resource": topic}]})
 
 
-@pytest.mark.parametrize(("label", "breaker", "check", "expected"), BREAKS, ids=[b[0] for b in BREAKS])
+@pytest.mark.parametrize(
+    ("label", "breaker", "check", "expected"), CHAIN_BREAKS, ids=[b[0] for b in CHAIN_BREAKS]
+)
 def test_each_break_fails_at_its_link(
-    aws: None, label: str, breaker: Callable[[Setup], None], check: str, expected: str
+    aws: None, label: str, breaker: Callable[[Setup], None], check: Check, expected: str
 ) -> None:
     setup = build_compliant()
     breaker(setup)
-    [result] = run(make_target())
-    assert result.status == "FAIL", (label, result.reasons)
+    result = one()
+    assert result.status == Status.FAIL, (label, result.reasons)
     assert len(result.reasons) == 1
     assert result.reasons[0].startswith(f"{check}: "), result.reasons
     assert expected in result.reasons[0], result.reasons
     position = CHECKS.index(check)
     assert [f.ok for f in result.findings[:position]] == [True] * position
     assert result.findings[position].ok is False
+    assert result.findings[position].codes == result.codes != ()
     assert all(f.ok is None and f.detail == NOT_CHECKED for f in result.findings[position + 1 :])
+    # The pair resting on that chain is not covered, and says which link of whose chain broke.
+    [pair] = pairs()
+    assert pair.status == Status.FAIL and pair.coverage is not None
+    assert pair.coverage.code == Code.COVERAGE_CHAIN_BROKEN
+    assert f"chain in account {ACCOUNT} ({LOG_GROUP}): {result.reasons[0]}" in pair.reasons
 
 
-# The trail itself is broken (not a trail that delivers elsewhere, whose chain the coverage audit judges).
-TRAIL_BREAKS = [
-    b for b in BREAKS if b[2] in ("trail", "selectors") and b[0] != "trail delivers to another group"
-]
-
-
-@pytest.mark.parametrize(("label", "breaker", "check", "_"), TRAIL_BREAKS, ids=[b[0] for b in TRAIL_BREAKS])
-def test_a_broken_trail_fails_with_the_code_the_coverage_audit_gives_the_pair(
-    aws: None, label: str, breaker: Callable[[Setup], None], check: str, _: str
+@pytest.mark.parametrize(
+    ("label", "breaker", "code", "expected"), TRAIL_BREAKS, ids=[b[0] for b in TRAIL_BREAKS]
+)
+def test_a_broken_trail_uncovers_the_pair_with_the_cores_code(
+    aws: None, label: str, breaker: Callable[[Setup], None], code: Code, expected: str
 ) -> None:
-    """One trail judgement: the per-target trail checks and the coverage audit read and judge alike."""
+    """The trails are judged per pair (``audit_coverage``): logging, multi-Region, selectors, delivery."""
     breaker(build_compliant())
-    [result] = run(make_target())
-    scope = flag_scope(AccountFlags(ACCOUNT, [REGION]))
-    [pair] = audit_coverage(scope, SessionFactory(new_session()), [CIS_4_5]).pairs
-    assert pair.status == "FAIL" and pair.coverage is not None, (label, pair.reasons)
-    assert result.codes == (pair.coverage.code,), (label, result.reasons, pair.reasons)
-    failed = next(f for f in result.findings if f.ok is False)
-    assert failed.check == check and failed.codes == result.codes
+    [pair] = pairs(log_group=LOG_GROUP)
+    assert pair.status == Status.FAIL and pair.coverage is not None, (label, pair.reasons)
+    assert pair.coverage.code == code, (label, pair.reasons)
+    said = [*pair.reasons, *(t.selectors or "" for t in pair.trails)]
+    assert any(expected in text for text in said), (label, said)
+    if code == Code.COVERAGE_SELECTORS:
+        assert pair.trails[0].facts.all_management_events is False
 
 
 def test_a_pending_subscription_is_not_a_subscriber(aws: None) -> None:
@@ -447,8 +475,8 @@ def test_a_pending_subscription_is_not_a_subscriber(aws: None) -> None:
         return AWSResponse("https://example.invalid", 200, {}, None), {"Subscriptions": [pending]}
 
     session.events.register("before-call.sns.ListSubscriptionsByTopic", answer)
-    [result] = run(make_target(), sessions=SessionFactory(session))
-    assert result.status == "FAIL"
+    result = one(sessions=SessionFactory(session))
+    assert result.status == Status.FAIL
     assert result.reasons == [
         f"subscription: topic {setup.topic_arn} that alarm {setup.alarm_name!r} notifies reaches nobody: it has"
         " no confirmed subscription (1 pending confirmation); the endpoint's owner must confirm it (email: the"
@@ -464,18 +492,18 @@ def test_non_covering_filters_are_explained_next_to_the_covering_one(aws: None) 
         filterPattern=_weakened_pattern(),
         metricTransformations=[{"metricName": "Legacy", "metricNamespace": "Legacy", "metricValue": "1"}],
     )
-    [result] = run(make_target())
-    assert result.status == "PASS", result.reasons
-    detail = next(f.detail for f in result.findings if f.check == "filter")
+    result = one()
+    assert result.status == Status.PASS, result.reasons
+    detail = next(f.detail for f in result.findings if f.check == Check.FILTER)
     assert "filter 'legacy-trail-changes' does not cover CIS 4.5: it misses StopLogging" in detail
 
 
 def test_too_broad_covering_filter_passes_and_says_so(aws: None) -> None:
     setup = build_compliant()
     put_filter(setup.region, setup.log_group, '{ $.eventSource = "cloudtrail.amazonaws.com" }')
-    [result] = run(make_target())
-    detail = next(f.detail for f in result.findings if f.check == "filter")
-    assert result.status == "PASS", result.reasons
+    result = one()
+    detail = next(f.detail for f in result.findings if f.check == Check.FILTER)
+    assert result.status == Status.PASS, result.reasons
     assert "text differs from the benchmark's" in detail
     assert "too broad: it also matches" in detail
 
@@ -483,7 +511,20 @@ def test_too_broad_covering_filter_passes_and_says_so(aws: None) -> None:
 # ---------------------------------------------------------------- errors
 
 
-def test_missing_log_group_and_access_denied_are_errors_while_another_target_passes(aws: None) -> None:
+def test_a_missing_log_group_is_an_error_of_its_chain(aws: None) -> None:
+    build_compliant()
+    missing = one(group_of(log_group="no/such/group"))
+    assert missing.status == Status.ERROR
+    assert missing.error is not None and missing.error.code == "ResourceNotFoundException"
+    assert missing.reasons == [
+        f"{Check.LOG_GROUP}: ResourceNotFoundException: log group 'no/such/group' does not exist in account"
+        f" {ACCOUNT} region {REGION} (DescribeLogGroups)"
+    ]
+    assert missing.findings[0].ok is False and all(f.ok is None for f in missing.findings[1:])
+    assert one().status == Status.PASS  # the other chain of the same account
+
+
+def test_denied_trails_are_an_error_of_that_pair_while_another_passes(aws: None) -> None:
     build_compliant()
     build_compliant(region="eu-west-1")
     session = new_session()
@@ -491,21 +532,11 @@ def test_missing_log_group_and_access_denied_are_errors_while_another_target_pas
     inject_error(
         session, "before-call.cloudtrail.DescribeTrails", "AccessDeniedException", denied, region="eu-west-1"
     )
-    results = run(
-        make_target(log_group="no/such/group"),
-        make_target(),
-        make_target(region="eu-west-1"),
-        sessions=SessionFactory(session),
-    )
-    assert [r.status for r in results] == ["ERROR", "PASS", "ERROR"]
-    missing, _, refused = results
-    assert missing.error is not None and missing.error.code == "ResourceNotFoundException"
-    assert "log group 'no/such/group' does not exist" in missing.reasons[0]
+    home, refused = pairs(REGION, "eu-west-1", sessions=SessionFactory(session))
+    assert (home.status, refused.status) == (Status.PASS, Status.ERROR)
     assert refused.error is not None and refused.error.code == "AccessDeniedException"
-    assert refused.error.operation == "DescribeTrails"
-    assert refused.reasons == [f"trail: AccessDeniedException: {denied} (DescribeTrails)"]
-    assert refused.findings[CHECKS.index("trail")].ok is False
-    assert refused.findings[-1].ok is None
+    assert refused.error.operation == "DescribeTrails" and refused.coverage is None
+    assert refused.reasons == [f"trails: AccessDeniedException: {denied} (DescribeTrails)"]
 
 
 def test_an_error_while_walking_the_chain_is_the_error_of_the_link_that_asked(aws: None) -> None:
@@ -513,17 +544,17 @@ def test_an_error_while_walking_the_chain_is_the_error_of_the_link_that_asked(aw
     session = new_session()
     denied = "User: arn:aws:sts::123456789012:assumed-role/auditor/cis is not authorized to perform: sns:ListSubscriptionsByTopic"
     inject_error(session, "before-call.sns.ListSubscriptionsByTopic", "AuthorizationError", denied)
-    [result] = run(make_target(), sessions=SessionFactory(session))
-    assert result.status == "ERROR" and result.error is not None
+    result = one(sessions=SessionFactory(session))
+    assert result.status == Status.ERROR and result.error is not None
     assert result.error.code == "AuthorizationError" and result.error.operation == "ListSubscriptionsByTopic"
     by_check = {f.check: f for f in result.findings}
-    assert [by_check[c].ok for c in ("filter", "alarm", "topic policy")] == [True, True, True]
-    assert "CISBenchmark/CloudTrailConfigChanges" in by_check["filter"].detail
+    assert [by_check[c].ok for c in (Check.FILTER, Check.ALARM, Check.TOPIC)] == [True, True, True]
+    assert "CISBenchmark/CloudTrailConfigChanges" in by_check[Check.FILTER].detail
     assert (
         f"alarm {setup.alarm_name!r} fires on one event and notifies {setup.topic_arn}"
-        == by_check["alarm"].detail
+        == by_check[Check.ALARM].detail
     )
-    assert by_check["subscription"].ok is False and result.reasons[0].startswith(
+    assert by_check[Check.SUBSCRIPTION].ok is False and result.reasons[0].startswith(
         "subscription: AuthorizationError"
     )
 
@@ -544,8 +575,8 @@ def test_a_metric_math_alarm_is_found_and_judged_not_missed(aws: None) -> None:
         EvaluationPeriods=1,
         AlarmActions=[setup.topic_arn],
     )
-    [result] = run(make_target())
-    assert result.status == "FAIL" and result.codes == ("alarm.metric_math",), result.reasons
+    result = one()
+    assert result.status == Status.FAIL and result.codes == (Code.ALARM_METRIC_MATH,), result.reasons
     assert result.reasons[0].startswith(
         f"alarm: alarm {setup.alarm_name!r} on the filter's metric cannot notify"
     )
@@ -565,10 +596,10 @@ def test_throttling_is_an_error_after_the_retries(aws: None) -> None:
     # register_first: answer before moto's own before-send handler does.
     session.events.register_first("before-send.cloudtrail.DescribeTrails", throttle)
     # botocore's Config max_attempts counts retries: 1 means two attempts.
-    [result] = run(make_target(), sessions=SessionFactory(session, max_attempts=1))
-    assert result.status == "ERROR"
-    assert result.error is not None and result.error.code == "ThrottlingException"
-    assert "Rate exceeded (still failing after 1 retries)" in result.reasons[0]
+    [pair] = pairs(sessions=SessionFactory(session, max_attempts=1))
+    assert pair.status == Status.ERROR
+    assert pair.error is not None and pair.error.code == "ThrottlingException"
+    assert "Rate exceeded (still failing after 1 retries)" in pair.reasons[0]
     assert len(attempts) == 2
 
 
@@ -583,25 +614,26 @@ class _Raw:
 
 
 def test_credentials_of_another_account_are_an_error_naming_both(aws: None) -> None:
-    [result] = run(make_target(account="210987654321"))
-    assert result.status == "ERROR"
+    result = one(group_of(account="210987654321"))
+    assert result.status == Status.ERROR
     assert result.error is not None and result.error.code == "AccountMismatch"
     assert "account 123456789012" in result.reasons[0] and "account 210987654321" in result.reasons[0]
 
 
-def test_missing_credentials_and_unreachable_endpoints_are_error_rows(
+def test_an_unreachable_endpoint_or_no_credentials_is_an_error_row_not_an_exception(
     aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """``audit_chain`` never raises; the CLI checks both up front instead (tests/audit/test_cli.py)."""
     unreachable = SessionFactory(new_session(), endpoint_url="http://127.0.0.1:1", max_attempts=0)
-    [result] = run(make_target(), sessions=unreachable)
-    assert result.status == "ERROR" and result.error is not None
+    result = one(sessions=unreachable)
+    assert result.status == Status.ERROR and result.error is not None
     assert result.error.code == "EndpointConnection" and "127.0.0.1:1" in result.reasons[0]
 
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance-metadata lookups on this machine
-    [result] = run(make_target())
-    assert result.status == "ERROR" and result.error is not None
+    result = one()
+    assert result.status == Status.ERROR and result.error is not None
     assert result.error.code == "NoCredentials" and "Unable to locate credentials" in result.reasons[0]
 
 
@@ -609,37 +641,40 @@ def test_role_is_assumed_once_per_account_and_role(aws: None) -> None:
     session = new_session()
     calls: list[str] = []
     session.events.register("before-call.sts.*", lambda model, **_: calls.append(model.name))
-    role = "arn:aws:iam::111111111111:role/cis-monitoring-auditor"
-    results = run(
-        *(
-            make_target(account="111111111111", role_arn=role, region=r)
-            for r in ("us-east-1", "eu-west-1", "eu-central-1")
-        ),
-        sessions=SessionFactory(session),
-    )
+    sessions = SessionFactory(session)
+    access = Access("111111111111", "arn:aws:iam::111111111111:role/cis-monitoring-auditor")
+    results = [
+        one(group_of(region=r, account="111111111111"), access, sessions)
+        for r in ("us-east-1", "eu-west-1", "eu-central-1")
+    ]
     # The member account is empty, but the credentials were accepted as the member account's.
     assert {r.error.code for r in results if r.error} == {"ResourceNotFoundException"}
     assert calls.count("AssumeRole") == 1
     assert calls.count("GetCallerIdentity") == 1
 
 
-def test_session_factory_accepts_a_plain_identity_tuple(aws: None) -> None:
-    sessions = SessionFactory(new_session())
-    for who in (Identity(ACCOUNT), (ACCOUNT, None, None, "cis"), make_target()):
-        assert sessions.client(who, "sts", REGION).get_caller_identity()["Account"] == ACCOUNT
+def test_the_callers_identity_is_asked_once_and_verifies_its_own_account(aws: None) -> None:
+    session = new_session()
+    calls: list[str] = []
+    session.events.register("before-call.sts.*", lambda model, **_: calls.append(model.name))
+    sessions = SessionFactory(session)
+    assert sessions.client(Access(ACCOUNT), "sts", REGION).get_caller_identity()["Account"] == ACCOUNT
+    assert sessions.caller(REGION)["Account"] == ACCOUNT
+    assert one(sessions=sessions).error is not None  # nothing deployed: but entered, as the caller
+    assert calls == ["GetCallerIdentity", "GetCallerIdentity"]  # the verification's, then the test's own
 
 
-def test_progress_reports_every_target_once(aws: None) -> None:
+def test_progress_reports_every_pair_and_chain_once(aws: None) -> None:
     build_compliant()
-    seen: list[tuple[int, int, str]] = []
-    results = run(
-        make_target(),
-        make_target(log_group="missing"),
-        progress=lambda d, t, r: seen.append((d, t, r.status)),
-    )
-    assert sorted(d for d, _, _ in seen) == [1, 2]
-    assert {t for _, t, _ in seen} == {2}
-    assert sorted(s for _, _, s in seen) == sorted(r.status for r in results)
+    seen: list[str] = []
+    found = pairs(REGION, "eu-west-1", progress=seen.append)
+    trails = sorted(line for line in seen if " trails of " in line)
+    assert [line.split()[0] for line in trails] == ["[1/2]", "[2/2]"]
+    assert {line.split()[3].rstrip(":") for line in trails} == {f"{ACCOUNT}/{REGION}", f"{ACCOUNT}/eu-west-1"}
+    assert [line for line in seen if " chain " in line] == [
+        f"[1/1] chain {ACCOUNT}/{REGION}/{LOG_GROUP}: PASS"
+    ]
+    assert {p.status for p in found} == {Status.PASS}
 
 
 # ---------------------------------------------------------------- pure judgements
@@ -805,8 +840,8 @@ def test_parse_log_group_arn() -> None:
 def test_text_report_wraps_long_reasons_inside_the_width() -> None:
     long = "chain: " + "word " * 80
     pairs = [
-        PairResult(ACCOUNT, "a-rather-long-account-name-that-gets-cut", REGION, False, "FAIL", [long]),
-        PairResult("111111111111", "ok", "eu-west-1", True, "PASS", ["covered directly: a trail"]),
+        PairResult(ACCOUNT, "a-rather-long-account-name-that-gets-cut", REGION, False, Status.FAIL, [long]),
+        PairResult("111111111111", "ok", "eu-west-1", True, Status.PASS, ["covered directly: a trail"]),
     ]
     text = audit_report.render_text(CoverageReport(pairs, {}, ("4.5",)), width=100)
     lines = text.splitlines()
@@ -818,29 +853,7 @@ def test_text_report_wraps_long_reasons_inside_the_width() -> None:
     assert "CIS 4.5: 2 account-Region pair(s): 1 PASS, 1 FAIL, 0 ERROR" in " ".join(text.split())
 
 
-# ---------------------------------------------------------------- stack file and CLI
-
-
-def _write_stack(root: Path, name: str, body: str) -> None:
-    (root / f"Pulumi.{name}.yaml").write_text(body, encoding="utf-8")
-
-
-GOOD_STACK = f"""
-config:
-  aws:region: us-east-1
-  cis-monitoring:notifications:
-    subscriptions:
-      - protocol: https
-        endpointSecretKey: pagerEndpoint
-  cis-monitoring:pagerEndpoint:
-    secure: AAABAKxyz
-  cis-monitoring:accounts:
-    - id: "{ACCOUNT}"
-      name: sandbox
-      trail:
-        homeRegion: us-east-1
-        logGroup: {LOG_GROUP}
-"""
+# ---------------------------------------------------------------- stack files
 
 
 def test_repo_stacks_audit_every_account_in_the_regions_they_name() -> None:
@@ -858,111 +871,6 @@ def test_repo_stacks_audit_every_account_in_the_regions_they_name() -> None:
 def test_stack_file_errors_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(StackFileError, match=r"Pulumi\.nope\.yaml: no such stack file"):
         load_stack_file("nope", tmp_path)
-    _write_stack(tmp_path, "broken", "config: [unclosed")
+    (tmp_path / "Pulumi.broken.yaml").write_text("config: [unclosed", encoding="utf-8")
     with pytest.raises(StackFileError, match="not valid YAML"):
         load_stack_file("broken", tmp_path)
-
-
-def test_cli_stack_pass_and_fail_exit_codes(
-    aws: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    setup = build_compliant()
-    allow_queue(setup)
-    _write_stack(tmp_path, "t", GOOD_STACK)
-    argv = ["--stack", "t", "--repo-root", str(tmp_path), "--region", REGION, "--region", "eu-west-1"]
-    assert main(argv) == 0, capsys.readouterr().out
-    out = capsys.readouterr().out
-    assert "CIS 4.5: 2 account-Region pair(s): 2 PASS, 0 FAIL, 0 ERROR; covered 2 directly" in out
-
-    boto3.client("cloudtrail", region_name=REGION).stop_logging(Name=setup.trail_name)
-    assert main(argv) == 1
-    out = " ".join(capsys.readouterr().out.split())  # the table wraps reasons
-    assert f"eu-west-1 FAIL not covered: multi-Region trail {setup.trail_name!r}" in out
-    assert "is not logging (StopLogging was called)" in out
-
-
-def test_cli_prints_progress_for_more_than_twenty_pairs(
-    aws: None, capsys: pytest.CaptureFixture[str]
-) -> None:
-    allow_queue(build_compliant())
-    regions = sorted(r for r in known_regions() if partition_of(r) == "aws")[:21]
-    argv = ["--account", ACCOUNT, "--max-workers", "3", "--no-test-metric-filter"]
-    for region in regions:
-        argv += ["--region", region]
-    assert main(argv) == 0
-    err = capsys.readouterr().err.splitlines()
-    trails = [line for line in err if " trails of " in line]
-    assert len(trails) == 21 and {line.split()[0] for line in trails} == {f"[{n}/21]" for n in range(1, 22)}
-    assert [line for line in err if " chain " in line] == [
-        f"[1/1] chain {ACCOUNT}/{REGION}/{LOG_GROUP}: PASS"
-    ]
-
-    assert main(argv[: -2 * 20]) == 0  # one Region: no progress
-    assert capsys.readouterr().err == ""
-
-
-def test_cli_help(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--help"]) == 0
-    out = capsys.readouterr().out
-    for flag in (
-        "--stack",
-        "--account",
-        "--region",
-        "--log-group",
-        "--owner-role-arn",
-        "--members-from-organization",
-        "--json",
-        "--endpoint-url",
-        "--max-workers",
-        "--control",
-        "--no-test-metric-filter",
-        "--history-days",
-        "--drill",
-        "--drill-timeout",
-    ):
-        assert flag in out
-
-
-def test_cli_bad_stack_config_exits_2_with_the_problem_lines(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    _write_stack(
-        tmp_path,
-        "bad",
-        'config:\n  cis-monitoring:acounts: []\n  cis-monitoring:accounts:\n    - id: "12"\n      name: x\n'
-        "      regions: [{region: us-east-9, logGroup: g}]\n",
-    )
-    assert main(["--stack", "bad", "--repo-root", str(tmp_path)]) == 2
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert "Traceback" not in captured.err
-    assert "accounts[0].id: '12' is not an AWS account id (12 digits)" in captured.err
-    assert "accounts[0].regions[0].region: 'us-east-9' is not an AWS region" in captured.err
-    assert "acounts: unknown config key" in captured.err
-    assert "Pulumi.bad.yaml" in captured.err
-
-
-@pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        ([], "give --stack NAME"),
-        (["--stack", "dev", "--account", ACCOUNT], "not both"),
-        (["--account", ACCOUNT], "--account needs --region"),
-        (["--stack", "dev", "--log-group", "g"], "--log-group go(es) with --account, not --stack"),
-        (
-            ["--account", "12", "--region", "mars-1", "--log-group", "g"],
-            "--region: 'mars-1' is not an AWS region",
-        ),
-        (["--stack", "nope"], "no such stack file"),
-        (["--max-workers", "0"], "must be at least 1"),
-        (
-            ["--account", ACCOUNT, "--region", REGION, "--endpoint-url", "http://127.0.0.1:1"],
-            "unreachable",
-        ),
-    ],
-)
-def test_cli_usage_errors_exit_2(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert message in err
-    assert "Traceback" not in err

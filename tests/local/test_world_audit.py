@@ -24,13 +24,14 @@ import boto3
 import pytest
 import yaml
 
-from cis_monitoring.audit import cli
-from cis_monitoring.audit.aws_session import SessionFactory
-from cis_monitoring.audit.coverage_audit import audit_coverage
+from cis_monitoring import cli
+from cis_monitoring.audit.aws import SessionFactory
 from cis_monitoring.audit.proof_run import ProofSettings
+from cis_monitoring.audit.run import audit_coverage
 from cis_monitoring.audit.scope import stack_scope
 from cis_monitoring.core.catalog import CIS_4_5
 from cis_monitoring.core.project import PROJECT
+from cis_monitoring.core.status import Status
 from cis_monitoring.core.topology import DIRECT, NOT_COVERED, ORGANIZATION
 from cis_monitoring.spec import load_config
 from local.emulator import MEMBER_ROLE, Emulator
@@ -67,7 +68,7 @@ def audit(deployed: Deployed, capsys: pytest.CaptureFixture[str], *flags: str) -
     for region in REGIONS:
         argv += ["--region", region]
     capsys.readouterr()
-    code = cli.main([*argv, *flags])
+    code = cli.run("audit", [*argv, *flags])
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err, captured.err
     return code, json.loads(captured.out)
@@ -240,7 +241,7 @@ def test_a_single_region_trail_is_not_cis_and_counts_only_for_its_region(
     argv = ["--account", mixed.LEGACY, "--region", "us-east-1", "--region", "eu-west-1", "--json"]
     argv += ["--role-arn", f"arn:aws:iam::{mixed.LEGACY}:role/{MEMBER_ROLE}", "--endpoint-url", emulator.url]
     capsys.readouterr()
-    assert cli.main(argv) == 1
+    assert cli.run("audit", argv) == 1
     home, elsewhere = json.loads(capsys.readouterr().out)["coverage"]
     assert (home["code"], home["trail"]) == ("coverage.none.single_region", mixed.LEGACY_TRAIL)
     assert "CIS 4.x needs a multi-Region trail" in home["reason"]
@@ -278,6 +279,6 @@ def test_the_owners_chain_is_read_once_and_members_need_no_role(emulator: Emulat
     report = audit_coverage(
         stack_scope(config, regions=REGIONS, members_from_organization=True), sessions, [CIS_4_5]
     )
-    assert {p.status for p in report.pairs} == {"PASS"}
+    assert {p.status for p in report.pairs} == {Status.PASS}
     assumed = {p["RoleArn"].split(":")[4] for name, p in calls if name == "AssumeRole"}
     assert assumed == {deployed.world.management_account, organization.SANDBOX}

@@ -17,22 +17,22 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cis_monitoring.audit.aws_errors import error_code
-from cis_monitoring.audit.proofs.guard import guarded
-from cis_monitoring.audit.proofs.result import KEY_POLICY, ClientFor, ProofResult, ProofStatus
+from cis_monitoring.audit.aws import error_code
+from cis_monitoring.audit.proofs.result import KEY_POLICY, ClientFor, ProofResult, guarded
 from cis_monitoring.core.aws.arns import parse_arn, parse_sns_topic_arn
 from cis_monitoring.core.catalog import AWS_MANAGED_SNS_KEY, is_aws_managed_sns_key
 from cis_monitoring.core.judge.resource_policies import Grant, cloudwatch_key_grant, judge_grant
+from cis_monitoring.core.status import Status
 
 POLICY_NAME = "default"
 """The only key policy name KMS has."""
-STATUS_OF_GRANT = {True: ProofStatus.PASS, False: ProofStatus.FAIL, None: ProofStatus.NOT_AVAILABLE}
+STATUS_OF_GRANT = {True: Status.PASS, False: Status.FAIL, None: Status.NOT_AVAILABLE}
 """A grant verdict as a proof status: one the audit cannot decide is NOT_AVAILABLE, never PASS."""
 
 
 @dataclass(frozen=True)
 class KeyCheck:
-    status: ProofStatus
+    status: Status
     detail: str
     evidence: dict[str, Any] = field(default_factory=dict)
 
@@ -64,7 +64,7 @@ def check_key(
         # A deleted key (or an alias that points nowhere): nothing can be encrypted for the topic.
         message = error.response.get("Error", {}).get("Message", "")
         return KeyCheck(
-            ProofStatus.FAIL,
+            Status.FAIL,
             f"KMS key {key_id} does not exist ({message}); point the resource at an existing"
             f" customer-managed key whose policy has this statement: {statement_json(grant_for('*').statement_to_add)}",
             {"keyId": key_id, "keyExists": False},
@@ -79,7 +79,7 @@ def check_key(
     }
     if metadata.get("KeyManager") == "AWS":
         return KeyCheck(
-            ProofStatus.FAIL,
+            Status.FAIL,
             f"{key_id} is an AWS-managed key: its policy cannot be changed to admit another service;"
             " encrypt with a customer-managed key whose policy has this statement:"
             f" {statement_json(grant_for(key_arn).statement_to_add)}",
@@ -87,7 +87,7 @@ def check_key(
         )
     if metadata.get("KeyState") != "Enabled":
         return KeyCheck(
-            ProofStatus.FAIL,
+            Status.FAIL,
             f"KMS key {key_arn} is {metadata.get('KeyState')}, so nothing can be encrypted with it;"
             " enable it (or cancel its deletion)",
             evidence,
@@ -95,7 +95,7 @@ def check_key(
     owner = str(metadata.get("AWSAccountId") or account_id)
     if owner != account_id:
         return KeyCheck(
-            ProofStatus.NOT_AVAILABLE,
+            Status.NOT_AVAILABLE,
             f"KMS key {key_arn} belongs to account {owner}; kms:GetKeyPolicy works only in the key's own"
             " account, so audit the key there",
             evidence,
@@ -119,12 +119,12 @@ def topic_key_policy(
     """Whether the topic's KMS key (GetTopicAttributes' ``KmsMasterKeyId``) lets CloudWatch use it."""
     topic = parse_sns_topic_arn(topic_arn)
     if topic is None:
-        return ProofResult(KEY_POLICY, topic_arn, ProofStatus.ERROR, f"{topic_arn!r} is not an SNS topic ARN")
+        return ProofResult(KEY_POLICY, topic_arn, Status.ERROR, f"{topic_arn!r} is not an SNS topic ARN")
     if not kms_master_key_id:
         return ProofResult(
             KEY_POLICY,
             topic_arn,
-            ProofStatus.PASS,
+            Status.PASS,
             f"topic {topic_arn} is not encrypted with KMS, so CloudWatch needs no key grant",
             {"keyId": None},
         )
@@ -137,7 +137,7 @@ def topic_key_policy(
         return ProofResult(
             KEY_POLICY,
             key_id,
-            ProofStatus.FAIL,
+            Status.FAIL,
             f"topic {topic_arn} is encrypted with {AWS_MANAGED_SNS_KEY}, whose policy cannot admit CloudWatch;"
             f" use a customer-managed key whose policy has this statement: {statement_json(statement)}",
             {"keyId": key_id, "keyManager": "AWS", "statementToAdd": dict(statement)},

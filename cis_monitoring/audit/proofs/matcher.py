@@ -16,12 +16,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cis_monitoring.audit.aws_errors import error_code
-from cis_monitoring.audit.proofs.guard import guarded
-from cis_monitoring.audit.proofs.result import MATCHER, ClientFor, ProofResult, ProofStatus
+from cis_monitoring.audit.aws import error_code
+from cis_monitoring.audit.proofs.result import MATCHER, ClientFor, ProofResult, guarded
 from cis_monitoring.core.catalog import Control, SampleRecord
 from cis_monitoring.core.filter_pattern import MAX_LENGTH
 from cis_monitoring.core.judge.pattern import judge_pattern, probe_records
+from cis_monitoring.core.status import Status
 
 BATCH = 50
 """TestMetricFilter takes 1 to 50 log event messages per call."""
@@ -110,7 +110,7 @@ def judge_verdicts(pattern: str, control: Control, records: Sequence[RecordVerdi
         parts.append(f"it also matches {len(broad)} record(s) it should not ({_shown(broad)}): alert noise")
     if disagreements:
         parts.append(_disagreement_text(disagreements))
-    status = ProofStatus.FAIL if missed else ProofStatus.PASS
+    status = Status.FAIL if missed else Status.PASS
     return ProofResult(MATCHER, pattern, status, "; ".join(parts), evidence)
 
 
@@ -127,7 +127,7 @@ def aws_matcher(
         return ProofResult(
             MATCHER,
             subject,
-            ProofStatus.FAIL,
+            Status.FAIL,
             f"the pattern is {len(pattern)} characters long; CloudWatch Logs takes 1 to {MAX_LENGTH}",
         )
 
@@ -143,7 +143,7 @@ def aws_matcher(
             return ProofResult(
                 MATCHER,
                 subject,
-                ProofStatus.FAIL,
+                Status.FAIL,
                 f"AWS rejects the pattern ({message}); our engine says: {engine}; use the benchmark's pattern"
                 f" {control.filter_pattern!r}",
                 {"pattern": pattern, "aws": {"rejected": message}, "engine": engine},

@@ -1,30 +1,74 @@
-"""What every proof returns: a status, a sentence a person can act on, and evidence for the JSON."""
+"""What every proof returns, and how an AWS error becomes a proof's result instead of an exception.
+
+A proof returns a ``ProofResult``: a ``Status`` (PASS, FAIL, ERROR, NOT_AVAILABLE or SKIPPED), a
+sentence a person can act on, and evidence for the JSON. It never raises for an AWS error
+(``guarded``): the chain's row says ERROR and the others run on. Two errors are told apart,
+because the CLI must act on them:
+
+- **access denied**: ``ProofError.access_denied`` with the IAM action, so the CLI can say which
+  policy is missing. For an opt-in call (``OPT_IN_ACTIONS``: TestMetricFilter, the drill's
+  SetAlarmState) the audit was asked for something its role cannot do, which is no finding about
+  the account: ``usage_problems`` words it, and the CLI exits 2;
+- **not implemented by an emulator**: moto raises ``NotImplementedError`` in-process and answers
+  HTTP 500 with an HTML page as a server; LocalStack answers HTTP 501. Real AWS always answers with
+  an AWS error body (a code such as ``InternalFailure``) and never 501, so only these shapes become
+  NOT_AVAILABLE, never a PASS.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
-from cis_monitoring.audit.aws_errors import AwsError
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cis_monitoring.audit.aws import AwsError, error_code, read_error, unexpected
+from cis_monitoring.core.status import Status
 
 ClientFor = Callable[[str, "str | None"], Any]
-"""``clients(service, region)``: a boto3 client in the audited account (region None: the target's).
+"""``clients(service, region)``: a boto3 client in the audited account (region None: the chain's).
 
-``cis_monitoring.audit.audit``'s per-target client cache has exactly this shape.
+``cis_monitoring.audit.aws.Clients`` has exactly this shape.
 """
 
-
-class ProofStatus(StrEnum):
-    PASS = "PASS"
-    FAIL = "FAIL"
-    ERROR = "ERROR"
-    """AWS answered with an error (for this target only); ``error`` says which."""
-    NOT_AVAILABLE = "NOT_AVAILABLE"
-    """The emulator or the account cannot give this proof (never a PASS in disguise)."""
-    SKIPPED = "SKIPPED"
-    """Turned off, or deliberately not run (the detail says why)."""
+MATCHER = "aws matcher"
+KEY_POLICY = "key policy"
+QUEUE_POLICY = "queue policy"
+FUNCTION_POLICY = "function policy"
+ALARM_HISTORY = "alarm history"
+DRILL = "drill"
+PROOFS = (MATCHER, KEY_POLICY, QUEUE_POLICY, FUNCTION_POLICY, ALARM_HISTORY, DRILL)
+NOT_IN_EMULATOR = "not available in this emulator"
+ACCESS_DENIED = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "AuthorizationError",
+    "UnauthorizedOperation",
+    "UnauthorizedException",
+}
+IAM_ACTIONS = {
+    "TestMetricFilter": "logs:TestMetricFilter",
+    "DescribeKey": "kms:DescribeKey",
+    "GetKeyPolicy": "kms:GetKeyPolicy",
+    "GetQueueAttributes": "sqs:GetQueueAttributes",
+    "GetPolicy": "lambda:GetPolicy",
+    "DescribeAlarmHistory": "cloudwatch:DescribeAlarmHistory",
+    "DescribeAlarms": "cloudwatch:DescribeAlarms",
+    "SetAlarmState": "cloudwatch:SetAlarmState",
+}
+"""Every AWS operation a proof calls, and the IAM action that authorizes it."""
+OPT_IN_ACTIONS = {
+    "logs:TestMetricFilter": (
+        "add logs:TestMetricFilter to the auditor's policy (iam/auditor-policy.json has it),"
+        " or pass --no-test-metric-filter"
+    ),
+    "cloudwatch:SetAlarmState": (
+        "--drill needs cloudwatch:SetAlarmState on the alarm: attach iam/drill-policy.json to the"
+        " auditor's role, or leave out --drill"
+    ),
+}
+"""The opt-in calls whose refusal is a usage problem (exit 2), and what to do about it."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +90,7 @@ class ProofResult:
     """Which proof (``PROOFS``)."""
     subject: str
     """What was judged: a log pattern's filter, a key, queue, function or alarm ARN/name."""
-    status: ProofStatus
+    status: Status
     detail: str
     """One or two sentences; on FAIL, what to add or change."""
     evidence: Mapping[str, Any] = field(default_factory=dict)
@@ -67,10 +111,70 @@ class ProofResult:
         }
 
 
-MATCHER = "aws matcher"
-KEY_POLICY = "key policy"
-QUEUE_POLICY = "queue policy"
-FUNCTION_POLICY = "function policy"
-ALARM_HISTORY = "alarm history"
-DRILL = "drill"
-PROOFS = (MATCHER, KEY_POLICY, QUEUE_POLICY, FUNCTION_POLICY, ALARM_HISTORY, DRILL)
+def _http_status(error: ClientError) -> int:
+    return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+
+
+def is_not_implemented(error: BaseException) -> bool:
+    """Whether an emulator said it lacks the operation (see the module docstring)."""
+    if isinstance(error, NotImplementedError):
+        return True
+    if not isinstance(error, ClientError):
+        return False
+    status, code = _http_status(error), error_code(error)
+    # botocore uses the HTTP status as the code when the body is no AWS error (moto's HTML page).
+    return status == 501 or (status == 500 and code == "500")
+
+
+def proof_error(error: ClientError | BotoCoreError) -> ProofError:
+    """The error as the checks read it (``cis_monitoring.audit.aws.read_error``), with the IAM action it needs."""
+    read = read_error(error)
+    action = IAM_ACTIONS.get(read.operation or "")
+    return ProofError(read.code, read.message, read.operation, action, read.code in ACCESS_DENIED)
+
+
+def error_result(proof: str, subject: str, error: BaseException) -> ProofResult:
+    """The result of a proof that an AWS call ended (``error`` is a botocore or emulator error)."""
+    operation = getattr(error, "operation_name", None)
+    if is_not_implemented(error):
+        what = f"{operation} is" if operation else "the call is"
+        return ProofResult(
+            proof,
+            subject,
+            Status.NOT_AVAILABLE,
+            f"{NOT_IN_EMULATOR}: {what} not implemented there; real AWS gives this proof",
+            {"notImplemented": operation or str(error)},
+        )
+    assert isinstance(error, ClientError | BotoCoreError)
+    failure = proof_error(error)
+    where = f" ({failure.operation})" if failure.operation else ""
+    hint = f"; grant {failure.action}" if failure.access_denied and failure.action else ""
+    return ProofResult(
+        proof, subject, Status.ERROR, f"{failure.code}: {failure.message}{where}{hint}", error=failure
+    )
+
+
+def guarded(proof: str, subject: str, body: Callable[[], ProofResult]) -> ProofResult:
+    """``body()``, with any AWS error (or emulator gap) turned into this proof's result."""
+    try:
+        return body()
+    except (ClientError, BotoCoreError, NotImplementedError) as error:
+        return error_result(proof, subject, error)
+    except Exception as error:  # an odd answer (or a bug): this proof says so, the audit goes on
+        odd = unexpected(error)
+        failure = ProofError(odd.code, odd.message)
+        return ProofResult(proof, subject, Status.ERROR, f"{failure.code}: {failure.message}", error=failure)
+
+
+def usage_problems(results: Iterable[ProofResult]) -> list[str]:
+    """One line per opt-in action AWS denied, naming where (first few subjects) and what to do."""
+    denied: dict[str, list[str]] = {}
+    for result in results:
+        action = result.error.action if result.error else None
+        if result.access_denied and action in OPT_IN_ACTIONS:
+            denied.setdefault(action, []).append(result.subject)
+    lines = []
+    for action, subjects in denied.items():
+        shown = ", ".join(subjects[:3]) + (f" and {len(subjects) - 3} more" if len(subjects) > 3 else "")
+        lines.append(f"{action} was denied ({shown}): {OPT_IN_ACTIONS[action]}")
+    return lines

@@ -21,15 +21,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cis_monitoring.audit.aws_errors import error_code
-from cis_monitoring.audit.proofs.guard import guarded
+from cis_monitoring.audit.aws import error_code
 from cis_monitoring.audit.proofs.keys import STATUS_OF_GRANT, check_key, statement_json
 from cis_monitoring.audit.proofs.result import (
     FUNCTION_POLICY,
     QUEUE_POLICY,
     ClientFor,
     ProofResult,
-    ProofStatus,
+    guarded,
 )
 from cis_monitoring.core.aws.arns import (
     Arn,
@@ -44,11 +43,12 @@ from cis_monitoring.core.judge.resource_policies import (
     queue_grant,
     sns_key_grant,
 )
+from cis_monitoring.core.status import Status
 
 QUEUE_MISSING = {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}
 """SQS's code for a missing queue (the query-compatible code, and the JSON protocol's shape name)."""
 _DNS_SUFFIX = {"aws-cn": "amazonaws.com.cn"}
-_RANK = (ProofStatus.FAIL, ProofStatus.NOT_AVAILABLE, ProofStatus.PASS)
+_RANK = (Status.FAIL, Status.NOT_AVAILABLE, Status.PASS)
 
 
 def queue_url(queue: Arn) -> str:
@@ -61,7 +61,7 @@ def _elsewhere(proof: str, endpoint: str, owner: str, audited: str) -> ProofResu
     return ProofResult(
         proof,
         endpoint,
-        ProofStatus.NOT_AVAILABLE,
+        Status.NOT_AVAILABLE,
         f"{endpoint} belongs to account {owner}, not the audited account {audited}; its policy can be read"
         " only there, so audit that account",
         {"endpointAccount": owner},
@@ -73,7 +73,7 @@ def queue_policy(clients: ClientFor, topic_arn: str, queue_arn: str) -> ProofRes
     topic, queue = parse_sns_topic_arn(topic_arn), parse_sqs_queue_arn(queue_arn)
     if topic is None or queue is None:
         return ProofResult(
-            QUEUE_POLICY, queue_arn, ProofStatus.ERROR, f"cannot read {topic_arn!r} -> {queue_arn!r} as ARNs"
+            QUEUE_POLICY, queue_arn, Status.ERROR, f"cannot read {topic_arn!r} -> {queue_arn!r} as ARNs"
         )
     if queue.account != topic.account:
         return _elsewhere(QUEUE_POLICY, queue_arn, queue.account, topic.account)
@@ -90,7 +90,7 @@ def queue_policy(clients: ClientFor, topic_arn: str, queue_arn: str) -> ProofRes
             return ProofResult(
                 QUEUE_POLICY,
                 queue_arn,
-                ProofStatus.FAIL,
+                Status.FAIL,
                 f"queue {queue_arn} does not exist, so SNS delivers nothing to it; recreate the queue or"
                 f" remove the subscription from {topic_arn}",
                 {"queueExists": False},
@@ -109,7 +109,7 @@ def queue_policy(clients: ClientFor, topic_arn: str, queue_arn: str) -> ProofRes
             evidence["keyId"] = key_id
             if key_id == AWS_MANAGED_SQS_KEY or key_id.endswith(":" + AWS_MANAGED_SQS_KEY):
                 statement = sns_key_grant("*", topic_arn, topic.account).statement_to_add
-                statuses.append(ProofStatus.FAIL)
+                statuses.append(Status.FAIL)
                 details.append(
                     f"the queue is encrypted with {AWS_MANAGED_SQS_KEY}, which SNS cannot use; encrypt it with a"
                     f" customer-managed key whose policy has this statement: {statement_json(statement)}"
@@ -138,7 +138,7 @@ def function_policy(clients: ClientFor, topic_arn: str, function_arn: str) -> Pr
         return ProofResult(
             FUNCTION_POLICY,
             function_arn,
-            ProofStatus.ERROR,
+            Status.ERROR,
             f"cannot read {topic_arn!r} -> {function_arn!r} as ARNs",
         )
     if function.account != topic.account:
@@ -158,7 +158,7 @@ def function_policy(clients: ClientFor, topic_arn: str, function_arn: str) -> Pr
                 return ProofResult(
                     FUNCTION_POLICY,
                     function_arn,
-                    ProofStatus.FAIL,
+                    Status.FAIL,
                     f"function {function_arn} does not exist, so SNS invokes nothing; recreate it or remove the"
                     f" subscription from {topic_arn}",
                     {"functionExists": False},

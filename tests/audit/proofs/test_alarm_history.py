@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cis_monitoring.audit.proofs import ALARM_HISTORY, ProofStatus, alarm_history, usage_problems
+from cis_monitoring.audit.proofs import ALARM_HISTORY, alarm_history, usage_problems
+from cis_monitoring.core.status import Status
 from tests.audit.proofs.stubs import (
     ALARM_ARN,
     ALARM_NAME,
@@ -58,7 +59,7 @@ def test_a_failed_action_on_a_later_page_fails_with_aws_message_and_time() -> No
     stub_history(clients, items)
     result = alarm_history(clients, ALARM_NAME, clock=lambda: NOW)
     clients.assert_done()
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert result.proof == ALARM_HISTORY and result.subject == ALARM_NAME
     assert result.detail.startswith(
         "1 alarm action(s) failed in the last 14 days; the last at 2026-11-24T03:12:40.118000+00:00:"
@@ -76,7 +77,7 @@ def test_a_failure_stays_a_fail_after_later_successes_and_says_so() -> None:
         clients, [action_item(FAILED_AT, False, error="AuthorizationError"), action_item(later, True)]
     )
     result = alarm_history(clients, ALARM_NAME, clock=lambda: NOW)
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert result.detail.endswith(f"; it succeeded 1 time(s) since, last at {later.isoformat()}")
 
 
@@ -84,7 +85,7 @@ def test_only_successes_pass() -> None:
     clients = StubbedClients()
     stub_history(clients, [action_item(datetime(2026, 11, 28, tzinfo=UTC), True)])
     result = alarm_history(clients, ALARM_NAME, clock=lambda: NOW)
-    assert result.status is ProofStatus.PASS
+    assert result.status is Status.PASS
     assert result.detail.startswith("all 1 alarm action(s) of the last 14 days succeeded")
 
 
@@ -93,7 +94,7 @@ def test_no_action_passes_but_says_it_proves_nothing() -> None:
     stub_history(clients, [], days=7)
     result = alarm_history(clients, ALARM_NAME, days=7, clock=lambda: NOW)
     clients.assert_done()
-    assert result.status is ProofStatus.PASS
+    assert result.status is Status.PASS
     assert "no alarm action ran in the last 7 days" in result.detail and "proves nothing" in result.detail
 
 
@@ -116,10 +117,10 @@ def test_access_denied_and_throttling_are_errors() -> None:
     add_error(cloudwatch, "describe_alarm_history", "Throttling", "Rate exceeded", retries=9)
     first = alarm_history(clients, ALARM_NAME, clock=lambda: NOW)
     second = alarm_history(clients, ALARM_NAME, clock=lambda: NOW)
-    assert first.status is ProofStatus.ERROR and first.access_denied
+    assert first.status is Status.ERROR and first.access_denied
     assert first.error is not None and first.error.action == "cloudwatch:DescribeAlarmHistory"
     assert usage_problems([first]) == []
-    assert second.status is ProofStatus.ERROR
+    assert second.status is Status.ERROR
     assert second.detail == "Throttling: Rate exceeded (still failing after 9 retries) (DescribeAlarmHistory)"
 
 
@@ -127,5 +128,5 @@ def test_an_emulator_without_the_api_is_not_available() -> None:
     clients = StubbedClients()
     add_error(clients.stub("cloudwatch"), "describe_alarm_history", "500", "<!doctype html>...", status=500)
     result = alarm_history(clients, ALARM_NAME, clock=lambda: NOW)
-    assert result.status is ProofStatus.NOT_AVAILABLE
+    assert result.status is Status.NOT_AVAILABLE
     assert result.detail.startswith("not available in this emulator")

@@ -7,14 +7,9 @@ from typing import Any
 
 import pytest
 
-from cis_monitoring.audit.proofs import (
-    DRILL,
-    DrillSettings,
-    ProofStatus,
-    drill_reason,
-    fire_drill,
-    usage_problems,
-)
+from cis_monitoring.audit.drill import DrillSettings, drill_reason, fire_drill
+from cis_monitoring.audit.proofs import DRILL, usage_problems
+from cis_monitoring.core.status import Status
 from tests.audit.proofs.stubs import (
     ALARM_ARN,
     ALARM_NAME,
@@ -112,7 +107,7 @@ def test_a_drill_passes_on_successfully_executed_action_and_says_what_on_call_re
     )
     result = fire_drill(clients, metric_alarm(), settings(time))
     clients.assert_done()
-    assert result.status is ProofStatus.PASS, result.detail
+    assert result.status is Status.PASS, result.detail
     assert result.proof == DRILL and result.subject == ALARM_NAME
     assert time.slept == [5.0, 5.0]
     evidence = result.evidence
@@ -133,7 +128,7 @@ def test_a_failed_action_fails_the_drill_with_aws_message() -> None:
     failed = action_item(CHANGED, False, error=KMS_DENIED_TO_CLOUDWATCH, transition_at=CHANGED)
     stub_drill(clients, metric_alarm(), [[state_item(CHANGED, "OK", "ALARM", REASON), failed]])
     result = fire_drill(clients, metric_alarm(), settings(time))
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert KMS_DENIED_TO_CLOUDWATCH in result.detail
     assert result.evidence["actions"][0]["error"] == KMS_DENIED_TO_CLOUDWATCH
 
@@ -148,7 +143,7 @@ def test_an_earlier_success_of_a_real_alarm_does_not_count() -> None:
     stub_drill(clients, metric_alarm(), [real, real, real])
     result = fire_drill(clients, metric_alarm(), settings(time, timeout=15))
     clients.assert_done()
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert "saw no transition to ALARM and no result for" in result.detail and "within 15 s" in result.detail
 
 
@@ -163,7 +158,7 @@ def test_only_actions_of_the_drills_own_transition_count() -> None:
     stub_drill(clients, metric_alarm(), [items, items])
     result = fire_drill(clients, metric_alarm(), settings(time, timeout=10))
     clients.assert_done()
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert "saw the transition to ALARM but no result for" in result.detail
 
 
@@ -177,7 +172,7 @@ def test_every_sns_action_must_succeed() -> None:
     time, clients = FakeTime(START), StubbedClients()
     stub_drill(clients, alarm, [items])
     result = fire_drill(clients, alarm, settings(time))
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert f"Failed to execute action {PAGER}" in result.detail
 
 
@@ -186,7 +181,7 @@ def test_the_wait_is_bounded() -> None:
     stub_drill(clients, metric_alarm(), [[state_item(CHANGED, "OK", "ALARM", REASON)]] * 4)
     result = fire_drill(clients, metric_alarm(), settings(time, timeout=20))
     clients.assert_done()
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert "saw the transition to ALARM but no result for" in result.detail
     assert sum(time.slept) == 20 and result.evidence["pending"] == [TOPIC]
 
@@ -197,7 +192,7 @@ def test_a_clock_that_stands_still_cannot_make_it_wait_forever() -> None:
     frozen = DrillSettings(
         RUN, timeout_seconds=10, interval_seconds=5, sleep=lambda _: None, clock=lambda: START
     )
-    assert fire_drill(clients, metric_alarm(), frozen).status is ProofStatus.FAIL
+    assert fire_drill(clients, metric_alarm(), frozen).status is Status.FAIL
     clients.assert_done()
 
 
@@ -208,7 +203,7 @@ def test_an_alarm_already_in_alarm_is_never_drilled() -> None:
     # The caller's copy says OK: the drill reads the state again right before it acts.
     result = fire_drill(clients, metric_alarm(), settings(FakeTime(START)))
     clients.assert_done()  # no SetAlarmState was queued, and none was made
-    assert result.status is ProofStatus.SKIPPED
+    assert result.status is Status.SKIPPED
     assert "already in ALARM" in result.detail and "would hide a real alarm" in result.detail
 
 
@@ -222,7 +217,7 @@ def test_an_alarm_that_notifies_nobody_fails_without_a_drill(overrides: dict[str
     clients.stub("cloudwatch").add_response("describe_alarms", {"MetricAlarms": [alarm]})
     result = fire_drill(clients, alarm, settings(FakeTime(START)))
     clients.assert_done()
-    assert result.status is ProofStatus.FAIL and why in result.detail
+    assert result.status is Status.FAIL and why in result.detail
 
 
 def test_set_alarm_state_denied_is_an_error_the_cli_turns_into_exit_2() -> None:
@@ -233,7 +228,7 @@ def test_set_alarm_state_denied_is_an_error_the_cli_turns_into_exit_2() -> None:
         cloudwatch, "set_alarm_state", "AccessDenied", denied("cloudwatch:SetAlarmState", ALARM_ARN), 403
     )
     result = fire_drill(clients, metric_alarm(), settings(FakeTime(START)))
-    assert result.status is ProofStatus.ERROR and result.access_denied
+    assert result.status is Status.ERROR and result.access_denied
     [line] = usage_problems([result])
     assert line.startswith(f"cloudwatch:SetAlarmState was denied ({ALARM_NAME})")
     assert "iam/drill-policy.json" in line
@@ -246,7 +241,7 @@ def test_history_not_implemented_after_the_state_change_is_not_available() -> No
     cloudwatch.add_response("set_alarm_state", {})
     add_error(cloudwatch, "describe_alarm_history", "500", "<!doctype html>", status=500)
     result = fire_drill(clients, metric_alarm(), settings(FakeTime(START)))
-    assert result.status is ProofStatus.NOT_AVAILABLE
+    assert result.status is Status.NOT_AVAILABLE
     assert "the alarm was set to ALARM" in result.detail
     assert result.evidence["requestedAt"] == START.isoformat()
 
@@ -258,7 +253,7 @@ def test_history_throttled_after_the_state_change_is_an_error_that_says_the_alar
     cloudwatch.add_response("set_alarm_state", {})
     add_error(cloudwatch, "describe_alarm_history", "Throttling", "Rate exceeded", retries=9)
     result = fire_drill(clients, metric_alarm(), settings(FakeTime(START)))
-    assert result.status is ProofStatus.ERROR
+    assert result.status is Status.ERROR
     assert result.detail.startswith("the alarm was set to ALARM, then Throttling: Rate exceeded")
 
 
@@ -266,7 +261,7 @@ def test_a_deleted_alarm_is_not_drilled() -> None:
     clients = StubbedClients()
     clients.stub("cloudwatch").add_response("describe_alarms", {"MetricAlarms": []})
     result = fire_drill(clients, metric_alarm(), settings(FakeTime(START)))
-    assert result.status is ProofStatus.FAIL and "no longer exists" in result.detail
+    assert result.status is Status.FAIL and "no longer exists" in result.detail
 
 
 @pytest.mark.parametrize("run_id", ["", "has space", "x" * 65])

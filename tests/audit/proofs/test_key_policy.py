@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from cis_monitoring.audit.proofs import KEY_POLICY, ProofStatus, topic_key_policy, usage_problems
+from cis_monitoring.audit.proofs import KEY_POLICY, topic_key_policy, usage_problems
+from cis_monitoring.core.status import Status
 from cis_monitoring.program.policies import key_policy
 from tests.audit.proofs.stubs import (
     ACCOUNT,
@@ -45,7 +46,7 @@ def test_the_programs_own_key_policy_lets_cloudwatch_use_the_key() -> None:
     stub_key(clients, key_policy(ACCOUNT, REGION))
     result = topic_key_policy(clients, TOPIC, ALIAS, ALARM_ARN)
     clients.assert_done()
-    assert result.status is ProofStatus.PASS, result.detail
+    assert result.status is Status.PASS, result.detail
     assert result.proof == KEY_POLICY and result.subject == KEY_ARN
     assert "granted by statement 'AllowCloudWatchAlarmsOfThisAccount'" in result.detail
     assert result.evidence["grant"]["granted"] is True
@@ -55,7 +56,7 @@ def test_a_key_with_only_the_default_policy_fails_and_says_what_to_add() -> None
     clients = StubbedClients()
     stub_key(clients, default_key_policy())
     result = topic_key_policy(clients, TOPIC, ALIAS, ALARM_ARN)
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert "no statement allows cloudwatch.amazonaws.com to call kms:GenerateDataKey" in result.detail
     assert '"Principal":{"Service":"cloudwatch.amazonaws.com"}' in result.detail
     added = result.evidence["grant"]["statementToAdd"]
@@ -67,7 +68,7 @@ def test_a_grant_for_another_account_s_alarms_does_not_count() -> None:
     clients = StubbedClients()
     other = {**CLOUDWATCH_STATEMENT, "Condition": {"StringEquals": {"aws:SourceAccount": "999999999999"}}}
     stub_key(clients, policy(other))
-    assert topic_key_policy(clients, TOPIC, ALIAS, ALARM_ARN).status is ProofStatus.FAIL
+    assert topic_key_policy(clients, TOPIC, ALIAS, ALARM_ARN).status is Status.FAIL
 
 
 def test_an_explicit_deny_beats_the_grant() -> None:
@@ -81,7 +82,7 @@ def test_an_explicit_deny_beats_the_grant() -> None:
     }
     stub_key(clients, policy(CLOUDWATCH_STATEMENT, deny))
     result = topic_key_policy(clients, TOPIC, ALIAS, ALARM_ARN)
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert "statement 'NoServiceUse' denies kms:Decrypt to cloudwatch.amazonaws.com" in result.detail
 
 
@@ -93,14 +94,14 @@ def test_a_condition_the_audit_cannot_evaluate_is_not_available_never_pass() -> 
     }
     stub_key(clients, policy(conditional))
     result = topic_key_policy(clients, TOPIC, ALIAS, ALARM_ARN)
-    assert result.status is ProofStatus.NOT_AVAILABLE
+    assert result.status is Status.NOT_AVAILABLE
     assert "StringEquals kms:EncryptionContext:aws:sns:topicArn" in result.detail
 
 
 def test_the_aws_managed_sns_key_fails_without_a_call() -> None:
     clients = StubbedClients()
     result = topic_key_policy(clients, TOPIC, "alias/aws/sns")
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert "alias/aws/sns, whose policy cannot admit CloudWatch" in result.detail
     assert clients.requested == []
 
@@ -111,7 +112,7 @@ def test_an_aws_managed_key_named_by_id_fails() -> None:
         "describe_key", {"KeyMetadata": key_metadata(manager="AWS")}, {"KeyId": KEY_ARN}
     )
     result = topic_key_policy(clients, TOPIC, KEY_ARN)
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert "is an AWS-managed key" in result.detail
 
 
@@ -121,7 +122,7 @@ def test_a_key_pending_deletion_fails() -> None:
         "describe_key", {"KeyMetadata": key_metadata(state="PendingDeletion")}, {"KeyId": ALIAS}
     )
     result = topic_key_policy(clients, TOPIC, ALIAS)
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert "is PendingDeletion" in result.detail
 
 
@@ -130,7 +131,7 @@ def test_a_missing_key_fails() -> None:
     message = f"Alias arn:aws:kms:{REGION}:{ACCOUNT}:{ALIAS} is not found."
     add_error(clients.stub("kms"), "describe_key", "NotFoundException", message, expected={"KeyId": ALIAS})
     result = topic_key_policy(clients, TOPIC, ALIAS)
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert f"KMS key {ALIAS} does not exist ({message})" in result.detail
 
 
@@ -142,7 +143,7 @@ def test_a_key_of_another_account_is_not_available_and_read_in_its_region() -> N
     )
     result = topic_key_policy(clients, TOPIC, other)
     clients.assert_done()
-    assert result.status is ProofStatus.NOT_AVAILABLE
+    assert result.status is Status.NOT_AVAILABLE
     assert "belongs to account 999999999999" in result.detail
     assert clients.requested == [("kms", "eu-west-1")]
 
@@ -158,7 +159,7 @@ def test_access_denied_is_an_error_for_this_target_only() -> None:
         denied("kms:GetKeyPolicy", KEY_ARN, kind="resource-based"),
     )
     result = topic_key_policy(clients, TOPIC, ALIAS)
-    assert result.status is ProofStatus.ERROR and result.access_denied
+    assert result.status is Status.ERROR and result.access_denied
     assert result.error is not None and result.error.action == "kms:GetKeyPolicy"
     assert result.detail.endswith("(GetKeyPolicy); grant kms:GetKeyPolicy")
     assert usage_problems([result]) == []  # part of the auditor policy, not an opt-in
@@ -169,14 +170,14 @@ def test_throttling_after_retries_is_an_error() -> None:
     message = "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls."
     add_error(clients.stub("kms"), "describe_key", "ThrottlingException", message, retries=9)
     result = topic_key_policy(clients, TOPIC, ALIAS)
-    assert result.status is ProofStatus.ERROR
+    assert result.status is Status.ERROR
     assert "(still failing after 9 retries)" in result.detail
 
 
 def test_an_unencrypted_topic_needs_no_grant() -> None:
     clients = StubbedClients()
     result = topic_key_policy(clients, TOPIC, None)
-    assert result.status is ProofStatus.PASS
+    assert result.status is Status.PASS
     assert clients.requested == []
 
 
@@ -190,5 +191,5 @@ def test_an_odd_answer_is_an_error_row_not_an_exception() -> None:
     clients = StubbedClients()
     clients.stub("kms").add_response("describe_key", {}, {"KeyId": ALIAS})  # no KeyMetadata
     result = topic_key_policy(clients, TOPIC, ALIAS)
-    assert result.status is ProofStatus.ERROR
+    assert result.status is Status.ERROR
     assert result.detail.startswith("UnexpectedKeyError")

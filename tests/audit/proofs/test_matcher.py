@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from cis_monitoring.audit.proofs import MATCHER, ProofStatus, aws_matcher, usage_problems
+from cis_monitoring.audit.proofs import MATCHER, aws_matcher, usage_problems
 from cis_monitoring.audit.proofs.matcher import BATCH, aws_matches
 from cis_monitoring.core.catalog import CIS_4_5, SampleRecord
 from cis_monitoring.core.filter_pattern import compile_pattern, matches
 from cis_monitoring.core.judge.pattern import probe_records
+from cis_monitoring.core.status import Status
 from tests.audit.proofs.stubs import ROLE, StubbedClients, add_error, denied
 
 CANONICAL = CIS_4_5.filter_pattern
@@ -55,7 +56,7 @@ def test_aws_and_the_engine_agree_on_the_benchmark_pattern() -> None:
     stub_aws(clients, CANONICAL, engine(CANONICAL))
     result = aws_matcher(clients, CANONICAL, CIS_4_5, filter_name="cis-4-5-cloudtrail-changes")
     clients.assert_done()
-    assert result.status is ProofStatus.PASS
+    assert result.status is Status.PASS
     assert result.proof == MATCHER and result.subject == "cis-4-5-cloudtrail-changes"
     assert result.detail == "AWS's matcher matches all 12 target record(s) of CIS 4.5"
     assert result.evidence["aws"] == {"covers": True, "missed": [], "alsoMatches": []}
@@ -69,7 +70,7 @@ def test_a_target_aws_misses_fails_even_when_the_engine_matches_it() -> None:
     canonical = engine(CANONICAL)
     stub_aws(clients, CANONICAL, lambda r: canonical(r) and r.label != missed)
     result = aws_matcher(clients, CANONICAL, CIS_4_5)
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert f"misses 1 of the control's 12 target record(s) ({missed})" in result.detail
     assert "AWS's verdict counts" in result.detail
     assert f"{missed} (AWS does not match, our engine matches)" in result.detail
@@ -83,7 +84,7 @@ def test_where_aws_matches_what_the_engine_misses_aws_wins_and_the_disagreement_
     clients = StubbedClients()
     stub_aws(clients, narrow, engine(CANONICAL))  # AWS (stubbed) sees all five events
     result = aws_matcher(clients, narrow, CIS_4_5)
-    assert result.status is ProofStatus.PASS
+    assert result.status is Status.PASS
     disagreements = result.evidence["disagreements"]
     assert {d["label"] for d in disagreements} == {
         r.label for r in CIS_4_5.target_samples() if r.event_name in ("StartLogging", "StopLogging")
@@ -99,7 +100,7 @@ def test_an_unrelated_record_aws_matches_is_reported_as_noise() -> None:
     noisy = "GetTrailStatus (read-only, assumed role)"
     stub_aws(clients, CANONICAL, lambda r: canonical(r) or r.label == noisy)
     result = aws_matcher(clients, CANONICAL, CIS_4_5)
-    assert result.status is ProofStatus.PASS
+    assert result.status is Status.PASS
     assert result.evidence["aws"]["alsoMatches"] == [noisy]
     assert f"it also matches 1 record(s) it should not ({noisy}): alert noise" in result.detail
 
@@ -109,7 +110,7 @@ def test_the_engine_cannot_parse_what_aws_judges() -> None:
     clients = StubbedClients()
     stub_aws(clients, broken, lambda r: False)
     result = aws_matcher(clients, broken, CIS_4_5)
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert all(d["engine"] is None for d in result.evidence["disagreements"])
     assert "our engine cannot parse the pattern" in result.detail
 
@@ -120,7 +121,7 @@ def test_aws_rejecting_the_pattern_is_a_fail_with_its_message() -> None:
         clients.stub("logs"), "test_metric_filter", "InvalidParameterException", "Invalid filter pattern"
     )
     result = aws_matcher(clients, "{ $.eventName = }", CIS_4_5)
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert result.detail.startswith("AWS rejects the pattern (Invalid filter pattern)")
     assert "not valid filter-pattern syntax" in result.detail  # our engine's verdict beside it
 
@@ -134,7 +135,7 @@ def test_access_denied_is_an_error_the_cli_turns_into_exit_2() -> None:
         denied("logs:TestMetricFilter", "*"),
     )
     result = aws_matcher(clients, CANONICAL, CIS_4_5, filter_name="cis-4-5-cloudtrail-changes")
-    assert result.status is ProofStatus.ERROR
+    assert result.status is Status.ERROR
     assert result.access_denied and result.error is not None
     assert result.error.action == "logs:TestMetricFilter" and result.error.operation == "TestMetricFilter"
     assert ROLE in result.detail
@@ -147,7 +148,7 @@ def test_throttling_after_retries_is_an_error_but_no_usage_problem() -> None:
     clients = StubbedClients()
     add_error(clients.stub("logs"), "test_metric_filter", "ThrottlingException", "Rate exceeded", retries=9)
     result = aws_matcher(clients, CANONICAL, CIS_4_5)
-    assert result.status is ProofStatus.ERROR and not result.access_denied
+    assert result.status is Status.ERROR and not result.access_denied
     assert (
         result.detail
         == "ThrottlingException: Rate exceeded (still failing after 9 retries) (TestMetricFilter)"
@@ -158,18 +159,18 @@ def test_throttling_after_retries_is_an_error_but_no_usage_problem() -> None:
 @pytest.mark.parametrize(
     ("code", "status", "expected"),
     [
-        ("500", 500, ProofStatus.NOT_AVAILABLE),  # moto's server: an HTML page, no AWS error body
-        ("InternalFailure", 501, ProofStatus.NOT_AVAILABLE),  # LocalStack: "not yet implemented"
-        ("InternalFailure", 500, ProofStatus.ERROR),  # real AWS: a transient failure, not a missing API
-        ("ServiceUnavailableException", 503, ProofStatus.ERROR),
+        ("500", 500, Status.NOT_AVAILABLE),  # moto's server: an HTML page, no AWS error body
+        ("InternalFailure", 501, Status.NOT_AVAILABLE),  # LocalStack: "not yet implemented"
+        ("InternalFailure", 500, Status.ERROR),  # real AWS: a transient failure, not a missing API
+        ("ServiceUnavailableException", 503, Status.ERROR),
     ],
 )
-def test_only_an_emulator_gap_is_not_available(code: str, status: int, expected: ProofStatus) -> None:
+def test_only_an_emulator_gap_is_not_available(code: str, status: int, expected: Status) -> None:
     clients = StubbedClients()
     add_error(clients.stub("logs"), "test_metric_filter", code, "not implemented or failing", status=status)
     result = aws_matcher(clients, CANONICAL, CIS_4_5)
     assert result.status is expected
-    if expected is ProofStatus.NOT_AVAILABLE:
+    if expected is Status.NOT_AVAILABLE:
         assert result.detail.startswith("not available in this emulator: TestMetricFilter is not implemented")
 
 
@@ -192,6 +193,6 @@ def test_messages_go_in_batches_of_fifty() -> None:
 def test_a_pattern_aws_would_refuse_is_not_sent() -> None:
     clients = StubbedClients()
     result = aws_matcher(clients, "x" * 1025, CIS_4_5)
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert "CloudWatch Logs takes 1 to 1024" in result.detail
     assert clients.requested == []

@@ -20,18 +20,17 @@ import pytest
 from botocore.config import Config
 from moto import mock_aws
 
+from cis_monitoring.audit.drill import DrillSettings, fire_drill
 from cis_monitoring.audit.proofs import (
     ClientFor,
-    DrillSettings,
-    ProofStatus,
     alarm_history,
     aws_matcher,
-    fire_drill,
     function_policy,
     queue_policy,
     topic_key_policy,
 )
 from cis_monitoring.core.catalog import CIS_4_5
+from cis_monitoring.core.status import Status
 from cis_monitoring.program.policies import key_policy
 from local.emulator import Emulator
 
@@ -81,26 +80,26 @@ def topic_with_alarm(clients: ClientFor) -> tuple[str, dict[str, Any]]:
 
 def test_test_metric_filter_is_not_available_in_moto(moto: ClientFor) -> None:
     result = aws_matcher(moto, CIS_4_5.filter_pattern, CIS_4_5)
-    assert result.status is ProofStatus.NOT_AVAILABLE
+    assert result.status is Status.NOT_AVAILABLE
     assert result.detail.startswith("not available in this emulator")
 
 
 def test_alarm_history_is_not_available_in_moto(moto: ClientFor) -> None:
     topic_with_alarm(moto)
     result = alarm_history(moto, ALARM)
-    assert result.status is ProofStatus.NOT_AVAILABLE
+    assert result.status is Status.NOT_AVAILABLE
 
 
 def test_a_drill_in_moto_sets_the_state_but_is_not_available(moto: ClientFor) -> None:
     _topic, alarm = topic_with_alarm(moto)
     settings = DrillSettings("moto-tier-1", timeout_seconds=1, interval_seconds=1, sleep=lambda _: None)
     result = fire_drill(moto, alarm, settings)
-    assert result.status is ProofStatus.NOT_AVAILABLE
+    assert result.status is Status.NOT_AVAILABLE
     after = moto("cloudwatch", None).describe_alarms(AlarmNames=[ALARM])["MetricAlarms"][0]
     assert after["StateValue"] == "ALARM" and "moto-tier-1" in after["StateReason"]
     # Drilled again, the alarm is in ALARM now: it is not touched.
     again = fire_drill(moto, after, settings)
-    assert again.status is ProofStatus.SKIPPED
+    assert again.status is Status.SKIPPED
 
 
 # ---------------------------------------------------------------- what moto stores, judged by us
@@ -114,8 +113,8 @@ def test_key_policies_stored_in_moto_are_judged(moto: ClientFor) -> None:
     topic, alarm = topic_with_alarm(moto)
     passed = topic_key_policy(moto, topic, "alias/cis-sandbox-alarms", alarm["AlarmArn"])
     failed = topic_key_policy(moto, topic, bare, alarm["AlarmArn"])
-    assert passed.status is ProofStatus.PASS, passed.detail
-    assert failed.status is ProofStatus.FAIL, failed.detail
+    assert passed.status is Status.PASS, passed.detail
+    assert failed.status is Status.FAIL, failed.detail
 
 
 def test_a_queue_without_a_policy_fails_in_moto_though_sns_confirms_the_subscription(moto: ClientFor) -> None:
@@ -124,7 +123,7 @@ def test_a_queue_without_a_policy_fails_in_moto_though_sns_confirms_the_subscrip
     url = sqs.create_queue(QueueName="security-alerts")["QueueUrl"]
     queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     moto("sns", None).subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue)
-    assert queue_policy(moto, topic, queue).status is ProofStatus.FAIL
+    assert queue_policy(moto, topic, queue).status is Status.FAIL
     grant = {
         "Effect": "Allow",
         "Principal": {"Service": "sns.amazonaws.com"},
@@ -135,7 +134,7 @@ def test_a_queue_without_a_policy_fails_in_moto_though_sns_confirms_the_subscrip
     sqs.set_queue_attributes(
         QueueUrl=url, Attributes={"Policy": json.dumps({"Version": "2012-10-17", "Statement": [grant]})}
     )
-    assert queue_policy(moto, topic, queue).status is ProofStatus.PASS
+    assert queue_policy(moto, topic, queue).status is Status.PASS
 
 
 def test_a_function_policy_stored_in_moto_is_judged(moto: ClientFor) -> None:
@@ -152,7 +151,7 @@ def test_a_function_policy_stored_in_moto_is_judged(moto: ClientFor) -> None:
         Handler="index.handler",
         Code={"ZipFile": code.getvalue()},
     )["FunctionArn"]
-    assert function_policy(moto, topic, function).status is ProofStatus.FAIL
+    assert function_policy(moto, topic, function).status is Status.FAIL
     lam.add_permission(
         FunctionName=function,
         StatementId="sns",
@@ -161,7 +160,7 @@ def test_a_function_policy_stored_in_moto_is_judged(moto: ClientFor) -> None:
         SourceArn=topic,
     )
     result = function_policy(moto, topic, function)
-    assert result.status is ProofStatus.PASS, result.detail
+    assert result.status is Status.PASS, result.detail
 
 
 # ---------------------------------------------------------------- moto as a server (HTTP 500)
@@ -190,5 +189,5 @@ def test_over_http_moto_s_gaps_are_not_available_too(moto_server: Emulator) -> N
 
     matcher = aws_matcher(clients, CIS_4_5.filter_pattern, CIS_4_5)
     history = alarm_history(clients, ALARM)
-    assert (matcher.status, history.status) == (ProofStatus.NOT_AVAILABLE, ProofStatus.NOT_AVAILABLE)
+    assert (matcher.status, history.status) == (Status.NOT_AVAILABLE, Status.NOT_AVAILABLE)
     assert matcher.evidence == {"notImplemented": "TestMetricFilter"}

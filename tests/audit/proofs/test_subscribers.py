@@ -9,11 +9,11 @@ import pytest
 from cis_monitoring.audit.proofs import (
     FUNCTION_POLICY,
     QUEUE_POLICY,
-    ProofStatus,
     function_policy,
     queue_policy,
     subscriber_policies,
 )
+from cis_monitoring.core.status import Status
 from tests.audit.proofs.stubs import (
     ACCOUNT,
     FUNCTION,
@@ -84,7 +84,7 @@ def test_a_queue_that_lets_the_topic_send_passes(statements: list[dict[str, Any]
     stub_queue(clients, {"Policy": policy(*statements)})
     result = queue_policy(clients, TOPIC, QUEUE)
     clients.assert_done()
-    assert result.status is ProofStatus.PASS, result.detail
+    assert result.status is Status.PASS, result.detail
     assert result.proof == QUEUE_POLICY and result.subject == QUEUE
 
 
@@ -92,7 +92,7 @@ def test_a_queue_without_a_policy_fails_and_says_what_to_add() -> None:
     clients = StubbedClients()
     stub_queue(clients, None)
     result = queue_policy(clients, TOPIC, QUEUE)
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert result.detail.startswith(
         f"the access policy of queue {QUEUE}: there is no policy; add this statement:"
     )
@@ -104,7 +104,7 @@ def test_a_queue_policy_for_another_topic_fails() -> None:
     other = {**SNS_SEND, "Condition": {"ArnEquals": {"aws:SourceArn": TOPIC + "-old"}}}
     stub_queue(clients, {"Policy": policy(other)})
     result = queue_policy(clients, TOPIC, QUEUE)
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert "no statement allows sns.amazonaws.com to call sqs:SendMessage" in result.detail
 
 
@@ -112,7 +112,7 @@ def test_a_queue_under_the_aws_managed_sqs_key_fails() -> None:
     clients = StubbedClients()
     stub_queue(clients, {"Policy": policy(SNS_SEND), "KmsMasterKeyId": "alias/aws/sqs"})
     result = queue_policy(clients, TOPIC, QUEUE)
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert "encrypted with alias/aws/sqs, which SNS cannot use" in result.detail
 
 
@@ -123,7 +123,7 @@ def test_an_encrypted_queue_s_key_must_let_sns_use_it() -> None:
     kms.add_response("describe_key", {"KeyMetadata": key_metadata()}, {"KeyId": "alias/security-alerts"})
     kms.add_response("get_key_policy", {"Policy": default_key_policy(), "PolicyName": "default"})
     result = queue_policy(clients, TOPIC, QUEUE)
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert "lets sns.amazonaws.com call sqs:SendMessage" in result.detail  # the queue part is fine
     assert f"the key policy of KMS key {KEY_ARN} (the queue's encryption key)" in result.detail
     assert result.evidence["key"]["grant"]["granted"] is False
@@ -144,7 +144,7 @@ def test_an_encrypted_queue_with_a_granting_key_passes() -> None:
     kms.add_response("get_key_policy", {"Policy": policy(grant), "PolicyName": "default"})
     result = queue_policy(clients, TOPIC, QUEUE)
     clients.assert_done()
-    assert result.status is ProofStatus.PASS, result.detail
+    assert result.status is Status.PASS, result.detail
 
 
 def test_a_deleted_queue_fails() -> None:
@@ -156,7 +156,7 @@ def test_a_deleted_queue_fails() -> None:
         "The specified queue does not exist.",
     )
     result = queue_policy(clients, TOPIC, QUEUE)
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert f"queue {QUEUE} does not exist" in result.detail
 
 
@@ -168,16 +168,16 @@ def test_queue_access_denied_and_throttling_are_errors() -> None:
     )
     add_error(sqs, "get_queue_attributes", "RequestThrottled", "Request is throttled.", retries=9)
     first, second = queue_policy(clients, TOPIC, QUEUE), queue_policy(clients, TOPIC, QUEUE)
-    assert first.status is ProofStatus.ERROR and first.access_denied
+    assert first.status is Status.ERROR and first.access_denied
     assert first.error is not None and first.error.action == "sqs:GetQueueAttributes"
-    assert second.status is ProofStatus.ERROR and not second.access_denied
+    assert second.status is Status.ERROR and not second.access_denied
     assert "(still failing after 9 retries)" in second.detail
 
 
 def test_a_queue_of_another_account_is_not_available() -> None:
     clients = StubbedClients()
     result = queue_policy(clients, TOPIC, "arn:aws:sqs:us-east-1:999999999999:soc-inbox")
-    assert result.status is ProofStatus.NOT_AVAILABLE
+    assert result.status is Status.NOT_AVAILABLE
     assert "belongs to account 999999999999" in result.detail
     assert clients.requested == []
 
@@ -198,7 +198,7 @@ def test_a_function_that_lets_the_topic_invoke_passes() -> None:
     stub_function(clients, policy(SNS_INVOKE))
     result = function_policy(clients, TOPIC, FUNCTION)
     clients.assert_done()
-    assert result.status is ProofStatus.PASS, result.detail
+    assert result.status is Status.PASS, result.detail
     assert result.proof == FUNCTION_POLICY
     assert "not limited" not in result.detail
 
@@ -207,7 +207,7 @@ def test_an_unscoped_grant_passes_with_a_note() -> None:
     clients = StubbedClients()
     stub_function(clients, policy({k: v for k, v in SNS_INVOKE.items() if k != "Condition"}))
     result = function_policy(clients, TOPIC, FUNCTION)
-    assert result.status is ProofStatus.PASS
+    assert result.status is Status.PASS
     assert "not limited by aws:SourceArn or aws:SourceAccount" in result.detail
 
 
@@ -224,7 +224,7 @@ def test_a_function_policy_without_the_grant_fails_with_the_command(statement: d
     clients = StubbedClients()
     stub_function(clients, policy(statement))
     result = function_policy(clients, TOPIC, FUNCTION)
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert (
         f"aws lambda add-permission --function-name {FUNCTION} --statement-id AllowSnsTopicToInvoke"
         f" --action lambda:InvokeFunction --principal sns.amazonaws.com --source-arn {TOPIC}"
@@ -241,7 +241,7 @@ def test_a_function_without_a_policy_fails() -> None:
         status=404,
     )
     result = function_policy(clients, TOPIC, FUNCTION)
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert "there is no policy" in result.detail
 
 
@@ -255,7 +255,7 @@ def test_a_deleted_function_fails() -> None:
         status=404,
     )
     result = function_policy(clients, TOPIC, FUNCTION)
-    assert result.status is ProofStatus.FAIL
+    assert result.status is Status.FAIL
     assert f"function {FUNCTION} does not exist" in result.detail
 
 
@@ -263,10 +263,10 @@ def test_an_alias_endpoint_is_judged_by_the_alias_policy() -> None:
     alias = FUNCTION + ":live"
     clients = StubbedClients()
     stub_function(clients, policy({**SNS_INVOKE, "Resource": alias}), function=alias)
-    assert function_policy(clients, TOPIC, alias).status is ProofStatus.PASS
+    assert function_policy(clients, TOPIC, alias).status is Status.PASS
     clients = StubbedClients()
     stub_function(clients, policy(SNS_INVOKE), function=alias)  # a grant on the function, not the alias
-    assert function_policy(clients, TOPIC, alias).status is ProofStatus.FAIL
+    assert function_policy(clients, TOPIC, alias).status is Status.FAIL
 
 
 def test_function_access_denied_and_throttling_are_errors() -> None:
@@ -275,9 +275,9 @@ def test_function_access_denied_and_throttling_are_errors() -> None:
     add_error(lam, "get_policy", "AccessDeniedException", denied("lambda:GetPolicy", FUNCTION), status=403)
     add_error(lam, "get_policy", "TooManyRequestsException", "Rate exceeded", status=429, retries=9)
     first, second = function_policy(clients, TOPIC, FUNCTION), function_policy(clients, TOPIC, FUNCTION)
-    assert first.status is ProofStatus.ERROR and first.access_denied
+    assert first.status is Status.ERROR and first.access_denied
     assert first.error is not None and first.error.action == "lambda:GetPolicy"
-    assert second.status is ProofStatus.ERROR and "(still failing after 9 retries)" in second.detail
+    assert second.status is Status.ERROR and "(still failing after 9 retries)" in second.detail
 
 
 # ---------------------------------------------------------------- dispatch
@@ -313,7 +313,7 @@ def test_only_queue_and_function_subscriptions_are_judged() -> None:
     results = subscriber_policies(clients, TOPIC, subscriptions)
     clients.assert_done()
     assert [(r.proof, r.subject, r.status) for r in results] == [
-        (QUEUE_POLICY, QUEUE, ProofStatus.PASS),
-        (FUNCTION_POLICY, FUNCTION, ProofStatus.PASS),
+        (QUEUE_POLICY, QUEUE, Status.PASS),
+        (FUNCTION_POLICY, FUNCTION, Status.PASS),
     ]
     assert clients.requested == [("sqs", REGION), ("lambda", REGION)]

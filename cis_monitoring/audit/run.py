@@ -1,15 +1,22 @@
-"""The coverage audit: do the events of each (account, Region) reach a log group whose chain is intact?
+"""The audit run: do the events of each (account, Region) reach a log group whose chain is intact?
 
-In four steps, each on a bounded thread pool:
+Two entry points:
 
-1. per (account, Region), read the trails the account sees (``cis_monitoring.audit.trails``: own trails, and
-   organization trails as shadows naming the owner's log group). Accounts judged without a role
-   (``--members-from-organization``) see the organization trail as its owner reads it;
-2. find every log group a pair's coverage may rest on (the core's ``coverage_of`` names them)
-   and audit each one's chain ONCE, in the group's own account, for every control
-   (``cis_monitoring.audit.audit.audit_chain``): an organization trail's chain is read once, not per member;
-3. (``--drill``) drill the alarms of chains that passed, one after another (``cis_monitoring.audit.drills``);
-4. per pair, the core's verdict (``coverage_of``) from its trails and the chains' states.
+- ``audit_coverage(scope, ...)``: the whole run, in four steps, each on a bounded thread pool:
+
+  1. per (account, Region), read the trails the account sees (``cis_monitoring.audit.trails``: own
+     trails, and organization trails as shadows naming the owner's log group). Accounts judged
+     without a role (``--members-from-organization``) see the organization trail as its owner reads it;
+  2. find every log group a pair's coverage may rest on (the core's ``coverage_of`` names them)
+     and audit each one's chain ONCE, in the group's own account, for every control
+     (``audit_chain``): an organization trail's chain is read once, not per member;
+  3. (``--drill``) drill the alarms of chains that passed, one after another (``cis_monitoring.audit.drill``);
+  4. per pair, the core's verdict (``coverage_of``) from its trails and the chains' states.
+
+- ``audit_chain(group, access, ...)``: one log group's chain for each control, in chain order (the
+  log group exists, then ``cis_monitoring.audit.chain``'s checks of the core's links), then the
+  proofs of the links it reached (``cis_monitoring.audit.proof_run``). The first broken link makes
+  the control FAIL and the later links are not checked; an AWS error makes it ERROR.
 
 Nothing is judged here: trails by ``cis_monitoring.core.topology``, selectors and chains by
 ``cis_monitoring.core.judge``; this module only orders the reads and words the rows.
@@ -21,59 +28,125 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cis_monitoring.audit.audit import audit_chain
-from cis_monitoring.audit.aws_session import Identity, SessionFactory
-from cis_monitoring.audit.checks.outcome import paginate
-from cis_monitoring.audit.drills import DrillPlan, run_drills
-from cis_monitoring.audit.locations import AuditLocation
-from cis_monitoring.audit.pool import in_pool
-from cis_monitoring.audit.proof_run import ProofSettings
-from cis_monitoring.audit.results import AWS_ERRORS, AwsError, aws_error
-from cis_monitoring.audit.results_coverage import ChainResult, CoverageReport, PairResult
+from cis_monitoring.audit.aws import (
+    AWS_ERRORS,
+    AccountMismatchError,
+    AwsError,
+    Clients,
+    Memo,
+    SessionFactory,
+    aws_error,
+    in_pool,
+    paginate,
+)
+from cis_monitoring.audit.chain import CHAIN_CHECKS, CHECKS, ChainChecks, Check, Outcome
+from cis_monitoring.audit.drill import DrillPlan, run_drills
+from cis_monitoring.audit.proof_run import ChainProofs, ProofSettings, fold
+from cis_monitoring.audit.results import ChainResult, ControlResult, CoverageReport, Finding, PairResult
 from cis_monitoring.audit.scope import AccountScope, AuditScope, with_members
 from cis_monitoring.audit.trails import TrailReader, TrailReading
+from cis_monitoring.core.access import Access
+from cis_monitoring.core.aws.arns import LogGroupRef
 from cis_monitoring.core.catalog import Control
 from cis_monitoring.core.problems import Code
+from cis_monitoring.core.status import Status
 from cis_monitoring.core.topology import (
+    ALL_REGIONS,
     NOT_COVERED,
     ORGANIZATION,
     Coverage,
-    LogGroupRef,
     TrailFacts,
     coverage_of,
 )
 
+NOT_CHECKED = "not checked (an earlier link failed)"
+ACTIVE = "ACTIVE"
 Progress = Callable[[str], None]
 """Called with one line per trail read and per chain checked (the CLI prints them for big audits)."""
 
 
-@dataclass(frozen=True)
-class _Seen:
-    """What one pair's account sees in its Region: its trails, or the error that stopped the read."""
-
-    account: AccountScope
-    region: str
-    trails: tuple[TrailReading, ...] = ()
-    error: AwsError | None = None
-
-    @property
-    def facts(self) -> list[TrailFacts]:
-        return [t.facts for t in self.trails]
+# ---------------------------------------------------------------- one chain
 
 
-def _list_accounts(sessions: SessionFactory, who: Identity, region: str) -> dict[str, str]:
+def _audit_control(
+    group: LogGroupRef, aws: Clients, memo: Memo, control: Control, proofs: ProofSettings | None
+) -> ControlResult:
+    proof = ChainProofs(aws, group.region, control, proofs) if proofs is not None else None
+    chain = ChainChecks(aws, group, control, memo, proof.aws_covers if proof else None)
+    steps: list[tuple[Check, Callable[[], Outcome]]] = [(Check.LOG_GROUP, chain.log_group)]
+    steps += [(check, lambda link=link: chain.outcome(link)) for link, check in CHAIN_CHECKS.items()]
+    assert [check for check, _ in steps] == list(CHECKS)
+    findings: list[Finding] = []
+    status, reasons, error, codes = Status.PASS, [], None, ()
+    for check, step in steps:
+        if status != Status.PASS:
+            findings.append(Finding(check, None, NOT_CHECKED))
+            continue
+        try:
+            outcome = step()
+        except AWS_ERRORS as failure:
+            error = aws_error(failure)
+            status = Status.ERROR
+            where = f" ({error.operation})" if error.operation else ""
+            reasons = [f"{check}: {error.code}: {error.message}{where}"]
+            findings.append(Finding(check, False, f"error: {error.code}: {error.message}"))
+            continue
+        findings.append(Finding(check, outcome.ok, outcome.detail, outcome.codes))
+        if not outcome.ok:
+            status, reasons, codes = Status.FAIL, [f"{check}: {outcome.detail}"], outcome.codes
+    verdict = chain.verdict
+    results = proof.run(verdict, chain.lookups) if proof is not None and verdict is not None else []
+    status, reasons = fold(status, reasons, results)
+    alarm = None
+    if verdict is not None and verdict.ok and verdict.path.alarm is not None:
+        alarm = chain.lookups.raw_alarm(verdict.path.alarm)  # what a drill starts from
+    return ControlResult(
+        control.control_id, status, reasons, findings, error, codes, tuple(results), alarm=alarm
+    )
+
+
+def audit_chain(
+    group: LogGroupRef,
+    access: Access,
+    sessions: SessionFactory,
+    controls: Sequence[Control],
+    proofs: ProofSettings | None = None,
+    account_name: str | None = None,
+) -> ChainResult:
+    """``group``'s chain for each control, entered with ``access``, reading each answer once.
+
+    Never raises for an AWS error or an odd answer: that control's row says ERROR.
+    ``proofs`` None runs no proof.
+    """
+    aws, memo = Clients(sessions, access, group.region), Memo()
+    results = []
+    for control in controls:
+        try:
+            results.append(_audit_control(group, aws, memo, control, proofs))
+        except Exception as failure:  # a bug or an odd response: this row says so, the others still run
+            error = aws_error(failure)
+            results.append(
+                ControlResult(control.control_id, Status.ERROR, [f"{error.code}: {error.message}"], [], error)
+            )
+    return ChainResult(group, account_name or group.account_id, results)
+
+
+# ---------------------------------------------------------------- the organization's members
+
+
+def _list_accounts(sessions: SessionFactory, who: Access, region: str) -> dict[str, str]:
     """The ACTIVE accounts (id -> name) organizations:ListAccounts gives ``who``."""
     listed = paginate(sessions.client(who, "organizations", region), "list_accounts", "Accounts")
     # AWS is replacing ``Status`` with ``State``; either says ACTIVE.
     return {
         a["Id"]: str(a.get("Name") or a["Id"])
         for a in listed
-        if (a.get("State") or a.get("Status")) == "ACTIVE"
+        if (a.get("State") or a.get("Status")) == ACTIVE
     }
 
 
 def _organization_accounts(
-    scope: AuditScope, sessions: SessionFactory, owner: Identity, region: str, report: CoverageReport
+    scope: AuditScope, sessions: SessionFactory, owner: Access, region: str, report: CoverageReport
 ) -> dict[str, str] | None:
     """The members, listed by the trail owner, else by the management account (None: not listed).
 
@@ -127,6 +200,23 @@ def _members(
     return (with_members(scope, active) if active is not None else scope), trails
 
 
+# ---------------------------------------------------------------- the run
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """What one pair's account sees in its Region: its trails, or the error that stopped the read."""
+
+    account: AccountScope
+    region: str
+    trails: tuple[TrailReading, ...] = ()
+    error: AwsError | None = None
+
+    @property
+    def facts(self) -> list[TrailFacts]:
+        return [t.facts for t in self.trails]
+
+
 def _read(
     reader: TrailReader, organization_trails: tuple[TrailReading, ...]
 ) -> Callable[[tuple[AccountScope, str]], _Seen]:
@@ -136,9 +226,7 @@ def _read(
             return _Seen(account, region, organization_trails)
         try:
             return _Seen(account, region, tuple(reader.seen(account.access, region)))
-        except (
-            Exception
-        ) as failure:  # an AWS error, an odd answer or a bug: this pair says so, the others run on
+        except Exception as failure:  # an AWS error, an odd answer or a bug: this pair says so
             return _Seen(account, region, error=aws_error(failure))
 
     return read
@@ -188,12 +276,8 @@ def audit_coverage(
     seen = in_pool(pairs, _read(reader, organization_trails), max_workers, read_done)
 
     def check(group: LogGroupRef) -> ChainResult:
-        who = scope.access_for(group.account_id)
-        name = scope.name_of(group.account_id)
-        location = AuditLocation(
-            group.account_id, name, group.region, group.name, who.role_arn, who.external_id, who.session_name
-        )
-        return ChainResult(group, name, audit_chain(location, sessions, controls, proofs))
+        access, name = scope.access_for(group.account_id), scope.name_of(group.account_id)
+        return audit_chain(group, access, sessions, controls, proofs, name)
 
     chains = in_pool(_groups_to_check(seen), check, max_workers, chain_done)
     report.chains = {chain.group: chain for chain in chains}
@@ -204,8 +288,7 @@ def audit_coverage(
     return report
 
 
-def _state(chains: Mapping[LogGroupRef, ChainResult]) -> Callable[[LogGroupRef], bool | None]:
-    return lambda group: chains[group].intact if group in chains else None
+# ---------------------------------------------------------------- the words of a pair
 
 
 def _pair_result(item: _Seen, chains: Mapping[LogGroupRef, ChainResult]) -> PairResult:
@@ -221,21 +304,18 @@ def _pair_result(item: _Seen, chains: Mapping[LogGroupRef, ChainResult]) -> Pair
     }
     if item.error is not None:
         where = f" ({item.error.operation})" if item.error.operation else ""
-        hint = _hint(item.error, account)
-        return PairResult(
-            status="ERROR",
-            reasons=[f"trails: {item.error.code}: {item.error.message}{where}{hint}"],
-            error=item.error,
-            **common,
-        )
-    found = coverage_of(account.account_id, item.region, item.facts, _state(chains))
+        reasons = [f"trails: {item.error.code}: {item.error.message}{where}{_hint(item.error, account)}"]
+        return PairResult(status=Status.ERROR, reasons=reasons, error=item.error, **common)
+    found = coverage_of(
+        account.account_id, item.region, item.facts, lambda g: chains[g].intact if g in chains else None
+    )
     chain = chains.get(found.log_group) if found.log_group is not None else None
     status, reasons = _verdict(found, chain)
     if account.log_group is not None and (
         found.log_group is None or found.log_group.name != account.log_group
     ):
         reaches = found.log_group.describe() if found.log_group else "no log group"
-        status = "FAIL" if status == "PASS" else status
+        status = Status.FAIL if status == Status.PASS else status
         reasons.append(f"--log-group {account.log_group!r}: the events reach {reaches} instead")
     return PairResult(
         status=status,
@@ -247,30 +327,34 @@ def _pair_result(item: _Seen, chains: Mapping[LogGroupRef, ChainResult]) -> Pair
     )
 
 
-def _verdict(found: Coverage, chain: ChainResult | None) -> tuple[str, list[str]]:
+def _verdict(found: Coverage, chain: ChainResult | None) -> tuple[Status, list[str]]:
     if found.kind == NOT_COVERED:
         reasons = [found.describe()]
         if chain is not None and found.code == Code.COVERAGE_CHAIN_BROKEN:
             owner = chain.group.account_id
             reasons += [f"chain in account {owner} ({chain.group.name}): {r}" for r in chain.reasons]
-        return "FAIL", reasons
+        return Status.FAIL, reasons
     if chain is None or chain.intact is None:
         group = found.log_group.describe() if found.log_group else "its log group"
         why = chain.reasons if chain is not None else ["it was not checked"]
         reasons = [f"{found.describe()}; the chain on {group} could not be checked: {r}" for r in why]
-        if chain is not None and any(r.error and r.error.code == "AccountMismatch" for r in chain.controls):
+        mismatch = AccountMismatchError.code
+        if chain is not None and any(r.error and r.error.code == mismatch for r in chain.controls):
             reasons.append(
                 f"to read the chain in account {chain.group.account_id}, give that account a roleArn in the"
                 " stack (organizationTrail.roleArn for its owner), --role-name, or --owner-role-arn"
             )
-        return "ERROR", reasons
+        return Status.ERROR, reasons
     owner = chain.group.account_id
-    evidence = f"{found.describe()}; logging, all management events, chain intact in {owner}"
-    return "PASS", [evidence]
+    return Status.PASS, [f"{found.describe()}; logging, all management events, chain intact in {owner}"]
 
 
 def _hint(error: AwsError, account: AccountScope) -> str:
-    if error.code == "AccountMismatch" and account.access is not None and account.access.role_arn is None:
+    if (
+        error.code == AccountMismatchError.code
+        and account.access is not None
+        and account.access.role_arn is None
+    ):
         return (
             "; give the account a roleArn, pass --role-name, or judge it from the organization trail with"
             " --members-from-organization"
@@ -280,7 +364,7 @@ def _hint(error: AwsError, account: AccountScope) -> str:
 
 def _claim_notes(found: Coverage, account: AccountScope) -> tuple[str, ...]:
     """Where AWS shows another kind of coverage than the stack states (a note; the verdict stands)."""
-    claimed = {c.kind for c in account.claims if c.region in (found.region, "*")}
+    claimed = {c.kind for c in account.claims if c.region in (found.region, ALL_REGIONS)}
     if not claimed or found.kind == NOT_COVERED or found.kind in claimed:
         return ()
     said = " or ".join(sorted(claimed))

@@ -1,31 +1,30 @@
-"""The alarm chain on the log group, judged by the core: log group -> filter -> alarm -> topic -> subscription.
+"""One log group's alarm chain, judged by the core: log group -> filter -> alarm -> topic -> subscription.
 
-``AwsLookups`` answers the core judge's look-ups with AWS calls, made only when the walk
-gets there, and remembers which check each call belongs to. ``ChainChecks`` runs the
-judge once and tells each check's finding from the verdict; an AWS error during the walk
-becomes the error of the check whose look-up failed.
+Three parts, in the order a reader needs them:
+
+- the adapter: boto3's answers (DescribeMetricFilters, DescribeAlarms, SNS) as the core's facts
+  (``filter_facts``, ``alarm_facts``, ...). Only copying and renaming happens here;
+- ``AwsLookups`` answers the core judge's look-ups with AWS calls, made only when the walk gets
+  there, and remembers which check each call belongs to;
+- ``ChainChecks`` runs the judge once and tells each check's finding from the verdict; an AWS
+  error during the walk becomes the error of the check whose look-up failed.
+
+Every judgement is the core's (``cis_monitoring.core.judge.chain.judge_chain``), the same one the
+policy pack makes from a stack's resources, so the audit and the pack cannot disagree on what
+"works" means. The run (``cis_monitoring.audit.run.audit_chain``) walks the checks in order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cis_monitoring.audit.aws_errors import error_code
-from cis_monitoring.audit.chain_facts import (
-    alarm_facts,
-    filter_facts,
-    metrics_read,
-    subscription_facts,
-    topic_facts,
-)
-from cis_monitoring.audit.checks.outcome import Clients, Memo, Outcome
-from cis_monitoring.audit.locations import AuditLocation
-from cis_monitoring.audit.results import AWS_ERRORS
-from cis_monitoring.core.aws.arns import parse_sns_topic_arn
+from cis_monitoring.audit.aws import AWS_ERRORS, Clients, Memo, error_code
+from cis_monitoring.core.aws.arns import LogGroupRef, parse_sns_topic_arn
 from cis_monitoring.core.catalog import Control
 from cis_monitoring.core.judge.alarm import sns_actions
 from cis_monitoring.core.judge.chain import ChainPath, ChainVerdict, Notified, judge_chain
@@ -34,13 +33,26 @@ from cis_monitoring.core.judge.pattern import judge_pattern
 from cis_monitoring.core.problems import Code, Link, describe
 from cis_monitoring.core.unknown import UNKNOWN, is_unknown
 
+
+class Check(StrEnum):
+    """The audit's checks of a chain, in the order a notification travels (a finding names its check)."""
+
+    LOG_GROUP = "log group"
+    FILTER = "filter"
+    ALARM = "alarm"
+    TOPIC = "topic policy"
+    SUBSCRIPTION = "subscription"
+
+
 CHAIN_CHECKS = {
-    Link.FILTER: "filter",
-    Link.ALARM: "alarm",
-    Link.TOPIC: "topic policy",
-    Link.SUBSCRIPTION: "subscription",
+    Link.FILTER: Check.FILTER,
+    Link.ALARM: Check.ALARM,
+    Link.TOPIC: Check.TOPIC,
+    Link.SUBSCRIPTION: Check.SUBSCRIPTION,
 }
-"""The audit's check of each link, in chain order."""
+"""The audit's check of each link the core judges, in chain order."""
+CHECKS = (Check.LOG_GROUP, *CHAIN_CHECKS.values())
+"""Every check of a chain, in order: the log group exists, then the core's four links."""
 TOPIC_NOT_FOUND = {"NotFound", "NotFoundException"}
 ENGINE_ONLY_CODES = {Code.FILTER_PATTERN_NOT_COVERING, Code.FILTER_PATTERN_INVALID}
 """Filter problems that are our engine's view of the pattern alone: AWS's own matcher may overrule them."""
@@ -48,12 +60,115 @@ AwsCovers = Callable[[MetricFilterFacts], bool]
 """Whether AWS's matcher covers the control with this filter's pattern (``cis_monitoring.audit.proof_run``)."""
 
 
+@dataclass
+class Outcome:
+    """What one check found."""
+
+    ok: bool
+    detail: str
+    codes: tuple[Code, ...] = ()
+
+
+# ---------------------------------------------------------------- AWS's answers as the core's facts
+
+
+def filter_facts(metric_filter: Mapping[str, Any]) -> list[MetricFilterFacts]:
+    """One fact per metric transformation of a DescribeMetricFilters entry (AWS allows one; none is possible)."""
+    name, pattern = str(metric_filter.get("filterName", "?")), metric_filter.get("filterPattern", "")
+    transformations = metric_filter.get("metricTransformations") or [{}]
+    return [
+        MetricFilterFacts(
+            name=name,
+            pattern=pattern,
+            namespace=t.get("metricNamespace"),
+            metric_name=t.get("metricName"),
+            value=t.get("metricValue"),
+            dimensions=t.get("dimensions"),
+            unit=t.get("unit"),
+            default_value=t.get("defaultValue"),
+            ref=name,
+        )
+        for t in transformations
+    ]
+
+
+def _dimensions(dimensions: Any) -> dict[str, Any]:
+    return {d.get("Name"): d.get("Value") for d in dimensions or () if isinstance(d, Mapping)}
+
+
+def math_metrics(alarm: Mapping[str, Any]) -> tuple[tuple[Any, Any], ...]:
+    """(namespace, metric name) of each metric a metric-math alarm reads."""
+    metrics = []
+    for query in alarm.get("Metrics") or ():
+        metric = (query.get("MetricStat") or {}).get("Metric") or {}
+        if metric:
+            metrics.append((metric.get("Namespace"), metric.get("MetricName")))
+    return tuple(metrics)
+
+
+def metrics_read(alarm: Mapping[str, Any]) -> set[tuple[Any, Any]]:
+    """Every metric the alarm reads, directly or in its metric math (how it is found for a filter)."""
+    return {(alarm.get("Namespace"), alarm.get("MetricName")), *math_metrics(alarm)}
+
+
+def alarm_facts(alarm: Mapping[str, Any]) -> AlarmFacts:
+    """A DescribeAlarms ``MetricAlarms`` entry."""
+    enabled = alarm.get("ActionsEnabled")
+    return AlarmFacts(
+        name=str(alarm.get("AlarmName", "?")),
+        namespace=alarm.get("Namespace"),
+        metric_name=alarm.get("MetricName"),
+        statistic=alarm.get("Statistic") or alarm.get("ExtendedStatistic"),
+        period=alarm.get("Period"),
+        threshold=alarm.get("Threshold"),
+        comparison_operator=alarm.get("ComparisonOperator"),
+        evaluation_periods=alarm.get("EvaluationPeriods"),
+        datapoints_to_alarm=alarm.get("DatapointsToAlarm"),
+        actions_enabled=True if enabled is None else enabled,
+        alarm_actions=tuple(alarm.get("AlarmActions") or ()),
+        treat_missing_data=alarm.get("TreatMissingData"),
+        dimensions=_dimensions(alarm.get("Dimensions")),
+        unit=alarm.get("Unit"),
+        uses_metric_math=bool(alarm.get("Metrics")),
+        math_metrics=math_metrics(alarm),
+        ref=alarm.get("AlarmArn"),
+    )
+
+
+def topic_facts(arn: str, attributes: Mapping[str, Any]) -> TopicFacts:
+    """A topic from its GetTopicAttributes ``Attributes``."""
+    return TopicFacts(
+        name=arn,
+        arn=arn,
+        kms_master_key_id=attributes.get("KmsMasterKeyId"),
+        policy=attributes.get("Policy"),
+        ref=arn,
+    )
+
+
+def subscription_facts(subscription: Mapping[str, Any]) -> SubscriptionFacts:
+    """A ListSubscriptionsByTopic entry: pending and deleted ones show a status word instead of an ARN."""
+    arn = str(subscription.get("SubscriptionArn", ""))
+    return SubscriptionFacts(
+        name=arn
+        if arn.startswith("arn:")
+        else f"{subscription.get('Protocol')}:{subscription.get('Endpoint')}",
+        protocol=subscription.get("Protocol"),
+        confirmed=arn.startswith("arn:"),
+        endpoint=subscription.get("Endpoint"),
+        ref=arn or None,
+    )
+
+
+# ---------------------------------------------------------------- the judge's look-ups and the checks
+
+
 class AwsLookups:
-    """The judge's look-ups for one target, from AWS; ``check`` and ``path`` say how far the walk got."""
+    """The judge's look-ups for one chain, from AWS; ``check`` and ``path`` say how far the walk got."""
 
     def __init__(self, aws: Clients, memo: Memo) -> None:
         self.aws, self.memo = aws, memo
-        self.check = CHAIN_CHECKS[Link.FILTER]
+        self.check: Check = CHAIN_CHECKS[Link.FILTER]
         self.path = ChainPath()
         self._alarms: list[dict[str, Any]] | None = None
         self.subscriptions: dict[str, list[dict[str, Any]]] = {}
@@ -106,7 +221,7 @@ class AwsLookups:
 
 
 class ChainChecks:
-    """The four chain checks of one target, from one walk of the core judge.
+    """The checks of one log group's chain for one control, from one walk of the core judge.
 
     ``aws_covers`` (the proofs' matcher, when it runs) may overrule our engine: a filter the
     engine rejects only for its pattern, but which AWS's own matcher finds covering, is
@@ -114,15 +229,15 @@ class ChainChecks:
     """
 
     def __init__(
-        self, aws: Clients, target: AuditLocation, control: Control, memo: Memo, aws_covers: AwsCovers | None
+        self, aws: Clients, group: LogGroupRef, control: Control, memo: Memo, aws_covers: AwsCovers | None
     ) -> None:
-        self.aws, self.target, self.control, self.memo = aws, target, control, memo
+        self.aws, self.group, self.control, self.memo = aws, group, control, memo
         self.aws_covers = aws_covers
         self.lookups = AwsLookups(aws, self.memo)
         self.overruled: set[str] = set()
         """Filters whose pattern our engine rejects and AWS's matcher accepts."""
         self._verdict: ChainVerdict | None = None
-        self._error: tuple[str, Exception, ChainPath] | None = None
+        self._error: tuple[Check, Exception, ChainPath] | None = None
 
     @property
     def verdict(self) -> ChainVerdict | None:
@@ -131,13 +246,13 @@ class ChainChecks:
 
     def log_group(self) -> Outcome:
         """The log group exists (else the ResourceNotFoundException AWS gives for a missing group)."""
-        name, target = self.target.log_group, self.target
+        name, group = self.group.name, self.group
         groups = self.memo.paginate(
             self.aws("logs"), "describe_log_groups", "logGroups", logGroupNamePrefix=name
         )
         if not any(g.get("logGroupName") == name for g in groups):
             # DescribeLogGroups answers an empty list, not an error: report it as the API would.
-            where = f"account {target.account_id} region {target.region}"
+            where = f"account {group.account_id} region {group.region}"
             error = {
                 "Code": "ResourceNotFoundException",
                 "Message": f"log group {name!r} does not exist in {where}",
@@ -148,7 +263,7 @@ class ChainChecks:
     def _judge(self) -> None:
         if self._verdict is not None or self._error is not None:
             return
-        name = self.target.log_group
+        name = self.group.name
         try:
             found = self.memo.paginate(
                 self.aws("logs"), "describe_metric_filters", "metricFilters", logGroupName=name
@@ -172,7 +287,7 @@ class ChainChecks:
             return verdict
         trusted = [replace(f, pattern=UNKNOWN) if f.name in self.overruled else f for f in filters]
         self.lookups = AwsLookups(self.aws, self.memo)
-        again = judge_chain(trusted, self.lookups, self.control, place=f"log group {self.target.log_group!r}")
+        again = judge_chain(trusted, self.lookups, self.control, place=f"log group {self.group.name!r}")
         if again.path.metric_filter is not None and again.path.metric_filter.name in self.overruled:
             # Keep the deployed text in the path (the trusted copy carries UNKNOWN).
             original = next(f for f in filters if f.name == again.path.metric_filter.name)

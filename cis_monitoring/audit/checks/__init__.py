@@ -1,1 +1,0 @@
-"""The audit's checks, one module per part of the chain: the trail that feeds the log group, then the alarm chain."""
