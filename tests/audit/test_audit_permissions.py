@@ -26,6 +26,8 @@ import pytest
 from moto.core.models import MockAWS
 from parliament import analyze_policy_string, enhance_finding, iam_definition, override_config
 
+from cis_monitoring import cli as top
+from cis_monitoring.audit import cli
 from cis_monitoring.audit.aws import SessionFactory
 from cis_monitoring.audit.drill import DrillSettings, fire_drill
 from cis_monitoring.audit.proof_run import ProofSettings
@@ -75,6 +77,7 @@ AUDIT_ACTIONS = {
     "sns:ListSubscriptionsByTopic",
     "organizations:ListAccounts",  # --members-from-organization
     "organizations:DescribeOrganization",
+    "ec2:DescribeRegions",  # --region all
 }
 """What the audit itself calls (the proofs' calls are ``IAM_ACTIONS``)."""
 READ_ONLY_VERBS = ("Describe", "Get", "List", "Test")  # TestMetricFilter: IAM level Read, no resource
@@ -201,7 +204,7 @@ def deploy_target() -> DeployTarget:
 
 @pytest.fixture(scope="module")
 def audit_calls(_moto: MockAWS) -> list[Call]:
-    """Every call of audits that reach each link: a PASS, failures, errors, a role."""
+    """Every call of audits that reach each link: a PASS, failures, errors, a role, the command line."""
     calls: list[Call] = []
     sessions = SessionFactory(recording_session(calls))
     setup = build_compliant()
@@ -237,6 +240,10 @@ def audit_calls(_moto: MockAWS) -> list[Call]:
     )
     report = audit_coverage(scope, sessions, [CIS_4_5], proofs=ProofSettings())
     assert report.errors == [] and {p.account_id for p in report.pairs} == {owner, ACCOUNT}
+    # The command line: the caller's identity, and --region all (ec2:DescribeRegions).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cli, "_sessions", lambda *_args, **_kwargs: sessions)
+        assert top.run("audit", ["--account", ACCOUNT, "--region", "all", "--no-test-metric-filter"]) == 1
     return calls
 
 
@@ -331,7 +338,8 @@ def test_the_auditor_policy_grants_exactly_what_the_audit_calls(
 ) -> None:
     audit = {c.action for c in audit_calls} - NOT_IAM_CONTROLLED - GRANTED_ELSEWHERE
     proofs = {c.action for c in proof_calls} - NOT_IAM_CONTROLLED - GRANTED_ELSEWHERE
-    assert audit == AUDIT_ACTIONS
+    # The command line's run also ran the alarm-history proof on the chain it reached.
+    assert audit == AUDIT_ACTIONS | {"cloudwatch:DescribeAlarmHistory"}
     assert granted_actions(load(AUDITOR)) == (audit | proofs) - DRILL_ONLY
     assert granted_actions(load(DRILL)) == proofs & DRILL_ONLY == DRILL_ONLY
     assert proofs - AUDIT_ACTIONS - DRILL_ONLY == {
