@@ -45,6 +45,8 @@ THROTTLING = {
     "RequestLimitExceeded",
     "RequestThrottled",
 }
+USER_AGENT = "cis-monitoring-audit"
+"""Added to every request's user agent, so CloudTrail shows which calls were the audit's."""
 NOT_OPTED_IN = "not-opted-in"
 """DescribeRegions' ``OptInStatus`` of a Region the account has not enabled (moto lists those too)."""
 
@@ -139,7 +141,7 @@ class SessionFactory:
         self.max_attempts = max_attempts
         self.config = Config(
             retries={"mode": "standard", "max_attempts": max_attempts},
-            user_agent_extra="cis-monitoring-audit",
+            user_agent_extra=USER_AGENT,
         )
         # boto3 Sessions are not thread-safe; clients are. So creation is serialized.
         self._create_lock = threading.Lock()
@@ -230,7 +232,7 @@ def can_look(sessions: SessionFactory, region: str) -> str:
     probe = Config(
         retries={"mode": "standard", "max_attempts": PROBE_ATTEMPTS},
         connect_timeout=PROBE_CONNECT_SECONDS,
-        user_agent_extra="cis-monitoring-audit",
+        user_agent_extra=USER_AGENT,
     )
     try:
         return str(sessions.caller(region, probe)["Account"])
@@ -264,6 +266,11 @@ def enabled_regions(sessions: SessionFactory, caller: str, region: str) -> tuple
     enabled = sorted(str(r["RegionName"]) for r in listed if r.get("OptInStatus") != NOT_OPTED_IN)
     partition = partition_of(region)
     known = [r for r in enabled if partition_of(r) == partition]
+    if not known:  # nothing to audit is no PASS
+        raise CannotLookError(
+            f"--region all: ec2:DescribeRegions in {region} listed no enabled Region of partition"
+            f" {partition or '(unknown)'}; name the Regions with --region"
+        )
     return known, [r for r in enabled if not is_known_region(r)]
 
 

@@ -44,6 +44,7 @@ from cis_monitoring.audit.scope import (
     stack_scope,
 )
 from cis_monitoring.cli import EXIT_CODES_HELP
+from cis_monitoring.core.aws.regions import is_known_region
 from cis_monitoring.core.catalog import CONTROLS, Control, default_control_ids
 from cis_monitoring.core.errors import CannotLookError, InputError, UsageError
 from cis_monitoring.core.project import PROJECT
@@ -343,7 +344,8 @@ def main(argv: Sequence[str] | None = None) -> Status:
     if endpoint:
         _check_url(endpoint)
     sessions = _sessions(endpoint, request.emulator, args.profile)
-    home = request.home or sessions.base.region_name or FALLBACK_REGION
+    configured = sessions.base.region_name
+    home = request.home or (configured if configured and is_known_region(configured) else FALLBACK_REGION)
     caller = can_look(sessions, home)
     scope = _scope(request, sessions, caller, home)
     report = audit_coverage(

@@ -201,7 +201,8 @@ def fire_drill(
 ) -> ProofResult:
     """Drill ``alarm`` (a MetricAlarm as DescribeAlarms returns it; its state is read again first).
 
-    ``on_set(evidence)`` is called as soon as the alarm is in ALARM, before the wait.
+    ``on_set(evidence)`` is called just before the alarm is set to ALARM, so that an interrupted
+    run can read it again (``run_drills``): whether the call got through then shows in its state.
     """
     name = str(alarm.get("AlarmName"))
     arn = parse_arn(alarm.get("AlarmArn"))
@@ -228,14 +229,14 @@ def fire_drill(
         refusal = _refusal(current, topics)
         if refusal is not None:
             return ProofResult(DRILL, name, refusal[0], refusal[1], evidence)
+        if on_set is not None:
+            on_set(evidence)
         cloudwatch.set_alarm_state(
             AlarmName=name,
             StateValue=ALARM,
             StateReason=reason,
             StateReasonData=json.dumps({"drill": True, "runId": settings.run_id, "by": PROJECT}),
         )
-        if on_set is not None:
-            on_set(evidence)
         requested = settings.clock()
         evidence["requestedAt"] = requested.isoformat()
         watch = _Watch()
@@ -342,7 +343,7 @@ def run_drills(
                 chain.controls[index] = with_proof(result, not_drilled(result))
     if plan.announce is not None:
         plan.announce([str((chain.controls[i].alarm or {}).get("AlarmName")) for chain, i in chosen])
-    set_to_alarm: list[tuple[Clients, Mapping[str, Any]]] = []
+    set_to_alarm: list[tuple[Clients, Mapping[str, Any]]] = []  # asked to go to ALARM, in order
     try:
         for chain, index in chosen:
             result = chain.controls[index]
@@ -357,7 +358,11 @@ def run_drills(
 
 
 def _left_in_alarm(set_to_alarm: Sequence[tuple[Clients, Mapping[str, Any]]], run_id: str) -> list[str]:
-    """The interrupted drill's lines: each alarm it set to ALARM that is still in ALARM (read again)."""
+    """The interrupted drill's lines: each alarm still in the ALARM state the drill set (read again).
+
+    An alarm that evaluated since, or that a real breach put in ALARM (another state reason), is
+    not the drill's to report: it is in its real state.
+    """
     still = []
     for clients, evidence in set_to_alarm:
         name, region = str(evidence["alarmName"]), str(evidence["region"])
@@ -375,5 +380,5 @@ def _left_in_alarm(set_to_alarm: Sequence[tuple[Clients, Mapping[str, Any]]], ru
         ):
             still.append(f"  - {name} ({region}): it {RETURNS}{_within(evidence)}")
     if not still:
-        return [f"drill {run_id} interrupted: no alarm it set to ALARM is still in ALARM"]
+        return [f"drill {run_id} interrupted: no alarm is still in the ALARM state it set"]
     return [f"drill {run_id} interrupted: {len(still)} alarm(s) it set to ALARM are still in ALARM:", *still]

@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from moto.core.models import MockAWS
 
 from cis_monitoring import cli as top
@@ -376,6 +377,26 @@ def test_a_denied_describe_regions_is_2(
     ]
 
 
+def test_region_all_that_lists_no_region_of_the_partition_is_2_not_a_pass(
+    aws: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing to audit is no PASS: AWS's answer (shape of DescribeRegions) names only another partition's."""
+    session = new_session()
+    listed = {"Regions": [{"RegionName": "cn-north-1", "Endpoint": "ec2.cn-north-1.amazonaws.com.cn",
+                           "OptInStatus": "opt-in-not-required"}]}  # fmt: skip
+    session.events.register(
+        "before-call.ec2.DescribeRegions",
+        lambda **_: (AWSResponse("https://ec2.us-east-1.amazonaws.com/", 200, {}, None), listed),
+    )
+    with_session(monkeypatch, session)
+    code, out, err = audit(["--account", ACCOUNT, "--region", "all"], capsys)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"error: --region all: ec2:DescribeRegions in {REGION} listed no enabled Region of partition aws;"
+        " name the Regions with --region"
+    ]
+
+
 # ---------------------------------------------------------------- progress and Ctrl-C
 
 
@@ -410,17 +431,20 @@ def test_ctrl_c_is_130_with_one_line(
     assert (code, out, err) == (130, "", f"{PROJECT} audit: interrupted\n")
 
 
-@pytest.mark.parametrize("back_to_ok", [False, True], ids=["left in ALARM", "back to OK"])
+@pytest.mark.parametrize(
+    "since", [None, "OK", "ALARM"], ids=["left in ALARM", "back to OK", "a real alarm since"]
+)
 def test_ctrl_c_during_a_drill_names_the_alarms_it_left_in_alarm(
-    back_to_ok: bool, aws: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    since: str | None, aws: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     setup = compliant()
     cloudwatch = setup.client("cloudwatch")
 
     def wait(_seconds: float) -> None:
         """The drill's wait for the alarm's history, interrupted (after the alarm evaluated again, or not)."""
-        if back_to_ok:
-            cloudwatch.set_alarm_state(AlarmName=setup.alarm_name, StateValue="OK", StateReason="evaluated")
+        if since is not None:
+            reason = f"Threshold Crossed: 1 datapoint was evaluated ({since})"
+            cloudwatch.set_alarm_state(AlarmName=setup.alarm_name, StateValue=since, StateReason=reason)
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli, "DrillSettings", functools.partial(DrillSettings, sleep=wait))
@@ -430,11 +454,10 @@ def test_ctrl_c_during_a_drill_names_the_alarms_it_left_in_alarm(
     run_id = announced.split()[1].rstrip(":")
     assert announced == f"drill {run_id}: 1 alarm(s) will notify their subscribers: {setup.alarm_name}"
     state = cloudwatch.describe_alarms(AlarmNames=[setup.alarm_name])["MetricAlarms"][0]["StateValue"]
-    if back_to_ok:
-        assert state == "OK"
-        assert lines == [f"drill {run_id} interrupted: no alarm it set to ALARM is still in ALARM"]
+    assert state == (since or "ALARM")
+    if since is not None:
+        assert lines == [f"drill {run_id} interrupted: no alarm is still in the ALARM state it set"]
     else:
-        assert state == "ALARM"
         assert lines == [
             f"drill {run_id} interrupted: 1 alarm(s) it set to ALARM are still in ALARM:",
             f"  - {setup.alarm_name} ({REGION}): it returns to its real state by itself at its next evaluation"
