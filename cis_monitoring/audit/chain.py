@@ -53,6 +53,8 @@ CHAIN_CHECKS = {
 """The audit's check of each link the core judges, in chain order."""
 CHECKS = (Check.LOG_GROUP, *CHAIN_CHECKS.values())
 """Every check of a chain, in order: the log group exists, then the core's four links."""
+NOT_CHECKED = "not checked (an earlier link failed)"
+"""The detail of a check after the first that failed or errored."""
 TOPIC_NOT_FOUND = {"NotFound", "NotFoundException"}
 ENGINE_ONLY_CODES = {Code.FILTER_PATTERN_NOT_COVERING, Code.FILTER_PATTERN_INVALID}
 """Filter problems that are our engine's view of the pattern alone: AWS's own matcher may overrule them."""

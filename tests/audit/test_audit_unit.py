@@ -25,9 +25,9 @@ from moto.core.models import MockAWS
 
 from cis_monitoring.audit import report as audit_report
 from cis_monitoring.audit.aws import SessionFactory
-from cis_monitoring.audit.chain import CHECKS, Check
+from cis_monitoring.audit.chain import CHECKS, NOT_CHECKED, Check
 from cis_monitoring.audit.results import ChainResult, ControlResult, CoverageReport, PairResult
-from cis_monitoring.audit.run import NOT_CHECKED, audit_chain, audit_coverage
+from cis_monitoring.audit.run import audit_chain, audit_coverage
 from cis_monitoring.audit.scope import AccountFlags, flag_scope, stack_scope
 from cis_monitoring.core.access import Access
 from cis_monitoring.core.aws.arns import LogGroupRef, parse_log_group_arn
