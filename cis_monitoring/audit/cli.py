@@ -43,7 +43,7 @@ from cis_monitoring.audit.scope import (
     owner_access,
     stack_scope,
 )
-from cis_monitoring.cli import EXIT_CODES_HELP
+from cis_monitoring.cli import epilog
 from cis_monitoring.core.aws.regions import is_known_region
 from cis_monitoring.core.catalog import CONTROLS, Control, default_control_ids
 from cis_monitoring.core.errors import CannotLookError, InputError, UsageError
@@ -78,7 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
             " selectors -> metric filter -> alarm -> topic policy -> SNS subscription)? Covered directly,"
             " by an organization trail, or not covered."
         ),
-        epilog=EXIT_CODES_HELP,
+        epilog=epilog(
+            "a pair's events do not reach a log group whose chain is intact (not covered, or its chain broken)",
+            "a pair or chain could not be read (a role that cannot be assumed, an AWS error after the retries)",
+        ),
     )
     source = parser.add_argument_group("what to audit (give --stack, or --account with --region)")
     source.add_argument("--stack", metavar="NAME", help="audit every account and Region of Pulumi.NAME.yaml")

@@ -305,7 +305,10 @@ def test_help_names_every_flag_and_the_exit_codes(capsys: pytest.CaptureFixture[
         "--drill-timeout",
     ):
         assert flag in out
-    assert top.EXIT_CODES_HELP in " ".join(out.split())
+    text = " ".join(out.split())
+    assert top.EXIT_CODES_HELP in text
+    assert "Here, 1 (FAIL) means: a pair's events do not reach a log group whose chain is intact" in text
+    assert "3 (ERROR) means: a pair or chain could not be read" in text
 
 
 # ---------------------------------------------------------------- --profile and --region all
