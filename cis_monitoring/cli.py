@@ -114,14 +114,11 @@ def run(name: str, argv: Sequence[str] | None = None) -> int:
     return outcome(name, lambda: command(name)(args))
 
 
-def outcome(name: str, call: Callable[[], Status | int], err: TextIO | None = None) -> int:
+def outcome(name: str, call: Callable[[], Status], err: TextIO | None = None) -> int:
     """The exit code of ``call`` (a subcommand's main), its errors written to ``err`` (stderr)."""
     err = err or sys.stderr
     try:
-        result = call()
-        if isinstance(result, int):  # TODO(issue 14): every subcommand returns a Status
-            return result
-        return int(exit_code(result))
+        return int(exit_code(call()))
     except Interrupted as interrupted:
         print("\n".join(interrupted.lines), file=err)
         return int(ExitCode.INTERRUPTED)
