@@ -25,7 +25,7 @@ from cis_monitoring.program.outputs import (
 )
 from cis_monitoring.program.providers import aws_provider
 from cis_monitoring.program.stack import load_stack
-from components.control_monitor import ControlMonitor, ControlMonitorArgs
+from components import MONITORS, MonitorArgs
 from components.notification import AlarmNotification, AlarmNotificationArgs
 
 
@@ -73,26 +73,21 @@ async def main() -> dict:
             ok_actions.append(notification.topic_arn)
         monitors = {}
         for control in controls:
-            monitors[control.control_id] = (
-                control,
-                ControlMonitor(
-                    naming.monitor_name(target, control),
-                    ControlMonitorArgs(
-                        control=control,
-                        log_group_name=log_group,
-                        filter_name=naming.metric_filter_name(prefix, control),
-                        alarm_name=naming.alarm_name(prefix, target, control),
-                        alarm_actions=[notification.topic_arn],
-                        ok_actions=ok_actions,
-                        insufficient_data_actions=[
-                            target.fill(a) for a in settings.insufficient_data_actions
-                        ],
-                        tags=target.tags,
-                    ),
-                    in_target,
-                    legacy_name=naming.legacy_monitor_name(prefix, target, control),
+            monitor = MONITORS[control.detector](
+                naming.monitor_name(target, control),
+                MonitorArgs(
+                    control=control,
+                    target=target,
+                    log_group_name=log_group,
+                    name_prefix=prefix,
+                    alarm_actions=[notification.topic_arn],
+                    ok_actions=ok_actions,
+                    insufficient_data_actions=[target.fill(a) for a in settings.insufficient_data_actions],
                 ),
+                in_target,
+                legacy_name=naming.legacy_monitor_name(prefix, target, control),
             )
+            monitors[control.control_id] = monitor.result()
         key = chain_keys[target.key] = chain_key(target, log_group)
         chains.append((key, chain_result(target, log_group, notification, monitors)))
 

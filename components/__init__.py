@@ -1,0 +1,21 @@
+"""The program's ComponentResources: one per module.
+
+``AlarmNotification`` (notification.py) is the chain's topic, key and subscribers; a detector
+kind has one component each, and ``MONITORS`` maps the kind (``cis_monitoring.core.detectors``)
+to its component's ``for_site``, so ``__main__`` never knows a kind's shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from cis_monitoring.core.detectors import metric_filter
+
+from .control_monitor import ControlMonitor
+from .monitor import Monitor, MonitorArgs
+
+__all__ = ["MONITORS", "Monitor", "MonitorArgs"]
+
+
+MONITORS: Mapping[str, Monitor] = {metric_filter.KIND: ControlMonitor.for_site}
+"""Detector kind -> its component (tests/test_architecture.py holds it equal to the core's kinds)."""

@@ -26,8 +26,11 @@ import pulumi_aws as aws
 
 from cis_monitoring.core.catalog import Control
 from cis_monitoring.core.detectors import metric_filter as detector
+from cis_monitoring.program import naming
 from cis_monitoring.program.aliases import child_options, own_options
 from cis_monitoring.spec import CONTROL_TAG
+
+from .monitor import MonitorArgs
 
 TYPE = "cis-monitoring:aws:ControlMonitor"
 
@@ -60,7 +63,7 @@ class ControlMonitor(pulumi.ComponentResource):
     ) -> None:
         """``legacy_name``: this monitor's logical name in releases that built it from the account name."""
         super().__init__(TYPE, name, None, own_options(opts, legacy_name))
-        control = args.control
+        control = self.control = args.control
         if not args.alarm_actions:
             raise ValueError(
                 f"{name}: an alarm without actions notifies nobody; give at least one alarm action"
@@ -114,6 +117,47 @@ class ControlMonitor(pulumi.ComponentResource):
                 "alarmName": self.alarm_name,
                 "alarmArn": self.alarm_arn,
             }
+        )
+
+    def result(self) -> dict[str, Any]:
+        """This control's entry in the stack's ``chains`` output (cis_monitoring/program/outputs.py)."""
+        control = self.control
+        return {
+            "controlId": control.control_id,
+            "detector": detector.KIND,
+            "alarmName": self.alarm_name,
+            "alarmArn": self.alarm_arn,
+            "metricFilterName": self.metric_filter_name,
+            "metricName": control.metric_name,
+            "namespace": control.namespace,
+            "filterPattern": control.filter_pattern,
+        }
+
+    @classmethod
+    def for_site(
+        cls,
+        name: str,
+        args: MonitorArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        legacy_name: str | None = None,
+    ) -> ControlMonitor:
+        """The monitor at a chain site, named from the site's stable ids (``naming``)."""
+        target, control = args.target, args.control
+        return cls(
+            name,
+            ControlMonitorArgs(
+                control=control,
+                log_group_name=args.log_group_name,
+                filter_name=naming.metric_filter_name(args.name_prefix, control),
+                alarm_name=naming.alarm_name(args.name_prefix, target, control),
+                alarm_actions=args.alarm_actions,
+                ok_actions=args.ok_actions,
+                insufficient_data_actions=args.insufficient_data_actions,
+                tags=target.tags,
+            ),
+            opts,
+            legacy_name=legacy_name,
         )
 
     def _child(self, legacy_name: str | None, suffix: str, **options: Any) -> pulumi.ResourceOptions:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -326,3 +327,53 @@ def test_no_product_module_is_over_the_size_limit(path: Path) -> None:
 def test_the_size_allow_list_names_existing_modules() -> None:
     missing = [p for p in OVER_LIMIT_FOR_NOW if not (REPO_ROOT / p).is_file()]
     assert not missing, f"OVER_LIMIT_FOR_NOW names files that are gone: {missing}"
+
+
+# ---------------------------------------------------------------- the detector seam
+
+# A detector kind (cis_monitoring.core.detectors) is known to the product in exactly these places.
+# Adding a second kind (an EventBridge rule) means 4 new modules -- the core's kind module, its
+# component, the pack's and the audit's function for it -- and one line in each of 5 registries:
+# the catalog's DETECTORS, the core's KINDS, the program's MONITORS, the pack's EVALUATORS and the
+# audit's CONTROL_AUDITS. Nothing else may depend on a kind's shape: the files below are every
+# product file that does for the metric filter, each with its role; a new one fails this test.
+METRIC_FILTER_SHAPE = re.compile(
+    r"MetricFilterFacts|describe_metric_filters|LogMetricFilter|logMetricFilter|detectors\.metric_filter"
+    r"|import metric_filter\b"
+)
+METRIC_FILTER_FILES = {
+    "cis_monitoring/core/detectors/__init__.py": "registry: KINDS",
+    "cis_monitoring/core/detectors/metric_filter.py": "the kind's core module",
+    "cis_monitoring/core/judge/facts.py": "the kind's facts (shared judge modules)",
+    "cis_monitoring/core/judge/metric_filter.py": "the kind's judgement of a filter",
+    "cis_monitoring/core/judge/alarm.py": "the kind's judgement of an alarm on the filter's metric",
+    "cis_monitoring/core/judge/chain.py": "the chain walk (filter -> alarm -> topic -> subscription)",
+    "components/__init__.py": "registry: MONITORS",
+    "components/control_monitor.py": "the kind's component",
+    "policy/cis_guard/chain.py": "the pack's function for the kind, and registry: EVALUATORS",
+    "policy/cis_guard/facts.py": "the pack's facts of the kind's resources",
+    "cis_monitoring/audit/run.py": "registry: CONTROL_AUDITS",
+    "cis_monitoring/audit/chain.py": "the audit's function for the kind",
+    "cis_monitoring/audit/proof_run.py": "the proofs of the kind's links (AWS's matcher)",
+}
+
+
+def test_every_adapter_maps_exactly_the_cores_detector_kinds() -> None:
+    from cis_monitoring.audit.run import CONTROL_AUDITS
+    from cis_monitoring.core.catalog import DETECTORS
+    from cis_monitoring.core.detectors import KINDS
+    from components import MONITORS
+    from policy.cis_guard.chain import EVALUATORS
+
+    assert set(KINDS) == set(DETECTORS) == set(MONITORS) == set(EVALUATORS) == set(CONTROL_AUDITS)
+
+
+def test_only_the_listed_files_know_the_metric_filter_kinds_shape() -> None:
+    found = {
+        str(m.path.relative_to(REPO_ROOT))
+        for n, m in MODULES.items()
+        if is_product(n) and METRIC_FILTER_SHAPE.search(m.path.read_text(encoding="utf-8"))
+    }
+    assert found == set(METRIC_FILTER_FILES), (
+        f"new: {sorted(found - set(METRIC_FILTER_FILES))}; gone: {sorted(set(METRIC_FILTER_FILES) - found)}"
+    )

@@ -23,8 +23,6 @@ from cis_monitoring.core.plan import CoveragePlan
 from cis_monitoring.core.problems import Code
 from cis_monitoring.core.topology import DIRECT
 from cis_monitoring.spec import DeployTarget, StackConfig
-from components.control_monitor import ControlMonitor
-from components.notification import AlarmNotification
 
 RESULTS_SCHEMA_VERSION = 2
 _CODES = {DIRECT: Code.COVERAGE_DIRECT}
@@ -38,9 +36,11 @@ def chain_key(target: DeployTarget, log_group: pulumi.Input[str]) -> pulumi.Outp
 def chain_result(
     target: DeployTarget,
     log_group: pulumi.Input[str],
-    notification: AlarmNotification,
-    monitors: Mapping[str, tuple[Control, ControlMonitor]],
+    notification: Any,
+    monitors: Mapping[str, Mapping[str, Any]],
 ) -> dict[str, Any]:
+    """``notification``: the chain's AlarmNotification (``topic_arn``, ``subscriptions``);
+    ``monitors``: control id -> its monitor component's ``result()`` (the entry of each kind)."""
     return {
         "accountId": target.account_id,
         "accountName": target.account_name,
@@ -51,18 +51,7 @@ def chain_result(
         "topicArn": notification.topic_arn,
         # [{protocol, endpoint (masked if secret), pendingConfirmation, confirmationRequired}]
         "subscriptions": notification.subscriptions,
-        "controls": {
-            control_id: {
-                "controlId": control_id,
-                "alarmName": monitor.alarm_name,
-                "alarmArn": monitor.alarm_arn,
-                "metricFilterName": monitor.metric_filter_name,
-                "metricName": control.metric_name,
-                "namespace": control.namespace,
-                "filterPattern": control.filter_pattern,
-            }
-            for control_id, (control, monitor) in monitors.items()
-        },
+        "controls": {control_id: dict(entry) for control_id, entry in monitors.items()},
     }
 
 

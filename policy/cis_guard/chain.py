@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from cis_monitoring.core.aws.arns import LogGroupRef, parse_sns_topic_arn, sns_topic_arn
 from cis_monitoring.core.catalog import Control
+from cis_monitoring.core.detectors import metric_filter
 from cis_monitoring.core.judge.chain import ChainVerdict, Notified, judge_chain
 from cis_monitoring.core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
 from cis_monitoring.core.unknown import is_unknown
@@ -35,6 +36,7 @@ from .stack_model import Resource, Target, provider_target
 
 __all__ = [
     "ALARM",
+    "EVALUATORS",
     "FILTER",
     "PROVIDER",
     "SUBSCRIPTION",
@@ -246,3 +248,8 @@ def evaluate_chain(
         place=place,
     )
     return TargetVerdict(target, verdict)
+
+
+EVALUATORS = {metric_filter.KIND: evaluate_chain}
+"""Detector kind -> the pack's judgement of one control's chain at a site (tests/test_architecture.py
+holds it equal to the core's kinds)."""

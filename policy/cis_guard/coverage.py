@@ -32,7 +32,7 @@ from cis_monitoring.core.topology import (
     coverage_of,
 )
 
-from .chain import StackIndex, TargetVerdict, evaluate_chain
+from .chain import EVALUATORS, StackIndex, TargetVerdict
 from .declared import DeclaredTrail
 from .pack_config import PackConfig
 from .stack_model import Target
@@ -111,7 +111,8 @@ class _ControlJudge:
 
     def verdict(self, site: Site) -> TargetVerdict:
         if site not in self.verdicts:
-            self.verdicts[site] = evaluate_chain(
+            evaluate = EVALUATORS[self.control.detector]
+            self.verdicts[site] = evaluate(
                 self.index, site.target, self.control, self.config.settings, site.log_group
             )
         return self.verdicts[site]

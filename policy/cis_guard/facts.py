@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from cis_monitoring.core.detectors import metric_filter
 from cis_monitoring.core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
 from cis_monitoring.core.unknown import UNKNOWN, is_unknown
 
 from .stack_model import Resource
 
 PROVIDER = "pulumi:providers:aws"
-FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+FILTER = metric_filter.LOG_METRIC_FILTER
+ALARM = metric_filter.METRIC_ALARM
 TOPIC = "aws:sns/topic:Topic"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 
