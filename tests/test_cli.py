@@ -82,7 +82,10 @@ BAD_USAGE = [
     (["audit", "--stack", "no-such-stack"], "no such stack file"),
     (["discover", "--max-workers", "0"], "error: --max-workers must be between 1 and 64"),
     (["discover", "--bogus"], "unrecognized arguments: --bogus"),
-    (["discover", "--region", "mars-1"], "error: --region 'mars-1': not an AWS Region"),
+    (
+        ["discover", "--region", "mars-1"],
+        "error: --region: 'mars-1' is not an AWS Region (e.g. us-east-1), nor 'all'",
+    ),
     (["discover", "--write"], "error: --write needs --stack NAME"),
     (["discover", "--stack", "nothing"], "error: --stack nothing: no stack file"),
     (

@@ -31,10 +31,11 @@ from dataclasses import dataclass, field, replace
 
 from cis_monitoring.core.access import DEFAULT_SESSION_NAME, Access
 from cis_monitoring.core.aws import arns
-from cis_monitoring.core.aws.regions import is_known_region, partition_of
+from cis_monitoring.core.aws.regions import partition_of
 from cis_monitoring.core.errors import UsageError
 from cis_monitoring.core.plan import ALL_ACCOUNTS, MEMBERS_ALL, CoverageClaim
 from cis_monitoring.core.topology import ALL_REGIONS
+from cis_monitoring.flags import one_error, region_problems
 from cis_monitoring.spec import StackConfig, coverage_plan
 from cis_monitoring.spec import fields as check
 
@@ -43,8 +44,8 @@ __all__ = [
     "AccountFlags",
     "AccountScope",
     "AuditScope",
-    "flag_error",
     "flag_scope",
+    "one_error",
     "owner_access",
     "region_problems",
     "stack_scope",
@@ -53,31 +54,6 @@ __all__ = [
 
 EVERY_ENABLED_REGION = "all"
 """``--region all``: every Region enabled for the caller's account (``cis_monitoring.audit.aws.enabled_regions``)."""
-
-
-def flag_error(problems: Sequence[str]) -> UsageError:
-    """One problem as its line; several listed together under one heading."""
-    if len(problems) == 1:
-        return UsageError(list(problems))
-    return UsageError([f"{len(problems)} problems in the command line:", *(f"  - {p}" for p in problems)])
-
-
-def region_problems(regions: Sequence[str], partition: str | None = None, whose: str = "") -> list[str]:
-    """``--region`` problems: an unknown Region, another partition than ``partition`` (default: the first's), a repeat."""
-    problems = []
-    known = [r for r in regions if is_known_region(r)]
-    partition = partition or (partition_of(known[0]) if known else None)
-    for region in regions:
-        if not is_known_region(region):
-            problems.append(f"--region: {region!r} is not an AWS Region")
-        elif partition_of(region) != partition:
-            problems.append(
-                f"--region: {region!r} is in partition {partition_of(region)}, not {partition}{whose};"
-                " audit one partition per run"
-            )
-    repeated = [r for i, r in enumerate(regions) if r in regions[:i]]
-    problems.extend(f"--region: {r} is given twice" for r in dict.fromkeys(repeated))
-    return problems
 
 
 @dataclass(frozen=True)
@@ -177,7 +153,7 @@ def stack_scope(
     partition = partition_of(stated[0]) if stated else None
     problems = region_problems(regions, partition, " (the partition of the stack's Regions)")
     if problems:
-        raise flag_error(problems)
+        raise one_error(problems)
     everywhere = tuple(regions) or stated
     entries = {account.id: account for account in config.accounts}
     access: dict[str, Access] = {}
@@ -285,7 +261,7 @@ def flag_scope(
     """
     problems = flags.problems()
     if problems:
-        raise flag_error(problems)
+        raise one_error(problems)
     account = AccountScope(
         flags.account,
         flags.account_name or flags.account,

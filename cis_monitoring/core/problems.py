@@ -121,7 +121,7 @@ CODES: Mapping[Code, str] = {
     Code.TOPIC_POLICY_DENIES_CLOUDWATCH: "The topic's access policy denies CloudWatch's sns:Publish.",
     Code.TOPIC_POLICY_NO_CLOUDWATCH_ALLOW: "The topic's access policy does not let CloudWatch publish.",
     Code.SUBSCRIPTION_NONE: "The topic has no subscription.",
-    Code.SUBSCRIPTION_PROTOCOL_NOT_ALLOWED: "No subscription uses an allowed protocol (email, https, sqs, lambda).",
+    Code.SUBSCRIPTION_PROTOCOL_NOT_ALLOWED: "No subscription uses a protocol that delivers alarms to a person or a system (ALLOWED_PROTOCOLS).",
     Code.SUBSCRIPTION_NONE_CONFIRMED: "No subscription is confirmed.",
     Code.COVERAGE_DIRECT: "Covered directly: the account's own multi-Region trail delivers to an intact chain.",
     Code.COVERAGE_ORGANIZATION: "Covered by an organization trail whose owner's chain is intact.",

@@ -21,14 +21,14 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cis_monitoring.core.aws.arns import is_account_id
-from cis_monitoring.core.aws.regions import partition_of
-from cis_monitoring.core.errors import InputError, UsageError
+from cis_monitoring.core.errors import InputError
+from cis_monitoring.flags import one_error
 from cis_monitoring.spec import ConfigError, StackConfig, load_config, validate_organization
 from cis_monitoring.spec.inventory import (
     INVENTORY_SCHEMA_VERSION,
@@ -41,14 +41,11 @@ from cis_monitoring.spec.inventory import (
 from cis_monitoring.spec.load import StackFileError, read_project_keys
 
 __all__ = [
-    "ALL_ENABLED",
     "INVENTORY_SCHEMA_VERSION",
     "Stack",
     "add_stack_arguments",
     "inventory_problems",
-    "one_error",
     "read_inventory",
-    "region_problems",
     "stack_file_problem",
     "stacks_from",
     "write_atomically",
@@ -58,9 +55,6 @@ ORGANIZATION_KEY = "organization"
 """The stack config key that selects accounts from an organization inventory."""
 STACK_FLAG = "--stack"
 REPO_ROOT_FLAG = "--repo-root"
-REGION_FLAG = "--region"
-ALL_ENABLED = "all"
-"""``--region all``: every Region enabled for the account (asked of AWS, per account)."""
 
 _NAME_PART = r"[A-Za-z0-9_.-]+"
 STACK_NAME_RE = re.compile(rf"^(?:{_NAME_PART}/){{0,2}}{_NAME_PART}$")
@@ -182,35 +176,6 @@ def stacks_from(names: Iterable[str], repo_root: Path | None) -> tuple[list[Stac
     if repo_root is not None and not repo_root.is_dir():
         problems.append(f"{REPO_ROOT_FLAG} {repo_root}: not a directory")
     return stacks, problems
-
-
-def one_error(problems: Sequence[str], what: str, error: type[InputError] = UsageError) -> InputError:
-    """Every problem in one error: one line for one, else ``N problems <what>:`` and one line each."""
-    if len(problems) == 1:
-        return error(problems[0])
-    return error([f"{len(problems)} problems {what}:", *(f"  - {p}" for p in problems)])
-
-
-# ---------------------------------------------------------------- --region
-
-
-def region_problems(regions: Sequence[str]) -> list[str]:
-    """Why the ``--region`` values are not usable: unknown, given twice, or from several partitions."""
-    problems = []
-    named = [r for r in regions if r != ALL_ENABLED]
-    for region in dict.fromkeys(r for r in named if partition_of(r) is None):
-        problems.append(f"{REGION_FLAG} {region!r}: not an AWS Region (e.g. us-east-1), nor {ALL_ENABLED!r}")
-    for region in dict.fromkeys(r for i, r in enumerate(regions) if r in regions[:i]):
-        problems.append(f"{REGION_FLAG} {region}: given twice")
-    if ALL_ENABLED in regions and len(set(regions)) > 1:
-        problems.append(
-            f"{REGION_FLAG} {ALL_ENABLED}: already every enabled Region; give it alone, or name the Regions"
-        )
-    partitions = {p: r for r in named if (p := partition_of(r)) is not None}
-    if len(partitions) > 1:
-        shown = ", ".join(f"{r} ({p})" for p, r in partitions.items())
-        problems.append(f"{REGION_FLAG}: Regions of one AWS partition only, not {shown}")
-    return problems
 
 
 # ---------------------------------------------------------------- the inventory (spec/inventory.py's schema)

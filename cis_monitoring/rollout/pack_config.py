@@ -59,12 +59,12 @@ from cis_monitoring.core.plan import (
 )
 from cis_monitoring.core.project import PROJECT
 from cis_monitoring.core.status import Status
+from cis_monitoring.flags import one_error
 from cis_monitoring.rollout.command import (
     REPO_ROOT_FLAG,
     STACK_FLAG,
     Stack,
     add_stack_arguments,
-    one_error,
     read_inventory,
     stacks_from,
     write_atomically,

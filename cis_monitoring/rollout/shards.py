@@ -23,11 +23,11 @@ from cis_monitoring.cli import epilog
 from cis_monitoring.core.errors import InputError
 from cis_monitoring.core.project import PROJECT
 from cis_monitoring.core.status import Status
+from cis_monitoring.flags import one_error
 from cis_monitoring.rollout.command import (
     STACK_FILE_RE,
     Stack,
     add_stack_arguments,
-    one_error,
     read_inventory,
     stacks_from,
 )

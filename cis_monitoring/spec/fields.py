@@ -68,7 +68,7 @@ def account_name(value: str) -> str:
 
 def region(value: str) -> str:
     if not is_known_region(value):
-        raise ValueError(f"{value!r} is not an AWS region")
+        raise ValueError(f"{value!r} is not an AWS Region")
     return value
 
 

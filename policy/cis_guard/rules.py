@@ -23,7 +23,7 @@ from pulumi_policy import (
 
 from cis_monitoring.core.catalog import Control, control_for_metric
 from cis_monitoring.core.judge.alarm import alarm_problems
-from cis_monitoring.core.judge.notification import protocol_problem, topic_problems
+from cis_monitoring.core.judge.notification import ALLOWED_PROTOCOLS, protocol_problem, topic_problems
 from cis_monitoring.core.judge.pattern import judge_pattern
 
 from . import notes, pack_config
@@ -160,9 +160,8 @@ def validate_alarm_fires(args: ResourceValidationArgs, report_violation: ReportV
     if problems:
         report_violation(
             f"Alarm {resource.name!r} on the CIS {control.control_id} metric {metric} cannot alert on a "
-            f"single event: {'; '.join(p.detail for p in problems)}. Use Sum, period 300, "
-            "GreaterThanOrEqualToThreshold 1, 1 evaluation period, actions enabled, treatMissingData "
-            f"notBreaching, and an SNS alarm action. [codes: {', '.join(p.code for p in problems)}]"
+            f"single event: {'; '.join(p.detail for p in problems)}. Use {control.alarm.describe()}, actions"
+            f" enabled, and an SNS alarm action. [codes: {', '.join(p.code for p in problems)}]"
         )
 
 
@@ -238,7 +237,7 @@ def policies() -> list[Any]:
         ),
         ResourceValidationPolicy(
             name="cis-subscription-protocol-allowed",
-            description="Alarm topic subscriptions use email, https, sqs or lambda only.",
+            description=f"Alarm topic subscriptions use {', '.join(ALLOWED_PROTOCOLS)} only.",
             enforcement_level=mandatory,
             validate=validate_subscription_protocol,
         ),

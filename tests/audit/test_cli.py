@@ -218,7 +218,7 @@ def test_a_bad_stack_config_is_2_with_every_problem_line(
     code, out, err = audit(write_stack(tmp_path, "bad", body), capsys)
     assert (code, out) == (2, "")
     assert "accounts[0].id: '12' is not an AWS account id (12 digits)" in err
-    assert "accounts[0].regions[0].region: 'us-east-9' is not an AWS region" in err
+    assert "accounts[0].regions[0].region: 'us-east-9' is not an AWS Region" in err
     assert "acounts: unknown config key" in err
     assert "Pulumi.bad.yaml" in err
 
@@ -230,19 +230,25 @@ USAGE = [
     (["--stack", "dev", "--log-group", "g"], "--log-group go(es) with --account, not --stack"),
     (
         ["--account", "12", "--region", "mars-1", "--log-group", "g"],
-        "--region: 'mars-1' is not an AWS Region",
+        "--region: 'mars-1' is not an AWS Region (e.g. us-east-1), nor 'all'",
     ),
     (["--stack", "nope"], "no such stack file"),
     (["--max-workers", "0"], "must be at least 1"),
-    (["--stack", "dev", "--region", "us-east-9"], "error: --region: 'us-east-9' is not an AWS Region"),
-    (["--account", ACCOUNT, "--region", "us-east-9"], "error: --region: 'us-east-9' is not an AWS Region"),
+    (
+        ["--stack", "dev", "--region", "us-east-9"],
+        "error: --region: 'us-east-9' is not an AWS Region (e.g. us-east-1), nor 'all'",
+    ),
+    (
+        ["--account", ACCOUNT, "--region", "us-east-9"],
+        "error: --region: 'us-east-9' is not an AWS Region (e.g. us-east-1), nor 'all'",
+    ),
     (
         ["--stack", "dev", "--region", "cn-north-1"],
         "error: --region: 'cn-north-1' is in partition aws-cn, not aws (the partition of the stack's Regions)",
     ),
     (
         ["--account", ACCOUNT, "--region", "us-east-1", "--region", "cn-north-1"],
-        "error: --region: 'cn-north-1' is in partition aws-cn, not aws; audit one partition per run",
+        "error: --region: 'cn-north-1' is in partition aws-cn, not aws; give Regions of one partition per run",
     ),
     (
         ["--stack", "dev", "--region", "all", "--region", "us-east-1"],
@@ -279,7 +285,7 @@ def test_several_bad_regions_are_listed_together(
     assert code == 2
     assert err.splitlines() == [
         "error: 2 problems in the command line:",
-        "  - --region: 'us-east-9' is not an AWS Region",
+        "  - --region: 'us-east-9' is not an AWS Region (e.g. us-east-1), nor 'all'",
         "  - --region: eu-west-1 is given twice",
     ]
 

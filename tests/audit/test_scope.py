@@ -31,7 +31,7 @@ def test_every_bad_flag_is_named_in_one_error(capsys: pytest.CaptureFixture[str]
     assert lines == [
         "error: 8 problems in the command line:",
         "  - --account: '12' is not an AWS account id (12 digits)",
-        "  - --region: 'mars-1' is not an AWS Region",
+        "  - --region: 'mars-1' is not an AWS Region (e.g. us-east-1), nor 'all'",
         "  - --region: us-east-1 is given twice",
         "  - --log-group: give the log group's name, not its ARN",
         "  - --role-arn: 'deployer' is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
@@ -145,11 +145,11 @@ def test_regions_are_checked_in_both_modes() -> None:
     config = read_stack_file("prod", REPO_ROOT).config
     with pytest.raises(UsageError) as raised:
         stack_scope(config, regions=["us-east-9"])
-    assert raised.value.lines == ["--region: 'us-east-9' is not an AWS Region"]
+    assert raised.value.lines == ["--region: 'us-east-9' is not an AWS Region (e.g. us-east-1), nor 'all'"]
     with pytest.raises(UsageError) as raised:
         flag_scope(AccountFlags(ACCOUNT, ["us-gov-west-1", "us-east-1"]))
     assert raised.value.lines == [
-        "--region: 'us-east-1' is in partition aws, not aws-us-gov; audit one partition per run"
+        "--region: 'us-east-1' is in partition aws, not aws-us-gov; give Regions of one partition per run"
     ]
 
 

@@ -149,7 +149,7 @@ CASES: list[tuple[str, Mutation, str]] = [
     (
         "unknown region",
         _set("accounts[0].trail.homeRegion", "us-east-9"),
-        "accounts[0].trail.homeRegion: 'us-east-9' is not an AWS region",
+        "accounts[0].trail.homeRegion: 'us-east-9' is not an AWS Region",
     ),
     (
         "empty log group",
@@ -236,7 +236,7 @@ CASES: list[tuple[str, Mutation, str]] = [
     (
         "an unknown covered Region",
         _set("accounts[0].coveredRegions", ["us-east-1", "moon-1"]),
-        "accounts[0].coveredRegions: 'moon-1' is not an AWS region",
+        "accounts[0].coveredRegions: 'moon-1' is not an AWS Region",
     ),
     (
         "coveredRegions without a trail",

@@ -511,12 +511,18 @@ def test_write_keeps_hand_set_organization_trail_fields_and_removes_a_gone_trail
     ("args", "message"),
     [
         (["--max-workers", "0"], "--max-workers"),
-        (["--region", "mars-1"], "error: --region 'mars-1': not an AWS Region (e.g. us-east-1), nor 'all'"),
-        (["--region", "eu-west-1", "--region", "eu-west-1"], "error: --region eu-west-1: given twice"),
-        (["--region", "all", "--region", "eu-west-1"], "error: --region all: already every enabled Region"),
+        (
+            ["--region", "mars-1"],
+            "error: --region: 'mars-1' is not an AWS Region (e.g. us-east-1), nor 'all'",
+        ),
+        (["--region", "eu-west-1", "--region", "eu-west-1"], "error: --region: eu-west-1 is given twice"),
+        (
+            ["--region", "all", "--region", "eu-west-1"],
+            "error: --region: 'all' is already every enabled Region",
+        ),
         (
             ["--region", "eu-west-1", "--region", "cn-north-1"],
-            "error: --region: Regions of one AWS partition only, not eu-west-1 (aws), cn-north-1 (aws-cn)",
+            "error: --region: 'cn-north-1' is in partition aws-cn, not aws; give Regions of one partition per run",
         ),
         (
             ["--write", "Pulumi.prod.yaml"],
@@ -556,7 +562,7 @@ def test_every_usage_problem_is_said_at_once(server: Emulator) -> None:
     assert err.splitlines() == [
         "error: 3 problems in the command line:",
         "  - --max-workers must be between 1 and 64",
-        "  - --region 'mars-1': not an AWS Region (e.g. us-east-1), nor 'all'",
+        "  - --region: 'mars-1' is not an AWS Region (e.g. us-east-1), nor 'all'",
         "  - --profile nowhere: The config profile (nowhere) could not be found",
     ]
 

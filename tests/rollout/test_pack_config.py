@@ -366,8 +366,8 @@ def test_a_stack_config_problem_or_yaml_error_exits_2_with_every_problem(
     assert run("pack-config", ["--repo-root", str(tmp_path), "--stack", "wrong", "--base", base]) == 2
     err = capsys.readouterr().err.splitlines()
     assert err[0] == f"error: 2 problem(s) in {tmp_path / 'Pulumi.wrong.yaml'}:"
-    assert err[1].startswith("  - accounts[1].regions[0].region: 'mars-1' is not an AWS region")
-    assert err[2].startswith("  - organizationTrail.homeRegion: 'moon-2' is not an AWS region")
+    assert err[1].startswith("  - accounts[1].regions[0].region: 'mars-1' is not an AWS Region")
+    assert err[2].startswith("  - organizationTrail.homeRegion: 'moon-2' is not an AWS Region")
     (tmp_path / "Pulumi.wrong.yaml").write_text("config: {cis-monitoring:accounts: [}\n")
     assert run("pack-config", ["--repo-root", str(tmp_path), "--stack", "wrong", "--base", base]) == 2
     assert "not valid YAML" in capsys.readouterr().err

@@ -23,6 +23,14 @@ class AlarmSettings:
     evaluation_periods: int = 1
     treat_missing_data: str = "notBreaching"
 
+    def describe(self) -> str:
+        """The settings in a user's words (advice: "use <this>")."""
+        periods = "period" if self.evaluation_periods == 1 else "periods"
+        return (
+            f"{self.statistic}, period {self.period} s, {self.comparison_operator} {self.threshold:g},"
+            f" {self.evaluation_periods} evaluation {periods}, treatMissingData {self.treat_missing_data}"
+        )
+
 
 @dataclass(frozen=True)
 class Control:

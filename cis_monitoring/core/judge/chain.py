@@ -200,8 +200,7 @@ def _no_alarm(metric_filter: MetricFilterFacts, control: Control) -> Problem:
     return Problem(
         Code.ALARM_NONE,
         Link.ALARM,
-        f"no CloudWatch alarm on {what}. {add} ({settings.statistic}, {settings.period} s, >= "
-        f"{settings.threshold:g}, {settings.evaluation_periods} evaluation period)",
+        f"no CloudWatch alarm on {what}. {add} ({settings.describe()})",
         ref=metric_filter.ref,
     )
 

@@ -67,7 +67,7 @@ def protocol_problem(subscription: SubscriptionFacts) -> Problem | None:
     return Problem(
         Code.SUBSCRIPTION_PROTOCOL_NOT_ALLOWED,
         Link.SUBSCRIPTION,
-        f"protocol {protocol!r} is not allowed for alarm notifications; use one of email, https, sqs, lambda",
+        f"protocol {protocol!r} is not allowed for alarm notifications; use one of {', '.join(ALLOWED_PROTOCOLS)}",
         f"subscription {subscription.name!r} cannot deliver the alarm",
         subscription.ref,
     )
@@ -85,7 +85,7 @@ def subscription_problems(
     if usable_subscriptions(subscriptions):
         return []
     lead = topic_lead(topic, alarm, REACHES_NOBODY)
-    add = "Add a TopicSubscription (email, https, sqs or lambda)"
+    add = f"Add a TopicSubscription ({', '.join(ALLOWED_PROTOCOLS)})"
     if not subscriptions:
         return [
             Problem(

@@ -15,7 +15,7 @@ import botocore.exceptions
 from botocore.config import Config
 
 from cis_monitoring.core.errors import CannotLookError
-from cis_monitoring.rollout.command import ALL_ENABLED
+from cis_monitoring.flags import ALL_ENABLED
 
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 10})
 # The first call fails fast, so a wrong endpoint or missing credentials is said at once.

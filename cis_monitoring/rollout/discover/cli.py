@@ -29,14 +29,11 @@ from cis_monitoring.cli import epilog, outcome
 from cis_monitoring.core.errors import InputError
 from cis_monitoring.core.project import PROJECT
 from cis_monitoring.core.status import Status
+from cis_monitoring.flags import ALL_ENABLED, REGION_FLAG, one_error, region_problems
 from cis_monitoring.rollout.command import (
-    ALL_ENABLED,
-    REGION_FLAG,
     STACK_FLAG,
     Stack,
     add_stack_arguments,
-    one_error,
-    region_problems,
     stack_file_problem,
     stacks_from,
     write_atomically,
