@@ -351,6 +351,9 @@ def main(argv: Sequence[str] | None = None) -> Status:
     home = request.home or (configured if configured and is_known_region(configured) else FALLBACK_REGION)
     caller = can_look(sessions, home)
     scope = _scope(request, sessions, caller, home)
+    if scope.pairs == 0 and scope.organization is None:
+        # Nothing checked is no PASS: a run that looked at nothing must not exit 0.
+        raise InputError("nothing to audit: the stack and flags name no (account, Region) pair")
     report = audit_coverage(
         scope,
         sessions,

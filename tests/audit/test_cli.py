@@ -9,6 +9,7 @@ AWS call would say "no AWS credentials" instead.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -472,3 +473,16 @@ def test_ctrl_c_during_a_drill_names_the_alarms_it_left_in_alarm(
             f"  - {setup.alarm_name} ({REGION}): it returns to its real state by itself at its next evaluation"
             " (within about 300 s)",
         ]
+
+
+def test_a_scope_with_no_pair_is_2_not_a_pass(
+    aws: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing looked at is no PASS: a scope that names no (account, Region) never exits 0."""
+    compliant()
+    with_session(monkeypatch, new_session())
+    real_scope = cli._scope
+    monkeypatch.setattr(cli, "_scope", lambda *args: dataclasses.replace(real_scope(*args), accounts=()))
+    code, out, err = audit([*write_stack(tmp_path), "--region", REGION], capsys)
+    assert (code, out) == (2, "")
+    assert err == "error: nothing to audit: the stack and flags name no (account, Region) pair\n"
