@@ -57,7 +57,7 @@ bench-smoke: venv
 demo: venv
 	$(BIN)/python -m local.demo
 
-## pack: the self-contained policy pack (policy/ + vendored cis_core) in dist/policy-pack
+## pack: the self-contained policy pack (policy/ + vendored cis_monitoring.core) in dist/policy-pack
 pack: venv
 	$(BIN)/python -m policy.build_pack --out dist/policy-pack
 

@@ -157,7 +157,7 @@ def test_pip_install_into_a_fresh_venv_gives_a_working_command(tmp_path: Path) -
         assert done.returncode == 0, done.stderr[-2000:]
         assert done.stdout.startswith(f"usage: cis-monitoring {command}"), done.stdout[:200]
         assert "Traceback" not in done.stderr
-    # Only the namespace is installed: no top-level components/verify/rollout/policy, no Pulumi.
+    # Only the namespace is installed: no top-level components/policy/local, no Pulumi.
     site = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         capture_output=True,

@@ -1,4 +1,4 @@
-"""cis_core: the single source of truth of cis-monitoring, in pure standard-library Python.
+"""cis_monitoring.core: the single source of truth of cis-monitoring, in pure standard-library Python.
 
 The program (``components``), the policy pack (``policy``, which vendors this package
 at build time), the audit (``cis_monitoring.audit``) and the roll-out tools (``cis_monitoring.rollout``) all judge

@@ -6,7 +6,7 @@ pydantic's errors into key paths. It lives here, below every model module, becau
 all need it and ``model.py`` (the top-level keys) needs them.
 
 Each check returns the value or raises ValueError saying what is wrong. The models call
-them from their field validators, and the audit's command line (audit/locations.py) calls
+them from their field validators, and the audit's command line (cis_monitoring/audit/scope.py) calls
 the same functions for its flags, so a value means the same everywhere. Messages name
 neither the key nor the flag: the caller adds that.
 """

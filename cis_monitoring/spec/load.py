@@ -7,7 +7,7 @@ file is read as data (no Pulumi CLI, no secrets): ``cis-monitoring:<key>`` entri
 project's config, other namespaces (``aws:``) are ignored. Subscriptions that name an
 ``endpointSecretKey`` stay unresolved, which the audit does not need.
 ``read_project_keys`` gives the raw keys (the shard check validates only what it needs);
-``read_stack_file`` validates them all. The audit's view is audit/locations.py.
+``read_stack_file`` validates them all. The audit's view is cis_monitoring/audit/scope.py.
 """
 
 from __future__ import annotations

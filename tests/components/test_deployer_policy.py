@@ -1,6 +1,6 @@
 """iam/deployer-policy.json grants what the provider calls when it updates the program's resources.
 
-(tests/verify/test_audit_permissions.py lints the document and checks names and the deny.)
+(tests/audit/test_audit_permissions.py lints the document and checks names and the deny.)
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ What it does not prove:
 - **The pattern.** LocalStack's free edition applies metric filters on PutLogEvents but ignores
   their pattern and log group: every event counts (``test_localstack_counts_every_event...``
   checks that this is still so). The pattern is judged by the core engine
-  (``cis_monitoring.core.filter_pattern``, ``tests/cis_core``) and, in real accounts, by AWS's
+  (``cis_monitoring.core.filter_pattern``, ``tests/core``) and, in real accounts, by AWS's
   TestMetricFilter (the audit). LocalStack has no TestMetricFilter and no CloudTrail.
 - **The policies.** LocalStack enforces neither KMS key policies nor SQS queue policies: the
   message would arrive without them. The key policy the program deployed is judged here by the

@@ -84,7 +84,9 @@ def test_the_build_has_the_pack_and_the_core_and_nothing_else(built: Path) -> No
 def test_the_pack_runs_from_the_build_with_its_vendored_core(pack: PolicyPackServer) -> None:
     chain = next(p for p in pack.info().policies if p.name == "cis-monitoring-chain")
     # The extra entry exists only in the build's copy of the catalog, found through importlib.resources.
-    assert "4.3-test" in str(chain.configSchema.properties), "the pack did not use the vendored cis_core"
+    assert "4.3-test" in str(chain.configSchema.properties), (
+        "the pack did not use the vendored cis_monitoring.core"
+    )
 
 
 def test_a_compliant_stack_passes_the_built_pack(pack: PolicyPackServer, dev_run: ProgramRun) -> None:

@@ -1,7 +1,7 @@
 """Which Region names are real, and which partition each belongs to (standard library only).
 
 The list is data, copied from botocore's endpoint data (CloudWatch Logs, which every chain
-needs, is offered in every Region). ``tests/cis_core/aws/test_regions.py`` compares it with
+needs, is offered in every Region). ``tests/audit/test_regions_botocore.py`` compares it with
 the installed botocore, so a new AWS Region fails that test until it is added here.
 """
 

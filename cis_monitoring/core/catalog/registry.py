@@ -1,6 +1,6 @@
 """Find the catalog's entries, check them together, and serve them by id and by metric.
 
-Entries come from the packaged directory ``cis_core/catalog/controls`` (read through
+Entries come from the packaged directory ``cis_monitoring/core/catalog/controls`` (read through
 importlib.resources) and, as an extension point for an organization's own controls,
 from every directory named in ``CIS_MONITORING_EXTRA_CONTROLS`` (``os.pathsep``-separated).
 In each directory, every ``*.json`` file except ``*.samples.json`` is one entry.

@@ -29,7 +29,7 @@ from typing import Any
 from .errors import CatalogError, ProblemLines
 
 PACKAGED = ""
-"""The ``origin`` of the entries shipped in ``cis_core/catalog/controls``."""
+"""The ``origin`` of the entries shipped in ``cis_monitoring/core/catalog/controls``."""
 SAMPLES_SUFFIX = ".samples.json"
 _KEYS = {"control", "comment", "target", "unrelated", "probes"}
 
@@ -67,7 +67,7 @@ def source_dir(origin: str) -> Traversable:
 
 
 def display_name(origin: str, name: str) -> str:
-    return f"cis_core/catalog/controls/{name}" if origin == PACKAGED else str(Path(origin) / name)
+    return f"cis_monitoring/core/catalog/controls/{name}" if origin == PACKAGED else str(Path(origin) / name)
 
 
 def read_json(origin: str, name: str, problems: ProblemLines) -> Any:

@@ -112,7 +112,7 @@ def test_packaging_declares_every_catalog_data_file() -> None:
 
 
 def test_the_catalog_loads_from_a_copy_of_the_core_outside_the_repository(tmp_path: Path) -> None:
-    # As in the built policy pack: only the cis_core directory, the repository not on the path.
+    # As in the built policy pack: only the cis_monitoring/core directory, the repository not on the path.
     shutil.copytree(
         REPO_ROOT / "cis_monitoring" / "core",
         tmp_path / "cis_monitoring" / "core",
@@ -299,7 +299,8 @@ def test_extension_entries_may_not_clash_with_the_catalog(org_dir: Path, tmp_pat
         _load(org_dir, clone)
     problems = raised.value.problems
     assert any(
-        "controlId: '4.5' is also used by cis_core/catalog/controls/cis_4_5.json" in p for p in problems
+        "controlId: '4.5' is also used by cis_monitoring/core/catalog/controls/cis_4_5.json" in p
+        for p in problems
     )
     assert any("metric: 'CISBenchmark/CloudTrailConfigChanges' is also used by" in p for p in problems)
     assert any("slug: 'cloudtrail-changes' is also used by" in p for p in problems)
