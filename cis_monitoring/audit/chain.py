@@ -26,9 +26,12 @@ from botocore.exceptions import ClientError
 from cis_monitoring.audit.aws import AWS_ERRORS, Clients, Memo, error_code
 from cis_monitoring.core.aws.arns import LogGroupRef, parse_sns_topic_arn
 from cis_monitoring.core.catalog import Control
+from cis_monitoring.core.detectors import detector_for
+from cis_monitoring.core.evidence import AwsRead
 from cis_monitoring.core.judge.alarm import sns_actions
 from cis_monitoring.core.judge.chain import ChainPath, ChainVerdict, Notified, judge_chain
 from cis_monitoring.core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
+from cis_monitoring.core.judge.notification import READS as NOTIFICATION_READS
 from cis_monitoring.core.judge.pattern import judge_pattern
 from cis_monitoring.core.problems import Code, Link, describe
 from cis_monitoring.core.unknown import UNKNOWN, is_unknown
@@ -54,6 +57,18 @@ CHAIN_CHECKS = {
 CHECKS = (Check.LOG_GROUP, *CHAIN_CHECKS.values())
 """Every check of a chain, in order: the log group exists, then the core's four links."""
 NOT_CHECKED = "not checked (an earlier link failed)"
+
+LOG_GROUP_READ = AwsRead("logs", "DescribeLogGroups", ("logGroupName",))
+
+
+def check_basis(check: Check, control: Control) -> tuple[AwsRead, ...]:
+    """The AWS calls and fields ``check``'s verdict rests on, for ``control``'s detector kind."""
+    if check == Check.LOG_GROUP:
+        return (LOG_GROUP_READ,)
+    link = next(link for link, named in CHAIN_CHECKS.items() if named == check)
+    return detector_for(control).aws_reads.get(link) or NOTIFICATION_READS.get(link, ())
+
+
 """The detail of a check after the first that failed or errored."""
 TOPIC_NOT_FOUND = {"NotFound", "NotFoundException"}
 ENGINE_ONLY_CODES = {Code.FILTER_PATTERN_NOT_COVERING, Code.FILTER_PATTERN_INVALID}

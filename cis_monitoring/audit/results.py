@@ -21,10 +21,11 @@ from cis_monitoring.audit.aws import AwsError
 from cis_monitoring.audit.proofs.result import ProofResult
 from cis_monitoring.audit.trails import TrailReading
 from cis_monitoring.core.aws.arns import LogGroupRef
+from cis_monitoring.core.evidence import AwsRead
 from cis_monitoring.core.plan import CoverageClaim
 from cis_monitoring.core.problems import Code
 from cis_monitoring.core.status import Status, worst
-from cis_monitoring.core.topology import Coverage
+from cis_monitoring.core.topology import TRAIL_READS, Coverage
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,17 @@ class Finding:
     detail: str
     codes: tuple[Code, ...] = ()
     """The core judge's problem codes when the check failed (``alarm.treat_missing_data`` ...)."""
+    basis: tuple[AwsRead, ...] = ()
+    """The AWS calls and fields this check's verdict rests on (empty when it was not checked)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"check": self.check, "ok": self.ok, "detail": self.detail, "codes": list(self.codes)}
+        return {
+            "check": self.check,
+            "ok": self.ok,
+            "detail": self.detail,
+            "codes": list(self.codes),
+            "basis": [read.to_dict() for read in self.basis],
+        }
 
 
 @dataclass(frozen=True)
@@ -160,6 +169,8 @@ class PairResult:
             "claimed": [{"region": c.region, "coverage": c.kind, "site": c.site} for c in self.claims],
             "notes": list(self.notes),
             "trails": [t.to_dict() for t in self.trails],
+            # What the coverage verdict rests on (the covering chain's links name their own).
+            "basis": [read.to_dict() for read in TRAIL_READS] if self.coverage else [],
             "error": self.error.to_dict() if self.error else None,
         }
 

@@ -39,7 +39,14 @@ from cis_monitoring.audit.aws import (
     in_pool,
     paginate,
 )
-from cis_monitoring.audit.chain import CHAIN_CHECKS, NOT_CHECKED, ChainChecks, Check, Outcome
+from cis_monitoring.audit.chain import (
+    CHAIN_CHECKS,
+    NOT_CHECKED,
+    ChainChecks,
+    Check,
+    Outcome,
+    check_basis,
+)
 from cis_monitoring.audit.drill import DrillPlan, run_drills
 from cis_monitoring.audit.proof_run import ChainProofs, ProofSettings, fold
 from cis_monitoring.audit.results import ChainResult, ControlResult, CoverageReport, Finding, PairResult
@@ -90,9 +97,15 @@ def audit_metric_filter_chain(
             status = Status.ERROR
             where = f" ({error.operation})" if error.operation else ""
             reasons = [f"{check}: {error.code}: {error.message}{where}"]
-            findings.append(Finding(check, False, f"error: {error.code}: {error.message}"))
+            findings.append(
+                Finding(
+                    check, False, f"error: {error.code}: {error.message}", basis=check_basis(check, control)
+                )
+            )
             continue
-        findings.append(Finding(check, outcome.ok, outcome.detail, outcome.codes))
+        findings.append(
+            Finding(check, outcome.ok, outcome.detail, outcome.codes, check_basis(check, control))
+        )
         if not outcome.ok:
             status, reasons, codes = Status.FAIL, [f"{check}: {outcome.detail}"], outcome.codes
     verdict = chain.verdict

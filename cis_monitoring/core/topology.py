@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from cis_monitoring.core.aws.arns import LogGroupRef, parse_arn, parse_log_group_arn
+from cis_monitoring.core.evidence import AwsRead
 from cis_monitoring.core.problems import Code
 
 DIRECT = "direct"
@@ -30,6 +31,24 @@ NOT_COVERED = "none"
 KINDS = (DIRECT, ORGANIZATION, NOT_COVERED)
 
 # The stable codes of a Coverage verdict are ``Code.COVERAGE_*`` (cis_monitoring.core.problems).
+
+TRAIL_READS = (
+    AwsRead(
+        "cloudtrail",
+        "DescribeTrails",
+        (
+            "TrailARN",
+            "Name",
+            "HomeRegion",
+            "IsMultiRegionTrail",
+            "IsOrganizationTrail",
+            "CloudWatchLogsLogGroupArn",
+        ),
+    ),
+    AwsRead("cloudtrail", "GetTrailStatus", ("IsLogging",)),
+    AwsRead("cloudtrail", "GetEventSelectors", ("EventSelectors", "AdvancedEventSelectors")),
+)
+"""The calls a pair's coverage verdict rests on (the chain's are its links')."""
 
 ALL_REGIONS = "*"
 """A claim or an output entry for every Region of an account (what a multi-Region trail covers)."""

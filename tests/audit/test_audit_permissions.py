@@ -459,3 +459,27 @@ def test_parliament_finds_nothing_medium_or_worse(path: Path, community_config: 
     assert serious == []
     # Unknown actions are only LOW for parliament, but here they would be typos.
     assert not [f for f in findings if f.issue in ("UNKNOWN_ACTION", "UNKNOWN_PREFIX")]
+
+
+def test_every_verdict_names_the_calls_it_rests_on_and_they_are_the_calls_made(
+    audit_calls: list[Call], proof_calls: list[Call]
+) -> None:
+    """The JSON's ``basis`` (per pair, per check, per proof) names only calls the audit makes, and
+    every read the audit makes to judge a chain or a pair is named in some basis."""
+    from cis_monitoring.audit.chain import CHECKS, check_basis
+    from cis_monitoring.audit.proofs.result import PROOF_BASIS
+    from cis_monitoring.core.topology import TRAIL_READS
+
+    named = {read.action for read in TRAIL_READS}
+    named |= {read.action for check in CHECKS for read in check_basis(check, CIS_4_5)}
+    named |= {read.action for reads in PROOF_BASIS.values() for read in reads}
+    called = {c.action for c in audit_calls + proof_calls}
+    assert named <= called, f"named but never called: {sorted(named - called)}"
+    # What is called but named in no basis: getting in and listing, not judging.
+    assert called - named == {
+        "sts:GetCallerIdentity",
+        "sts:AssumeRole",
+        "organizations:ListAccounts",
+        "organizations:DescribeOrganization",
+        "ec2:DescribeRegions",
+    }

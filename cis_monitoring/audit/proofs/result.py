@@ -24,6 +24,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cis_monitoring.audit.aws import AwsError, error_code, read_error, unexpected
+from cis_monitoring.core.evidence import AwsRead
 from cis_monitoring.core.status import Status
 
 ClientFor = Callable[[str, "str | None"], Any]
@@ -39,6 +40,21 @@ FUNCTION_POLICY = "function policy"
 ALARM_HISTORY = "alarm history"
 DRILL = "drill"
 PROOFS = (MATCHER, KEY_POLICY, QUEUE_POLICY, FUNCTION_POLICY, ALARM_HISTORY, DRILL)
+_HISTORY = AwsRead(
+    "cloudwatch", "DescribeAlarmHistory", ("AlarmName", "HistoryItemType", "HistorySummary", "Timestamp")
+)
+PROOF_BASIS: Mapping[str, tuple[AwsRead, ...]] = {
+    MATCHER: (AwsRead("logs", "TestMetricFilter", ("matches",)),),
+    KEY_POLICY: (
+        AwsRead("kms", "DescribeKey", ("KeyMetadata.KeyManager", "KeyMetadata.KeyState", "KeyMetadata.Arn")),
+        AwsRead("kms", "GetKeyPolicy", ("Policy",)),
+    ),
+    QUEUE_POLICY: (AwsRead("sqs", "GetQueueAttributes", ("Policy", "KmsMasterKeyId")),),
+    FUNCTION_POLICY: (AwsRead("lambda", "GetPolicy", ("Policy",)),),
+    ALARM_HISTORY: (_HISTORY,),
+    DRILL: (AwsRead("cloudwatch", "SetAlarmState", ("StateValue", "StateReason")), _HISTORY),
+}
+"""The AWS calls and fields each proof's verdict rests on (in the JSON beside its evidence)."""
 NOT_IN_EMULATOR = "not available in this emulator"
 ACCESS_DENIED = {
     "AccessDenied",
@@ -104,6 +120,7 @@ class ProofResult:
         return {
             "proof": self.proof,
             "subject": self.subject,
+            "basis": [read.to_dict() for read in PROOF_BASIS.get(self.proof, ())],
             "status": str(self.status),
             "detail": self.detail,
             "evidence": dict(self.evidence),

@@ -20,9 +20,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cis_monitoring.core.catalog import Control
+from cis_monitoring.core.evidence import AwsRead
 
 from . import metric_filter
-from .kind import AwsRead, Detector
+from .kind import Detector
 
 __all__ = ["KINDS", "AwsRead", "Detector", "detector_for"]
 

@@ -17,44 +17,49 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from cis_monitoring.core.catalog import Control
+from cis_monitoring.core.evidence import AwsRead
 from cis_monitoring.core.judge.chain import judge_chain
+from cis_monitoring.core.problems import Link
 
-from .kind import AwsRead, Detector
+from .kind import Detector
 
 KIND = "metric-filter"
 LOG_METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
-AWS_READS = (
-    AwsRead(
-        "logs",
-        "DescribeMetricFilters",
-        ("filterName", "filterPattern", "metricTransformations", "logGroupName"),
-    ),
-    AwsRead("logs", "TestMetricFilter", ("matches",)),
-    AwsRead(
-        "cloudwatch",
-        "DescribeAlarms",
-        (
-            "AlarmName",
-            "Namespace",
-            "MetricName",
-            "Statistic",
-            "Period",
-            "Threshold",
-            "ComparisonOperator",
-            "EvaluationPeriods",
-            "DatapointsToAlarm",
-            "TreatMissingData",
-            "Dimensions",
-            "Unit",
-            "Metrics",
-            "ActionsEnabled",
-            "AlarmActions",
+AWS_READS = {
+    Link.FILTER: (
+        AwsRead(
+            "logs",
+            "DescribeMetricFilters",
+            ("filterName", "filterPattern", "metricTransformations", "logGroupName"),
         ),
     ),
-)
-"""The calls the filter and alarm links rest on (the notification path's are the audit's own)."""
+    Link.ALARM: (
+        AwsRead(
+            "cloudwatch",
+            "DescribeAlarms",
+            (
+                "AlarmName",
+                "Namespace",
+                "MetricName",
+                "Statistic",
+                "Period",
+                "Threshold",
+                "ComparisonOperator",
+                "EvaluationPeriods",
+                "DatapointsToAlarm",
+                "TreatMissingData",
+                "Dimensions",
+                "Unit",
+                "Metrics",
+                "ActionsEnabled",
+                "AlarmActions",
+            ),
+        ),
+    ),
+}
+"""The calls each of the kind's links rests on (the notification path's: ``judge.notification.READS``)."""
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cis_monitoring.core.catalog import AWS_MANAGED_SNS_KEY, is_aws_managed_sns_key
+from cis_monitoring.core.evidence import AwsRead
 from cis_monitoring.core.problems import Code, Link, Problem
 from cis_monitoring.core.unknown import is_unknown
 
 from .facts import AlarmFacts, SubscriptionFacts, TopicFacts
 from .topic_policy import topic_policy_problem
+
+READS = {
+    Link.TOPIC: (AwsRead("sns", "GetTopicAttributes", ("Policy", "KmsMasterKeyId")),),
+    Link.SUBSCRIPTION: (
+        AwsRead("sns", "ListSubscriptionsByTopic", ("SubscriptionArn", "Protocol", "Endpoint")),
+    ),
+}
+"""The calls the notification path's links rest on (every detector kind's alarm notifies a topic)."""
 
 ALLOWED_PROTOCOLS = ("email", "email-json", "https", "sqs", "lambda")
 """Protocols that deliver an alarm to a person or a system that acts on it (the one list: the stack

@@ -85,4 +85,5 @@ def test_the_judgement_would_catch_an_alarm_on_another_metric() -> None:
 
 def test_every_aws_read_names_its_iam_action() -> None:
     for detector in KINDS.values():
-        assert detector.aws_reads and all(":" in read.action and read.fields for read in detector.aws_reads)
+        reads = [read for link_reads in detector.aws_reads.values() for read in link_reads]
+        assert reads and all(":" in read.action and read.fields for read in reads)
