@@ -16,7 +16,7 @@
    proofs read ``n/a`` ("not available in this emulator"), never PASS;
 5. stop the emulator.
 
-Exit code: the audit's (0 every pair PASS, 1 any FAIL or ERROR, 2 usage); 1 if the
+Exit code: the audit's (cis_monitoring.cli: 0 every pair PASS, 1 a FAIL, 2 could not audit, 3 an ERROR); 1 if the
 deploy itself failed (then nothing is audited).
 """
 
