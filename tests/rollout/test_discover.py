@@ -926,3 +926,18 @@ def test_the_inventory_has_config_names_aws_names_ous_tags_and_own_trails(
     assert {a["awsName"] for a in inventory["accounts"]} >= {"Security Tooling", "Web Shop"}
     skipped = json.loads(out)["skipped"]
     assert skipped and all(row["awsName"] == world.account(row["id"]).name for row in skipped)
+
+
+def test_a_new_stack_file_starts_with_default_providers_disabled(worlds: Worlds, tmp_path: Path) -> None:
+    """Only a file discover creates gets the key; an existing file keeps everything but discover's keys."""
+    world = worlds.use("classic")
+    write = ("--repo-root", str(tmp_path), "--stack", "fresh", "--write")
+    code, _out, err = run_cli(world.endpoint, *write)
+    assert code == 0, err
+    text = (tmp_path / "Pulumi.fresh.yaml").read_text()
+    document = yaml.safe_load(text)["config"]
+    assert document["pulumi:disable-default-providers"] == ["aws"]
+    assert "one that forgot it fails" in text  # the why, beside the key
+    assert [a["id"] for a in document[config.ACCOUNTS_KEY]] == [
+        a["id"] for a in world.expected_config["accounts"]
+    ]

@@ -162,6 +162,13 @@ def _options(args: argparse.Namespace, profile_region: str | None) -> Options:
     )
 
 
+DISABLE_DEFAULT_PROVIDERS_KEY = "pulumi:disable-default-providers"
+DISABLE_DEFAULT_PROVIDERS_NOTE = (
+    "every resource has its chain site's explicit provider; one that forgot it fails instead of"
+    " using the CLI's default credentials"
+)
+
+
 class StackText:
     """A stack file's text (empty if new) and the entries of the keys discover owns; read before discovery."""
 
@@ -212,6 +219,11 @@ def _write(
         Block(config.ACCOUNTS_KEY, merged, {**config.entry_comments(discovery), **kept}),
         Block(config.ORGANIZATION_TRAIL_KEY, trail, {"": config.organization_comment(discovery)}),
     ]
+    if not stack.text.strip():
+        # A new stack file starts safe: a resource that forgot its explicit provider fails instead
+        # of landing in whatever account the CLI's credentials reach. An existing file is not
+        # touched beyond the two keys discover owns.
+        blocks.insert(0, Block(DISABLE_DEFAULT_PROVIDERS_KEY, ["aws"], {"": DISABLE_DEFAULT_PROVIDERS_NOTE}))
     new_text, kept_comments = rewrite_stack_file(stack.text, blocks)
     if not kept_comments:
         print(f"note: {path}: rewrote the whole file; its YAML comments were not preserved", file=err)

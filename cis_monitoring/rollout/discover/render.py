@@ -22,7 +22,10 @@ class _Dumper(yaml.SafeDumper):
 _Dumper.add_representer(_QuotedId, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", v, style='"'))
 
 
-def with_quoted_ids(entry: Mapping[str, Any]) -> dict[str, Any]:
+def with_quoted_ids(entry: Any) -> Any:
+    """A mapping with its account ids quoted when dumped (anything else as it is)."""
+    if not isinstance(entry, Mapping):
+        return entry
     return {k: _QuotedId(v) if k in ID_KEYS and isinstance(v, str) else v for k, v in entry.items()}
 
 
@@ -56,8 +59,10 @@ def render_block(key: str, value: Any, comments: Mapping[str, str], indent: int 
     if not value:
         return f"{pad}{key}: []\n"
     lines = [f"{pad}{key}:"]
+    if comments.get(""):
+        lines.append(f"{pad}  # {comments['']}")
     for entry in value:
-        note = comments.get(str(entry.get("id")))
+        note = comments.get(str(entry.get("id"))) if isinstance(entry, Mapping) else None
         if note:
             lines.append(f"{pad}  # {note}")
         item = dump([with_quoted_ids(entry)]).rstrip("\n")
