@@ -69,6 +69,8 @@ class Code(StrEnum):
     SUBSCRIPTION_NONE = "subscription.none"
     SUBSCRIPTION_PROTOCOL_NOT_ALLOWED = "subscription.protocol.not_allowed"
     SUBSCRIPTION_NONE_CONFIRMED = "subscription.none_confirmed"
+    SUBSCRIPTION_FILTER_POLICY_DROPS = "subscription.filter_policy.drops_alarm"
+    SUBSCRIPTION_FILTER_POLICY_UNJUDGED = "subscription.filter_policy.cannot_judge"
 
     COVERAGE_DIRECT = "coverage.direct"
     COVERAGE_ORGANIZATION = "coverage.organization"
@@ -123,6 +125,8 @@ CODES: Mapping[Code, str] = {
     Code.SUBSCRIPTION_NONE: "The topic has no subscription.",
     Code.SUBSCRIPTION_PROTOCOL_NOT_ALLOWED: "No subscription uses a protocol that delivers alarms to a person or a system (ALLOWED_PROTOCOLS).",
     Code.SUBSCRIPTION_NONE_CONFIRMED: "No subscription is confirmed.",
+    Code.SUBSCRIPTION_FILTER_POLICY_DROPS: "The subscription's filter policy drops the notification CloudWatch sends; it receives nothing.",
+    Code.SUBSCRIPTION_FILTER_POLICY_UNJUDGED: "The subscription's filter policy cannot be judged against CloudWatch's notification, so it does not count.",
     Code.COVERAGE_DIRECT: "Covered directly: the account's own multi-Region trail delivers to an intact chain.",
     Code.COVERAGE_ORGANIZATION: "Covered by an organization trail whose owner's chain is intact.",
     Code.COVERAGE_NO_TRAIL: "No multi-Region trail records the account's events in the Region.",
