@@ -93,6 +93,9 @@ class Chain:
     topic_key: str = CUSTOMER_KEY
     subscriptions: tuple[tuple[str, bool], ...] = (("sqs", True),)
     """(protocol, confirmed) of each subscription of the topic."""
+    filter_policy: str | None = None
+    """Every subscription's FilterPolicy (JSON text); None: none."""
+    filter_policy_scope: str | None = None
 
     @property
     def action_arns(self) -> list[str]:
@@ -214,6 +217,41 @@ ROWS = [
     ),
     Row("confirmed email subscription", replace(GOOD, subscriptions=(("email", True),)), WORKS),
     Row(
+        "attribute filter policy (CloudWatch sends no attributes)",
+        replace(GOOD, filter_policy=json.dumps({"severity": ["high"]})),
+        ("subscription.filter_policy.drops_alarm",),
+    ),
+    Row(
+        'attribute filter policy of only "exists": false (an empty set of attributes matches nothing)',
+        replace(GOOD, filter_policy=json.dumps({"severity": [{"exists": False}]})),
+        ("subscription.filter_policy.drops_alarm",),
+    ),
+    Row(
+        "body filter policy that matches the alarm",
+        replace(
+            GOOD,
+            filter_policy=json.dumps({"NewStateValue": ["ALARM"], "Trigger": {"Statistic": ["SUM"]}}),
+            filter_policy_scope="MessageBody",
+        ),
+        WORKS,
+    ),
+    Row(
+        "body filter policy on another alarm",
+        replace(
+            GOOD, filter_policy=json.dumps({"AlarmName": ["billing"]}), filter_policy_scope="MessageBody"
+        ),
+        ("subscription.filter_policy.drops_alarm",),
+    ),
+    Row(
+        "body filter policy on a value set per notification",
+        replace(
+            GOOD,
+            filter_policy=json.dumps({"StateChangeTime": [{"prefix": "2025-"}]}),
+            filter_policy_scope="MessageBody",
+        ),
+        ("subscription.filter_policy.cannot_judge",),
+    ),
+    Row(
         "email subscription pending confirmation",
         replace(GOOD, subscriptions=(("email", False),)),
         ("subscription.none_confirmed",),
@@ -249,10 +287,16 @@ def core_facts(chain: Chain) -> tuple[MetricFilterFacts, StaticLookups]:
         chain.alarm_unit,
         chain.metric_math,
         math,
+        arn=f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{ALARM_NAME}",
     )
     # The program's topic policy lets CloudWatch publish (the topic-policy cases are the audit's own tests).
     topic = TopicFacts(TOPIC_ARN, TOPIC_ARN, chain.topic_key, policy=_program_topic_policy())
-    subscriptions = [SubscriptionFacts(p, p, confirmed) for p, confirmed in chain.subscriptions]
+    subscriptions = [
+        SubscriptionFacts(
+            p, p, confirmed, filter_policy=chain.filter_policy, filter_policy_scope=chain.filter_policy_scope
+        )
+        for p, confirmed in chain.subscriptions
+    ]
     return metric_filter, StaticLookups([alarm], [topic], {TOPIC_ARN: subscriptions})
 
 
@@ -378,6 +422,10 @@ def pack_registrations(chain: Chain) -> list[Registration]:
     for index, (protocol, _confirmed) in enumerate(chain.subscriptions):
         subscription_urn = urn("aws:sns/topicSubscription:TopicSubscription", f"subscriber-{index}")
         inputs = {"topic": TOPIC_ARN, "protocol": protocol, "endpoint": ENDPOINTS[protocol]}
+        if chain.filter_policy is not None:
+            inputs["filterPolicy"] = chain.filter_policy
+        if chain.filter_policy_scope is not None:
+            inputs["filterPolicyScope"] = chain.filter_policy_scope
         resources.append(
             _registration(
                 "aws:sns/topicSubscription:TopicSubscription", subscription_urn, inputs, topic=[TOPIC_URN]
@@ -459,8 +507,15 @@ def deploy(chain: Chain) -> None:
         TopicArn=TOPIC_ARN, AttributeName="KmsMasterKeyId", AttributeValue=chain.topic_key
     )
     sns.unsubscribe(SubscriptionArn=setup.subscription_arn)
+    attributes = {}
+    if chain.filter_policy is not None:
+        attributes["FilterPolicy"] = chain.filter_policy
+    if chain.filter_policy_scope is not None:
+        attributes["FilterPolicyScope"] = chain.filter_policy_scope
     for protocol, _confirmed in chain.subscriptions:
-        sns.subscribe(TopicArn=TOPIC_ARN, Protocol=protocol, Endpoint=ENDPOINTS[protocol])
+        sns.subscribe(
+            TopicArn=TOPIC_ARN, Protocol=protocol, Endpoint=ENDPOINTS[protocol], Attributes=attributes
+        )
 
 
 def _alarm_request(chain: Chain) -> dict[str, Any]:

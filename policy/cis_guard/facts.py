@@ -93,6 +93,11 @@ def alarm_facts(resource: Resource) -> AlarmFacts:
         uses_metric_math=uses_math,
         math_metrics=_math_metrics(queries),
         ref=resource.urn,
+        # What CloudWatch writes into its notification (a subscription's filter policy may test it).
+        description=resource.get("alarmDescription"),
+        arn=resource.get("arn"),
+        ok_actions=_actions(resource.get("okActions")),
+        insufficient_data_actions=_actions(resource.get("insufficientDataActions")),
     )
 
 
@@ -115,4 +120,7 @@ def subscription_facts(resource: Resource) -> SubscriptionFacts:
         confirmed=None,
         endpoint=resource.get("endpoint"),
         ref=resource.urn,
+        # pulumi-aws TopicSubscription: filterPolicy (JSON text) and filterPolicyScope.
+        filter_policy=resource.get("filterPolicy"),
+        filter_policy_scope=resource.get("filterPolicyScope"),
     )

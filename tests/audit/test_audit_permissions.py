@@ -75,6 +75,7 @@ AUDIT_ACTIONS = {
     "cloudwatch:DescribeAlarms",
     "sns:GetTopicAttributes",
     "sns:ListSubscriptionsByTopic",
+    "sns:GetSubscriptionAttributes",  # a confirmed subscriber's filter policy (no resource-level permission)
     "organizations:ListAccounts",  # --members-from-organization
     "organizations:DescribeOrganization",
     "ec2:DescribeRegions",  # --region all

@@ -51,6 +51,10 @@ def _known(value: Any) -> Any:
     return value
 
 
+def _actions(actions: Any) -> Any:
+    return [] if actions is None else _known(actions)
+
+
 def _dimensions(dimensions: Any) -> Any:
     if is_unknown(dimensions):
         return UNKNOWN
@@ -90,9 +94,9 @@ def alarm_message(alarm: AlarmFacts) -> dict[str, Any]:
         "Region": region_name,
         "AlarmArn": Varies("the alarm's ARN") if arn is None else _known(arn),
         "OldStateValue": Varies("OldStateValue", OLD_STATES),
-        "OKActions": _known(alarm.ok_actions or ()),
-        "AlarmActions": _known(alarm.alarm_actions or ()),
-        "InsufficientDataActions": _known(alarm.insufficient_data_actions or ()),
+        "OKActions": _actions(alarm.ok_actions),
+        "AlarmActions": _actions(alarm.alarm_actions),
+        "InsufficientDataActions": _actions(alarm.insufficient_data_actions),
         "Trigger": {
             "MetricName": _known(alarm.metric_name),
             "Namespace": _known(alarm.namespace),

@@ -117,7 +117,7 @@ def filter_verdict(subscription: SubscriptionFacts, alarm: AlarmFacts | None) ->
             f"it filters the message body, and CloudWatch sends {subscription.protocol} subscribers a text"
             " rendering of the alarm whose filtering SNS does not document",
         )
-    if alarm is None and scope == MESSAGE_BODY and subscription.filter_policy:
+    if alarm is None and scope == MESSAGE_BODY and parse_policy(subscription.filter_policy) is not None:
         return Verdict(Outcome.CANNOT, "no alarm to build the message from")
     body = alarm_message(alarm) if alarm is not None else {}
     return judge_message(subscription.filter_policy, scope, attributes={}, body=body)
