@@ -8,7 +8,7 @@ from cis_monitoring.core.aws.regions import known_regions
 
 
 def test_the_long_names_match_botocores_endpoint_data() -> None:
-    assert LONG_NAMES == region_names(), "update cis_monitoring/core/aws/region_names.py from botocore"
+    assert region_names() == LONG_NAMES, "update cis_monitoring/core/aws/region_names.py from botocore"
 
 
 def test_every_known_region_has_a_long_name() -> None:
