@@ -195,6 +195,8 @@ def _drill_lines(report: CoverageReport, width: int) -> list[str]:
             lines += wrapped(
                 f"the alarm returns to its real state by itself at its next evaluation{back}", "    "
             )
+        if evidence.get("doesNotProve"):
+            lines += wrapped(f"it does not prove {evidence['doesNotProve']}", "    ")
     return lines
 
 
