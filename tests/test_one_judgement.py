@@ -93,6 +93,9 @@ class Chain:
     topic_key: str = CUSTOMER_KEY
     subscriptions: tuple[tuple[str, bool], ...] = (("sqs", True),)
     """(protocol, confirmed) of each subscription of the topic."""
+    filter_system_dimensions: tuple[str, ...] = ()
+    """The filter's emitSystemFieldDimensions (pulumi-aws has no such input: the pack cannot register it)."""
+    apply_on_transformed_logs: bool = False
     filter_policy: str | None = None
     """Every subscription's FilterPolicy (JSON text); None: none."""
     filter_policy_scope: str | None = None
@@ -161,6 +164,26 @@ ROWS = [
             alarm_dimensions={"EventSource": "cloudtrail.amazonaws.com"},
         ),
         WORKS,
+    ),
+    Row(
+        "filter emits @aws.account as a dimension the alarm does not watch",
+        replace(GOOD, filter_system_dimensions=("@aws.account",)),
+        ("alarm.dimensions.mismatch",),
+        pack_expected=WORKS,
+        unobservable_by_pack="pulumi-aws's LogMetricFilter has no emitSystemFieldDimensions input",
+    ),
+    Row(
+        "alarm watches one value of the filter's @aws.account dimension",
+        replace(GOOD, filter_system_dimensions=("@aws.account",), alarm_dimensions={"@aws.account": ACCOUNT}),
+        ("alarm.dimensions.system_field",),
+        pack_expected=("alarm.dimensions.mismatch",),
+        unobservable_by_pack="pulumi-aws's LogMetricFilter has no emitSystemFieldDimensions input, so the"
+        " pack sees an alarm dimension the filter does not write",
+    ),
+    Row(
+        "filter runs on transformed logs",
+        replace(GOOD, apply_on_transformed_logs=True),
+        ("filter.transformed_logs",),
     ),
     Row("alarm unit the metric does not have", replace(GOOD, alarm_unit="Count"), ("alarm.unit.mismatch",)),
     Row("alarm unit equal to the filter's", replace(GOOD, filter_unit="Count", alarm_unit="Count"), WORKS),
@@ -268,6 +291,8 @@ def core_facts(chain: Chain) -> tuple[MetricFilterFacts, StaticLookups]:
     metric_filter = MetricFilterFacts(
         FILTER_NAME, chain.pattern, CIS_4_5.namespace, CIS_4_5.metric_name, chain.value,
         chain.filter_dimensions, chain.filter_unit, chain.default_value,
+        system_field_dimensions=chain.filter_system_dimensions,
+        apply_on_transformed_logs=chain.apply_on_transformed_logs,
     )  # fmt: skip
     math = ((CIS_4_5.namespace, chain.alarm_metric),) if chain.metric_math else ()
     alarm = AlarmFacts(
@@ -403,6 +428,7 @@ def pack_registrations(chain: Chain) -> list[Registration]:
                 "logGroupName": LOG_GROUP,
                 "pattern": chain.pattern,
                 "metricTransformation": transformation,
+                **({"applyOnTransformedLogs": True} if chain.apply_on_transformed_logs else {}),
             },
         ),
         _registration(
@@ -573,10 +599,29 @@ def _answer_pending(session: boto3.Session, chain: Chain) -> None:
     session.events.register("before-call.sns.ListSubscriptionsByTopic", answer)
 
 
+def _answer_filter_fields(session: boto3.Session, chain: Chain) -> None:
+    """moto keeps neither emitSystemFieldDimensions nor applyOnTransformedLogs: add them to its answer as
+    DescribeMetricFilters gives them (the MetricFilter shape of the logs service model)."""
+    fields: dict[str, Any] = {}
+    if chain.filter_system_dimensions:
+        fields["emitSystemFieldDimensions"] = list(chain.filter_system_dimensions)
+    if chain.apply_on_transformed_logs:
+        fields["applyOnTransformedLogs"] = True
+    if not fields:
+        return
+
+    def add(parsed: dict[str, Any], **_: Any) -> None:
+        for metric_filter in parsed.get("metricFilters", []):
+            metric_filter.update(fields)
+
+    session.events.register("after-call.cloudwatch-logs.DescribeMetricFilters", add)
+
+
 def audit_codes(chain: Chain) -> tuple[str, ...]:
     deploy(chain)
     session = new_session()
     _answer_pending(session, chain)
+    _answer_filter_fields(session, chain)
     group = group_of()
     [result] = audit_chain(group, Access(group.account_id), SessionFactory(session), [CIS_4_5]).controls
     assert result.status in (Status.PASS, Status.FAIL), result.reasons  # an ERROR would prove nothing

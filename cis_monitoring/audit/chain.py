@@ -104,6 +104,11 @@ def filter_facts(metric_filter: Mapping[str, Any]) -> list[MetricFilterFacts]:
             unit=t.get("unit"),
             default_value=t.get("defaultValue"),
             ref=name,
+            # DescribeMetricFilters' MetricFilter shape (logs service model, 2014-03-28).
+            selection_criteria=metric_filter.get("fieldSelectionCriteria"),
+            system_field_dimensions=tuple(metric_filter.get("emitSystemFieldDimensions") or ()),
+            apply_on_transformed_logs=metric_filter.get("applyOnTransformedLogs") is True,
+            transformer=None,  # not read: where applyOnTransformedLogs is true, the core does not judge it
         )
         for t in transformations
     ]

@@ -42,12 +42,15 @@ class Code(StrEnum):
     FILTER_VALUE_FIELD_MISSING = "filter.value.field_missing"
     FILTER_VALUE_ZERO = "filter.value.zero"
     FILTER_VALUE_BELOW_ONE = "filter.value.below_one"
+    FILTER_SELECTION_CRITERIA = "filter.selection_criteria"
+    FILTER_TRANSFORMED_LOGS = "filter.transformed_logs"
 
     ALARM_NONE = "alarm.none"
     ALARM_METRIC_MATH = "alarm.metric_math"
     ALARM_STATISTIC = "alarm.statistic"
     ALARM_PERIOD_TOO_LONG = "alarm.period.too_long"
     ALARM_DIMENSIONS_MISMATCH = "alarm.dimensions.mismatch"
+    ALARM_DIMENSIONS_SYSTEM_FIELD = "alarm.dimensions.system_field"
     ALARM_UNIT_MISMATCH = "alarm.unit.mismatch"
     ALARM_COMPARISON_UNSUPPORTED = "alarm.comparison.unsupported"
     ALARM_THRESHOLD_NEVER_FIRES = "alarm.threshold.never_fires"
@@ -101,11 +104,14 @@ CODES: Mapping[Code, str] = {
     Code.FILTER_VALUE_FIELD_MISSING: "The value is a field that CloudTrail records do not have as a number.",
     Code.FILTER_VALUE_ZERO: "A match adds 0 (or less) to the metric.",
     Code.FILTER_VALUE_BELOW_ONE: "A match adds less than 1 to the metric.",
+    Code.FILTER_SELECTION_CRITERIA: "fieldSelectionCriteria limits the events by system fields the control's records do not carry: not judged.",
+    Code.FILTER_TRANSFORMED_LOGS: "applyOnTransformedLogs runs the pattern on transformed events the core cannot see: not judged.",
     Code.ALARM_NONE: "No alarm reads the filter's metric.",
     Code.ALARM_METRIC_MATH: "The alarm uses metric math instead of the filter's metric.",
     Code.ALARM_STATISTIC: "The alarm's statistic is not the benchmark's (Sum).",
     Code.ALARM_PERIOD_TOO_LONG: "The alarm's period is longer than the benchmark's.",
     Code.ALARM_DIMENSIONS_MISMATCH: "The alarm watches another series than the one the filter writes.",
+    Code.ALARM_DIMENSIONS_SYSTEM_FIELD: "The alarm watches one value of a system-field dimension (emitSystemFieldDimensions): not judged.",
     Code.ALARM_UNIT_MISMATCH: "The alarm's unit is not the unit the filter publishes.",
     Code.ALARM_COMPARISON_UNSUPPORTED: "The alarm does not compare with a static threshold.",
     Code.ALARM_THRESHOLD_NEVER_FIRES: "One event does not breach the threshold.",

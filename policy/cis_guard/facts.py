@@ -46,6 +46,9 @@ def filter_facts(resource: Resource) -> MetricFilterFacts:
         unit=known.get("unit"),
         default_value=known.get("defaultValue"),
         ref=resource.urn,
+        # pulumi-aws's LogMetricFilter has applyOnTransformedLogs, but no fieldSelectionCriteria nor
+        # emitSystemFieldDimensions input: a stack cannot set those (they keep their "not set" default).
+        apply_on_transformed_logs=resource.get("applyOnTransformedLogs"),
     )
 
 
