@@ -61,6 +61,7 @@ class Code(StrEnum):
     ALARM_ACTIONS_DISABLED = "alarm.actions.disabled"
     ALARM_ACTIONS_NONE = "alarm.actions.none"
     ALARM_ACTIONS_NO_SNS = "alarm.actions.no_sns"
+    ALARM_MUTED = "alarm.muted"
 
     TOPIC_NOT_FOUND = "topic.not_found"
     TOPIC_AWS_MANAGED_KEY = "topic.aws_managed_key"
@@ -122,6 +123,7 @@ CODES: Mapping[Code, str] = {
     Code.ALARM_ACTIONS_DISABLED: "The alarm's actions are disabled.",
     Code.ALARM_ACTIONS_NONE: "The alarm has no alarm action.",
     Code.ALARM_ACTIONS_NO_SNS: "None of the alarm's actions is an SNS topic.",
+    Code.ALARM_MUTED: "An alarm mute rule mutes the alarm's actions now or on a schedule (the audit's mute-rules proof; the pack's cis-alarm-not-muted).",
     Code.TOPIC_NOT_FOUND: "The alarm notifies a topic that does not exist.",
     Code.TOPIC_AWS_MANAGED_KEY: "The topic is encrypted with alias/aws/sns, which CloudWatch cannot use.",
     Code.TOPIC_POLICY_NONE: "The topic has no access policy.",

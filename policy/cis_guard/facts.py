@@ -10,6 +10,7 @@ from typing import Any
 
 from cis_monitoring.core.detectors import metric_filter
 from cis_monitoring.core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
+from cis_monitoring.core.judge.mute_rules import MuteRuleFacts
 from cis_monitoring.core.unknown import UNKNOWN, is_unknown
 
 from .stack_model import Resource
@@ -18,6 +19,7 @@ PROVIDER = "pulumi:providers:aws"
 FILTER = metric_filter.LOG_METRIC_FILTER
 ALARM = metric_filter.METRIC_ALARM
 TOPIC = "aws:sns/topic:Topic"
+MUTE_RULE = "aws:cloudwatch/alarmMuteRule:AlarmMuteRule"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 
 
@@ -126,4 +128,26 @@ def subscription_facts(resource: Resource) -> SubscriptionFacts:
         # pulumi-aws TopicSubscription: filterPolicy (JSON text) and filterPolicyScope.
         filter_policy=resource.get("filterPolicy"),
         filter_policy_scope=resource.get("filterPolicyScope"),
+    )
+
+
+def mute_rule_facts(resource: Resource) -> MuteRuleFacts:
+    """pulumi-aws's AlarmMuteRule: ``muteTargets.alarmNames``, ``rule.schedule`` {expression, duration,
+    timezone}, ``startDate``, ``expireDate``; ``status`` is an output (None before the first deploy)."""
+    targets = resource.get("muteTargets")
+    schedule = (
+        (resource.get("rule") or {}).get("schedule") if isinstance(resource.get("rule"), dict) else None
+    )
+    schedule = schedule if isinstance(schedule, dict) else {}
+    return MuteRuleFacts(
+        name=resource.name,
+        status=resource.get("status"),
+        alarm_names=UNKNOWN if is_unknown(targets) else (targets or {}).get("alarmNames"),
+        expression=schedule.get("expression"),
+        duration=schedule.get("duration"),
+        timezone=schedule.get("timezone"),
+        mute_type=resource.get("muteType"),
+        start_date=resource.get("startDate"),
+        expire_date=resource.get("expireDate"),
+        ref=resource.urn,
     )

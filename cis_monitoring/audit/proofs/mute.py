@@ -26,6 +26,7 @@ import botocore
 from cis_monitoring.audit.proofs.result import MUTE_RULES, ClientFor, ProofResult, guarded
 from cis_monitoring.core.aws.arns import parse_arn
 from cis_monitoring.core.judge.mute_rules import EXPIRED, MuteRuleFacts, judge_mute_rules
+from cis_monitoring.core.problems import Code
 from cis_monitoring.core.status import Status
 
 RULE_RESOURCE = "alarm-mute-rule:"
@@ -94,6 +95,7 @@ def alarm_mute_rules(clients: ClientFor, alarm_name: str, region: str | None = N
         verdict = judge_mute_rules(alarm_name, rules)
         evidence = {
             "checked": True,
+            "code": None if verdict.ok else str(Code.ALARM_MUTED),
             "rules": [
                 {"name": r.name, "arn": r.ref, "status": r.status, "mutes": when}
                 for r, when in verdict.muting

@@ -12,6 +12,7 @@ A rule targets alarms by name (``MuteTargets.AlarmNames``) and has a ``Status``:
 (ONE_TIME), a ``Duration`` (ISO 8601) and a ``Timezone`` (UTC when unset).
 
 Any rule that targets the alarm and has not expired mutes it, now or later: that is a problem.
+A rule without a status (declared in a stack, not deployed yet) mutes on its schedule.
 An expired one is only evidence. A status this module does not know is a problem too (it cannot
 tell that the rule will never mute).
 """
@@ -102,7 +103,8 @@ def judge_mute_rules(alarm_name: str, rules: Iterable[MuteRuleFacts]) -> MuteVer
             continue
         if rule.status == ACTIVE:
             when = f"now ({rule.when()})"
-        elif rule.status == SCHEDULED:
+        elif rule.status == SCHEDULED or rule.status is None or is_unknown(rule.status):
+            # None: a rule not deployed yet (the pack) mutes as its schedule says.
             kind = "every time" if rule.mute_type == "RECURRING" else "once"
             when = f"{kind} on its schedule {rule.when()}"
         else:

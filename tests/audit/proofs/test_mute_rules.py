@@ -64,7 +64,7 @@ def test_a_nightly_mute_fails_naming_the_rule_and_when() -> None:
         result.detail
     )
     assert "notifies nobody" in result.detail
-    assert result.evidence["rules"][0]["arn"] == NIGHTLY
+    assert result.evidence["rules"][0]["arn"] == NIGHTLY and result.evidence["code"] == "alarm.muted"
 
 
 def test_an_active_mute_fails_as_muting_now() -> None:
@@ -86,7 +86,12 @@ def test_an_expired_rule_is_evidence_and_is_not_read_again() -> None:
     clients.assert_done()
     assert result.status is Status.PASS
     assert result.detail == f"no alarm mute rule mutes alarm {ALARM_NAME!r} (1 expired rule(s) targeted it)"
-    assert result.evidence == {"checked": True, "rules": [], "expired": [{"name": "last-year", "arn": OLD}]}
+    assert result.evidence == {
+        "checked": True,
+        "code": None,
+        "rules": [],
+        "expired": [{"name": "last-year", "arn": OLD}],
+    }
 
 
 def test_no_rule_passes() -> None:
