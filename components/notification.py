@@ -13,6 +13,11 @@ Per subscriber protocol:
   queue's own policy must grant it (the audit checks);
 - ``lambda``: the function's permission for SNS to invoke it.
 
+A queue or a function may be in another Region of the same account (SNS confirms it at once,
+``cis_monitoring.spec.notifications.location_problem``). The provider is per (account, Region),
+so the queue policy and the function permission, which live with the queue and the function,
+name their Region (pulumi-aws's per-resource ``region`` argument) rather than the chain's.
+
 ``subscriptions`` (an output) tells, per subscriber, whether it still waits for a
 confirmation: email and https stay pending until confirmed, and AWS deletes an
 unconfirmed subscription after 48 hours.
@@ -154,6 +159,8 @@ class AlarmNotification(pulumi.ComponentResource):
                     policy=pulumi.Output.from_input(topic_arn).apply(
                         lambda arn: queue_policy(subscription.endpoint, arn)
                     ),
+                    # SetQueueAttributes goes to the queue's own Region (its URL names it).
+                    region=_elsewhere(subscription.endpoint, args),
                     opts=self._child(None),  # new: no earlier name
                 )
             )
@@ -165,7 +172,7 @@ class AlarmNotification(pulumi.ComponentResource):
             endpoint_auto_confirms=subscription.auto_confirms if subscription.protocol == "https" else None,
             opts=self._child(legacy_suffix, depends_on=waits_for),
         )
-        if subscription.protocol == "lambda" and _same_account_and_region(subscription.endpoint, args):
+        if subscription.protocol == "lambda" and _same_account(subscription.endpoint, args):
             # SNS may invoke the function only if the function's policy says so.
             aws.lambda_.Permission(
                 f"{self._logical}{suffix}-invoke",
@@ -173,6 +180,7 @@ class AlarmNotification(pulumi.ComponentResource):
                 function=subscription.endpoint,
                 principal="sns.amazonaws.com",
                 source_arn=topic_arn,
+                region=_elsewhere(subscription.endpoint, args),  # AddPermission in the function's Region
                 opts=self._child(f"{legacy_suffix}-invoke"),
             )
         status = created.pending_confirmation.apply(
@@ -218,6 +226,12 @@ def _distinct(subscriptions: Sequence[Subscription]) -> list[tuple[int, Subscrip
     return result
 
 
-def _same_account_and_region(function_arn: str, args: AlarmNotificationArgs) -> bool:
+def _same_account(function_arn: str, args: AlarmNotificationArgs) -> bool:
     function = arns.parse_lambda_function_arn(function_arn)
-    return function is not None and (function.account, function.region) == (args.account_id, args.region)
+    return function is not None and function.account == args.account_id
+
+
+def _elsewhere(endpoint_arn: str, args: AlarmNotificationArgs) -> str | None:
+    """The endpoint's Region when it is not the chain's (None: the provider's own Region applies)."""
+    endpoint = arns.parse_arn(endpoint_arn)
+    return endpoint.region if endpoint is not None and endpoint.region not in ("", args.region) else None

@@ -93,6 +93,12 @@ class Chain:
     topic_key: str = CUSTOMER_KEY
     subscriptions: tuple[tuple[str, bool], ...] = (("sqs", True),)
     """(protocol, confirmed) of each subscription of the topic."""
+    filter_system_dimensions: tuple[str, ...] = ()
+    """The filter's emitSystemFieldDimensions (pulumi-aws has no such input: the pack cannot register it)."""
+    apply_on_transformed_logs: bool = False
+    filter_policy: str | None = None
+    """Every subscription's FilterPolicy (JSON text); None: none."""
+    filter_policy_scope: str | None = None
 
     @property
     def action_arns(self) -> list[str]:
@@ -159,6 +165,26 @@ ROWS = [
         ),
         WORKS,
     ),
+    Row(
+        "filter emits @aws.account as a dimension the alarm does not watch",
+        replace(GOOD, filter_system_dimensions=("@aws.account",)),
+        ("alarm.dimensions.mismatch",),
+        pack_expected=WORKS,
+        unobservable_by_pack="pulumi-aws's LogMetricFilter has no emitSystemFieldDimensions input",
+    ),
+    Row(
+        "alarm watches one value of the filter's @aws.account dimension",
+        replace(GOOD, filter_system_dimensions=("@aws.account",), alarm_dimensions={"@aws.account": ACCOUNT}),
+        ("alarm.dimensions.system_field",),
+        pack_expected=("alarm.dimensions.mismatch",),
+        unobservable_by_pack="pulumi-aws's LogMetricFilter has no emitSystemFieldDimensions input, so the"
+        " pack sees an alarm dimension the filter does not write",
+    ),
+    Row(
+        "filter runs on transformed logs",
+        replace(GOOD, apply_on_transformed_logs=True),
+        ("filter.transformed_logs",),
+    ),
     Row("alarm unit the metric does not have", replace(GOOD, alarm_unit="Count"), ("alarm.unit.mismatch",)),
     Row("alarm unit equal to the filter's", replace(GOOD, filter_unit="Count", alarm_unit="Count"), WORKS),
     Row(
@@ -214,6 +240,41 @@ ROWS = [
     ),
     Row("confirmed email subscription", replace(GOOD, subscriptions=(("email", True),)), WORKS),
     Row(
+        "attribute filter policy (CloudWatch sends no attributes)",
+        replace(GOOD, filter_policy=json.dumps({"severity": ["high"]})),
+        ("subscription.filter_policy.drops_alarm",),
+    ),
+    Row(
+        'attribute filter policy of only "exists": false (an empty set of attributes matches nothing)',
+        replace(GOOD, filter_policy=json.dumps({"severity": [{"exists": False}]})),
+        ("subscription.filter_policy.drops_alarm",),
+    ),
+    Row(
+        "body filter policy that matches the alarm",
+        replace(
+            GOOD,
+            filter_policy=json.dumps({"NewStateValue": ["ALARM"], "Trigger": {"Statistic": ["SUM"]}}),
+            filter_policy_scope="MessageBody",
+        ),
+        WORKS,
+    ),
+    Row(
+        "body filter policy on another alarm",
+        replace(
+            GOOD, filter_policy=json.dumps({"AlarmName": ["billing"]}), filter_policy_scope="MessageBody"
+        ),
+        ("subscription.filter_policy.drops_alarm",),
+    ),
+    Row(
+        "body filter policy on a value set per notification",
+        replace(
+            GOOD,
+            filter_policy=json.dumps({"StateChangeTime": [{"prefix": "2025-"}]}),
+            filter_policy_scope="MessageBody",
+        ),
+        ("subscription.filter_policy.cannot_judge",),
+    ),
+    Row(
         "email subscription pending confirmation",
         replace(GOOD, subscriptions=(("email", False),)),
         ("subscription.none_confirmed",),
@@ -230,6 +291,8 @@ def core_facts(chain: Chain) -> tuple[MetricFilterFacts, StaticLookups]:
     metric_filter = MetricFilterFacts(
         FILTER_NAME, chain.pattern, CIS_4_5.namespace, CIS_4_5.metric_name, chain.value,
         chain.filter_dimensions, chain.filter_unit, chain.default_value,
+        system_field_dimensions=chain.filter_system_dimensions,
+        apply_on_transformed_logs=chain.apply_on_transformed_logs,
     )  # fmt: skip
     math = ((CIS_4_5.namespace, chain.alarm_metric),) if chain.metric_math else ()
     alarm = AlarmFacts(
@@ -249,10 +312,16 @@ def core_facts(chain: Chain) -> tuple[MetricFilterFacts, StaticLookups]:
         chain.alarm_unit,
         chain.metric_math,
         math,
+        arn=f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{ALARM_NAME}",
     )
     # The program's topic policy lets CloudWatch publish (the topic-policy cases are the audit's own tests).
     topic = TopicFacts(TOPIC_ARN, TOPIC_ARN, chain.topic_key, policy=_program_topic_policy())
-    subscriptions = [SubscriptionFacts(p, p, confirmed) for p, confirmed in chain.subscriptions]
+    subscriptions = [
+        SubscriptionFacts(
+            p, p, confirmed, filter_policy=chain.filter_policy, filter_policy_scope=chain.filter_policy_scope
+        )
+        for p, confirmed in chain.subscriptions
+    ]
     return metric_filter, StaticLookups([alarm], [topic], {TOPIC_ARN: subscriptions})
 
 
@@ -359,6 +428,7 @@ def pack_registrations(chain: Chain) -> list[Registration]:
                 "logGroupName": LOG_GROUP,
                 "pattern": chain.pattern,
                 "metricTransformation": transformation,
+                **({"applyOnTransformedLogs": True} if chain.apply_on_transformed_logs else {}),
             },
         ),
         _registration(
@@ -378,6 +448,10 @@ def pack_registrations(chain: Chain) -> list[Registration]:
     for index, (protocol, _confirmed) in enumerate(chain.subscriptions):
         subscription_urn = urn("aws:sns/topicSubscription:TopicSubscription", f"subscriber-{index}")
         inputs = {"topic": TOPIC_ARN, "protocol": protocol, "endpoint": ENDPOINTS[protocol]}
+        if chain.filter_policy is not None:
+            inputs["filterPolicy"] = chain.filter_policy
+        if chain.filter_policy_scope is not None:
+            inputs["filterPolicyScope"] = chain.filter_policy_scope
         resources.append(
             _registration(
                 "aws:sns/topicSubscription:TopicSubscription", subscription_urn, inputs, topic=[TOPIC_URN]
@@ -459,8 +533,15 @@ def deploy(chain: Chain) -> None:
         TopicArn=TOPIC_ARN, AttributeName="KmsMasterKeyId", AttributeValue=chain.topic_key
     )
     sns.unsubscribe(SubscriptionArn=setup.subscription_arn)
+    attributes = {}
+    if chain.filter_policy is not None:
+        attributes["FilterPolicy"] = chain.filter_policy
+    if chain.filter_policy_scope is not None:
+        attributes["FilterPolicyScope"] = chain.filter_policy_scope
     for protocol, _confirmed in chain.subscriptions:
-        sns.subscribe(TopicArn=TOPIC_ARN, Protocol=protocol, Endpoint=ENDPOINTS[protocol])
+        sns.subscribe(
+            TopicArn=TOPIC_ARN, Protocol=protocol, Endpoint=ENDPOINTS[protocol], Attributes=attributes
+        )
 
 
 def _alarm_request(chain: Chain) -> dict[str, Any]:
@@ -518,10 +599,29 @@ def _answer_pending(session: boto3.Session, chain: Chain) -> None:
     session.events.register("before-call.sns.ListSubscriptionsByTopic", answer)
 
 
+def _answer_filter_fields(session: boto3.Session, chain: Chain) -> None:
+    """moto keeps neither emitSystemFieldDimensions nor applyOnTransformedLogs: add them to its answer as
+    DescribeMetricFilters gives them (the MetricFilter shape of the logs service model)."""
+    fields: dict[str, Any] = {}
+    if chain.filter_system_dimensions:
+        fields["emitSystemFieldDimensions"] = list(chain.filter_system_dimensions)
+    if chain.apply_on_transformed_logs:
+        fields["applyOnTransformedLogs"] = True
+    if not fields:
+        return
+
+    def add(parsed: dict[str, Any], **_: Any) -> None:
+        for metric_filter in parsed.get("metricFilters", []):
+            metric_filter.update(fields)
+
+    session.events.register("after-call.cloudwatch-logs.DescribeMetricFilters", add)
+
+
 def audit_codes(chain: Chain) -> tuple[str, ...]:
     deploy(chain)
     session = new_session()
     _answer_pending(session, chain)
+    _answer_filter_fields(session, chain)
     group = group_of()
     [result] = audit_chain(group, Access(group.account_id), SessionFactory(session), [CIS_4_5]).controls
     assert result.status in (Status.PASS, Status.FAIL), result.reasons  # an ERROR would prove nothing

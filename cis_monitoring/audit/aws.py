@@ -284,6 +284,11 @@ class Clients:
         self._sessions, self._who, self.region = sessions, who, region
         self._clients: dict[tuple[str, str], Any] = {}
 
+    @property
+    def emulator(self) -> str | None:
+        """The endpoint every call goes to when the audit runs against an emulator (None: AWS)."""
+        return self._sessions.endpoint_url
+
     def __call__(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.region)
         if key not in self._clients:

@@ -24,7 +24,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cis_monitoring.audit.aws import AWS_ERRORS, Clients, Memo, error_code
-from cis_monitoring.core.aws.arns import LogGroupRef, parse_sns_topic_arn
+from cis_monitoring.core.aws.arns import LogGroupRef, parse_arn, parse_sns_topic_arn
 from cis_monitoring.core.catalog import Control
 from cis_monitoring.core.detectors import detector_for
 from cis_monitoring.core.evidence import AwsRead
@@ -104,6 +104,11 @@ def filter_facts(metric_filter: Mapping[str, Any]) -> list[MetricFilterFacts]:
             unit=t.get("unit"),
             default_value=t.get("defaultValue"),
             ref=name,
+            # DescribeMetricFilters' MetricFilter shape (logs service model, 2014-03-28).
+            selection_criteria=metric_filter.get("fieldSelectionCriteria"),
+            system_field_dimensions=tuple(metric_filter.get("emitSystemFieldDimensions") or ()),
+            apply_on_transformed_logs=metric_filter.get("applyOnTransformedLogs") is True,
+            transformer=None,  # not read: where applyOnTransformedLogs is true, the core does not judge it
         )
         for t in transformations
     ]
@@ -149,6 +154,10 @@ def alarm_facts(alarm: Mapping[str, Any]) -> AlarmFacts:
         uses_metric_math=bool(alarm.get("Metrics")),
         math_metrics=math_metrics(alarm),
         ref=alarm.get("AlarmArn"),
+        description=alarm.get("AlarmDescription"),
+        arn=alarm.get("AlarmArn"),
+        ok_actions=tuple(alarm.get("OKActions") or ()),
+        insufficient_data_actions=tuple(alarm.get("InsufficientDataActions") or ()),
     )
 
 
@@ -163,9 +172,16 @@ def topic_facts(arn: str, attributes: Mapping[str, Any]) -> TopicFacts:
     )
 
 
-def subscription_facts(subscription: Mapping[str, Any]) -> SubscriptionFacts:
-    """A ListSubscriptionsByTopic entry: pending and deleted ones show a status word instead of an ARN."""
+def subscription_facts(
+    subscription: Mapping[str, Any], attributes: Mapping[str, Any] | None = None
+) -> SubscriptionFacts:
+    """A ListSubscriptionsByTopic entry: pending and deleted ones show a status word instead of an ARN.
+
+    ``attributes`` are its GetSubscriptionAttributes ``Attributes`` (read for a confirmed one): its
+    ``FilterPolicy`` and ``FilterPolicyScope`` (sns service model, GetSubscriptionAttributesResponse).
+    """
     arn = str(subscription.get("SubscriptionArn", ""))
+    attributes = attributes or {}
     return SubscriptionFacts(
         name=arn
         if arn.startswith("arn:")
@@ -174,6 +190,8 @@ def subscription_facts(subscription: Mapping[str, Any]) -> SubscriptionFacts:
         confirmed=arn.startswith("arn:"),
         endpoint=subscription.get("Endpoint"),
         ref=arn or None,
+        filter_policy=attributes.get("FilterPolicy"),
+        filter_policy_scope=attributes.get("FilterPolicyScope"),
     )
 
 
@@ -190,6 +208,8 @@ class AwsLookups:
         self._alarms: list[dict[str, Any]] | None = None
         self.subscriptions: dict[str, list[dict[str, Any]]] = {}
         """Topic ARN -> its ListSubscriptionsByTopic entries as AWS gave them (for the proofs)."""
+        self.attributes: dict[str, Mapping[str, Any]] = {}
+        """Subscription ARN -> its GetSubscriptionAttributes ``Attributes`` (for the emulator flag)."""
 
     def alarms_on(self, metric_filter: MetricFilterFacts) -> Sequence[AlarmFacts]:
         self.check, self.path = CHAIN_CHECKS[Link.ALARM], ChainPath(metric_filter)
@@ -226,7 +246,19 @@ class AwsLookups:
             self._sns(arn), "list_subscriptions_by_topic", "Subscriptions", TopicArn=arn
         )
         self.subscriptions[arn] = found
-        return [subscription_facts(s) for s in found]
+        return [subscription_facts(s, self._attributes(s)) for s in found]
+
+    def _attributes(self, subscription: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """A confirmed subscription's attributes (its filter policy); a pending one has none to read."""
+        arn = str(subscription.get("SubscriptionArn", ""))
+        if not arn.startswith("arn:"):
+            return None
+        where = parse_arn(arn)
+        client = self.aws("sns", where.region if where is not None and where.region else None)
+        answer = self.memo.call(client, "get_subscription_attributes", SubscriptionArn=arn)
+        attributes: Mapping[str, Any] = answer.get("Attributes", {})
+        self.attributes[arn] = attributes
+        return attributes
 
     def raw_alarm(self, alarm: AlarmFacts) -> Mapping[str, Any] | None:
         """The DescribeAlarms entry of ``alarm`` (what the drill starts from)."""

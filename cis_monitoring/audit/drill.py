@@ -61,6 +61,18 @@ _RUN_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _SAME_TRANSITION_MS = 1000
 """An action belongs to the drill's transition when its stateUpdateTimestamp is this close to it."""
 RETURNS = "returns to its real state by itself at its next evaluation"
+PROVES = (
+    "CloudWatch ran the alarm's SNS action: it published the alarm to the topic, and the alarm history"
+    " holds the action's result"
+)
+"""What a passing drill proves (SetAlarmState runs the alarm's actions as a breach would)."""
+DOES_NOT_PROVE = (
+    "that any subscriber received it: the alarm history ends at the publish, and SNS delivers to each"
+    " subscriber on its own. A subscriber whose filter policy drops the alarm, or whose endpoint (queue or"
+    " function policy, key, URL, mailbox) refuses it, gets nothing, and a drill passes all the same; the"
+    " chain's subscription check and the queue and function policy proofs judge those"
+)
+"""What it does not prove, said in its result and its JSON."""
 
 
 @dataclass(frozen=True)
@@ -225,6 +237,8 @@ def fire_drill(
             "topics": topics,
             "notification": notification_preview(name, shown_region, reason),
             "returnsWithinSeconds": _returns_within(current),
+            "proves": PROVES,
+            "doesNotProve": DOES_NOT_PROVE,
         }
         refusal = _refusal(current, topics)
         if refusal is not None:
@@ -269,8 +283,9 @@ def _within(evidence: Mapping[str, Any]) -> str:
 def _detail(what: str, evidence: Mapping[str, Any]) -> str:
     preview = evidence["notification"]
     return (
-        f"drill {evidence['runId']}: set to ALARM at {evidence['requestedAt']}; {what}. The on-call person"
-        f" receives {preview['subject']!r} with the reason {preview['reason']!r}. The alarm {RETURNS}"
+        f"drill {evidence['runId']}: set to ALARM at {evidence['requestedAt']}; {what}. This proves that"
+        f" {PROVES}; it does not prove {DOES_NOT_PROVE}. Each subscriber who receives it gets"
+        f" {preview['subject']!r} with the reason {preview['reason']!r}. The alarm {RETURNS}"
         f"{_within(evidence)}; its OK actions, if any, run then"
     )
 

@@ -24,6 +24,7 @@ from cis_monitoring.audit.proofs import (
     MAX_DAYS,
     ProofResult,
     alarm_history,
+    alarm_mute_rules,
     aws_matcher,
     subscriber_policies,
     topic_key_policy,
@@ -96,6 +97,7 @@ class ChainProofs:
             results.append(
                 alarm_history(self.clients, str(path.alarm.name), region, days=self.settings.history_days)
             )
+            results.append(alarm_mute_rules(self.clients, str(path.alarm.name), region))
         return results
 
 

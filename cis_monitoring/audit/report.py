@@ -17,7 +17,8 @@ JSON (``schemaVersion`` 2; version 1 had one row per configured target and one c
 Text: one table per (account, Region), one per chain, then the drill. Pairs: ACCOUNT NAME REGION
 STATUS COVERAGE (the core's words and the evidence). Chains: one row per log group and control,
 with a column per proof (MATCHER: AWS's TestMetricFilter, KEY: the topic's KMS key policy, SUBS:
-SQS/Lambda subscribers' policies, HISTORY: alarm history, DRILL), each ``PASS``/``FAIL``/``ERR``/
+SQS/Lambda subscribers' policies and an emulator-only confirmation, HISTORY: alarm history, MUTE: alarm
+mute rules, DRILL), each ``PASS``/``FAIL``/``ERR``/
 ``n/a`` (the emulator or account cannot give it)/``skip``/``-`` (not run); the details of what is
 not PASS are in REASONS.
 """
@@ -33,10 +34,12 @@ from typing import Any
 
 from cis_monitoring.audit.proofs.result import (
     ALARM_HISTORY,
+    CONFIRMATION,
     DRILL,
     FUNCTION_POLICY,
     KEY_POLICY,
     MATCHER,
+    MUTE_RULES,
     NOT_IN_EMULATOR,
     QUEUE_POLICY,
     ProofResult,
@@ -92,8 +95,9 @@ def render_json(report: CoverageReport) -> str:
 COLUMNS = {
     "MATCHER": (MATCHER,),
     "KEY": (KEY_POLICY,),
-    "SUBS": (QUEUE_POLICY, FUNCTION_POLICY),
+    "SUBS": (QUEUE_POLICY, FUNCTION_POLICY, CONFIRMATION),
     "HISTORY": (ALARM_HISTORY,),
+    "MUTE": (MUTE_RULES,),
     "DRILL": (DRILL,),
 }
 CELL = {
@@ -195,6 +199,8 @@ def _drill_lines(report: CoverageReport, width: int) -> list[str]:
             lines += wrapped(
                 f"the alarm returns to its real state by itself at its next evaluation{back}", "    "
             )
+        if evidence.get("doesNotProve"):
+            lines += wrapped(f"it does not prove {evidence['doesNotProve']}", "    ")
     return lines
 
 

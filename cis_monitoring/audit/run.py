@@ -25,7 +25,7 @@ Nothing is judged here: trails by ``cis_monitoring.core.topology``, selectors an
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cis_monitoring.audit.aws import (
@@ -49,6 +49,8 @@ from cis_monitoring.audit.chain import (
 )
 from cis_monitoring.audit.drill import DrillPlan, run_drills
 from cis_monitoring.audit.proof_run import ChainProofs, ProofSettings, fold
+from cis_monitoring.audit.proofs.confirmation import emulator_confirmations
+from cis_monitoring.audit.proofs.result import ProofResult
 from cis_monitoring.audit.results import ChainResult, ControlResult, CoverageReport, Finding, PairResult
 from cis_monitoring.audit.scope import AccountScope, AuditScope, with_members
 from cis_monitoring.audit.trails import TrailReader, TrailReading
@@ -110,6 +112,10 @@ def audit_metric_filter_chain(
             status, reasons, codes = Status.FAIL, [f"{check}: {outcome.detail}"], outcome.codes
     verdict = chain.verdict
     results = proof.run(verdict, chain.lookups) if proof is not None and verdict is not None else []
+    flagged = _emulator_confirmation(aws, chain)
+    if flagged is not None:
+        results = [*results, flagged]
+        findings = [_flag_finding(f, flagged) for f in findings]
     status, reasons = fold(status, reasons, results)
     alarm = None
     if verdict is not None and verdict.ok and verdict.path.alarm is not None:
@@ -117,6 +123,27 @@ def audit_metric_filter_chain(
     return ControlResult(
         control.control_id, status, reasons, findings, error, codes, tuple(results), alarm=alarm
     )
+
+
+def _emulator_confirmation(aws: Clients, chain: ChainChecks) -> ProofResult | None:
+    """Against an emulator: the working chain's confirmations that only the emulator gave, if any."""
+    verdict = chain.verdict
+    if aws.emulator is None or verdict is None or not verdict.ok or verdict.path.topic is None:
+        return None
+    return emulator_confirmations(
+        aws.emulator, str(verdict.path.topic.arn), verdict.path.subscriptions, chain.lookups.attributes
+    )
+
+
+def _flag_finding(finding: Finding, flagged: ProofResult) -> Finding:
+    """The subscription check's row says that its confirmation is the emulator's word."""
+    if finding.check != Check.SUBSCRIPTION or not finding.ok:
+        return finding
+    rests = flagged.evidence.get("restsOnEmulatorOnly")
+    prefix = (
+        "confirmed only by the emulator, not by AWS: " if rests else "partly confirmed by the emulator only: "
+    )
+    return replace(finding, detail=prefix + finding.detail)
 
 
 CONTROL_AUDITS = {metric_filter.KIND: audit_metric_filter_chain}

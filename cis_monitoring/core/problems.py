@@ -42,12 +42,15 @@ class Code(StrEnum):
     FILTER_VALUE_FIELD_MISSING = "filter.value.field_missing"
     FILTER_VALUE_ZERO = "filter.value.zero"
     FILTER_VALUE_BELOW_ONE = "filter.value.below_one"
+    FILTER_SELECTION_CRITERIA = "filter.selection_criteria"
+    FILTER_TRANSFORMED_LOGS = "filter.transformed_logs"
 
     ALARM_NONE = "alarm.none"
     ALARM_METRIC_MATH = "alarm.metric_math"
     ALARM_STATISTIC = "alarm.statistic"
     ALARM_PERIOD_TOO_LONG = "alarm.period.too_long"
     ALARM_DIMENSIONS_MISMATCH = "alarm.dimensions.mismatch"
+    ALARM_DIMENSIONS_SYSTEM_FIELD = "alarm.dimensions.system_field"
     ALARM_UNIT_MISMATCH = "alarm.unit.mismatch"
     ALARM_COMPARISON_UNSUPPORTED = "alarm.comparison.unsupported"
     ALARM_THRESHOLD_NEVER_FIRES = "alarm.threshold.never_fires"
@@ -58,6 +61,7 @@ class Code(StrEnum):
     ALARM_ACTIONS_DISABLED = "alarm.actions.disabled"
     ALARM_ACTIONS_NONE = "alarm.actions.none"
     ALARM_ACTIONS_NO_SNS = "alarm.actions.no_sns"
+    ALARM_MUTED = "alarm.muted"
 
     TOPIC_NOT_FOUND = "topic.not_found"
     TOPIC_AWS_MANAGED_KEY = "topic.aws_managed_key"
@@ -69,6 +73,8 @@ class Code(StrEnum):
     SUBSCRIPTION_NONE = "subscription.none"
     SUBSCRIPTION_PROTOCOL_NOT_ALLOWED = "subscription.protocol.not_allowed"
     SUBSCRIPTION_NONE_CONFIRMED = "subscription.none_confirmed"
+    SUBSCRIPTION_FILTER_POLICY_DROPS = "subscription.filter_policy.drops_alarm"
+    SUBSCRIPTION_FILTER_POLICY_UNJUDGED = "subscription.filter_policy.cannot_judge"
 
     COVERAGE_DIRECT = "coverage.direct"
     COVERAGE_ORGANIZATION = "coverage.organization"
@@ -99,11 +105,14 @@ CODES: Mapping[Code, str] = {
     Code.FILTER_VALUE_FIELD_MISSING: "The value is a field that CloudTrail records do not have as a number.",
     Code.FILTER_VALUE_ZERO: "A match adds 0 (or less) to the metric.",
     Code.FILTER_VALUE_BELOW_ONE: "A match adds less than 1 to the metric.",
+    Code.FILTER_SELECTION_CRITERIA: "fieldSelectionCriteria limits the events by system fields the control's records do not carry: not judged.",
+    Code.FILTER_TRANSFORMED_LOGS: "applyOnTransformedLogs runs the pattern on transformed events the core cannot see: not judged.",
     Code.ALARM_NONE: "No alarm reads the filter's metric.",
     Code.ALARM_METRIC_MATH: "The alarm uses metric math instead of the filter's metric.",
     Code.ALARM_STATISTIC: "The alarm's statistic is not the benchmark's (Sum).",
     Code.ALARM_PERIOD_TOO_LONG: "The alarm's period is longer than the benchmark's.",
     Code.ALARM_DIMENSIONS_MISMATCH: "The alarm watches another series than the one the filter writes.",
+    Code.ALARM_DIMENSIONS_SYSTEM_FIELD: "The alarm watches one value of a system-field dimension (emitSystemFieldDimensions): not judged.",
     Code.ALARM_UNIT_MISMATCH: "The alarm's unit is not the unit the filter publishes.",
     Code.ALARM_COMPARISON_UNSUPPORTED: "The alarm does not compare with a static threshold.",
     Code.ALARM_THRESHOLD_NEVER_FIRES: "One event does not breach the threshold.",
@@ -114,6 +123,7 @@ CODES: Mapping[Code, str] = {
     Code.ALARM_ACTIONS_DISABLED: "The alarm's actions are disabled.",
     Code.ALARM_ACTIONS_NONE: "The alarm has no alarm action.",
     Code.ALARM_ACTIONS_NO_SNS: "None of the alarm's actions is an SNS topic.",
+    Code.ALARM_MUTED: "An alarm mute rule mutes the alarm's actions now or on a schedule (the audit's mute-rules proof; the pack's cis-alarm-not-muted).",
     Code.TOPIC_NOT_FOUND: "The alarm notifies a topic that does not exist.",
     Code.TOPIC_AWS_MANAGED_KEY: "The topic is encrypted with alias/aws/sns, which CloudWatch cannot use.",
     Code.TOPIC_POLICY_NONE: "The topic has no access policy.",
@@ -123,6 +133,8 @@ CODES: Mapping[Code, str] = {
     Code.SUBSCRIPTION_NONE: "The topic has no subscription.",
     Code.SUBSCRIPTION_PROTOCOL_NOT_ALLOWED: "No subscription uses a protocol that delivers alarms to a person or a system (ALLOWED_PROTOCOLS).",
     Code.SUBSCRIPTION_NONE_CONFIRMED: "No subscription is confirmed.",
+    Code.SUBSCRIPTION_FILTER_POLICY_DROPS: "The subscription's filter policy drops the notification CloudWatch sends; it receives nothing.",
+    Code.SUBSCRIPTION_FILTER_POLICY_UNJUDGED: "The subscription's filter policy cannot be judged against CloudWatch's notification, so it does not count.",
     Code.COVERAGE_DIRECT: "Covered directly: the account's own multi-Region trail delivers to an intact chain.",
     Code.COVERAGE_ORGANIZATION: "Covered by an organization trail whose owner's chain is intact.",
     Code.COVERAGE_NO_TRAIL: "No multi-Region trail records the account's events in the Region.",

@@ -1,9 +1,10 @@
 """Who hears an alarm: the ``notifications`` and ``subscriptions[]`` models, and the rules of endpoints.
 
 An endpoint must be well-formed for its protocol, come with the keys its protocol needs,
-and be in the chain's own account and Region where SNS requires it. See README
-"Subscribers": an SQS queue receives nothing unless its policy lets the topic send; a
-cross-account SQS or Lambda subscription stays pending, and the deploy fails. Which
+and be in the chain's own account where SNS requires it. See README "Subscribers": an SQS
+queue receives nothing unless its policy lets the topic send; a cross-account SQS or
+Lambda subscription stays pending, and the deploy fails. One in the same account and
+another Region is confirmed at once (SNS Subscribe, below) and is allowed. Which
 settings apply at a chain (stack-wide, then the account's, then the organization
 trail's) is resolve.py's job; the per-site checks are in checks.py.
 """
@@ -58,7 +59,7 @@ class SubscriptionConfig(Model):
         default=None,
         description="Where to deliver: an email address (`email`), an `https://` URL (`https`), a standard"
         " (not FIFO) SQS queue ARN (`sqs`) or a Lambda function ARN (`lambda`). A queue or a function must"
-        " be in the chain's own account and Region: a cross-account subscription stays pending and the"
+        " be in the chain's own account (any Region): a cross-account subscription stays pending and the"
         " deploy fails. https endpoints are always kept as secrets (they usually embed a token); the"
         " outputs show only their scheme and host. Set exactly one of `endpoint` and `endpointSecretKey`.",
     )
@@ -265,6 +266,12 @@ def location_problem(
 ) -> str | None:
     """Why an sqs or lambda endpoint cannot be subscribed from target (account_id, region)'s topic.
 
+    SNS Subscribe (botocore's sns service model, ``Subscribe``): "If the endpoint type is HTTP/S or
+    email, or if the endpoint and the topic are not in the same Amazon Web Services account, the
+    endpoint owner must run the ConfirmSubscription action to confirm the subscription." So an SQS
+    queue or a Lambda function of the topic's own account is confirmed at once in any Region; one
+    of another account stays pending (this program cannot confirm it there), and the deploy fails.
+
     ``owner_path`` is the config path of the endpoint's own account entry, when it is listed.
     """
     if protocol == "sqs":
@@ -273,7 +280,7 @@ def location_problem(
         arn, kind = arns.parse_lambda_function_arn(endpoint), "function"
     else:
         return None
-    if arn is None or (arn.account, arn.region) == (account_id, region):
+    if arn is None or arn.account == account_id:
         return None
     extra = "; SNS would also get no permission to invoke it" if protocol == "lambda" else ""
     if stack_wide:
@@ -287,7 +294,7 @@ def location_problem(
         advice = " (an account's notifications apply to every chain of that account)"
     return (
         f"the {kind} is in account {arn.account} Region {arn.region}, but the alarm topic of target"
-        f" {account_id}/{region} is in account {account_id} Region {region}: a cross-account or"
-        f" cross-Region {protocol} subscription stays pending and the deploy fails{extra}."
-        f" Use a {kind} in account {account_id} Region {region}{advice}"
+        f" {account_id}/{region} is in account {account_id}: a cross-account {protocol} subscription stays"
+        f" pending (its owner must confirm it) and the deploy fails{extra}. Use a {kind} in account"
+        f" {account_id} (any Region){advice}"
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 from cis_monitoring.core.detectors import metric_filter
 from cis_monitoring.core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
+from cis_monitoring.core.judge.mute_rules import MuteRuleFacts
 from cis_monitoring.core.unknown import UNKNOWN, is_unknown
 
 from .stack_model import Resource
@@ -18,6 +19,7 @@ PROVIDER = "pulumi:providers:aws"
 FILTER = metric_filter.LOG_METRIC_FILTER
 ALARM = metric_filter.METRIC_ALARM
 TOPIC = "aws:sns/topic:Topic"
+MUTE_RULE = "aws:cloudwatch/alarmMuteRule:AlarmMuteRule"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 
 
@@ -46,6 +48,9 @@ def filter_facts(resource: Resource) -> MetricFilterFacts:
         unit=known.get("unit"),
         default_value=known.get("defaultValue"),
         ref=resource.urn,
+        # pulumi-aws's LogMetricFilter has applyOnTransformedLogs, but no fieldSelectionCriteria nor
+        # emitSystemFieldDimensions input: a stack cannot set those (they keep their "not set" default).
+        apply_on_transformed_logs=resource.get("applyOnTransformedLogs"),
     )
 
 
@@ -93,6 +98,11 @@ def alarm_facts(resource: Resource) -> AlarmFacts:
         uses_metric_math=uses_math,
         math_metrics=_math_metrics(queries),
         ref=resource.urn,
+        # What CloudWatch writes into its notification (a subscription's filter policy may test it).
+        description=resource.get("alarmDescription"),
+        arn=resource.get("arn"),
+        ok_actions=_actions(resource.get("okActions")),
+        insufficient_data_actions=_actions(resource.get("insufficientDataActions")),
     )
 
 
@@ -114,5 +124,30 @@ def subscription_facts(resource: Resource) -> SubscriptionFacts:
         # Confirmation happens after deployment (email, https): a policy cannot know it.
         confirmed=None,
         endpoint=resource.get("endpoint"),
+        ref=resource.urn,
+        # pulumi-aws TopicSubscription: filterPolicy (JSON text) and filterPolicyScope.
+        filter_policy=resource.get("filterPolicy"),
+        filter_policy_scope=resource.get("filterPolicyScope"),
+    )
+
+
+def mute_rule_facts(resource: Resource) -> MuteRuleFacts:
+    """pulumi-aws's AlarmMuteRule: ``muteTargets.alarmNames``, ``rule.schedule`` {expression, duration,
+    timezone}, ``startDate``, ``expireDate``; ``status`` is an output (None before the first deploy)."""
+    targets = resource.get("muteTargets")
+    schedule = (
+        (resource.get("rule") or {}).get("schedule") if isinstance(resource.get("rule"), dict) else None
+    )
+    schedule = schedule if isinstance(schedule, dict) else {}
+    return MuteRuleFacts(
+        name=resource.name,
+        status=resource.get("status"),
+        alarm_names=UNKNOWN if is_unknown(targets) else (targets or {}).get("alarmNames"),
+        expression=schedule.get("expression"),
+        duration=schedule.get("duration"),
+        timezone=schedule.get("timezone"),
+        mute_type=resource.get("muteType"),
+        start_date=resource.get("startDate"),
+        expire_date=resource.get("expireDate"),
         ref=resource.urn,
     )

@@ -23,8 +23,10 @@ from pulumi_policy import (
 
 from cis_monitoring.core.catalog import Control, control_for_metric
 from cis_monitoring.core.judge.alarm import alarm_problems
+from cis_monitoring.core.judge.mute_rules import judge_mute_rules
 from cis_monitoring.core.judge.notification import ALLOWED_PROTOCOLS, protocol_problem, topic_problems
 from cis_monitoring.core.judge.pattern import judge_pattern
+from cis_monitoring.core.problems import Code
 
 from . import notes, pack_config
 from .chain import StackIndex
@@ -32,10 +34,12 @@ from .coverage import judge_stack
 from .facts import (
     ALARM,
     FILTER,
+    MUTE_RULE,
     SUBSCRIPTION,
     TOPIC,
     alarm_facts,
     filter_facts,
+    mute_rule_facts,
     subscription_facts,
     topic_facts,
 )
@@ -165,6 +169,29 @@ def validate_alarm_fires(args: ResourceValidationArgs, report_violation: ReportV
         )
 
 
+def validate_alarm_not_muted(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    """No alarm mute rule of the stack mutes an alarm on a catalog control's metric (same provider target).
+
+    The core's judgement (``cis_monitoring.core.judge.mute_rules``), the one the audit makes from
+    ListAlarmMuteRules: a muted alarm still goes to ALARM and notifies nobody.
+    """
+    resources = [to_resource(r) for r in args.resources]
+    rules = [r for r in resources if r.type == MUTE_RULE]
+    if not rules:
+        return
+    index = StackIndex.build(resources)
+    for resource in (r for r in resources if r.type == ALARM):
+        facts = alarm_facts(resource)
+        name = resource.get("name")
+        if not isinstance(name, str) or _alarm_control([(facts.namespace, facts.metric_name)]) is None:
+            continue
+        target = index.target_of(resource)
+        mine = [mute_rule_facts(r) for r in rules if index.target_of(r) == target]
+        verdict = judge_mute_rules(name, mine)
+        if not verdict.ok:
+            report_violation(f"{verdict.describe(name)}. [codes: {Code.ALARM_MUTED}]", resource.urn)
+
+
 def validate_subscription_protocol(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != SUBSCRIPTION:
         return
@@ -222,6 +249,15 @@ def policies() -> list[Any]:
             ),
             enforcement_level=advisory,
             validate=validate_coverage_notes,
+        ),
+        StackValidationPolicy(
+            name="cis-alarm-not-muted",
+            description=(
+                "No alarm mute rule of the stack mutes an alarm on a CIS control's metric, now or on a schedule:"
+                " a muted alarm still changes state and notifies nobody."
+            ),
+            enforcement_level=mandatory,
+            validate=validate_alarm_not_muted,
         ),
         ResourceValidationPolicy(
             name="cis-metric-filter-covers-control",

@@ -163,7 +163,7 @@ def test_the_json_document_has_each_pairs_coverage_and_each_chain_once(
         "error": 0,
         "coverage": {"direct": 2, "organization": 0, "none": 0},
         "chains": 1,
-        "proofs": {"NOT_AVAILABLE": 2, "PASS": 2},
+        "proofs": {"NOT_AVAILABLE": 3, "PASS": 2},  # mute rules: moto has none
         "errors": 0,
     }
     first = document["coverage"][0]
@@ -194,6 +194,7 @@ def test_the_json_document_has_each_pairs_coverage_and_each_chain_once(
         "key policy": "PASS",
         "queue policy": "PASS",
         "alarm history": "NOT_AVAILABLE",
+        "mute rules": "NOT_AVAILABLE",
     }
     assert proofs["aws matcher"]["detail"].startswith(NOT_IN_EMULATOR)
 
@@ -216,13 +217,14 @@ def test_the_table_shows_the_proof_columns_and_what_moto_cannot_give(
         "KEY",
         "SUBS",
         "HISTORY",
+        "MUTE",
         "DRILL",
         "REASONS",
     ]
     row = lines[lines.index(header) + 1].split()
-    assert row[:8] == [CHAIN_KEY, "4.5", "PASS", "n/a", "PASS", "PASS", "n/a", "-"]
+    assert row[:9] == [CHAIN_KEY, "4.5", "PASS", "n/a", "PASS", "PASS", "n/a", "n/a", "-"]
     text = " ".join(out.split())
-    assert f"n/a ({NOT_IN_EMULATOR}): aws matcher, alarm history" in text
+    assert f"n/a ({NOT_IN_EMULATOR}): aws matcher, alarm history, mute rules" in text
     assert text.endswith(
         "CIS 4.5: 1 account-Region pair(s): 1 PASS, 0 FAIL, 0 ERROR; covered 1 directly, 0 by organization"
         " trail, 0 not; 1 chain(s)"

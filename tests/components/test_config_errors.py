@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from cis_monitoring.spec import ConfigError, load_config
+from cis_monitoring.spec import ConfigError, load_config, targets
 from local.program_harness import run_program
 from tests.conftest import PAGER_URL
 
@@ -504,9 +504,9 @@ CASES: list[tuple[str, Mutation, str]] = [
         "stack-wide sqs queue of one account",
         _add_subscription({"protocol": "sqs", "endpoint": SANDBOX_QUEUE, "queuePolicy": "existing"}),
         "notifications.subscriptions[1].endpoint: the queue is in account 111111111111 Region us-east-1,"
-        " but the alarm topic of target 222222222222/us-east-1 is in account 222222222222 Region us-east-1:"
-        " a cross-account or cross-Region sqs subscription stays pending and the deploy fails. Use a queue in"
-        " account 222222222222 Region us-east-1, or subscribe this queue only from account 111111111111 with"
+        " but the alarm topic of target 222222222222/us-east-1 is in account 222222222222: a cross-account"
+        " sqs subscription stays pending (its owner must confirm it) and the deploy fails. Use a queue in"
+        " account 222222222222 (any Region), or subscribe this queue only from account 111111111111 with"
         " an account-level override (accounts[0].notifications.subscriptions)",
     ),
     (
@@ -517,21 +517,26 @@ CASES: list[tuple[str, Mutation, str]] = [
         "accounts[1].notifications.subscriptions[1].endpoint: the function is in account 999999999999"
         " Region us-east-1, but the alarm topic of target 222222222222/us-east-1 is in account 222222222222",
     ),
-    (
-        "account-level sqs queue in another Region",
-        _add_subscription(
-            {
-                "protocol": "sqs",
-                "endpoint": "arn:aws:sqs:eu-west-1:111111111111:security-alerts",
-                "queuePolicy": "managed",
-            },
-            0,
-        ),
-        "accounts[0].notifications.subscriptions[1].endpoint: the queue is in account 111111111111 Region"
-        " eu-west-1, but the alarm topic of target 111111111111/us-east-1 is in account 111111111111 Region"
-        " us-east-1",
-    ),
 ]
+
+
+def test_a_queue_or_function_of_the_same_account_in_another_region_is_allowed(dev_config: dict) -> None:
+    """SNS confirms SQS and Lambda subscribers of the topic's own account at once, in any Region (SNS
+    Subscribe); only another account's stay pending (the cases above)."""
+    queue = "arn:aws:sqs:eu-west-1:111111111111:security-alerts"
+    function = "arn:aws:lambda:eu-west-1:111111111111:function:page"
+    stack_wide = dev_config["notifications"]["subscriptions"]
+    dev_config["accounts"][0]["notifications"] = {
+        "subscriptions": [
+            *stack_wide,
+            {"protocol": "sqs", "endpoint": queue, "queuePolicy": "managed"},
+            {"protocol": "lambda", "endpoint": function},
+        ]
+    }
+    resolved = [t for t in targets(load_config(dev_config)) if t.account_id == "111111111111"]
+    assert resolved and all(
+        {queue, function} <= {s.endpoint for s in t.notifications.subscriptions} for t in resolved
+    )
 
 
 @pytest.mark.parametrize(("case", "mutate", "expected"), CASES, ids=[c[0] for c in CASES])

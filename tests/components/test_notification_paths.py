@@ -136,3 +136,34 @@ def test_a_subscription_listed_twice_is_subscribed_once(prod_config: dict) -> No
         s for s in run.of_type(SUBSCRIPTION) if s.inputs["topic"].endswith(":cis-security-tooling-alarms")
     ]
     assert sorted(s.inputs["protocol"] for s in security) == ["email", "sqs"]
+
+
+def test_a_queue_and_a_function_in_another_region_get_their_grants_in_their_own_region(
+    prod_config: dict,
+) -> None:
+    """Same account, another Region: SNS confirms at once (SNS Subscribe), and the provider is the chain's
+    (account, Region), so the queue policy and the invoke permission name the endpoint's Region."""
+    queue = "arn:aws:sqs:eu-west-1:555555555555:security-alerts"
+    function = "arn:aws:lambda:eu-west-1:555555555555:function:pager-relay"
+    subscriptions = security_subscriptions(prod_config)
+    for sub in subscriptions:
+        if sub["protocol"] == "sqs":
+            sub.update(endpoint=queue, queuePolicy="managed")
+    subscriptions.append({"protocol": "lambda", "endpoint": function})
+    run = run_prod(prod_config)
+    [policy] = run.of_type(QUEUE_POLICY)
+    assert policy.inputs["queueUrl"] == "https://sqs.eu-west-1.amazonaws.com/555555555555/security-alerts"
+    assert policy.inputs["region"] == "eu-west-1"
+    topic = next(t for t in run.of_type(TOPIC) if t.inputs["name"] == "cis-security-tooling-alarms")
+    assert policy.provider == topic.provider  # the chain's provider, told another Region
+    permissions = [
+        r for r in run.of_type("aws:lambda/permission:Permission") if r.inputs["function"] == function
+    ]
+    assert permissions and all(p.inputs["region"] == "eu-west-1" for p in permissions)
+    assert {s.inputs["endpoint"] for s in run.of_type(SUBSCRIPTION)} >= {queue, function}
+
+
+def test_a_queue_in_the_chains_own_region_needs_no_region_of_its_own(prod_config: dict) -> None:
+    run = run_prod(with_queue_policy(prod_config, "managed"))
+    [policy] = run.of_type(QUEUE_POLICY)
+    assert "region" not in policy.inputs

@@ -565,8 +565,8 @@ def test_demo_without_pulumi_deploys_through_the_adapter_and_passes(
     # The organization world: 5 accounts x 3 Regions, two chains; moto's gaps are n/a, never PASS.
     words = " ".join(printed.split())
     assert "CIS 4.5: 15 account-Region pair(s): 15 PASS, 0 FAIL, 0 ERROR" in words
-    assert "MATCHER KEY SUBS HISTORY DRILL" in words
-    assert "n/a (not available in this emulator): aws matcher, alarm history, drill" in words
+    assert "MATCHER KEY SUBS HISTORY MUTE DRILL" in words
+    assert "n/a (not available in this emulator): aws matcher, alarm history, mute rules, drill" in words
 
 
 def test_demo_with_pulumi_runs_the_cli_on_a_copy_in_a_scratch_backend(

@@ -282,3 +282,25 @@ def test_the_owners_chain_is_read_once_and_members_need_no_role(emulator: Emulat
     assert {p.status for p in report.pairs} == {Status.PASS}
     assumed = {p["RoleArn"].split(":")[4] for name, p in calls if name == "AssumeRole"}
     assert assumed == {deployed.world.management_account, organization.SANDBOX}
+
+
+def test_an_email_confirmation_only_the_emulator_gave_is_flagged_not_a_plain_pass(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """moto confirms the email subscriber at once; AWS would wait for its owner. The row says so."""
+    deployed = deploy(emulator, "classic", tmp_path)
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    sessions = SessionFactory(session, endpoint_url=emulator.url, max_attempts=2)
+    report = audit_coverage(
+        stack_scope(load_config(deployed.config), role_name=MEMBER_ROLE, regions=REGIONS), sessions, [CIS_4_5]
+    )
+    results = [r for chain in report.chains.values() for r in chain.controls]
+    assert results
+    for result in results:
+        [flag] = [p for p in result.proofs if p.proof == "confirmation"]
+        assert flag.status is Status.NOT_AVAILABLE and emulator.url in flag.detail
+        assert "email:soc@example.com" in flag.detail and flag.evidence["restsOnEmulatorOnly"] is True
+        [subscription] = [f for f in result.findings if f.check == "subscription"]
+        assert subscription.detail.startswith("confirmed only by the emulator, not by AWS: ")

@@ -11,7 +11,8 @@ that says what to add on FAIL and evidence for the JSON output.
 - ``keys.topic_key_policy``: the topic's KMS key lets CloudWatch use it.
 - ``subscribers.subscriber_policies`` (``queue_policy``, ``function_policy``): SQS and Lambda
   subscribers let the topic deliver.
-- ``history.alarm_history``: no "Failed to execute action" in the last N days.
+- ``history.alarm_history``: each action target's most recent attempt in the last N days succeeded.
+- ``mute.alarm_mute_rules``: no alarm mute rule silences the alarm's actions, now or on a schedule.
 
 The fire drill (opt-in, the audit's only write) is ``cis_monitoring.audit.drill``; which proofs run
 on which link of a chain is ``cis_monitoring.audit.proof_run``. ``usage_problems`` picks out the
@@ -21,6 +22,7 @@ opt-in calls AWS denied, for the CLI's exit 2.
 from cis_monitoring.audit.proofs.history import DEFAULT_DAYS, MAX_DAYS, alarm_history
 from cis_monitoring.audit.proofs.keys import topic_key_policy
 from cis_monitoring.audit.proofs.matcher import aws_matcher
+from cis_monitoring.audit.proofs.mute import alarm_mute_rules
 from cis_monitoring.audit.proofs.result import (
     ALARM_HISTORY,
     DRILL,
@@ -28,6 +30,7 @@ from cis_monitoring.audit.proofs.result import (
     IAM_ACTIONS,
     KEY_POLICY,
     MATCHER,
+    MUTE_RULES,
     NOT_IN_EMULATOR,
     OPT_IN_ACTIONS,
     PROOFS,
@@ -48,6 +51,7 @@ __all__ = [
     "KEY_POLICY",
     "MATCHER",
     "MAX_DAYS",
+    "MUTE_RULES",
     "NOT_IN_EMULATOR",
     "OPT_IN_ACTIONS",
     "PROOFS",
@@ -56,6 +60,7 @@ __all__ = [
     "ProofError",
     "ProofResult",
     "alarm_history",
+    "alarm_mute_rules",
     "aws_matcher",
     "function_policy",
     "queue_policy",

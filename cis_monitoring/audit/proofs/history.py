@@ -1,8 +1,11 @@
 """Alarm history: reading ``cloudwatch:DescribeAlarmHistory``, and the proof that no alarm action failed.
 
 A topic whose key, policy or subscriber silently rejects CloudWatch leaves one trace: an
-``Action`` item "Failed to execute action" in the alarm's history. ``alarm_history`` FAILs on any
-such item in the window, with AWS's own message and its time. No failure is a PASS, but an alarm
+``Action`` item "Failed to execute action" in the alarm's history. ``alarm_history`` judges each
+action target (an SNS topic) by its most recent attempt in the window: FAIL when that one failed,
+with AWS's own message and its time. An older failure that a later attempt on the same target
+outlived is shown as evidence (``earlierFailures``), not held against the chain: the fix it called
+for was made, and the next attempt proved it. No failure is a PASS, but an alarm
 that ran no action in the window proves nothing about delivery, and the detail says so (``--drill``
 gives that proof; it reads the same history, ``cis_monitoring.audit.drill``). CloudWatch keeps
 alarm history for 30 days.
@@ -121,6 +124,15 @@ def action_outcomes(items: Iterable[Mapping[str, Any]]) -> list[ActionOutcome]:
     return [o for o in (action_outcome(i) for i in items) if o is not None]
 
 
+def latest_attempts(outcomes: Iterable[ActionOutcome]) -> dict[str | None, ActionOutcome]:
+    """Each action target's most recent attempt (target None: AWS named none), oldest first."""
+    latest: dict[str | None, ActionOutcome] = {}
+    for outcome in sorted(outcomes, key=lambda o: o.at):
+        latest.pop(outcome.resource, None)
+        latest[outcome.resource] = outcome
+    return latest
+
+
 def new_state_reason(item: Mapping[str, Any]) -> str | None:
     """The reason of the state a ``StateUpdate`` item moved to."""
     if item.get("HistoryItemType") != "StateUpdate":
@@ -159,34 +171,41 @@ def alarm_history(
         outcomes = action_outcomes(items)
         failed = [o for o in outcomes if not o.succeeded]
         succeeded = [o for o in outcomes if o.succeeded]
+        latest = latest_attempts(outcomes)
+        failing = [o for o in latest.values() if not o.succeeded]
+        outlived = [o for o in failed if o not in failing]
         evidence = {
             "since": start.isoformat(),
             "until": end.isoformat(),
             "days": days,
             "actions": len(outcomes),
-            "failed": [o.to_dict() for o in failed],
+            "failed": [o.to_dict() for o in failing],
+            "earlierFailures": [o.to_dict() for o in outlived],
+            "latest": [o.to_dict() for o in latest.values()],
             "lastSuccess": succeeded[-1].to_dict() if succeeded else None,
         }
-        if failed:
-            last = failed[-1]
-            later = [o for o in succeeded if o.at > last.at]
-            since = (
-                f"; it succeeded {len(later)} time(s) since, last at {later[-1].at.isoformat()}"
-                if later
-                else ""
-            )
+        if failing:
+            last = failing[-1]
+            earlier = f"; {len(outlived)} earlier failure(s) were followed by a success" if outlived else ""
             return ProofResult(
                 ALARM_HISTORY,
                 alarm_name,
                 Status.FAIL,
-                f"{len(failed)} alarm action(s) failed in the last {days} days; the last at"
-                f" {last.at.isoformat()}: {last.summary}{since}",
+                f"the most recent attempt of {len(failing)} alarm action(s) failed (last {days} days); the last at"
+                f" {last.at.isoformat()}: {last.summary}{earlier}",
                 evidence,
             )
         if not outcomes:
             detail = (
                 f"no alarm action ran in the last {days} days, so none failed; this proves nothing about"
                 " delivery (a drill does)"
+            )
+        elif outlived:
+            shown = "; ".join(f"{o.at.isoformat()}: {o.summary}" for o in outlived[-3:])
+            detail = (
+                f"the most recent attempt of each alarm action of the last {days} days succeeded, the last at"
+                f" {succeeded[-1].at.isoformat()}; {len(outlived)} earlier attempt(s) failed and were followed by"
+                f" a success (evidence: {shown})"
             )
         else:
             detail = (

@@ -38,8 +38,10 @@ KEY_POLICY = "key policy"
 QUEUE_POLICY = "queue policy"
 FUNCTION_POLICY = "function policy"
 ALARM_HISTORY = "alarm history"
+MUTE_RULES = "mute rules"
+CONFIRMATION = "confirmation"
 DRILL = "drill"
-PROOFS = (MATCHER, KEY_POLICY, QUEUE_POLICY, FUNCTION_POLICY, ALARM_HISTORY, DRILL)
+PROOFS = (MATCHER, KEY_POLICY, QUEUE_POLICY, FUNCTION_POLICY, CONFIRMATION, ALARM_HISTORY, MUTE_RULES, DRILL)
 _HISTORY = AwsRead(
     "cloudwatch", "DescribeAlarmHistory", ("AlarmName", "HistoryItemType", "HistorySummary", "Timestamp")
 )
@@ -51,7 +53,19 @@ PROOF_BASIS: Mapping[str, tuple[AwsRead, ...]] = {
     ),
     QUEUE_POLICY: (AwsRead("sqs", "GetQueueAttributes", ("Policy", "KmsMasterKeyId")),),
     FUNCTION_POLICY: (AwsRead("lambda", "GetPolicy", ("Policy",)),),
+    CONFIRMATION: (
+        AwsRead("sns", "ListSubscriptionsByTopic", ("SubscriptionArn", "Protocol", "Endpoint")),
+        AwsRead("sns", "GetSubscriptionAttributes", ("PendingConfirmation", "ConfirmationWasAuthenticated")),
+    ),
     ALARM_HISTORY: (_HISTORY,),
+    MUTE_RULES: (
+        AwsRead("cloudwatch", "ListAlarmMuteRules", ("AlarmMuteRuleArn", "Status", "MuteType")),
+        AwsRead(
+            "cloudwatch",
+            "GetAlarmMuteRule",
+            ("Name", "Rule.Schedule", "MuteTargets.AlarmNames", "Status", "StartDate", "ExpireDate"),
+        ),
+    ),
     DRILL: (AwsRead("cloudwatch", "SetAlarmState", ("StateValue", "StateReason")), _HISTORY),
 }
 """The AWS calls and fields each proof's verdict rests on (in the JSON beside its evidence)."""
@@ -70,6 +84,8 @@ IAM_ACTIONS = {
     "GetQueueAttributes": "sqs:GetQueueAttributes",
     "GetPolicy": "lambda:GetPolicy",
     "DescribeAlarmHistory": "cloudwatch:DescribeAlarmHistory",
+    "ListAlarmMuteRules": "cloudwatch:ListAlarmMuteRules",
+    "GetAlarmMuteRule": "cloudwatch:GetAlarmMuteRule",
     "DescribeAlarms": "cloudwatch:DescribeAlarms",
     "SetAlarmState": "cloudwatch:SetAlarmState",
 }

@@ -32,7 +32,15 @@ AWS_READS = {
         AwsRead(
             "logs",
             "DescribeMetricFilters",
-            ("filterName", "filterPattern", "metricTransformations", "logGroupName"),
+            (
+                "filterName",
+                "filterPattern",
+                "metricTransformations",
+                "logGroupName",
+                "fieldSelectionCriteria",
+                "emitSystemFieldDimensions",
+                "applyOnTransformedLogs",
+            ),
         ),
     ),
     Link.ALARM: (

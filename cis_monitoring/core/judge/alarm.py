@@ -110,8 +110,14 @@ def _series_problems(
 ) -> list[tuple[str, str]]:
     found = []
     wanted, watched = metric_filter.dimensions, alarm.dimensions
-    if not is_unknown(wanted) and not is_unknown(watched):
-        mismatch = _dimension_mismatch(dict(wanted or {}), dict(watched or {}), control)
+    system = metric_filter.system_field_dimensions
+    if not is_unknown(wanted) and not is_unknown(watched) and not is_unknown(system):
+        watched = dict(watched or {})
+        system_problem = _system_field_problem(tuple(system or ()), watched)
+        if system_problem is not None:
+            found.append(system_problem)
+        watched = {k: v for k, v in watched.items() if k not in tuple(system or ())}
+        mismatch = _dimension_mismatch(dict(wanted or {}), watched, control)
         if mismatch:
             found.append((Code.ALARM_DIMENSIONS_MISMATCH, mismatch))
     unit, published = alarm.unit, metric_filter.unit
@@ -126,6 +132,28 @@ def _series_problems(
             )
         )
     return found
+
+
+def _system_field_problem(system: tuple[str, ...], watched: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The filter's emitted system-field dimensions (``emitSystemFieldDimensions``: ``@aws.account``,
+    ``@aws.region``, logs service model) against the alarm's: every series the filter writes has them."""
+    if not system:
+        return None
+    missing = [f for f in system if f not in watched]
+    if missing:
+        return (
+            Code.ALARM_DIMENSIONS_MISMATCH,
+            f"the filter also writes the system fields {', '.join(missing)} as dimensions"
+            " (emitSystemFieldDimensions), so every series it writes has them, and an alarm without them"
+            " watches a series nobody writes; remove emitSystemFieldDimensions from the filter",
+        )
+    shown = ", ".join(f"{f}={watched[f]}" for f in system)
+    return (
+        Code.ALARM_DIMENSIONS_SYSTEM_FIELD,
+        f"it watches the series {shown} of the filter's system-field dimensions, and which values CloudTrail's"
+        " events carry there (AWS sets them per event from its source account and Region) cannot be judged;"
+        " remove emitSystemFieldDimensions from the filter and these dimensions from the alarm",
+    )
 
 
 def _dimension_mismatch(

@@ -133,7 +133,7 @@ class _Walk:
                 self.fail(problems, at_topic)
                 continue
             subscriptions = list(self.lookups.subscriptions_of(topic))
-            usable = usable_subscriptions(subscriptions)
+            usable = usable_subscriptions(subscriptions, alarm)
             if usable:
                 return replace(at_topic, subscriptions=tuple(usable))
             self.fail(subscription_problems(topic, subscriptions, alarm), at_topic)

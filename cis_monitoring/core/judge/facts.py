@@ -34,6 +34,14 @@ class MetricFilterFacts:
     """What the filter publishes for a period without a matching event (None: nothing)."""
     ref: str | None = None
     """The adapter's handle (URN or ARN), for blame."""
+    selection_criteria: Any = None
+    """``fieldSelectionCriteria``: which events (by system field) the filter reads; None or "" for all."""
+    system_field_dimensions: Any = ()
+    """``emitSystemFieldDimensions``: system fields (``@aws.account``, ``@aws.region``) added as dimensions."""
+    apply_on_transformed_logs: Any = False
+    """``applyOnTransformedLogs``: the pattern runs on the events a log transformer rewrote."""
+    transformer: Any = None
+    """Whether a log transformer applies to the group: True, False, or None where it was not read."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,11 @@ class AlarmFacts:
     math_metrics: tuple[tuple[Any, Any], ...] = ()
     """(namespace, metric name) of each metric its metric math reads (how it links to a filter)."""
     ref: str | None = None
+    description: Any = None
+    arn: Any = None
+    """The alarm's ARN (its account and Region are in the notification it sends); None where not known."""
+    ok_actions: Any = ()
+    insufficient_data_actions: Any = ()
 
 
 @dataclass(frozen=True)
@@ -86,3 +99,7 @@ class SubscriptionFacts:
     """True or False as AWS reports it; None (or UNKNOWN) where it cannot be known, as in a preview."""
     endpoint: Any = None
     ref: str | None = None
+    filter_policy: Any = None
+    """The subscription's ``FilterPolicy`` JSON; None (or "") when it has none."""
+    filter_policy_scope: Any = None
+    """``MessageAttributes`` (also when None: SNS's default) or ``MessageBody``."""

@@ -27,6 +27,9 @@ def filter_problems(
     pattern_problem = _pattern_problem(metric_filter, control, strict_canonical_text)
     if pattern_problem is not None:
         return [pattern_problem]
+    unseen = _unseen_events_problems(metric_filter, control)
+    if unseen:
+        return unseen
     if metric_filter.namespace is None or metric_filter.metric_name is None:
         return [
             _problem(
@@ -72,6 +75,49 @@ def _pattern_problem(metric_filter: MetricFilterFacts, control: Control, strict:
             metric_filter.ref,
         )
     return None
+
+
+def _unseen_events_problems(metric_filter: MetricFilterFacts, control: Control) -> list[Problem]:
+    """What makes the filter read other events than the CloudTrail records the pattern was judged on.
+
+    PutMetricFilter (logs service model): ``fieldSelectionCriteria`` "specifies which log events
+    should be processed by this metric filter based on system fields such as source account and
+    source region"; with ``applyOnTransformedLogs`` true and a log-group or account-level transformer,
+    "the metric filter will be applied on the transformed version of the log events"; the parameter
+    "is valid only for log groups that have an active log transformer" (without one it changes nothing).
+    """
+    found = []
+    criteria = metric_filter.selection_criteria
+    if isinstance(criteria, str) and criteria.strip():
+        found.append(
+            _problem(
+                metric_filter,
+                control,
+                Code.FILTER_SELECTION_CRITERIA,
+                f"its fieldSelectionCriteria {criteria!r} counts only events whose system fields (@aws.account,"
+                " @aws.region: the source account and Region AWS sets per log event) satisfy it, and the"
+                " control's sample records are CloudTrail records, which carry no such fields: whether every"
+                " CloudTrail change is counted cannot be judged. Remove fieldSelectionCriteria",
+            )
+        )
+    transformer = metric_filter.transformer
+    if (
+        metric_filter.apply_on_transformed_logs is True
+        and transformer is not False
+        and not is_unknown(transformer)
+    ):
+        found.append(
+            _problem(
+                metric_filter,
+                control,
+                Code.FILTER_TRANSFORMED_LOGS,
+                "applyOnTransformedLogs is true, so where a log transformer applies (the log group's or the"
+                " account's) the pattern runs on the transformed events, which the core cannot see (it judges the"
+                " pattern on CloudTrail's records as delivered). Set applyOnTransformedLogs to false: without a"
+                " transformer it has no effect, with one the benchmark's pattern reads the original events",
+            )
+        )
+    return found
 
 
 def filter_event_values(metric_filter: MetricFilterFacts, control: Control) -> EventValues | None:

@@ -3,8 +3,10 @@
 CloudWatch cannot publish to a topic encrypted with the AWS-managed key ``alias/aws/sns``
 (its key policy cannot admit CloudWatch), nor to one whose access policy shuts it out.
 A topic reaches someone only through a subscription with an allowed protocol that is
-confirmed; where confirmation cannot be known (the pack, a preview) it is not held
-against the subscription.
+confirmed, and whose filter policy lets CloudWatch's notification through (judged against the
+message CloudWatch sends, ``alarm_message``, by ``filter_policy``: a subscription that filters
+the alarm out is confirmed and receives nothing). Where confirmation cannot be known (the pack,
+a preview) it is not held against the subscription.
 """
 
 from __future__ import annotations
@@ -16,13 +18,21 @@ from cis_monitoring.core.evidence import AwsRead
 from cis_monitoring.core.problems import Code, Link, Problem
 from cis_monitoring.core.unknown import is_unknown
 
+from .alarm_message import alarm_message
 from .facts import AlarmFacts, SubscriptionFacts, TopicFacts
+from .filter_policy import MATCH, MESSAGE_BODY, Outcome, Verdict, judge_message, parse_policy
 from .topic_policy import topic_policy_problem
 
 READS = {
     Link.TOPIC: (AwsRead("sns", "GetTopicAttributes", ("Policy", "KmsMasterKeyId")),),
     Link.SUBSCRIPTION: (
         AwsRead("sns", "ListSubscriptionsByTopic", ("SubscriptionArn", "Protocol", "Endpoint")),
+        # Per confirmed subscription: its filter policy decides whether the alarm reaches it.
+        AwsRead(
+            "sns",
+            "GetSubscriptionAttributes",
+            ("FilterPolicy", "FilterPolicyScope", "PendingConfirmation", "ConfirmationWasAuthenticated"),
+        ),
     ),
 }
 """The calls the notification path's links rest on (every detector kind's alarm notifies a topic)."""
@@ -82,16 +92,78 @@ def protocol_problem(subscription: SubscriptionFacts) -> Problem | None:
     )
 
 
-def usable_subscriptions(subscriptions: Sequence[SubscriptionFacts]) -> list[SubscriptionFacts]:
-    """Subscriptions that deliver: an allowed protocol, and not known to be unconfirmed."""
-    return [s for s in subscriptions if protocol_problem(s) is None and s.confirmed is not False]
+RECEIVES = (Outcome.MATCH, Outcome.PENDING)
+"""Filter-policy outcomes under which a subscription counts (PENDING: a preview value, never a problem)."""
+TEXT_RENDERED_PROTOCOLS = ("email",)
+"""Protocols to which CloudWatch sends a text rendering of the alarm, not the JSON message (an email
+subscriber reads prose): how SNS applies a MessageBody filter policy to it is not documented."""
+
+
+def filter_verdict(subscription: SubscriptionFacts, alarm: AlarmFacts | None) -> Verdict:
+    """Whether ``subscription``'s filter policy lets ``alarm``'s ALARM notification through.
+
+    CloudWatch publishes no message attributes (``alarm_message``), so a MessageAttributes policy
+    (the default scope) drops every alarm; a MessageBody policy is judged against the JSON.
+    """
+    scope = subscription.filter_policy_scope
+    if scope == MESSAGE_BODY and subscription.protocol in TEXT_RENDERED_PROTOCOLS:
+        parsed = parse_policy(subscription.filter_policy)
+        if parsed is None:
+            return MATCH
+        if isinstance(parsed, Verdict):
+            return parsed
+        return Verdict(
+            Outcome.CANNOT,
+            f"it filters the message body, and CloudWatch sends {subscription.protocol} subscribers a text"
+            " rendering of the alarm whose filtering SNS does not document",
+        )
+    if alarm is None and scope == MESSAGE_BODY and parse_policy(subscription.filter_policy) is not None:
+        return Verdict(Outcome.CANNOT, "no alarm to build the message from")
+    body = alarm_message(alarm) if alarm is not None else {}
+    return judge_message(subscription.filter_policy, scope, attributes={}, body=body)
+
+
+def usable_subscriptions(
+    subscriptions: Sequence[SubscriptionFacts], alarm: AlarmFacts | None = None
+) -> list[SubscriptionFacts]:
+    """Subscriptions that deliver: an allowed protocol, not known to be unconfirmed, and not filtering
+    ``alarm``'s notification out."""
+    return [
+        s
+        for s in subscriptions
+        if protocol_problem(s) is None
+        and s.confirmed is not False
+        and filter_verdict(s, alarm).outcome in RECEIVES
+    ]
+
+
+def filter_policy_problem(subscription: SubscriptionFacts, alarm: AlarmFacts | None) -> Problem | None:
+    """Why ``subscription`` receives no alarm because of its filter policy, or None."""
+    verdict = filter_verdict(subscription, alarm)
+    if verdict.outcome in RECEIVES:
+        return None
+    fix = (
+        "remove its filter policy (CloudWatch sets no message attributes, and the alarm's JSON is in the"
+        " message body), or give it one with FilterPolicyScope MessageBody that matches the alarm"
+    )
+    if verdict.outcome == Outcome.NO_MATCH:
+        code, what = Code.SUBSCRIPTION_FILTER_POLICY_DROPS, "its filter policy drops the alarm notification"
+    else:
+        code, what = Code.SUBSCRIPTION_FILTER_POLICY_UNJUDGED, "its filter policy cannot be judged"
+    return Problem(
+        code,
+        Link.SUBSCRIPTION,
+        f"{what}: {verdict.why}; {fix}",
+        f"subscription {subscription.name!r} is confirmed but receives nothing",
+        subscription.ref,
+    )
 
 
 def subscription_problems(
     topic: TopicFacts, subscriptions: Sequence[SubscriptionFacts], alarm: AlarmFacts | None = None
 ) -> list[Problem]:
     """Why ``topic`` reaches nobody (empty: a subscription delivers, or may once confirmed)."""
-    if usable_subscriptions(subscriptions):
+    if usable_subscriptions(subscriptions, alarm):
         return []
     lead = topic_lead(topic, alarm, REACHES_NOBODY)
     add = f"Add a TopicSubscription ({', '.join(ALLOWED_PROTOCOLS)})"
@@ -117,13 +189,18 @@ def subscription_problems(
                 topic.ref,
             )
         ]
+    filtered = [p for p in (filter_policy_problem(s, alarm) for s in allowed) if p is not None]
+    receiving = len(allowed) - len(filtered)
+    if not receiving:
+        return filtered
     return [
+        *filtered,
         Problem(
             Code.SUBSCRIPTION_NONE_CONFIRMED,
             Link.SUBSCRIPTION,
-            f"it has no confirmed subscription ({len(allowed)} pending confirmation); the endpoint's owner must "
+            f"it has no confirmed subscription ({receiving} pending confirmation); the endpoint's owner must "
             "confirm it (email: the link in AWS's message; AWS deletes unconfirmed subscriptions after 48 hours)",
             lead,
             topic.ref,
-        )
+        ),
     ]

@@ -1,4 +1,5 @@
-"""Alarm history (cloudwatch:DescribeAlarmHistory): any "Failed to execute action" in N days is a FAIL."""
+"""Alarm history (cloudwatch:DescribeAlarmHistory): an action target whose most recent attempt in N days
+failed is a FAIL; an older failure a later success outlived is evidence, not a FAIL."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tests.audit.proofs.stubs import (
     ALARM_ARN,
     ALARM_NAME,
     KMS_DENIED_TO_CLOUDWATCH,
+    TOPIC,
     StubbedClients,
     action_item,
     add_error,
@@ -49,7 +51,7 @@ def stub_history(
         previous = token
 
 
-def test_a_failed_action_on_a_later_page_fails_with_aws_message_and_time() -> None:
+def test_a_failed_last_attempt_on_a_later_page_fails_with_aws_message_and_time() -> None:
     items = [
         action_item(datetime(2026, 11, 20, 8, 0, tzinfo=UTC), True),
         action_item(datetime(2026, 11, 22, 8, 0, tzinfo=UTC), True),
@@ -62,23 +64,42 @@ def test_a_failed_action_on_a_later_page_fails_with_aws_message_and_time() -> No
     assert result.status is Status.FAIL
     assert result.proof == ALARM_HISTORY and result.subject == ALARM_NAME
     assert result.detail.startswith(
-        "1 alarm action(s) failed in the last 14 days; the last at 2026-11-24T03:12:40.118000+00:00:"
-        " Failed to execute action arn:aws:sns:us-east-1:123456789012:cis-sandbox-alarms."
+        "the most recent attempt of 1 alarm action(s) failed (last 14 days); the last at"
+        " 2026-11-24T03:12:40.118000+00:00: Failed to execute action"
+        " arn:aws:sns:us-east-1:123456789012:cis-sandbox-alarms."
     )
     assert KMS_DENIED_TO_CLOUDWATCH in result.detail
     [failure] = result.evidence["failed"]
     assert failure["error"] == KMS_DENIED_TO_CLOUDWATCH and failure["at"] == FAILED_AT.isoformat()
 
 
-def test_a_failure_stays_a_fail_after_later_successes_and_says_so() -> None:
+def test_a_failure_a_later_success_outlived_passes_and_is_shown_as_evidence() -> None:
     later = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
     clients = StubbedClients()
     stub_history(
         clients, [action_item(FAILED_AT, False, error="AuthorizationError"), action_item(later, True)]
     )
     result = alarm_history(clients, ALARM_NAME, clock=lambda: NOW)
+    assert result.status is Status.PASS
+    assert "1 earlier attempt(s) failed and were followed by a success" in result.detail
+    assert FAILED_AT.isoformat() in result.detail
+    [earlier] = result.evidence["earlierFailures"]
+    assert earlier["at"] == FAILED_AT.isoformat() and earlier["result"] == "failed"
+    assert result.evidence["failed"] == []
+
+
+def test_each_target_is_judged_by_its_own_last_attempt() -> None:
+    """A success on another topic does not outlive this topic's failure."""
+    other = "arn:aws:sns:us-east-1:123456789012:other-alarms"
+    items = [
+        action_item(FAILED_AT, False, error=KMS_DENIED_TO_CLOUDWATCH),
+        action_item(datetime(2026, 11, 30, 8, 0, tzinfo=UTC), True, topic=other),
+    ]
+    clients = StubbedClients()
+    stub_history(clients, items)
+    result = alarm_history(clients, ALARM_NAME, clock=lambda: NOW)
     assert result.status is Status.FAIL
-    assert result.detail.endswith(f"; it succeeded 1 time(s) since, last at {later.isoformat()}")
+    assert [o["resource"] for o in result.evidence["latest"]] == [TOPIC, other]
 
 
 def test_only_successes_pass() -> None:

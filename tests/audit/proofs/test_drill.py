@@ -123,6 +123,24 @@ def test_a_drill_passes_on_successfully_executed_action_and_says_what_on_call_re
     assert "returns to its real state by itself at its next evaluation (within about 300 s)" in result.detail
 
 
+def test_a_passing_drill_says_what_it_proves_and_what_it_does_not() -> None:
+    """SetAlarmState proves CloudWatch -> SNS; a subscriber that filters the alarm out or cannot be
+    reached gets nothing, and the drill cannot see that: its result and JSON say so."""
+    time, clients = FakeTime(START), StubbedClients()
+    transition = [
+        state_item(CHANGED, "OK", "ALARM", REASON),
+        action_item(CHANGED + timedelta(milliseconds=80), True, transition_at=CHANGED),
+    ]
+    stub_drill(clients, metric_alarm(), [transition])
+    result = fire_drill(clients, metric_alarm(), settings(time))
+    assert result.status is Status.PASS, result.detail
+    assert "published the alarm to the topic" in result.evidence["proves"]
+    assert "that any subscriber received it" in result.evidence["doesNotProve"]
+    assert "filter policy" in result.evidence["doesNotProve"]
+    assert "it does not prove that any subscriber received it" in result.detail
+    assert result.to_dict()["evidence"]["doesNotProve"] == result.evidence["doesNotProve"]
+
+
 def test_a_failed_action_fails_the_drill_with_aws_message() -> None:
     time, clients = FakeTime(START), StubbedClients()
     failed = action_item(CHANGED, False, error=KMS_DENIED_TO_CLOUDWATCH, transition_at=CHANGED)
