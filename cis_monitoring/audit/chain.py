@@ -149,6 +149,7 @@ def alarm_facts(alarm: Mapping[str, Any]) -> AlarmFacts:
         uses_metric_math=bool(alarm.get("Metrics")),
         math_metrics=math_metrics(alarm),
         ref=alarm.get("AlarmArn"),
+        arn=alarm.get("AlarmArn"),
     )
 
 

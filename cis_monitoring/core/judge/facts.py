@@ -61,6 +61,9 @@ class AlarmFacts:
     math_metrics: tuple[tuple[Any, Any], ...] = ()
     """(namespace, metric name) of each metric its metric math reads (how it links to a filter)."""
     ref: str | None = None
+    arn: Any = None
+    """The alarm's ARN: CloudWatch's request to publish carries it (and its account), so a topic policy
+    is judged for it. None: the adapter does not know it (a condition on it cannot be judged)."""
 
 
 @dataclass(frozen=True)
