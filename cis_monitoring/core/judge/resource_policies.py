@@ -34,6 +34,23 @@ SNS = "sns.amazonaws.com"
 AWS_MANAGED_SQS_KEY = "alias/aws/sqs"
 _SOURCE_KEYS = ("aws:sourcearn", "aws:sourceaccount", "aws:sourceowner")
 
+USABLE_KEY_STATES = ("Enabled", "Updating")
+"""KMS key states (DescribeKey ``KeyMetadata.KeyState``; the botocore model's enum is Creating,
+Enabled, Disabled, PendingDeletion, PendingImport, PendingReplicaDeletion, Unavailable, Updating)
+in which a key encrypts. KMS Developer Guide, "Key states of AWS KMS keys"
+(https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html): a Disabled, PendingDeletion,
+PendingImport or Unavailable key cannot be used in cryptographic operations; "Change the primary key
+in a set of multi-Region keys" (.../multi-region-update.html): "While the key state is Updating, you
+can use the keys in cryptographic operations"."""
+_KEY_STATE_FIX = {
+    "Disabled": "enable it (aws kms enable-key)",
+    "PendingDeletion": "cancel its deletion (aws kms cancel-key-deletion), then enable it",
+    "PendingReplicaDeletion": "cancel its deletion (aws kms cancel-key-deletion), then enable it",
+    "PendingImport": "import its key material",
+    "Unavailable": "reconnect its custom key store",
+    "Creating": "wait until the replica key is created",
+}
+
 
 @dataclass(frozen=True)
 class Grant:
@@ -68,8 +85,12 @@ class GrantVerdict:
                 + (f" ({'; '.join(self.notes)})" if self.notes else "")
             )
         text = f"{self.grant.what}: {'; '.join(self.problems)}"
-        if self.granted is False:
-            text += f"; add this statement: {json.dumps(self.grant.statement_to_add, separators=(',', ':'))}"
+        statement = json.dumps(self.grant.statement_to_add, separators=(",", ":"))
+        if self.granted is None:
+            # Never counted as granted: the reader learns why and how to make it decidable.
+            text += f"; it cannot be judged, so it is not counted as granted: rewrite that condition or add this statement: {statement}"
+        else:
+            text += f"; add this statement: {statement}"
             if self.grant.how_to_add:
                 text += f" (or run: {self.grant.how_to_add})"
         return text
@@ -175,6 +196,14 @@ def cloudwatch_topic_grant(topic_arn: str, alarm_arn: str | None, alarm_account:
         context=context,
         statement_to_add=cloudwatch_topic_statement(topic_arn, account, partition, region),
     )
+
+
+def key_state_problem(key: str, state: str | None) -> str | None:
+    """Why KMS key ``key`` in ``state`` cannot encrypt, and what to do (None: it can)."""
+    if state in USABLE_KEY_STATES:
+        return None
+    fix = _KEY_STATE_FIX.get(str(state), "make it Enabled")
+    return f"its KMS key {key} is {state}, so nothing can be encrypted with it; {fix}"
 
 
 def cloudwatch_key_statement(account_id: str) -> dict[str, Any]:
