@@ -69,9 +69,7 @@ def aws_provider(
         region=target.region,
         allowed_account_ids=[target.account_id],
         assume_roles=assume_roles,
-        # The program's own tags last: the config refuses their keys, and nothing may override Project,
-        # which the deployer policy's aws:ResourceTag/Project conditions rely on.
-        default_tags=aws.ProviderDefaultTagsArgs(tags={**stack_tags, **target.tags, **BASE_TAGS}),
+        default_tags=aws.ProviderDefaultTagsArgs(tags={**BASE_TAGS, **stack_tags, **target.tags}),
         **emulated,
         opts=own_options(None, legacy_name),
     )

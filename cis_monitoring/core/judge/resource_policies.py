@@ -327,9 +327,7 @@ def _problem(decision: Decision, grant: Grant) -> str | None:
         return f"no statement allows {who} to call {action}"
     if decision.outcome == "undecided":
         conditions = "; ".join(f"{s.name}: {', '.join(c)}" for s, c in decision.undecided_by)
-        return (
-            f"whether {who} may call {action} depends on conditions the audit cannot evaluate ({conditions})"
-        )
+        return f"whether {who} may call {action} depends on conditions the evaluator cannot evaluate ({conditions})"
     return None
 
 
