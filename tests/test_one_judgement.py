@@ -9,7 +9,8 @@ codes. The same row is then
   alarm, topic and subscription, with URNs and property dependencies), once with every
   value known and once as a preview sees it (ARNs unknown, followed through dependencies);
 - deployed into moto and audited: moto stores every field the rows vary (dimensions, unit,
-  default value, treatMissingData, metric math, datapoints, the topic's key). It confirms
+  default value, treatMissingData, metric math, datapoints, the topic's key and access policy;
+  the pack sees the policy as the stack's ``aws:sns/topicPolicy:TopicPolicy``). It confirms
   every subscription at once, so the pending row answers ListSubscriptionsByTopic with the
   shape AWS gives a pending subscription.
 
@@ -34,11 +35,13 @@ from moto.core.models import MockAWS
 from cis_monitoring.audit.aws import SessionFactory
 from cis_monitoring.audit.run import audit_chain
 from cis_monitoring.core.access import Access
+from cis_monitoring.core.aws.arns import alarm_arn
 from cis_monitoring.core.catalog import CIS_4_5
 from cis_monitoring.core.judge.chain import StaticLookups, judge_chain
 from cis_monitoring.core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
 from cis_monitoring.core.project import PROJECT
 from cis_monitoring.core.status import Status
+from cis_monitoring.program.policies import topic_policy
 from local.analyzer_client import PolicyPackServer, to_analyzer_resource
 from local.program_harness import Registration
 from tests.audit.test_audit_unit import (
@@ -51,6 +54,15 @@ from tests.audit.test_audit_unit import (
     moto_for_module,
     new_session,
 )
+from tests.core.judge.test_topic_policy import (
+    EXEMPT_SERVICES,
+    OTHER,
+    PERIMETER,
+    allow,
+    deny,
+    doc,
+    sns_default_policy,
+)
 
 pytestmark = pytest.mark.protocol
 
@@ -58,6 +70,8 @@ TOPIC_NAME = "cis-sandbox-alarms"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:{TOPIC_NAME}"
 GONE_TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:deleted-alarms"
 ALARM_NAME = "cis-4-5-cloudtrail-changes-sandbox"
+ALARM_ARN = alarm_arn(ACCOUNT, REGION, ALARM_NAME)
+PROGRAM_TOPIC_POLICY = topic_policy(TOPIC_ARN, ACCOUNT, REGION)
 CUSTOMER_KEY = "alias/cis-sandbox-alarms"
 ENDPOINTS = {
     "sqs": f"arn:aws:sqs:{REGION}:{ACCOUNT}:security-alerts",
@@ -91,6 +105,8 @@ class Chain:
     alarm_unit: str | None = None
     metric_math: bool = False
     topic_key: str = CUSTOMER_KEY
+    topic_policy: str = PROGRAM_TOPIC_POLICY
+    """The topic's access policy (the pack sees it as a TopicPolicy resource, the audit as SNS holds it)."""
     subscriptions: tuple[tuple[str, bool], ...] = (("sqs", True),)
     """(protocol, confirmed) of each subscription of the topic."""
     filter_system_dimensions: tuple[str, ...] = ()
@@ -232,6 +248,65 @@ ROWS = [
     Row("no alarm action", replace(GOOD, actions="none"), ("alarm.actions.none",)),
     Row("alarm notifies a topic that does not exist", replace(GOOD, actions="gone"), ("topic.not_found",)),
     Row("topic on alias/aws/sns", replace(GOOD, topic_key="alias/aws/sns"), ("topic.aws_managed_key",)),
+    Row(
+        "SNS's default topic policy (AWS:SourceOwner)",
+        replace(GOOD, topic_policy=sns_default_policy(TOPIC_ARN)),
+        WORKS,
+    ),
+    Row(
+        "topic policy for another account's alarms (aws:SourceAccount)",
+        replace(
+            GOOD,
+            topic_policy=doc(
+                allow(Resource=TOPIC_ARN, Condition={"StringEquals": {"aws:SourceAccount": OTHER}})
+            ),
+        ),
+        ("topic.policy.no_cloudwatch_allow",),
+    ),
+    Row(
+        "topic policy for another account's alarm ARNs (aws:SourceArn)",
+        replace(
+            GOOD,
+            topic_policy=doc(
+                allow(
+                    Resource=TOPIC_ARN,
+                    Condition={"ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{OTHER}:alarm:*"}},
+                )
+            ),
+        ),
+        ("topic.policy.no_cloudwatch_allow",),
+    ),
+    Row(
+        "data-perimeter deny on aws:PrincipalOrgID",
+        replace(
+            GOOD,
+            topic_policy=doc(allow(Resource=TOPIC_ARN), deny("Perimeter", PERIMETER, Resource=TOPIC_ARN)),
+        ),
+        ("topic.policy.denies_cloudwatch",),
+    ),
+    Row(
+        "data-perimeter deny exempting aws:PrincipalIsAWSService",
+        replace(
+            GOOD,
+            topic_policy=doc(
+                allow(Resource=TOPIC_ARN), deny("Perimeter", EXEMPT_SERVICES, Resource=TOPIC_ARN)
+            ),
+        ),
+        WORKS,
+    ),
+    Row(
+        "topic policy the evaluator cannot judge (DateLessThan aws:CurrentTime)",
+        replace(
+            GOOD,
+            topic_policy=doc(
+                allow(
+                    Resource=TOPIC_ARN,
+                    Condition={"DateLessThan": {"aws:CurrentTime": "2999-01-01T00:00:00Z"}},
+                )
+            ),
+        ),
+        ("topic.policy.undecided",),
+    ),
     Row("no subscription", replace(GOOD, subscriptions=()), ("subscription.none",)),
     Row(
         "http subscription only",
@@ -312,10 +387,9 @@ def core_facts(chain: Chain) -> tuple[MetricFilterFacts, StaticLookups]:
         chain.alarm_unit,
         chain.metric_math,
         math,
-        arn=f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{ALARM_NAME}",
+        arn=ALARM_ARN,
     )
-    # The program's topic policy lets CloudWatch publish (the topic-policy cases are the audit's own tests).
-    topic = TopicFacts(TOPIC_ARN, TOPIC_ARN, chain.topic_key, policy=_program_topic_policy())
+    topic = TopicFacts(TOPIC_ARN, TOPIC_ARN, chain.topic_key, policy=chain.topic_policy)
     subscriptions = [
         SubscriptionFacts(
             p, p, confirmed, filter_policy=chain.filter_policy, filter_policy_scope=chain.filter_policy_scope
@@ -330,12 +404,6 @@ def core_codes(chain: Chain) -> tuple[str, ...]:
     return judge_chain([metric_filter], lookups, CIS_4_5).codes
 
 
-def _program_topic_policy() -> str:
-    from cis_monitoring.program.policies import topic_policy
-
-    return topic_policy(TOPIC_ARN, ACCOUNT, REGION)
-
-
 # ---------------------------------------------------------------- the pack: the stack the engine sends
 
 
@@ -347,6 +415,7 @@ PROVIDER_URN = urn("pulumi:providers:aws", f"{ACCOUNT}-{REGION}")
 FILTER_URN = urn("aws:cloudwatch/logMetricFilter:LogMetricFilter", "control-4.5-filter")
 ALARM_URN = urn("aws:cloudwatch/metricAlarm:MetricAlarm", "control-4.5-alarm")
 TOPIC_URN = urn("aws:sns/topic:Topic", "alarm-topic")
+TOPIC_POLICY_URN = urn("aws:sns/topicPolicy:TopicPolicy", "alarm-topic-policy")
 
 
 def _registration(
@@ -435,7 +504,7 @@ def pack_registrations(chain: Chain) -> list[Registration]:
             "aws:cloudwatch/metricAlarm:MetricAlarm",
             ALARM_URN,
             alarm,
-            {"arn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{ALARM_NAME}"},
+            {"arn": ALARM_ARN},
             **({"alarmActions": [TOPIC_URN]} if chain.actions == "topic" else {}),
         ),
         _registration(
@@ -443,6 +512,13 @@ def pack_registrations(chain: Chain) -> list[Registration]:
             TOPIC_URN,
             {"name": TOPIC_NAME, "kmsMasterKeyId": chain.topic_key},
             {"arn": TOPIC_ARN},
+        ),
+        # As the program registers it (components/notification.py): the topic's ARN from the topic.
+        _registration(
+            "aws:sns/topicPolicy:TopicPolicy",
+            TOPIC_POLICY_URN,
+            {"arn": TOPIC_ARN, "policy": chain.topic_policy},
+            arn=[TOPIC_URN],
         ),
     ]
     for index, (protocol, _confirmed) in enumerate(chain.subscriptions):
@@ -463,6 +539,7 @@ def pack_registrations(chain: Chain) -> list[Registration]:
 PREVIEW_UNKNOWNS = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": {"alarmActions", "arn"},
     "aws:sns/topic:Topic": {"arn"},
+    "aws:sns/topicPolicy:TopicPolicy": {"arn"},
     "aws:sns/topicSubscription:TopicSubscription": {"topic"},
 }
 CODES = re.compile(r"\[codes: ([a-z_.]+(?:, [a-z_.]+)*)\]$")
@@ -532,6 +609,7 @@ def deploy(chain: Chain) -> None:
     sns.set_topic_attributes(
         TopicArn=TOPIC_ARN, AttributeName="KmsMasterKeyId", AttributeValue=chain.topic_key
     )
+    sns.set_topic_attributes(TopicArn=TOPIC_ARN, AttributeName="Policy", AttributeValue=chain.topic_policy)
     sns.unsubscribe(SubscriptionArn=setup.subscription_arn)
     attributes = {}
     if chain.filter_policy is not None:
@@ -647,6 +725,11 @@ def test_the_table_has_the_rows_the_issue_asks_for() -> None:
     assert any(c.alarm_dimensions and not c.filter_dimensions for c in chains)
     gt = {(c.comparison, c.threshold) for c in chains}
     assert {("GreaterThanThreshold", 0.0), ("GreaterThanThreshold", 1.0)} <= gt
+    policies = {c.topic_policy for c in chains}
+    assert sns_default_policy(TOPIC_ARN) in policies and len(policies) >= 6
+    assert {"topic.policy.denies_cloudwatch", "topic.policy.undecided"} <= {
+        c for r in ROWS for c in r.expected
+    }
     assert all(r.pack_expected is None or r.unobservable_by_pack for r in ROWS), (
         "say why the pack cannot see it"
     )

@@ -69,6 +69,7 @@ class Code(StrEnum):
     TOPIC_POLICY_INVALID = "topic.policy.invalid"
     TOPIC_POLICY_DENIES_CLOUDWATCH = "topic.policy.denies_cloudwatch"
     TOPIC_POLICY_NO_CLOUDWATCH_ALLOW = "topic.policy.no_cloudwatch_allow"
+    TOPIC_POLICY_UNDECIDED = "topic.policy.undecided"
 
     SUBSCRIPTION_NONE = "subscription.none"
     SUBSCRIPTION_PROTOCOL_NOT_ALLOWED = "subscription.protocol.not_allowed"
@@ -127,9 +128,13 @@ CODES: Mapping[Code, str] = {
     Code.TOPIC_NOT_FOUND: "The alarm notifies a topic that does not exist.",
     Code.TOPIC_AWS_MANAGED_KEY: "The topic is encrypted with alias/aws/sns, which CloudWatch cannot use.",
     Code.TOPIC_POLICY_NONE: "The topic has no access policy.",
-    Code.TOPIC_POLICY_INVALID: "The topic's access policy is not valid JSON.",
-    Code.TOPIC_POLICY_DENIES_CLOUDWATCH: "The topic's access policy denies CloudWatch's sns:Publish.",
-    Code.TOPIC_POLICY_NO_CLOUDWATCH_ALLOW: "The topic's access policy does not let CloudWatch publish.",
+    Code.TOPIC_POLICY_INVALID: "The topic's access policy is not a valid IAM policy document.",
+    Code.TOPIC_POLICY_DENIES_CLOUDWATCH: "The topic's access policy denies the alarm's sns:Publish to CloudWatch.",
+    Code.TOPIC_POLICY_NO_CLOUDWATCH_ALLOW: "No statement of the topic's access policy lets CloudWatch publish the alarm.",
+    Code.TOPIC_POLICY_UNDECIDED: (
+        "Whether the topic's access policy lets CloudWatch publish rests on a condition that cannot be judged: "
+        "a FAIL until it is rewritten, never a PASS."
+    ),
     Code.SUBSCRIPTION_NONE: "The topic has no subscription.",
     Code.SUBSCRIPTION_PROTOCOL_NOT_ALLOWED: "No subscription uses a protocol that delivers alarms to a person or a system (ALLOWED_PROTOCOLS).",
     Code.SUBSCRIPTION_NONE_CONFIRMED: "No subscription is confirmed.",

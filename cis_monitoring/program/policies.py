@@ -10,15 +10,15 @@ from __future__ import annotations
 import json
 
 from cis_monitoring.core.aws import arns, regions
-from cis_monitoring.core.judge.resource_policies import cloudwatch_key_statement, queue_send_statement
+from cis_monitoring.core.judge.resource_policies import (
+    cloudwatch_key_statement,
+    cloudwatch_topic_statement,
+    queue_send_statement,
+)
 
 CLOUDWATCH = "cloudwatch.amazonaws.com"
 SNS = "sns.amazonaws.com"
 _DNS_SUFFIX = {"aws-cn": "amazonaws.com.cn"}
-
-
-def alarm_source_arn(partition: str, region: str, account_id: str) -> str:
-    return f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:*"
 
 
 def partition_of(region: str) -> str:
@@ -32,17 +32,8 @@ def topic_policy(topic_arn: str, account_id: str, region: str) -> str:
             "Version": "2012-10-17",
             "Id": "cis-monitoring-alarm-topic",
             "Statement": [
-                {
-                    "Sid": "AllowCloudWatchAlarmsOfThisAccount",
-                    "Effect": "Allow",
-                    "Principal": {"Service": CLOUDWATCH},
-                    "Action": "sns:Publish",
-                    "Resource": topic_arn,
-                    "Condition": {
-                        "StringEquals": {"aws:SourceAccount": account_id},
-                        "ArnLike": {"aws:SourceArn": alarm_source_arn(partition, region, account_id)},
-                    },
-                },
+                # The core's statement: the audit and the pack judge this policy with the same grant.
+                cloudwatch_topic_statement(topic_arn, account_id, partition, region),
                 {
                     "Sid": "DenyInsecureTransport",
                     "Effect": "Deny",

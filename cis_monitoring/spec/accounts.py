@@ -241,7 +241,8 @@ class AccountConfig(_AssumesRole):
         default_factory=dict,
         examples=[{"Team": "payments"}],
         description="Extra tags for this account's resources, merged over the stack's `tags`. The same rules"
-        " apply, and the merged set must stay within AWS's 50 per resource. Default `{}`.",
+        " apply (the program's own keys are refused), and the merged set must stay within AWS's 50 per"
+        " resource. Default `{}`.",
     )
 
     @field_validator("id", mode="before")

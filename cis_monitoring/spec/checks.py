@@ -20,7 +20,7 @@ from cis_monitoring.core.aws import arns
 
 from . import fields
 from .accounts import AccountConfig, OrganizationTrailConfig
-from .model import OWN_TAG_KEYS
+from .model import BASE_TAGS, CONTROL_TAG, OWN_TAG_KEYS
 from .notifications import NotificationConfig
 from .problems import ConfigProblem
 from .resolve import ORGANIZATION_TRAIL_KEY as ORG
@@ -116,11 +116,23 @@ def notification_problems(layers: NotificationLayers, account_id: str, region: s
     return problems
 
 
+_OWN_TAG = (
+    f"the program sets this tag itself ({', '.join(f'{k}={v}' for k, v in BASE_TAGS.items())} on every resource,"
+    f" {CONTROL_TAG} on each alarm) and the deployer policy relies on Project; remove it from your tags"
+)
+
+
 def tag_problems(
     stack_tags: Mapping[str, str], accounts: Sequence[tuple[int, AccountConfig]]
 ) -> list[ConfigProblem]:
-    """AWS's tag rules, for the stack's tags, each account's, and what one resource ends up with."""
+    """AWS's tag rules, for the stack's tags, each account's, and what one resource ends up with.
+
+    A user tag may not reuse a key the program sets itself (``OWN_TAG_KEYS``): it would override the
+    program's value in each provider's ``default_tags`` (``Project`` is what the deployer policy's
+    ``aws:ResourceTag/Project`` relies on), or be overridden on the alarms (``cis-control``).
+    """
     problems = [ConfigProblem(f"tags.{key}", why) for key, why in fields.tag_problems(dict(stack_tags))]
+    problems += [ConfigProblem(f"tags.{key}", _OWN_TAG) for key in stack_tags if key in OWN_TAG_KEYS]
     base = ", ".join(OWN_TAG_KEYS)
     own = dict.fromkeys(OWN_TAG_KEYS, "")
     stack_total = len({**own, **stack_tags})
@@ -136,6 +148,11 @@ def tag_problems(
         problems.extend(
             ConfigProblem(f"accounts[{i}].tags.{key}", why)
             for key, why in fields.tag_problems(dict(account.tags))
+        )
+        problems.extend(
+            ConfigProblem(f"accounts[{i}].tags.{key}", _OWN_TAG)
+            for key in account.tags
+            if key in OWN_TAG_KEYS
         )
         total = len({**own, **stack_tags, **account.tags})
         if stack_total <= fields.TAGS_MAX < total:

@@ -115,9 +115,9 @@ class StackConfig(Model):
         default_factory=dict,
         examples=[{"Owner": "cloud-security"}],
         description="Tags on every resource (through each provider's `default_tags`), besides the program's"
-        f" own `ManagedBy: pulumi` and `Project: {PROJECT}` (keep `Project`: the deployer policy changes"
-        f" only resources tagged `Project={PROJECT}`). Keys of 1 to {fields.TAG_KEY_MAX} characters, not"
-        f" starting with `aws:`; values of at most {fields.TAG_VALUE_MAX}. AWS allows {fields.TAGS_MAX} tags"
+        f" own `ManagedBy: pulumi` and `Project: {PROJECT}`; those keys and `{CONTROL_TAG}` are refused here"
+        f" (the deployer policy changes only resources tagged `Project={PROJECT}`). Keys of 1 to"
+        f" {fields.TAG_KEY_MAX} characters, not starting with `aws:`; values of at most {fields.TAG_VALUE_MAX}. AWS allows {fields.TAGS_MAX} tags"
         f" per resource, counting {_OWN_TAGS}, so at most {fields.TAGS_MAX - len(OWN_TAG_KEYS)} of yours."
         " Default `{}`.",
     )

@@ -11,14 +11,16 @@ from __future__ import annotations
 import fnmatch
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-from cis_monitoring.core.aws.arns import LogGroupRef, parse_sns_topic_arn, sns_topic_arn
+from cis_monitoring.core.aws import regions
+from cis_monitoring.core.aws.arns import LogGroupRef, alarm_arn, parse_sns_topic_arn, sns_topic_arn
 from cis_monitoring.core.catalog import Control
 from cis_monitoring.core.detectors import metric_filter
 from cis_monitoring.core.judge.chain import ChainVerdict, Notified, judge_chain
 from cis_monitoring.core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
-from cis_monitoring.core.unknown import is_unknown
+from cis_monitoring.core.unknown import UNKNOWN, is_unknown
 
 from .declared import watches
 from .facts import (
@@ -27,6 +29,7 @@ from .facts import (
     PROVIDER,
     SUBSCRIPTION,
     TOPIC,
+    TOPIC_POLICY,
     alarm_facts,
     filter_facts,
     subscription_facts,
@@ -98,6 +101,18 @@ def topic_arn(topic: Resource, target: Target) -> str | None:
     return None
 
 
+def alarm_arn_of(alarm: Resource, target: Target) -> Any:
+    """The alarm's ARN (what CloudWatch's request to publish carries): its output once known, else
+    built from its name and provider; UNKNOWN when neither is known yet (preview)."""
+    arn = alarm.get("arn")
+    if isinstance(arn, str):
+        return arn
+    name = alarm.get("name")
+    if isinstance(name, str) and target.account and target.region:
+        return alarm_arn(target.account, target.region, name, regions.partition_of(target.region) or "aws")
+    return UNKNOWN
+
+
 def _metrics_read(alarm: AlarmFacts) -> list[tuple[object, object]]:
     metrics = [(alarm.namespace, alarm.metric_name), *alarm.math_metrics]
     return [m for m in metrics if m != (None, None)]
@@ -119,6 +134,9 @@ class StackIndex:
     """Every alarm of a target, for a filter whose metric is unknown (preview)."""
     topics_by_arn: dict[str, TopicFacts] = field(default_factory=dict)
     topics_by_urn: dict[str, TopicFacts] = field(default_factory=dict)
+    topic_policies_by_arn: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    """Topic ARN -> the ``policy`` of each TopicPolicy naming it (and by the topic's URN, in preview)."""
+    topic_policies_by_urn: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
     subscriptions_by_topic_arn: dict[str, list[Resource]] = field(default_factory=lambda: defaultdict(list))
     subscriptions_by_topic_urn: dict[str, list[Resource]] = field(default_factory=lambda: defaultdict(list))
 
@@ -135,22 +153,36 @@ class StackIndex:
                 index.filters[index.target_of(resource)].append(filter_facts(resource))
             elif resource.type == ALARM:
                 index._add_alarm(resource)
-            elif resource.type == TOPIC:
-                arn = topic_arn(resource, index.target_of(resource))
-                facts = topic_facts(resource, arn)
-                index.topics_by_urn[resource.urn] = facts
-                if arn:
-                    index.topics_by_arn[arn] = facts
+            elif resource.type == TOPIC_POLICY:
+                topic = resource.get("arn")
+                if isinstance(topic, str):
+                    index.topic_policies_by_arn[topic].append(resource.get("policy"))
+                for urn in resource.property_dependencies.get("arn", ()):
+                    index.topic_policies_by_urn[urn].append(resource.get("policy"))
             elif resource.type == SUBSCRIPTION:
                 topic = resource.get("topic")
                 if isinstance(topic, str):
                     index.subscriptions_by_topic_arn[topic].append(resource)
                 for urn in resource.property_dependencies.get("topic", ()):
                     index.subscriptions_by_topic_urn[urn].append(resource)
+        for resource in resources:  # after every TopicPolicy is indexed
+            if resource.type == TOPIC:
+                index._add_topic(resource)
         return index
 
+    def _add_topic(self, resource: Resource) -> None:
+        arn = topic_arn(resource, self.target_of(resource))
+        policies = self.topic_policies_by_urn.get(resource.urn, []) + (
+            self.topic_policies_by_arn.get(arn, []) if arn else []
+        )
+        facts = topic_facts(resource, arn, policies)
+        self.topics_by_urn[resource.urn] = facts
+        if arn:
+            self.topics_by_arn[arn] = facts
+
     def _add_alarm(self, resource: Resource) -> None:
-        target, facts = self.target_of(resource), alarm_facts(resource)
+        target = self.target_of(resource)
+        facts = replace(alarm_facts(resource), arn=alarm_arn_of(resource, target))
         self.alarms_by_target[target].append(facts)
         metrics = _metrics_read(facts)
         if any(not isinstance(part, str) for metric in metrics for part in metric):

@@ -6,6 +6,8 @@ stay ``UNKNOWN`` (``stack_model.plain`` put them there), so the core never count
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
 from cis_monitoring.core.detectors import metric_filter
@@ -20,6 +22,7 @@ FILTER = metric_filter.LOG_METRIC_FILTER
 ALARM = metric_filter.METRIC_ALARM
 TOPIC = "aws:sns/topic:Topic"
 MUTE_RULE = "aws:cloudwatch/alarmMuteRule:AlarmMuteRule"
+TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 
 
@@ -106,15 +109,34 @@ def alarm_facts(resource: Resource) -> AlarmFacts:
     )
 
 
-def topic_facts(resource: Resource, arn: str | None) -> TopicFacts:
+def topic_facts(resource: Resource, arn: str | None, policies: Sequence[Any] = ()) -> TopicFacts:
+    """``policies``: the ``policy`` of each TopicPolicy resource of the stack that sets this topic's policy."""
     return TopicFacts(
         name=resource.name,
         arn=arn,
         kms_master_key_id=resource.get("kmsMasterKeyId"),
-        # The effective policy may come from a separate TopicPolicy; the pack does not judge it (the audit does).
-        policy=UNKNOWN,
+        policy=effective_policy(resource.get("policy"), policies),
         ref=resource.urn,
     )
+
+
+def effective_policy(topic_policy: Any, policies: Sequence[Any]) -> Any:
+    """The access policy the topic has after the update, where the stack shows it; else UNKNOWN.
+
+    A TopicPolicy resource sets the topic's ``Policy`` attribute after the topic exists (it needs its
+    ARN), so it is what the topic ends up with; without one, the topic's own ``policy`` input is.
+    Neither: SNS gives the topic its default policy, unless something outside the stack sets one,
+    which the pack cannot see (UNKNOWN: not judged; the audit reads the policy AWS holds). Two
+    TopicPolicy resources with different documents: which one AWS keeps is not known (UNKNOWN).
+    """
+    distinct = list(
+        dict.fromkeys(json.dumps(p, sort_keys=True) if isinstance(p, dict) else p for p in policies)
+    )
+    if len(distinct) > 1:
+        return UNKNOWN
+    if policies:
+        return policies[0]
+    return UNKNOWN if topic_policy is None or topic_policy == "" else topic_policy
 
 
 def subscription_facts(resource: Resource) -> SubscriptionFacts:

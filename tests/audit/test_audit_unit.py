@@ -33,7 +33,6 @@ from cis_monitoring.core.access import Access
 from cis_monitoring.core.aws.arns import LogGroupRef, parse_log_group_arn
 from cis_monitoring.core.catalog import CIS_4_5
 from cis_monitoring.core.judge.selectors import management_coverage
-from cis_monitoring.core.judge.topic_policy import topic_policy_problem
 from cis_monitoring.core.problems import Code
 from cis_monitoring.core.status import Status
 from cis_monitoring.program.policies import topic_policy
@@ -329,7 +328,7 @@ CHAIN_BREAKS: list[tuple[str, Callable[[Setup], None], Check, str]] = [
             AttributeValue=_policy_without_cloudwatch(s.topic_arn),
         ),
         Check.TOPIC,
-        "no Allow statement for Principal Service cloudwatch.amazonaws.com",
+        "no statement allows cloudwatch.amazonaws.com to call sns:Publish",
     ),
     (
         "topic on the AWS-managed key",
@@ -770,60 +769,6 @@ def test_a_control_without_an_event_source_needs_every_management_event() -> Non
     assert management_coverage(only_cloudtrail, CIS_4_5)[0] == {"read", "write"}
     covered, notes = management_coverage(only_cloudtrail, root_usage)
     assert covered == set() and "logs only some event sources" in notes[0]
-
-
-@pytest.mark.parametrize(
-    ("statement", "problem"),
-    [
-        (
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                "Action": "SNS:Publish",
-            },
-            None,
-        ),
-        (
-            {"Effect": "Allow", "Principal": {"Service": ["cloudwatch.amazonaws.com"]}, "Action": ["sns:*"]},
-            None,
-        ),
-        ({"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "*"}, None),
-        (
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                "Action": "sns:Subscribe",
-            },
-            "no Allow",
-        ),
-        (
-            {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sns:Publish"},
-            "no Allow",
-        ),
-    ],
-)
-def test_topic_policy_problem(statement: dict[str, Any], problem: str | None) -> None:
-    found = topic_policy_problem(json.dumps({"Statement": [statement]}))
-    found = found.message if found is not None else None
-    assert found is None if problem is None else (found is not None and problem in found)
-
-
-def test_an_unconditional_deny_blocks_cloudwatch_but_a_tls_condition_does_not() -> None:
-    allow = {"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish"}
-    deny = {"Sid": "NoOne", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish"}
-    tls = {**deny, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
-    assert topic_policy_problem(json.dumps({"Statement": [allow, tls]})) is None
-    denied = topic_policy_problem(json.dumps({"Statement": [allow, deny]}))
-    assert (
-        denied is not None
-        and denied.code == "topic.policy.denies_cloudwatch"
-        and "NoOne denies" in denied.message
-    )
-    missing = topic_policy_problem(None)
-    assert missing is not None and (missing.code, missing.message) == (
-        "topic.policy.none",
-        "the topic has no access policy",
-    )
 
 
 def test_parse_log_group_arn() -> None:

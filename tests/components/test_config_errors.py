@@ -443,6 +443,17 @@ CASES: list[tuple[str, Mutation, str]] = [
         " stack's 40 and the program's own ManagedBy, Project, cis-control",
     ),
     (
+        "stack tag Project would override the program's",
+        _set("tags", {"Project": "finance"}),
+        "tags.Project: the program sets this tag itself (ManagedBy=pulumi, Project=cis-monitoring on every"
+        " resource, cis-control on each alarm)",
+    ),
+    (
+        "account tag ManagedBy would override the program's",
+        _set("accounts[1].tags", {"ManagedBy": "terraform"}),
+        "accounts[1].tags.ManagedBy: the program sets this tag itself",
+    ),
+    (
         "name prefix over 20 characters",
         _set("namePrefix", "cis-monitoring-prod-eu"),
         "namePrefix: 'cis-monitoring-prod-eu' is 22 characters; namePrefix may have at most 20",
@@ -577,6 +588,21 @@ def test_all_problems_come_together_in_one_error(dev_config: dict) -> None:
     ):
         assert f"  - {path}" in message
     assert run.resources == []
+
+
+def test_the_programs_own_tag_keys_are_refused_together_and_nothing_is_registered(dev_config: dict) -> None:
+    """A user tag named like the program's would override it in default_tags (Project: the deployer policy's
+    aws:ResourceTag/Project), or be overridden on the alarms (cis-control)."""
+    _set("tags", {"Project": "finance", "Owner": "cloud-security"})(dev_config)
+    _set("accounts[0].tags", {"ManagedBy": "terraform", "cis-control": "4.5", "Team": "payments"})(dev_config)
+    run = run_program(dev_config)
+    assert isinstance(run.error, pulumi.RunError)
+    message = str(run.error)
+    assert "3 problem(s)" in message
+    for path in ("tags.Project:", "accounts[0].tags.ManagedBy:", "accounts[0].tags.cis-control:"):
+        assert f"  - {path} the program sets this tag itself" in message
+    assert "Owner" not in message and "Team" not in message  # the user's own keys are fine
+    assert run.resources == [] and run.invokes == []
 
 
 def test_cross_checks_still_run_when_another_account_is_invalid(dev_config: dict) -> None:

@@ -3,7 +3,9 @@
 The topic names its key as SNS stores it (``KmsMasterKeyId``: a key id, key ARN, alias
 name or alias ARN). ``kms:DescribeKey`` resolves it to the key, its account, manager and
 state; ``kms:GetKeyPolicy`` (policy name ``default``, the only one) returns the policy,
-which ``cis_monitoring.core.judge.resource_policies`` judges. GetKeyPolicy works only in the key's
+which ``cis_monitoring.core.judge.resource_policies`` judges. A key whose state cannot encrypt
+(``resource_policies.USABLE_KEY_STATES``: Enabled, or Updating) leaves its topic or queue unable to
+receive the alarm. GetKeyPolicy works only in the key's
 own account, so a key of another account is NOT_AVAILABLE with the account to audit.
 The same steps judge an encrypted SQS subscriber's key for SNS (``cis_monitoring.audit.proofs.subscribers``).
 """
@@ -21,13 +23,22 @@ from cis_monitoring.audit.aws import error_code
 from cis_monitoring.audit.proofs.result import KEY_POLICY, ClientFor, ProofResult, guarded
 from cis_monitoring.core.aws.arns import parse_arn, parse_sns_topic_arn
 from cis_monitoring.core.catalog import AWS_MANAGED_SNS_KEY, is_aws_managed_sns_key
-from cis_monitoring.core.judge.resource_policies import Grant, cloudwatch_key_grant, judge_grant
+from cis_monitoring.core.judge.notification import CANNOT_RECEIVE
+from cis_monitoring.core.judge.resource_policies import (
+    Grant,
+    cloudwatch_key_grant,
+    judge_grant,
+    key_state_problem,
+)
 from cis_monitoring.core.status import Status
 
 POLICY_NAME = "default"
 """The only key policy name KMS has."""
-STATUS_OF_GRANT = {True: Status.PASS, False: Status.FAIL, None: Status.NOT_AVAILABLE}
-"""A grant verdict as a proof status: one the audit cannot decide is NOT_AVAILABLE, never PASS."""
+STATUS_OF_GRANT = {True: Status.PASS, False: Status.FAIL, None: Status.FAIL}
+"""A grant verdict as a proof status. One the evaluator cannot decide (a condition it cannot evaluate)
+is a FAIL that says so, as the core's ``topic.policy.undecided``: NOT_AVAILABLE would leave the chain
+PASS (``proof_run.fold`` counts only FAIL and ERROR) on a grant nobody could check; not an ERROR,
+because re-running cannot change it and the fix is in the policy."""
 
 
 @dataclass(frozen=True)
@@ -53,8 +64,12 @@ def check_key(
     region: str | None,
     account_id: str,
     grant_for: Callable[[str], Grant],
+    holder: str = "",
 ) -> KeyCheck:
-    """Resolve ``key_id`` and judge its policy against ``grant_for(key ARN)``; AWS errors propagate."""
+    """Resolve ``key_id`` and judge its state and policy against ``grant_for(key ARN)``; AWS errors propagate.
+
+    ``holder``: whose key it is ("topic arn:..."), to say that it cannot receive the alarm.
+    """
     kms = clients("kms", key_region(key_id, region))
     try:
         metadata = kms.describe_key(KeyId=key_id)["KeyMetadata"]
@@ -85,13 +100,10 @@ def check_key(
             f" {statement_json(grant_for(key_arn).statement_to_add)}",
             evidence,
         )
-    if metadata.get("KeyState") != "Enabled":
-        return KeyCheck(
-            Status.FAIL,
-            f"KMS key {key_arn} is {metadata.get('KeyState')}, so nothing can be encrypted with it;"
-            " enable it (or cancel its deletion)",
-            evidence,
-        )
+    unusable = key_state_problem(key_arn, metadata.get("KeyState"))
+    if unusable is not None:
+        lead = f"{holder} {CANNOT_RECEIVE}: " if holder else ""
+        return KeyCheck(Status.FAIL, lead + unusable, evidence)
     owner = str(metadata.get("AWSAccountId") or account_id)
     if owner != account_id:
         return KeyCheck(
@@ -150,6 +162,7 @@ def topic_key_policy(
             topic.region,
             topic.account,
             lambda key_arn: cloudwatch_key_grant(key_arn, source_account, alarm_arn),
+            holder=f"topic {topic_arn}",
         )
         subject = str(check.evidence.get("keyArn") or key_id)
         return ProofResult(KEY_POLICY, subject, check.status, check.detail, check.evidence)

@@ -45,13 +45,19 @@ PROOFS = (MATCHER, KEY_POLICY, QUEUE_POLICY, FUNCTION_POLICY, CONFIRMATION, ALAR
 _HISTORY = AwsRead(
     "cloudwatch", "DescribeAlarmHistory", ("AlarmName", "HistoryItemType", "HistorySummary", "Timestamp")
 )
+_KEY_READS = (
+    AwsRead(
+        "kms",
+        "DescribeKey",
+        ("KeyMetadata.KeyManager", "KeyMetadata.KeyState", "KeyMetadata.Arn", "KeyMetadata.AWSAccountId"),
+    ),
+    AwsRead("kms", "GetKeyPolicy", ("Policy",)),
+)
 PROOF_BASIS: Mapping[str, tuple[AwsRead, ...]] = {
     MATCHER: (AwsRead("logs", "TestMetricFilter", ("matches",)),),
-    KEY_POLICY: (
-        AwsRead("kms", "DescribeKey", ("KeyMetadata.KeyManager", "KeyMetadata.KeyState", "KeyMetadata.Arn")),
-        AwsRead("kms", "GetKeyPolicy", ("Policy",)),
-    ),
-    QUEUE_POLICY: (AwsRead("sqs", "GetQueueAttributes", ("Policy", "KmsMasterKeyId")),),
+    KEY_POLICY: _KEY_READS,
+    # An encrypted queue's key is read as the topic's is (its state and its policy for SNS).
+    QUEUE_POLICY: (AwsRead("sqs", "GetQueueAttributes", ("Policy", "KmsMasterKeyId")), *_KEY_READS),
     FUNCTION_POLICY: (AwsRead("lambda", "GetPolicy", ("Policy",)),),
     CONFIRMATION: (
         AwsRead("sns", "ListSubscriptionsByTopic", ("SubscriptionArn", "Protocol", "Endpoint")),

@@ -121,6 +121,7 @@ def queue_policy(clients: ClientFor, topic_arn: str, queue_arn: str) -> ProofRes
                     queue.region,
                     queue.account,
                     lambda key_arn: sns_key_grant(key_arn, topic_arn, topic.account),
+                    holder=f"queue {queue_arn}",
                 )
                 statuses.append(check.status)
                 details.append(check.detail)

@@ -170,6 +170,11 @@ def sns_topic_arn(account_id: str, region: str, topic_name: str, partition: str 
     return f"arn:{partition}:sns:{region}:{account_id}:{topic_name}"
 
 
+def alarm_arn(account_id: str, region: str, alarm_name: str, partition: str = "aws") -> str:
+    """The ARN of CloudWatch alarm ``alarm_name`` in ``account_id`` and ``region``."""
+    return f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:{alarm_name}"
+
+
 def role_arn(account_id: str, role_name: str, partition: str = "aws") -> str:
     """The ARN of role ``role_name`` (which may include a path) in ``account_id``."""
     return f"arn:{partition}:iam::{account_id}:role/{role_name.lstrip('/')}"

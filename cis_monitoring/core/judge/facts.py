@@ -71,7 +71,9 @@ class AlarmFacts:
     ref: str | None = None
     description: Any = None
     arn: Any = None
-    """The alarm's ARN (its account and Region are in the notification it sends); None where not known."""
+    """The alarm's ARN: CloudWatch's request to publish carries it (and its account), so a topic policy
+    is judged for it, and its account and Region are in the notification it sends. None: the adapter
+    does not know it (a condition on it cannot be judged)."""
     ok_actions: Any = ()
     insufficient_data_actions: Any = ()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cis_monitoring.core.aws.arns import parse_arn
 from cis_monitoring.core.catalog import AWS_MANAGED_SNS_KEY, is_aws_managed_sns_key
 from cis_monitoring.core.evidence import AwsRead
 from cis_monitoring.core.problems import Code, Link, Problem
@@ -24,7 +25,11 @@ from .filter_policy import MATCH, MESSAGE_BODY, Outcome, Verdict, judge_message,
 from .topic_policy import topic_policy_problem
 
 READS = {
-    Link.TOPIC: (AwsRead("sns", "GetTopicAttributes", ("Policy", "KmsMasterKeyId")),),
+    # The policy is judged for CloudWatch's request for the alarm: its ARN and account come from DescribeAlarms.
+    Link.TOPIC: (
+        AwsRead("sns", "GetTopicAttributes", ("Policy", "KmsMasterKeyId")),
+        AwsRead("cloudwatch", "DescribeAlarms", ("AlarmArn",)),
+    ),
     Link.SUBSCRIPTION: (
         AwsRead("sns", "ListSubscriptionsByTopic", ("SubscriptionArn", "Protocol", "Endpoint")),
         # Per confirmed subscription: its filter policy decides whether the alarm reaches it.
@@ -54,7 +59,10 @@ REACHES_NOBODY = "reaches nobody"
 
 
 def topic_problems(topic: TopicFacts, alarm: AlarmFacts | None = None) -> list[Problem]:
-    """Why CloudWatch could not publish to ``topic`` (its key, its access policy)."""
+    """Why CloudWatch could not publish ``alarm`` to ``topic`` (its key, its access policy).
+
+    Without an alarm only the key is judged: the access policy decides a request made for one alarm.
+    """
     lead = topic_lead(topic, alarm, CANNOT_RECEIVE)
     if is_aws_managed_sns_key(topic.kms_master_key_id):
         return [
@@ -67,9 +75,12 @@ def topic_problems(topic: TopicFacts, alarm: AlarmFacts | None = None) -> list[P
                 topic.ref,
             )
         ]
-    if is_unknown(topic.policy):
-        return []
-    problem = topic_policy_problem(topic.policy, lead, topic.ref)
+    if alarm is None or is_unknown(topic.policy) or is_unknown(alarm.arn) or not isinstance(topic.arn, str):
+        return []  # not judged: a value not known until the update runs (the pack's preview)
+    source = parse_arn(alarm.arn)
+    alarm_arn = str(alarm.arn) if source is not None else None
+    alarm_account = source.account if source is not None and source.account else None
+    problem = topic_policy_problem(topic.policy, topic.arn, alarm_arn, alarm_account, lead, topic.ref)
     return [problem] if problem is not None else []
 
 

@@ -1,8 +1,10 @@
 """Do the key, queue and function policies on an alarm's path let the next service act?
 
-Three grants decide whether an alarm reaches a person, and none of them shows on the
+Four grants decide whether an alarm reaches a person, and none of them shows on the
 resource that breaks:
 
+- the topic's access policy must let ``cloudwatch.amazonaws.com`` call ``sns:Publish`` for
+  the alarm (``cloudwatch_topic_grant``; ``topic_policy`` turns the verdict into the chain's problem);
 - the topic's KMS key must let ``cloudwatch.amazonaws.com`` call ``kms:GenerateDataKey``
   and ``kms:Decrypt`` (else alarm history says "Failed to execute action");
 - an SQS subscriber's queue policy must let ``sns.amazonaws.com`` call ``sqs:SendMessage``
@@ -22,13 +24,32 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cis_monitoring.core.aws.arns import parse_arn
+
 from .policy_conditions import Context
 from .policy_document import Decision, PolicyDocumentError, Request, Statement, decide, parse_policy
 
 CLOUDWATCH = "cloudwatch.amazonaws.com"
 SNS = "sns.amazonaws.com"
 AWS_MANAGED_SQS_KEY = "alias/aws/sqs"
-_SOURCE_KEYS = ("aws:sourcearn", "aws:sourceaccount")
+_SOURCE_KEYS = ("aws:sourcearn", "aws:sourceaccount", "aws:sourceowner")
+
+USABLE_KEY_STATES = ("Enabled", "Updating")
+"""KMS key states (DescribeKey ``KeyMetadata.KeyState``; the botocore model's enum is Creating,
+Enabled, Disabled, PendingDeletion, PendingImport, PendingReplicaDeletion, Unavailable, Updating)
+in which a key encrypts. KMS Developer Guide, "Key states of AWS KMS keys"
+(https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html): a Disabled, PendingDeletion,
+PendingImport or Unavailable key cannot be used in cryptographic operations; "Change the primary key
+in a set of multi-Region keys" (.../multi-region-update.html): "While the key state is Updating, you
+can use the keys in cryptographic operations"."""
+_KEY_STATE_FIX = {
+    "Disabled": "enable it (aws kms enable-key)",
+    "PendingDeletion": "cancel its deletion (aws kms cancel-key-deletion), then enable it",
+    "PendingReplicaDeletion": "cancel its deletion (aws kms cancel-key-deletion), then enable it",
+    "PendingImport": "import its key material",
+    "Unavailable": "reconnect its custom key store",
+    "Creating": "wait until the replica key is created",
+}
 
 
 @dataclass(frozen=True)
@@ -64,22 +85,125 @@ class GrantVerdict:
                 + (f" ({'; '.join(self.notes)})" if self.notes else "")
             )
         text = f"{self.grant.what}: {'; '.join(self.problems)}"
-        if self.granted is False:
-            text += f"; add this statement: {json.dumps(self.grant.statement_to_add, separators=(',', ':'))}"
+        statement = json.dumps(self.grant.statement_to_add, separators=(",", ":"))
+        if self.granted is None:
+            # Never counted as granted: the reader learns why and how to make it decidable.
+            text += f"; it cannot be judged, so it is not counted as granted: rewrite that condition or add this statement: {statement}"
+        else:
+            text += f"; add this statement: {statement}"
             if self.grant.how_to_add:
                 text += f" (or run: {self.grant.how_to_add})"
         return text
 
 
-def _context(source_arn: str | None, source_account: str | None) -> dict[str, str | None]:
-    # AWS services delivering for a resource send its ARN and account as aws:SourceArn and
-    # aws:SourceAccount, and call other AWS services over TLS.
-    context: dict[str, str | None] = {"aws:securetransport": "true"}
+def service_context(
+    service: str, source_arn: str | None, source_account: str | None
+) -> dict[str, str | None]:
+    """The request context of ``service`` acting as its service principal for a resource of the source.
+
+    Each key from the IAM User Guide, "AWS global condition context keys"
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html):
+
+    - ``aws:SourceArn``/``aws:SourceAccount``: "included ... only if accessing a resource triggers an
+      AWS service to call another service on behalf of the resource owner": the source's ARN and
+      account (CloudWatch: the alarm's; SNS: the topic's). Not known: left out, so a condition on it
+      is undecided, never guessed;
+    - ``aws:PrincipalIsAWSService`` "is set to true when a service uses a service principal";
+      ``aws:PrincipalServiceName`` is the service principal's name;
+    - ``aws:PrincipalOrgID``/``aws:PrincipalOrgPaths``: "included ... only if the principal is a member
+      of an organization"; a service principal is not (the key's note: a policy on it also shuts out
+      "AWS services that interact with your internal resources"): absent;
+    - ``aws:SourceVpc``/``aws:SourceVpce``: "included ... only if the requester uses a VPC endpoint";
+      a service principal calls "using their own identities and from outside of your network locations"
+      (AWS Security Blog, "IAM makes it easier for you to manage permissions for AWS services accessing
+      your resources"), not through the customer's endpoint: absent;
+    - ``aws:SecureTransport`` "is always included"; AWS's own service deliveries pass a TLS-only Deny
+      (the Control Tower log bucket policy denies ``aws:SecureTransport false`` to ``*`` and CloudTrail
+      and Config still deliver: Control Tower User Guide, "Amazon S3 bucket policy in the audit
+      account"; SNS Developer Guide, "Enforce encryption of data in transit": HTTP cannot publish to an
+      encrypted topic at all): true.
+
+    ``aws:PrincipalAccount`` is documented as present on every request, with no value given for a
+    service principal: it stays unknown, so a condition on it is undecided.
+    """
+    context: dict[str, str | None] = {
+        "aws:securetransport": "true",
+        "aws:principalisawsservice": "true",
+        "aws:principalservicename": service,
+        "aws:principalorgid": None,
+        "aws:principalorgpaths": None,
+        "aws:sourcevpc": None,
+        "aws:sourcevpce": None,
+    }
     if source_arn:
         context["aws:sourcearn"] = source_arn
     if source_account:
         context["aws:sourceaccount"] = source_account
     return context
+
+
+def cloudwatch_topic_statement(
+    topic_arn: str, account_id: str, partition: str, region: str
+) -> dict[str, Any]:
+    """The topic-policy statement that lets the alarms of ``account_id`` in ``region`` publish.
+
+    Scoped as the CloudWatch User Guide recommends against the confused deputy ("Setting up Amazon
+    SNS notifications": ``aws:SourceArn`` the alarms, ``aws:SourceAccount`` their account). The program
+    writes it; the audit asks for it when a topic policy lacks it.
+    """
+    return {
+        "Sid": "AllowCloudWatchAlarmsOfThisAccount",
+        "Effect": "Allow",
+        "Principal": {"Service": CLOUDWATCH},
+        "Action": "sns:Publish",
+        "Resource": topic_arn,
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": account_id},
+            "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:*"},
+        },
+    }
+
+
+def cloudwatch_topic_grant(topic_arn: str, alarm_arn: str | None, alarm_account: str | None) -> Grant:
+    """A topic's access policy must let CloudWatch publish the alarm ``alarm_arn`` to it.
+
+    CloudWatch publishes as ``cloudwatch.amazonaws.com`` with ``aws:SourceArn`` the alarm's ARN and
+    ``aws:SourceAccount`` its account (CloudWatch User Guide, "Setting up Amazon SNS notifications";
+    SNS Developer Guide, "Example cases for Amazon SNS access control": "Allow any CloudWatch alarm to
+    publish to a topic in a different account" grants ``"AWS": "*"`` under ``aws:SourceArn`` = the
+    alarms). It also sets SNS's ``aws:SourceOwner`` to "the 12-digit AWS account ID on whose behalf the
+    service is publishing" (same page, "aws:SourceAccount versus aws:SourceOwner": Amazon CloudWatch
+    is listed among the services that support it). That is what SNS's default topic policy
+    (``__default_statement_ID``: ``"AWS": "*"`` under ``AWS:SourceOwner`` = the topic's account) matches,
+    so a new topic takes the account's own alarms with no policy change, as the CloudWatch guide uses
+    it; "the default policy gives all other AWS products access to your topic ... only on behalf of AWS
+    resources you own" (SNS Developer Guide, access-control use cases).
+    """
+    topic, alarm = parse_arn(topic_arn), parse_arn(alarm_arn)
+    # What to add names the alarm's account and Region (an alarm may notify another account's topic).
+    place = alarm or topic
+    region = place.region if place is not None else ""
+    partition = place.partition if place is not None else "aws"
+    account = alarm_account or (topic.account if topic is not None else "")
+    context = service_context(CLOUDWATCH, alarm_arn, alarm_account)
+    if alarm_account:
+        context["aws:sourceowner"] = alarm_account
+    return Grant(
+        what=f"the access policy of topic {topic_arn}",
+        service_principal=CLOUDWATCH,
+        actions=("sns:Publish",),
+        resource=topic_arn,
+        context=context,
+        statement_to_add=cloudwatch_topic_statement(topic_arn, account, partition, region),
+    )
+
+
+def key_state_problem(key: str, state: str | None) -> str | None:
+    """Why KMS key ``key`` in ``state`` cannot encrypt, and what to do (None: it can)."""
+    if state in USABLE_KEY_STATES:
+        return None
+    fix = _KEY_STATE_FIX.get(str(state), "make it Enabled")
+    return f"its KMS key {key} is {state}, so nothing can be encrypted with it; {fix}"
 
 
 def cloudwatch_key_statement(account_id: str) -> dict[str, Any]:
@@ -104,7 +228,7 @@ def cloudwatch_key_grant(key_arn: str, account_id: str, alarm_arn: str | None = 
         service_principal=CLOUDWATCH,
         actions=("kms:GenerateDataKey", "kms:Decrypt"),
         resource=key_arn,
-        context=_context(alarm_arn, account_id),
+        context=service_context(CLOUDWATCH, alarm_arn, account_id),
         statement_to_add=cloudwatch_key_statement(account_id),
     )
 
@@ -116,7 +240,7 @@ def sns_key_grant(key_arn: str, topic_arn: str, topic_account: str) -> Grant:
         service_principal=SNS,
         actions=("kms:GenerateDataKey", "kms:Decrypt"),
         resource=key_arn,
-        context=_context(topic_arn, topic_account),
+        context=service_context(SNS, topic_arn, topic_account),
         statement_to_add={
             "Sid": "AllowSnsTopicToEncryptForTheQueue",
             "Effect": "Allow",
@@ -150,7 +274,7 @@ def queue_grant(queue_arn: str, topic_arn: str, topic_account: str) -> Grant:
         service_principal=SNS,
         actions=("sqs:SendMessage",),
         resource=queue_arn,
-        context=_context(topic_arn, topic_account),
+        context=service_context(SNS, topic_arn, topic_account),
         statement_to_add=queue_send_statement(queue_arn, topic_arn),
     )
 
@@ -162,7 +286,7 @@ def function_grant(function_arn: str, topic_arn: str, topic_account: str) -> Gra
         service_principal=SNS,
         actions=("lambda:InvokeFunction",),
         resource=function_arn,
-        context=_context(topic_arn, topic_account),
+        context=service_context(SNS, topic_arn, topic_account),
         statement_to_add={
             "Sid": "AllowSnsTopicToInvoke",
             "Effect": "Allow",
@@ -194,14 +318,16 @@ def _unscoped(statements: tuple[Statement, ...]) -> bool:
 def _problem(decision: Decision, grant: Grant) -> str | None:
     who, action = grant.service_principal, decision.action
     if decision.outcome == "denied":
-        return f"{_names(decision.denied_by)} denies {action} to {who}; remove it or exempt {who}"
+        # The IAM User Guide's own exemption for service principals (aws:PrincipalIsAWSService).
+        return (
+            f"{_names(decision.denied_by)} denies {action} to {who}; remove it or exempt {who}"
+            ' (for example with "BoolIfExists": {"aws:PrincipalIsAWSService": "false"})'
+        )
     if decision.outcome == "not allowed":
         return f"no statement allows {who} to call {action}"
     if decision.outcome == "undecided":
         conditions = "; ".join(f"{s.name}: {', '.join(c)}" for s, c in decision.undecided_by)
-        return (
-            f"whether {who} may call {action} depends on conditions the audit cannot evaluate ({conditions})"
-        )
+        return f"whether {who} may call {action} depends on conditions the evaluator cannot evaluate ({conditions})"
     return None
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from cis_monitoring.audit.proofs import KEY_POLICY, topic_key_policy, usage_problems
 from cis_monitoring.core.status import Status
 from cis_monitoring.program.policies import key_policy
@@ -86,7 +88,7 @@ def test_an_explicit_deny_beats_the_grant() -> None:
     assert "statement 'NoServiceUse' denies kms:Decrypt to cloudwatch.amazonaws.com" in result.detail
 
 
-def test_a_condition_the_audit_cannot_evaluate_is_not_available_never_pass() -> None:
+def test_a_condition_the_audit_cannot_evaluate_fails_as_cannot_judge_never_pass() -> None:
     clients = StubbedClients()
     conditional = {
         **CLOUDWATCH_STATEMENT,
@@ -94,8 +96,11 @@ def test_a_condition_the_audit_cannot_evaluate_is_not_available_never_pass() -> 
     }
     stub_key(clients, policy(conditional))
     result = topic_key_policy(clients, TOPIC, ALIAS, ALARM_ARN)
-    assert result.status is Status.NOT_AVAILABLE
+    # NOT_AVAILABLE would leave the chain PASS on a grant nobody could check (proof_run.fold).
+    assert result.status is Status.FAIL
     assert "StringEquals kms:EncryptionContext:aws:sns:topicArn" in result.detail
+    assert "it cannot be judged, so it is not counted as granted" in result.detail
+    assert result.evidence["grant"]["granted"] is None
 
 
 def test_the_aws_managed_sns_key_fails_without_a_call() -> None:
@@ -124,6 +129,53 @@ def test_a_key_pending_deletion_fails() -> None:
     result = topic_key_policy(clients, TOPIC, ALIAS)
     assert result.status is Status.FAIL
     assert "is PendingDeletion" in result.detail
+
+
+@pytest.mark.parametrize(
+    ("state", "fix"),
+    [
+        ("Disabled", "enable it (aws kms enable-key)"),
+        ("PendingDeletion", "cancel its deletion (aws kms cancel-key-deletion), then enable it"),
+        ("PendingReplicaDeletion", "cancel its deletion"),
+        ("PendingImport", "import its key material"),
+        ("Unavailable", "reconnect its custom key store"),
+        ("Creating", "wait until the replica key is created"),
+    ],
+)
+def test_a_key_that_cannot_encrypt_leaves_the_topic_unable_to_receive(state: str, fix: str) -> None:
+    """KeyMetadata.KeyState as botocore's model lists it; no policy is read for such a key."""
+    clients = StubbedClients()
+    clients.stub("kms").add_response(
+        "describe_key", {"KeyMetadata": key_metadata(state=state)}, {"KeyId": ALIAS}
+    )
+    result = topic_key_policy(clients, TOPIC, ALIAS, ALARM_ARN)
+    clients.assert_done()
+    assert result.status is Status.FAIL
+    assert result.detail.startswith(
+        f"topic {TOPIC} cannot receive the alarm: its KMS key {KEY_ARN} is {state}, so nothing can be encrypted"
+    )
+    assert fix in result.detail
+    assert result.evidence["keyState"] == state
+
+
+def test_a_multi_region_key_being_updated_still_encrypts() -> None:
+    """KMS: "While the key state is Updating, you can use the keys in cryptographic operations"."""
+    clients = StubbedClients()
+    stub_key(clients, key_policy(ACCOUNT, REGION), state="Updating")
+    result = topic_key_policy(clients, TOPIC, ALIAS, ALARM_ARN)
+    clients.assert_done()
+    assert result.status is Status.PASS, result.detail
+
+
+def test_every_key_state_of_the_botocore_model_is_judged() -> None:
+    """A new state in KMS's model fails this test until the core says whether it encrypts."""
+    import botocore.session
+
+    from cis_monitoring.core.judge.resource_policies import _KEY_STATE_FIX, USABLE_KEY_STATES
+
+    model = botocore.session.get_session().get_service_model("kms")
+    states = set(model.shape_for("KeyState").enum)
+    assert states == set(USABLE_KEY_STATES) | set(_KEY_STATE_FIX)
 
 
 def test_a_missing_key_fails() -> None:

@@ -117,6 +117,33 @@ def test_key_policies_stored_in_moto_are_judged(moto: ClientFor) -> None:
     assert failed.status is Status.FAIL, failed.detail
 
 
+def test_a_disabled_or_deleted_key_in_moto_leaves_the_topic_and_the_queue_unable_to_receive(
+    moto: ClientFor,
+) -> None:
+    """DescribeKey's KeyState as moto answers it (Disabled, PendingDeletion), for the topic's and the queue's key."""
+    kms = moto("kms", None)
+    created = kms.create_key(Policy=key_policy(ACCOUNT, REGION))["KeyMetadata"]
+    topic_key = created["Arn"]
+    topic, alarm = topic_with_alarm(moto)
+    assert topic_key_policy(moto, topic, topic_key, alarm["AlarmArn"]).status is Status.PASS
+    kms.disable_key(KeyId=created["KeyId"])  # moto takes the key id here, not the ARN
+    disabled = topic_key_policy(moto, topic, topic_key, alarm["AlarmArn"])
+    assert disabled.status is Status.FAIL
+    assert f"topic {topic} cannot receive the alarm: its KMS key {topic_key} is Disabled" in disabled.detail
+    queue_key_metadata = kms.create_key()["KeyMetadata"]
+    queue_key = queue_key_metadata["Arn"]
+    sqs = moto("sqs", None)
+    url = sqs.create_queue(QueueName="security-alerts", Attributes={"KmsMasterKeyId": queue_key})["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    kms.schedule_key_deletion(KeyId=queue_key_metadata["KeyId"], PendingWindowInDays=7)
+    deleted = queue_policy(moto, topic, queue)
+    assert deleted.status is Status.FAIL
+    assert (
+        f"queue {queue} cannot receive the alarm: its KMS key {queue_key} is PendingDeletion"
+        in deleted.detail
+    )
+
+
 def test_a_queue_without_a_policy_fails_in_moto_though_sns_confirms_the_subscription(moto: ClientFor) -> None:
     topic, _alarm = topic_with_alarm(moto)
     sqs = moto("sqs", None)

@@ -147,6 +147,87 @@ def test_an_encrypted_queue_with_a_granting_key_passes() -> None:
     assert result.status is Status.PASS, result.detail
 
 
+@pytest.mark.parametrize("state", ["Disabled", "PendingDeletion"])
+def test_an_encrypted_queue_whose_key_cannot_encrypt_cannot_receive(state: str) -> None:
+    clients = StubbedClients()
+    stub_queue(clients, {"Policy": policy(SNS_SEND), "KmsMasterKeyId": KEY_ARN})
+    clients.stub("kms").add_response(
+        "describe_key", {"KeyMetadata": key_metadata(state=state)}, {"KeyId": KEY_ARN}
+    )
+    result = queue_policy(clients, TOPIC, QUEUE)
+    clients.assert_done()  # no key policy is read for a key that cannot encrypt
+    assert result.status is Status.FAIL
+    assert f"queue {QUEUE} cannot receive the alarm: its KMS key {KEY_ARN} is {state}" in result.detail
+    assert result.evidence["key"]["keyState"] == state
+
+
+def test_a_queue_policy_is_judged_for_this_topic_s_request() -> None:
+    """SNS sends aws:SourceArn = the topic; a grant for a topic name pattern that misses it does not count."""
+    clients = StubbedClients()
+    pattern = {
+        **SNS_SEND,
+        "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:other-*"}},
+    }
+    stub_queue(clients, {"Policy": policy(pattern, ENFORCE_SSL)})
+    assert queue_policy(clients, TOPIC, QUEUE).status is Status.FAIL
+    perimeter = {
+        "Sid": "Perimeter",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "sqs:*",
+        "Resource": QUEUE,
+        "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-abcdef1234"}},
+    }
+    clients = StubbedClients()
+    stub_queue(clients, {"Policy": policy(SNS_SEND, perimeter)})
+    denied_by_perimeter = queue_policy(clients, TOPIC, QUEUE)
+    assert denied_by_perimeter.status is Status.FAIL
+    assert "statement 'Perimeter' denies sqs:SendMessage to sns.amazonaws.com" in denied_by_perimeter.detail
+    exempt = {
+        **perimeter,
+        "Condition": {**perimeter["Condition"], "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}},
+    }
+    clients = StubbedClients()
+    stub_queue(clients, {"Policy": policy(SNS_SEND, exempt)})
+    assert queue_policy(clients, TOPIC, QUEUE).status is Status.PASS
+
+
+def test_a_queue_policy_the_evaluator_cannot_judge_is_not_a_pass() -> None:
+    clients = StubbedClients()
+    owner = {
+        **SNS_SEND,
+        "Condition": {"StringEquals": {"aws:SourceOwner": ACCOUNT}},
+    }  # SNS does not document it
+    stub_queue(clients, {"Policy": policy(owner)})
+    result = queue_policy(clients, TOPIC, QUEUE)
+    assert result.status is Status.FAIL
+    assert "it cannot be judged, so it is not counted as granted" in result.detail
+
+
+def test_the_queue_proof_s_basis_names_the_key_reads_it_rests_on() -> None:
+    """An encrypted queue's verdict rests on its key's state and policy: the JSON's basis says so."""
+    from cis_monitoring.audit.proofs.result import PROOF_BASIS
+
+    clients = StubbedClients()
+    stub_queue(clients, {"Policy": policy(SNS_SEND), "KmsMasterKeyId": KEY_ARN})
+    kms = clients.stub("kms")
+    kms.add_response("describe_key", {"KeyMetadata": key_metadata()}, {"KeyId": KEY_ARN})
+    grant = {
+        "Effect": "Allow",
+        "Principal": {"Service": "sns.amazonaws.com"},
+        "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+        "Resource": "*",
+    }
+    kms.add_response("get_key_policy", {"Policy": policy(grant), "PolicyName": "default"})
+    result = queue_policy(clients, TOPIC, QUEUE)
+    clients.assert_done()  # exactly these three calls were made
+    assert result.status is Status.PASS, result.detail
+    basis = {read["action"]: read["fields"] for read in result.to_dict()["basis"]}
+    assert set(basis) == {"sqs:GetQueueAttributes", "kms:DescribeKey", "kms:GetKeyPolicy"}
+    assert "KeyMetadata.KeyState" in basis["kms:DescribeKey"]
+    assert [read.action for read in PROOF_BASIS[QUEUE_POLICY]] == list(basis)
+
+
 def test_a_deleted_queue_fails() -> None:
     clients = StubbedClients()
     add_error(
