@@ -7,8 +7,11 @@ only for a link the walk reached; the drill (opt-in) runs later, for chains that
 (``cis_monitoring.audit.drill``). Every proof shares the chain checks' clients, so nothing is read twice.
 
 How a proof counts for the control's chain (``fold``): FAIL makes it FAIL and ERROR makes it ERROR
-(unless it is FAIL), each with ``"<proof>: <detail>"`` among the reasons; NOT_AVAILABLE and
-SKIPPED change nothing and are never shown as PASS.
+(unless it is FAIL), each with ``"<proof>: <detail>"`` among the reasons. NOT_AVAILABLE and SKIPPED
+are never shown as PASS; they change nothing where the core judged the link itself (the matcher
+beside the core's pattern engine, the alarm's history, mute rules), but the key and the subscribers'
+policies are judged by their proofs alone (``SOLE_JUDGES``): one that could not be read (a key or an
+endpoint in another account) leaves its link unseen, so the chain is ERROR, never PASS.
 """
 
 from __future__ import annotations
@@ -20,8 +23,11 @@ from cis_monitoring.audit.aws import Clients
 from cis_monitoring.audit.chain import AwsLookups
 from cis_monitoring.audit.proofs import (
     DEFAULT_DAYS,
+    FUNCTION_POLICY,
+    KEY_POLICY,
     MATCHER,
     MAX_DAYS,
+    QUEUE_POLICY,
     ProofResult,
     alarm_history,
     alarm_mute_rules,
@@ -101,12 +107,20 @@ class ChainProofs:
         return results
 
 
+SOLE_JUDGES = frozenset({KEY_POLICY, QUEUE_POLICY, FUNCTION_POLICY})
+"""Proofs that are the only check of their link: the core sees no key or endpoint policy."""
+
+
 def fold(status: Status, reasons: Sequence[str], proofs: Iterable[ProofResult]) -> tuple[Status, list[str]]:
     """A control's status and reasons with its proofs counted (see the module docstring)."""
     proofs = list(proofs)
     failed = [p for p in proofs if p.status == Status.FAIL]
-    errors = [p for p in proofs if p.status == Status.ERROR]
+    unseen = [p for p in proofs if p.status == Status.NOT_AVAILABLE and p.proof in SOLE_JUDGES]
+    errors = [p for p in proofs if p.status == Status.ERROR] + unseen
     added = [f"{p.proof}: {p.detail}" for p in failed + errors]
+    added += [
+        f"{p.proof}: not checked, and nothing else checks this link, so the chain is not PASS" for p in unseen
+    ]
     if failed:
         status = Status.FAIL
     elif errors and status == Status.PASS:
