@@ -40,7 +40,7 @@ __all__ = [
     "reload",
 ]
 
-CATALOG_VERSION = "2026.11.1"
+CATALOG_VERSION = "2026.12.1"
 """Bumped whenever any packaged entry or its samples change; stacks export it so rollouts can gate on it."""
 
 AWS_MANAGED_SNS_KEY = "alias/aws/sns"

@@ -13,8 +13,11 @@ An entry is data::
      "securityHubId": "CloudWatch.5", "risk": "...", "remediation": "...",
      "samples": "cis_4_5.samples.json"}
 
-Every key is required (``eventSource`` and ``securityHubId`` may be null, ``eventNames``
-may be empty); ``$comment`` is allowed. Beyond types, an entry must agree with its own
+Every key is required (``eventSource``, ``securityHubId`` and ``securityHubSource`` may be null,
+``eventNames`` may be empty); ``$comment`` is allowed. ``severity`` is one of
+``benchmarks.SEVERITIES``; ``frameworks`` maps each benchmark version that has the control
+(``cis-aws-3.0`` ...) to its ``id``, ``title``, ``assessment`` (Automated/Manual or null),
+``profile`` (Level 1/2 or null) and the ``source`` of that mapping. Beyond types, an entry must agree with its own
 samples: its pattern matches every target record and no unrelated or probe record, and its
 target records carry its event names and event source. All problems are reported at once.
 """
@@ -26,10 +29,12 @@ from typing import Any
 
 from cis_monitoring.core.filter_pattern import FilterPatternError, compile_pattern, matches
 
+from .benchmarks import ASSESSMENTS, BENCHMARKS, BY_KEY, PROFILES, SEVERITIES, Requirement
 from .errors import ProblemLines
 from .model import DETECTORS, AlarmSettings, Control
 from .samples import SAMPLES_SUFFIX, Samples, derived_probes, read_samples
 
+BENCHMARK_KEYS = frozenset(BY_KEY)
 CONTROL_ID_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.-]{0,31}$")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EVENT_SOURCE_RE = re.compile(r"^[a-z0-9-]+\.amazonaws\.com$")
@@ -64,7 +69,11 @@ _KEYS = {
     "risk",
     "remediation",
     "samples",
+    "severity",
+    "frameworks",
+    "securityHubSource",
 }
+_REQUIREMENT_KEYS = {"id", "title", "assessment", "profile", "source"}
 _METRIC_KEYS = {"namespace", "name", "value"}
 _ALARM_KEYS = {
     "statistic",
@@ -115,6 +124,16 @@ def parse_entry(data: Any, origin: str, problems: ProblemLines) -> Control | Non
             "securityHubId",
             f"must be null or a Security Hub control id such as 'CloudWatch.5', not {hub_id!r}",
         )
+    if "severity" in data and get("severity") not in SEVERITIES:
+        problems.add("severity", f"must be one of {', '.join(SEVERITIES)}, not {get('severity')!r}")
+    frameworks = _frameworks(data, problems)
+    hub_source = get("securityHubSource")
+    if hub_id is not None and not (isinstance(hub_source, str) and hub_source.strip()):
+        problems.add(
+            "securityHubSource", "must say where securityHubId comes from (Security Hub's control reference)"
+        )
+    if hub_id is None and hub_source is not None:
+        problems.add("securityHubSource", "must be null when securityHubId is null")
     samples_file = get("samples")
     if "samples" in data and not _plain_samples_name(samples_file):
         problems.add(
@@ -142,6 +161,9 @@ def parse_entry(data: Any, origin: str, problems: ProblemLines) -> Control | Non
         event_source=event_source,
         detector=get("detector"),
         security_hub_id=hub_id,
+        security_hub_source=hub_source,
+        severity=get("severity"),
+        frameworks=frameworks,
         risk=get("risk"),
         remediation=get("remediation"),
         default=get("default"),
@@ -151,6 +173,48 @@ def parse_entry(data: Any, origin: str, problems: ProblemLines) -> Control | Non
     _agrees_with_samples(control, pattern, samples, agree)
     problems.lines.extend(agree.lines)
     return None if agree else control
+
+
+def _frameworks(data: dict[str, Any], problems: ProblemLines) -> tuple[Requirement, ...]:
+    """``frameworks``: benchmark key -> {id, title, assessment, profile, source}, in benchmark order."""
+    raw = data.get("frameworks")
+    if "frameworks" not in data:
+        return ()
+    if not isinstance(raw, dict) or not raw:
+        problems.add(
+            "frameworks", "must map at least one benchmark (e.g. 'cis-aws-3.0') to the control's id there"
+        )
+        return ()
+    found = []
+    for key, entry in raw.items():
+        path = f"frameworks.{key}"
+        if key not in BENCHMARK_KEYS:
+            problems.add(path, f"unknown benchmark; known: {', '.join(b.key for b in BENCHMARKS)}")
+            continue
+        if not isinstance(entry, dict):
+            problems.add(path, "must be an object with id, title, assessment, profile and source")
+            continue
+        for name in sorted(set(entry) - _REQUIREMENT_KEYS):
+            problems.add(
+                f"{path}.{name}", f"unknown key (known keys: {', '.join(sorted(_REQUIREMENT_KEYS))})"
+            )
+        for name in sorted(_REQUIREMENT_KEYS - set(entry)):
+            problems.add(f"{path}.{name}", "is missing")
+        for name in ("id", "title", "source"):
+            if name in entry and not (isinstance(entry[name], str) and entry[name].strip()):
+                problems.add(f"{path}.{name}", "must be a non-empty string")
+        if entry.get("assessment") not in (*ASSESSMENTS, None):
+            problems.add(f"{path}.assessment", f"must be one of {', '.join(ASSESSMENTS)} or null")
+        if entry.get("profile") not in (*PROFILES, None):
+            problems.add(f"{path}.profile", f"must be one of {', '.join(PROFILES)} or null")
+        if set(entry) == _REQUIREMENT_KEYS:
+            found.append(
+                Requirement(
+                    key, entry["id"], entry["title"], entry["assessment"], entry["profile"], entry["source"]
+                )
+            )
+    order = [b.key for b in BENCHMARKS]
+    return tuple(sorted(found, key=lambda r: order.index(r.benchmark)))
 
 
 def _plain_samples_name(name: Any) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 
+from .benchmarks import Requirement
 from .samples import PACKAGED, SampleRecord, derived_probes, samples_of
 
 NAMESPACE = "CISBenchmark"
@@ -59,8 +60,18 @@ class Control:
     remediation: str = ""
     default: bool = False
     """Provisioned and enforced when a stack or pack config names no controls."""
+    severity: str = "medium"
+    """How bad a FAIL is (``benchmarks.SEVERITIES``), with the entry's reason in its ``$comment``."""
+    frameworks: tuple[Requirement, ...] = ()
+    """The control's id, title and rating in every benchmark version that has it, oldest first."""
+    security_hub_source: str | None = None
+    """Where ``security_hub_id`` comes from (Security Hub's control reference)."""
     origin: str = PACKAGED
     """The directory of the entry: the packaged catalog, or an extension directory."""
+
+    def requirement(self, benchmark: str) -> Requirement | None:
+        """How ``benchmark`` (a ``Benchmark.key``) numbers this control; None where it does not have it."""
+        return next((r for r in self.frameworks if r.benchmark == benchmark), None)
 
     @property
     def alarm_description(self) -> str:

@@ -170,7 +170,28 @@ def test_an_extension_directory_adds_its_entries(org_dir: Path) -> None:
 
 
 BAD_ENTRIES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
-    ("unknown key", lambda e: e.update(severity="high"), "cis_4_3_test.json: severity: unknown key"),
+    ("unknown key", lambda e: e.update(sevrity="high"), "cis_4_3_test.json: sevrity: unknown key"),
+    ("bad severity", lambda e: e.update(severity="urgent"), "severity: must be one of informational, low"),
+    (
+        "unknown benchmark",
+        lambda e: e["frameworks"].update({"cis-aws-9.9": e["frameworks"]["cis-aws-3.0"]}),
+        "frameworks.cis-aws-9.9: unknown benchmark",
+    ),
+    (
+        "mapping without its source",
+        lambda e: e["frameworks"]["cis-aws-3.0"].pop("source"),
+        "frameworks.cis-aws-3.0.source: is missing",
+    ),
+    (
+        "bad assessment",
+        lambda e: e["frameworks"]["cis-aws-3.0"].update(assessment="Scored"),
+        "frameworks.cis-aws-3.0.assessment: must be one of Automated, Manual or null",
+    ),
+    (
+        "security hub id without its source",
+        lambda e: e.update(securityHubSource=None),
+        "securityHubSource: must say where securityHubId comes from",
+    ),
     ("missing key", lambda e: e.pop("risk"), "cis_4_3_test.json: risk: is missing"),
     ("bad id", lambda e: e.update(controlId="4 3"), "controlId: must be a control id such as '4.5'"),
     ("default not bool", lambda e: e.update(default="yes"), "default: must be true or false, not 'yes'"),
@@ -356,3 +377,29 @@ def test_an_unchanged_entry_keeps_its_object_across_reloads(
     restore_catalog.setenv(EXTRA_CONTROLS_ENV, str(org_dir))
     catalog.reload()
     assert CONTROLS["4.5"] is CIS_4_5 is catalog.CIS_4_5
+
+
+# ---------------------------------------------------------------- framework mappings
+
+# Pinned: the id, assessment and profile of 4.5 in every benchmark version the catalog holds,
+# as its sources give them (a changed mapping must change this table on purpose).
+FRAMEWORKS_4_5 = {
+    "cis-aws-1.2": ("3.5", None, None),
+    "cis-aws-1.4": ("4.5", "Automated", "Level 1"),
+    "cis-aws-1.5": ("4.5", "Automated", "Level 1"),
+    "cis-aws-2.0": ("4.5", "Automated", "Level 1"),
+    "cis-aws-3.0": ("4.5", "Automated", "Level 1"),
+    "cis-aws-4.0": ("4.5", "Manual", "Level 1"),
+    "cis-aws-5.0": ("4.5", "Manual", "Level 1"),
+    "cis-aws-6.0": ("5.5", "Manual", "Level 1"),
+    "cis-aws-7.0": ("5.5", "Manual", "Level 1"),
+}
+
+
+def test_every_framework_mapping_of_4_5_is_pinned_and_cites_its_source() -> None:
+    found = {r.benchmark: (r.id, r.assessment, r.profile) for r in CIS_4_5.frameworks}
+    assert found == FRAMEWORKS_4_5
+    assert all(r.source.strip() for r in CIS_4_5.frameworks)
+    assert CIS_4_5.requirement("cis-aws-6.0").title == "Ensure CloudTrail configuration changes are monitored"
+    assert CIS_4_5.requirement("cis-aws-9.9") is None
+    assert CIS_4_5.security_hub_id == "CloudWatch.5" and "CloudWatch.5" in str(CIS_4_5.security_hub_source)
