@@ -93,6 +93,8 @@ class AuditScope:
     role_name: str | None = None
     organization: OrganizationSource | None = None
     notes: tuple[str, ...] = ()
+    stated_organization: OrganizationSource | None = None
+    """The organization trail as the stack states it (its owner, home and name), to hold against AWS."""
 
     def access_for(self, account_id: str) -> Access:
         """How to enter ``account_id`` to read a log group's chain there."""
@@ -198,10 +200,11 @@ def stack_scope(
             "organizationTrail.members is 'all': only the stack's accounts are reported; pass"
             " --members-from-organization to report every ACTIVE account of the organization"
         )
-    source = None
-    if members_from_organization and organization is not None:
-        source = OrganizationSource(organization.account_id, organization.home_region, organization.name)
-    return AuditScope(tuple(accounts), everywhere, access, role_name, source, tuple(notes))
+    stated = None
+    if organization is not None:
+        stated = OrganizationSource(organization.account_id, organization.home_region, organization.name)
+    source = stated if members_from_organization else None
+    return AuditScope(tuple(accounts), everywhere, access, role_name, source, tuple(notes), stated)
 
 
 @dataclass(frozen=True)

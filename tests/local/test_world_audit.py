@@ -142,12 +142,17 @@ def test_a_member_covered_by_the_organization_trail_passes_with_the_evidence(
         if (p["accountId"], p["region"]) == (organization.PAYMENTS, "eu-west-1")
     )
     assert pair["status"] == "PASS" and pair["coverage"] == ORGANIZATION and pair["allRegions"] is True
-    assert pair["reasons"] == [
+    (reason,) = pair["reasons"]
+    head, _delivered, tail = reason.partition("; logging, delivering to CloudWatch Logs (last at ")
+    assert head == (
         f"covered by organization trail {organization.CT_TRAIL!r} of account {owner}: home us-east-1,"
-        f" delivering to log group {group.name!r} in account {owner} us-east-1; logging, all management"
-        f" events, chain intact in {owner}"
-    ]
+        f" delivering to log group {group.name!r} in account {owner} us-east-1"
+    )
+    assert tail.endswith(f" UTC), all management events, chain intact in {owner}"), reason
     (seen,) = pair["trails"]
+    # The emulator's CloudTrail delivers as AWS does (local.worlds.shadows): the time AWS gave, no error.
+    delivery = seen["cloudWatchLogsDelivery"]
+    assert delivery["latestDeliveryTime"] and delivery["latestDeliveryError"] is None
     assert (seen["ownerAccountId"], seen["organization"], seen["logging"], seen["allManagementEvents"]) == (
         owner,
         True,
@@ -282,3 +287,35 @@ def test_the_owners_chain_is_read_once_and_members_need_no_role(emulator: Emulat
     assert {p.status for p in report.pairs} == {Status.PASS}
     assumed = {p["RoleArn"].split(":")[4] for name, p in calls if name == "AssumeRole"}
     assert assumed == {deployed.world.management_account, organization.SANDBOX}
+
+
+def test_a_delegated_administrator_named_as_the_owner_is_told_who_owns_the_trail(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """AWS keeps the management account as the owner of the organization trails a delegated
+    administrator creates, and their ARN names it (CloudTrail User Guide, "Organization delegated
+    administrator"). A stack naming the delegated administrator gets an error naming the owner, and the
+    members are judged from the real trail, not failed without a word."""
+    deployed = deploy(emulator, "organization", tmp_path)
+    owner = deployed.world.management_account
+    trail = deployed.world.trail(organization.CT_TRAIL)
+    delegated = organization.AUDIT  # Control Tower's Audit account, CloudTrail's delegated administrator here
+    stated = {
+        **deployed.config["organizationTrail"],
+        "accountId": delegated,
+        "roleArn": f"arn:aws:iam::{delegated}:role/{MEMBER_ROLE}",
+    }
+    config = {**deployed.config, "organizationTrail": stated}
+    deployed.stack_file.write_text(
+        yaml.safe_dump({"config": {f"{PROJECT}:{k}": v for k, v in config.items()}})
+    )
+    for flags in (("--members-from-organization",), ("--role-name", MEMBER_ROLE)):
+        code, document = audit(deployed, capsys, *flags)
+        assert code == 3, (flags, document["errors"])  # the stack names the wrong owner: never a clean run
+        (error,) = document["errors"]
+        assert f"account {delegated} is named as the owner of the organization trail" in error
+        assert f"is owned by account {owner}, as its ARN {trail.arn} says" in error
+        assert "cloudtrail-delegated-administrator.html" in error
+        members = [p for p in document["coverage"] if p["accountId"] not in (owner, delegated)]
+        assert {p["status"] for p in members} == {"PASS"}, flags
+        assert any(p["coverage"] == ORGANIZATION for p in members), flags
