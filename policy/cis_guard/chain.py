@@ -27,6 +27,7 @@ from .facts import (
     PROVIDER,
     SUBSCRIPTION,
     TOPIC,
+    TRAIL,
     alarm_facts,
     filter_facts,
     subscription_facts,
@@ -121,6 +122,8 @@ class StackIndex:
     topics_by_urn: dict[str, TopicFacts] = field(default_factory=dict)
     subscriptions_by_topic_arn: dict[str, list[Resource]] = field(default_factory=lambda: defaultdict(list))
     subscriptions_by_topic_urn: dict[str, list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    trails: dict[Target, list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    """The trails the stack manages (``aws:cloudtrail/trail:Trail``), by the target that owns them."""
 
     @classmethod
     def build(cls, resources: Iterable[Resource]) -> StackIndex:
@@ -141,6 +144,8 @@ class StackIndex:
                 index.topics_by_urn[resource.urn] = facts
                 if arn:
                     index.topics_by_arn[arn] = facts
+            elif resource.type == TRAIL:
+                index.trails[index.target_of(resource)].append(resource)
             elif resource.type == SUBSCRIPTION:
                 topic = resource.get("topic")
                 if isinstance(topic, str):
