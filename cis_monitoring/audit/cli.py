@@ -242,7 +242,9 @@ def _resolve(args: argparse.Namespace) -> Request:
         if given:
             raise UsageError(f"{', '.join(given)} go(es) with --account, not --stack")
         try:
-            stack = read_stack_file(args.stack, args.repo_root)
+            # A read-only audit needs no subscriber in the stack file: the one discover wrote, before
+            # anyone added one, is the baseline every user audits before a change.
+            stack = read_stack_file(args.stack, args.repo_root, require_subscribers=False)
         except StackFileError as error:
             raise InputError(error.lines) from None
         scope_in = partial(

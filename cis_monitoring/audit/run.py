@@ -195,22 +195,31 @@ def _organization_accounts(
     return None
 
 
+def _source_label(scope: AuditScope) -> str:
+    """Whom an organization-trail problem is about: the flag, or the stack's key."""
+    return "--members-from-organization" if scope.list_members else "organizationTrail"
+
+
 def _members(
     scope: AuditScope, sessions: SessionFactory, reader: TrailReader, report: CoverageReport
 ) -> tuple[AuditScope, tuple[TrailReading, ...]]:
-    """``--members-from-organization``: the organization's ACTIVE accounts and the owner's organization trail."""
+    """The owner's organization trail (for the accounts judged from it) and, with
+    ``--members-from-organization``, the organization's ACTIVE accounts."""
     source = scope.organization
     assert source is not None
     owner = scope.access_for(source.owner)
     region = source.home_region or scope.regions[0]
     try:
-        active = _organization_accounts(scope, sessions, owner, region, report)
+        active = (
+            _organization_accounts(scope, sessions, owner, region, report) if scope.list_members else None
+        )
         trails = tuple(reader.organization_trails(owner, region))
     except AWS_ERRORS as failure:
         error = aws_error(failure)
+        what = "the members were not listed" if scope.list_members else "the organization trail was not read"
         report.errors.append(
-            f"--members-from-organization: {error.code}: {error.message} ({error.operation or 'a call'}"
-            f" as account {source.owner}); the members were not listed"
+            f"{_source_label(scope)}: {error.code}: {error.message} ({error.operation or 'a call'}"
+            f" as account {source.owner}); {what}"
         )
         return scope, ()
     if source.trail_name is not None:
@@ -220,7 +229,7 @@ def _members(
     if not own and trails:
         # A delegated administrator named as the owner: it sees the trail as a shadow naming the
         # real owner. The members are judged from that trail (it is AWS's), and the run says whom to name.
-        report.errors.append(f"--members-from-organization: {owner_named(source.owner, trails[0].facts)}")
+        report.errors.append(f"{_source_label(scope)}: {owner_named(source.owner, trails[0].facts)}")
         own = trails[:1]
     elif not own:
         report.notes.append(
@@ -405,12 +414,20 @@ def _pair_result(
         reaches = found.log_group.describe() if found.log_group else "no log group"
         status = Status.FAIL if status == Status.PASS else status
         reasons.append(f"--log-group {account.log_group!r}: the events reach {reaches} instead")
+    notes = _claim_notes(found, account)
+    if account.access is None and status != Status.PASS:
+        # Only the organization trail was looked at: a trail of the account's own may cover it.
+        notes += (
+            f"judged from the organization trail as its owner sees it: account {account.account_id} was"
+            " not entered, so a trail of its own, if it has one, was not seen; give the account a roleArn"
+            " (or pass --role-name) to read its own trails",
+        )
     return PairResult(
         status=status,
         reasons=reasons,
         coverage=found,
         chain=chain.key if chain is not None else None,
-        notes=_claim_notes(found, account),
+        notes=notes,
         **common,
     )
 

@@ -701,6 +701,33 @@ config:
     assert code == 0 and json.loads(out)["controls"] == ["4.5"]
 
 
+def test_a_stack_file_without_subscribers_is_audited_read_only(
+    aws: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What ``discover --write`` produces has no subscriber yet: the audit reads it (the baseline before a
+    change); the program still refuses it."""
+    compliant()
+    (tmp_path / "Pulumi.baseline.yaml").write_text(
+        f"""
+config:
+  cis-monitoring:accounts:
+    - id: "{ACCOUNT}"
+      name: sandbox
+      trail: {{homeRegion: {REGION}, logGroup: {LOG_GROUP}}}
+""",
+        encoding="utf-8",
+    )
+    code, out, err = run_cli(
+        ["--stack", "baseline", "--repo-root", str(tmp_path), "--json"], capsys, monkeypatch
+    )
+    assert code == 0, err
+    assert [p["status"] for p in json.loads(out)["coverage"]] == ["PASS"]
+    from cis_monitoring.spec import StackFileError, read_stack_file
+
+    with pytest.raises(StackFileError, match="has no subscriber"):
+        read_stack_file("baseline", tmp_path)
+
+
 def test_an_emulator_gets_few_retries_and_aws_the_standard_ones() -> None:
     # moto answers what it lacks with HTTP 500, which botocore would retry for ~20 s per call.
     assert cli._sessions("http://127.0.0.1:5000", None).max_attempts == 2

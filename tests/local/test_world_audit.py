@@ -162,6 +162,28 @@ def test_a_member_covered_by_the_organization_trail_passes_with_the_evidence(
 
 
 @pytest.mark.parametrize("world", ["organization", "mixed"], indirect=True)
+def test_members_without_a_role_are_judged_from_the_organization_trail_by_default(
+    world: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No flag: a stack member with no role of its own is judged from the organization trail (as
+    --members-from-organization does), not entered with the caller's credentials (AccountMismatch)."""
+    _code, with_roles = entered(world, capsys)
+    code, default = audit(world, capsys)
+    assert code == 0 and default["errors"] == [], default["errors"]
+    assert verdicts(table(default)) == verdicts(table(with_roles))
+    roleless = {
+        e["id"]
+        for e in world.config["accounts"]
+        if "roleArn" not in e
+        and "trail" not in e
+        and e["id"] != world.config["organizationTrail"]["accountId"]
+    }
+    assert roleless
+    assert {p["accountId"] for p in default["coverage"] if not p["entered"]} == roleless
+    assert not any("AccountMismatch" in r for p in default["coverage"] for r in p["reasons"])
+
+
+@pytest.mark.parametrize("world", ["organization", "mixed"], indirect=True)
 def test_members_from_organization_gives_the_same_verdicts_without_member_roles(
     world: Deployed, capsys: pytest.CaptureFixture[str]
 ) -> None:
