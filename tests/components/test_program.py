@@ -343,7 +343,7 @@ def test_outputs_have_one_chain_per_log_group_and_coverage_per_account(prod_conf
     }
     summary = run.outputs["summary"]
     assert summary["chains"] == 2 and summary["monitors"] == 2 and summary["accounts"] == 4
-    assert summary["coverage"] == {"direct": 2, "organization": 2}
+    assert summary["coverage"] == {"direct": 2, "organization": 2, "none": 0}
     assert summary["controls"] == ["4.5"] and summary["regions"] == 1
 
 
