@@ -6,7 +6,9 @@ them into ``pulumi.RunError``. This module imports nothing from the rest of the 
 rollup may run from its own virtualenv), so the coverage words are written out here, as
 ``cis_monitoring.core.topology`` says them: covered directly / by organization trail T of account M / not covered.
 
-It reads cis-monitoring ``resultsSchemaVersion`` 2 (``chains``, ``coverage``, ``summary``).
+It reads cis-monitoring ``resultsSchemaVersion`` 2 and 3 (``chains``, ``coverage``, ``summary``); 3
+states a per-Region trail's pairs as the core does (``none``, code ``coverage.none.single_region``:
+CIS 4.x needs a multi-Region trail), where 2 said ``direct``.
 Version 1 stacks (one entry per account and Region, from before coverage) are refused with
 what to do: deploy them once with the current release. The view (``schemaVersion`` 2)::
 
@@ -15,7 +17,7 @@ what to do: deploy them once with the current release. The view (``schemaVersion
                         trailHomeRegion, description, alsoBy: [{stack, coverage}]}}
                         region "*" means every Region ("regions": "all Regions")
     organizationWide:  [{stack, chain, trail, trailAccountId, trailHomeRegion}]  members: all
-    byStack:           {stack: {chains, coverage: {direct, organization}, controls, catalogVersion}}
+    byStack:           {stack: {chains, coverage: {direct, organization, none}, controls, catalogVersion}}
     totals:            {direct, organization, none}  entries of ``coverage``
     totalsByOu:        {ou: {direct, organization, none}}  (null without inventory)
     uncoveredAccounts: [{id, name, awsName, ou}]   inventory accounts nothing covers (null without inventory)
@@ -31,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 VIEW_SCHEMA_VERSION = 2
-SUPPORTED_RESULTS_SCHEMA_VERSIONS = frozenset({2})
+SUPPORTED_RESULTS_SCHEMA_VERSIONS = frozenset({2, 3})
 """The cis-monitoring ``resultsSchemaVersion`` values this view understands (cis_monitoring/program/outputs.py)."""
 DEFAULT_INVENTORY_OUTPUT = "accounts"
 INVENTORY_SCHEMA_VERSION = 1
@@ -43,7 +45,9 @@ NO_OU = "(no OU)"
 
 _STACK_RE = re.compile(r"^[\w.-]+/[\w.-]+/[\w.-]+$")
 _ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
-_RANK = {DIRECT: 0, ORGANIZATION: 1}
+_RANK = {DIRECT: 0, ORGANIZATION: 1, NOT_COVERED: 2}
+SINGLE_REGION = "coverage.none.single_region"
+"""cis_monitoring.core.problems.Code.COVERAGE_SINGLE_REGION: a per-Region trail's pair (stated as none)."""
 
 
 class RollupError(ValueError):
@@ -149,7 +153,8 @@ def stack_problem(results: StackResults) -> str | None:
     for key, entry in results.coverage.items():
         if not isinstance(entry, Mapping) or entry.get("coverage") not in _RANK:
             return (
-                f"stack {stack}: coverage[{key!r}] is not a coverage entry (coverage: direct or organization)"
+                f"stack {stack}: coverage[{key!r}] is not a coverage entry (coverage: direct, organization or"
+                " none)"
             )
         if entry.get("chain") not in results.chains:
             return f"stack {stack}: coverage[{key!r}] names chain {entry.get('chain')!r}, which the stack does not export"
@@ -238,6 +243,13 @@ def describe(entry: Mapping[str, Any]) -> str:
             f" {entry['trailAccountId']} ({regions_label(entry['region'])}): home"
             f" {entry['trailHomeRegion']}, {where}"
         )
+    if entry.get("code") == SINGLE_REGION:
+        trail = f"single-Region trail {entry['trail']!r}" if entry.get("trail") else "a single-Region trail"
+        return (
+            f"not covered ({regions_label(entry['region'])}): only {trail} of account"
+            f" {entry['trailAccountId']} delivers its events, and CIS 4.x needs a multi-Region trail"
+            f" ({where} watches it)"
+        )
     return (
         f"not covered: no stack states a trail that records account {entry['accountId']}'s events;"
         " add the account to a stack (its own trail, or a member of an organization trail)"
@@ -250,6 +262,7 @@ def _claim(stack: str, entry: Mapping[str, Any]) -> dict[str, Any]:
         "accountName",
         "region",
         "coverage",
+        "code",
         "chain",
         "trail",
         "trailAccountId",
@@ -388,7 +401,7 @@ def _outside(
 def _stack_counts(results: StackResults) -> dict[str, Any]:
     chains = list(results.chains.values())
     summary = results.summary if isinstance(results.summary, Mapping) else {}
-    counts = {DIRECT: 0, ORGANIZATION: 0}
+    counts = dict.fromkeys(KINDS, 0)
     for entry in results.coverage.values():
         counts[entry["coverage"]] += 1
     return {

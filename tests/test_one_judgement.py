@@ -14,6 +14,10 @@ codes. The same row is then
   every subscription at once, so the pending row answers ListSubscriptionsByTopic with the
   shape AWS gives a pending subscription.
 
+The trail rows (``TRAIL_ROWS``) do the same for the link before the chain: which log group the
+trail delivers to, and whether the trail counts (multi-Region, logging, selectors). The pack sees
+the trail the stack manages (``aws:cloudtrail/trail:Trail``), the audit the trail CloudTrail shows.
+
 A row fails if either adapter's verdict differs from the expected one, or the two differ
 from each other. The one fact the pack cannot see, confirmation (it happens after the
 deploy), is declared per row, never assumed.
@@ -33,7 +37,8 @@ from botocore.awsrequest import AWSResponse
 from moto.core.models import MockAWS
 
 from cis_monitoring.audit.aws import SessionFactory
-from cis_monitoring.audit.run import audit_chain
+from cis_monitoring.audit.run import audit_chain, audit_coverage
+from cis_monitoring.audit.scope import AccountFlags, flag_scope
 from cis_monitoring.core.access import Access
 from cis_monitoring.core.aws.arns import alarm_arn
 from cis_monitoring.core.catalog import CIS_4_5
@@ -780,3 +785,118 @@ def test_the_core_names_the_broken_link_and_says_what_to_do(row: Row) -> None:
     assert all(p.code.startswith(verdict.link.label) for p in verdict.problems)
     summary = verdict.summary()
     assert summary and all(p.detail in summary for p in verdict.problems)
+
+
+# ---------------------------------------------------------------- the trail: which group, and does it count
+
+
+@dataclass(frozen=True)
+class TrailRow:
+    """The program's chain behind a trail that differs from the compliant one; the codes both must give.
+
+    The pack sees the trail where the stack manages it (``aws:cloudtrail/trail:Trail``); the audit reads
+    it from CloudTrail (moto, shaped like AWS by ``local.worlds.shadows``). ``expected``: the chain's codes
+    at the trail's group, then the pair's coverage code (the pack prints them in that order).
+    """
+
+    case: str
+    expected: tuple[str, ...]
+    filter_group: str = LOG_GROUP
+    multi_region: bool = True
+    logging: bool = True
+    write_only: bool = False
+
+
+OTHER_GROUP = "app/payments"
+TRAIL_ROWS = [
+    TrailRow("the trail delivers to the chain's group", WORKS),
+    TrailRow(
+        "the filter watches another group than the trail delivers to",
+        ("filter.none", "coverage.none.chain_broken"),
+        filter_group=OTHER_GROUP,
+    ),
+    TrailRow("single-Region trail", ("coverage.none.single_region",), multi_region=False),
+    TrailRow("trail not logging", ("coverage.none.not_logging",), logging=False),
+    TrailRow("write-only event selectors", ("coverage.none.selectors",), write_only=True),
+]
+
+
+def trail_pack_codes(pack: PolicyPackServer, row: TrailRow, preview: bool) -> tuple[str, ...]:
+    registrations = pack_registrations(GOOD)
+    for registration in registrations:
+        if registration.type == "aws:cloudwatch/logMetricFilter:LogMetricFilter":
+            registration.inputs["logGroupName"] = registration.outputs["logGroupName"] = row.filter_group
+    inputs: dict[str, Any] = {
+        "name": f"org-trail-{REGION}",
+        "s3BucketName": f"trail-bucket-{REGION}",
+        "isMultiRegionTrail": row.multi_region,
+        "enableLogging": row.logging,
+        "cloudWatchLogsGroupArn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{LOG_GROUP}:*",
+        "eventSelectors": [
+            {"readWriteType": "WriteOnly" if row.write_only else "All", "includeManagementEvents": True}
+        ],
+    }
+    registrations.append(
+        _registration("aws:cloudtrail/trail:Trail", urn("aws:cloudtrail/trail:Trail", "trail"), inputs)
+    )
+    by_urn = {r.urn: r for r in registrations}
+    unknown = {**PREVIEW_UNKNOWNS, "aws:cloudtrail/trail:Trail": {"arn"}} if preview else {}
+    violations = pack.analyze_stack(
+        to_analyzer_resource(r, by_urn, unknown.get(r.type, set())) for r in registrations
+    )
+    chain_violations = [v for v in violations if v.policy == "cis-monitoring-chain"]
+    if not chain_violations:
+        return WORKS
+    [violation] = chain_violations
+    match = CODES.search(violation.message)
+    assert match, violation.message
+    return tuple(match.group(1).split(", "))
+
+
+def trail_audit_codes(row: TrailRow) -> tuple[str, ...]:
+    setup = build_compliant()
+    cloudtrail, logs = (boto3.client(s, region_name=REGION) for s in ("cloudtrail", "logs"))
+    if row.filter_group != LOG_GROUP:
+        [found] = logs.describe_metric_filters(logGroupName=LOG_GROUP)["metricFilters"]
+        logs.create_log_group(logGroupName=row.filter_group)
+        logs.delete_metric_filter(logGroupName=LOG_GROUP, filterName=FILTER_NAME)
+        logs.put_metric_filter(
+            logGroupName=row.filter_group,
+            filterName=FILTER_NAME,
+            filterPattern=found["filterPattern"],
+            metricTransformations=found["metricTransformations"],
+        )
+    if not row.multi_region:
+        cloudtrail.update_trail(Name=setup.trail_name, IsMultiRegionTrail=False)
+    if not row.logging:
+        cloudtrail.stop_logging(Name=setup.trail_name)
+    if row.write_only:
+        cloudtrail.put_event_selectors(
+            TrailName=setup.trail_name,
+            EventSelectors=[{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}],
+        )
+    report = audit_coverage(
+        flag_scope(AccountFlags(ACCOUNT, [REGION])), SessionFactory(new_session()), [CIS_4_5]
+    )
+    [pair] = report.pairs
+    assert pair.status in (Status.PASS, Status.FAIL) and pair.coverage is not None, pair.reasons
+    if pair.status == Status.PASS:
+        return WORKS
+    chain = report.chains.get(pair.coverage.log_group) if pair.coverage.log_group else None
+    chain_codes = tuple(c for result in chain.controls for c in result.codes) if chain is not None else ()
+    if pair.coverage.code != "coverage.none.chain_broken":
+        chain_codes = ()
+    return (*chain_codes, pair.coverage.code)
+
+
+@pytest.mark.parametrize("row", TRAIL_ROWS, ids=[r.case for r in TRAIL_ROWS])
+def test_the_pack_and_the_audit_judge_the_trail_alike(
+    row: TrailRow, pack: PolicyPackServer, _moto: MockAWS
+) -> None:
+    _moto.reset()
+    audited = trail_audit_codes(row)
+    packed = trail_pack_codes(pack, row, preview=False)
+    previewed = trail_pack_codes(pack, row, preview=True)
+    assert audited == row.expected, f"audit: {audited}"
+    assert packed == row.expected, f"pack: {packed}"
+    assert previewed == packed, f"pack in preview: {previewed}"

@@ -20,7 +20,7 @@ import secrets
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -49,6 +49,7 @@ from cis_monitoring.core.catalog import CONTROLS, Control, default_control_ids
 from cis_monitoring.core.errors import CannotLookError, InputError, UsageError
 from cis_monitoring.core.project import PROJECT
 from cis_monitoring.core.status import Status
+from cis_monitoring.core.topology import DEFAULT_DELIVERY_WINDOW
 from cis_monitoring.spec import EmulatorConfig, StackFileError, read_stack_file
 
 PROGRESS_ABOVE = 20
@@ -124,6 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
         " that trail (with --account: the owner account)",
     )
     parser.add_argument(
+        "--delivery-window",
+        metavar="HOURS",
+        default=f"{DEFAULT_DELIVERY_WINDOW.total_seconds() / 3600:g}",
+        help="FAIL a trail whose last delivery to CloudWatch Logs (GetTrailStatus) is older than this"
+        f" ({DEFAULT_DELIVERY_WINDOW.total_seconds() / 3600:g}, CIS's 'recent (~one day old)'); widen it for"
+        " accounts that stay idle longer",
+    )
+    parser.add_argument(
         "--profile", metavar="NAME", help="AWS profile for your own credentials (default: boto3's chain)"
     )
     parser.add_argument("--json", action="store_true", help="print a JSON document instead of tables")
@@ -184,6 +193,12 @@ def _history_days(text: str) -> int:
     return _number("--history-days", text, int, lambda days: 1 <= days <= MAX_DAYS, wants)
 
 
+def _delivery_window(text: str) -> timedelta:
+    wants = f"must be a positive number of hours, not {text!r}"
+    hours = _number("--delivery-window", text, float, lambda h: 0 < h < float("inf"), wants)
+    return timedelta(hours=hours)
+
+
 def _drill_timeout(text: str) -> float:
     wants = f"must be a positive number of seconds, not {text!r}"
     return _number("--drill-timeout", text, float, lambda seconds: 0 < seconds < float("inf"), wants)
@@ -227,7 +242,9 @@ def _resolve(args: argparse.Namespace) -> Request:
         if given:
             raise UsageError(f"{', '.join(given)} go(es) with --account, not --stack")
         try:
-            stack = read_stack_file(args.stack, args.repo_root)
+            # A read-only audit needs no subscriber in the stack file: the one discover wrote, before
+            # anyone added one, is the baseline every user audits before a change.
+            stack = read_stack_file(args.stack, args.repo_root, require_subscribers=False)
         except StackFileError as error:
             raise InputError(error.lines) from None
         scope_in = partial(
@@ -342,6 +359,7 @@ def main(argv: Sequence[str] | None = None) -> Status:
     args = build_parser().parse_args(argv)  # --help and bad syntax: SystemExit, which cis_monitoring.cli maps
     request = _resolve(args)
     proofs = ProofSettings(not args.no_test_metric_filter, _history_days(args.history_days))
+    delivery_window = _delivery_window(args.delivery_window)
     drill = _drill_plan(args)
     endpoint = args.endpoint_url or (request.emulator.endpoint if request.emulator else None)
     if endpoint:
@@ -362,6 +380,7 @@ def main(argv: Sequence[str] | None = None) -> Status:
         drill=drill,
         max_workers=args.max_workers,
         progress=_progress if scope.pairs > PROGRESS_ABOVE else None,
+        delivery_window=delivery_window,
     )
     if args.json:
         print(audit_report.render_json(report))

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, timedelta
 from typing import Any
 
 from cis_monitoring.audit.aws import (
@@ -52,8 +53,8 @@ from cis_monitoring.audit.proof_run import ChainProofs, ProofSettings, fold
 from cis_monitoring.audit.proofs.confirmation import emulator_confirmations
 from cis_monitoring.audit.proofs.result import ProofResult
 from cis_monitoring.audit.results import ChainResult, ControlResult, CoverageReport, Finding, PairResult
-from cis_monitoring.audit.scope import AccountScope, AuditScope, with_members
-from cis_monitoring.audit.trails import TrailReader, TrailReading
+from cis_monitoring.audit.scope import AccountScope, AuditScope, OrganizationSource, with_members
+from cis_monitoring.audit.trails import Clock, TrailReader, TrailReading, owner_named, utc_now
 from cis_monitoring.core.access import Access
 from cis_monitoring.core.aws.arns import LogGroupRef
 from cis_monitoring.core.catalog import Control
@@ -62,6 +63,7 @@ from cis_monitoring.core.problems import Code
 from cis_monitoring.core.status import Status
 from cis_monitoring.core.topology import (
     ALL_REGIONS,
+    DEFAULT_DELIVERY_WINDOW,
     NOT_COVERED,
     ORGANIZATION,
     Coverage,
@@ -220,30 +222,48 @@ def _organization_accounts(
     return None
 
 
+def _source_label(scope: AuditScope) -> str:
+    """Whom an organization-trail problem is about: the flag, or the stack's key."""
+    return "--members-from-organization" if scope.list_members else "organizationTrail"
+
+
 def _members(
     scope: AuditScope, sessions: SessionFactory, reader: TrailReader, report: CoverageReport
 ) -> tuple[AuditScope, tuple[TrailReading, ...]]:
-    """``--members-from-organization``: the organization's ACTIVE accounts and the owner's organization trail."""
+    """The owner's organization trail (for the accounts judged from it) and, with
+    ``--members-from-organization``, the organization's ACTIVE accounts."""
     source = scope.organization
     assert source is not None
     owner = scope.access_for(source.owner)
     region = source.home_region or scope.regions[0]
     try:
-        active = _organization_accounts(scope, sessions, owner, region, report)
+        active = (
+            _organization_accounts(scope, sessions, owner, region, report) if scope.list_members else None
+        )
         trails = tuple(reader.organization_trails(owner, region))
     except AWS_ERRORS as failure:
         error = aws_error(failure)
+        what = "the members were not listed" if scope.list_members else "the organization trail was not read"
         report.errors.append(
-            f"--members-from-organization: {error.code}: {error.message} ({error.operation or 'a call'}"
-            f" as account {source.owner}); the members were not listed"
+            f"{_source_label(scope)}: {error.code}: {error.message} ({error.operation or 'a call'}"
+            f" as account {source.owner}); {what}"
         )
         return scope, ()
     if source.trail_name is not None:
         trails = tuple(t for t in trails if t.facts.name == source.trail_name)
-    if not trails:
-        named = f" named {source.trail_name!r}" if source.trail_name else ""
-        report.notes.append(f"account {source.owner} owns no organization trail{named} visible in {region}")
-    return (with_members(scope, active) if active is not None else scope), trails
+    own = tuple(t for t in trails if t.facts.owner_account == source.owner)
+    named = f" named {source.trail_name!r}" if source.trail_name else ""
+    if not own and trails:
+        # A delegated administrator named as the owner: it sees the trail as a shadow naming the
+        # real owner. The members are judged from that trail (it is AWS's), and the run says whom to name.
+        report.errors.append(f"{_source_label(scope)}: {owner_named(source.owner, trails[0].facts)}")
+        own = trails[:1]
+    elif not own:
+        report.notes.append(
+            f"account {source.owner} owns no organization trail{named} visible in {region}, so the members"
+            " it lists are judged from no trail"
+        )
+    return (with_members(scope, active) if active is not None else scope), own
 
 
 # ---------------------------------------------------------------- the run
@@ -278,7 +298,48 @@ def _read(
     return read
 
 
-def _groups_to_check(seen: Sequence[_Seen]) -> list[LogGroupRef]:
+def _owners_delivery(seen: Sequence[_Seen]) -> list[_Seen]:
+    """Each trail's CloudWatch Logs delivery as its owner read it, where the owner was read too.
+
+    The owner's GetTrailStatus is the trail's own answer; a member reads an organization trail's
+    status through its shadow, which may say less. Where the owner was not read, the member's
+    own reading stands (and is judged as read).
+    """
+    owners = {
+        t.facts.arn: t.facts.delivery
+        for item in seen
+        for t in item.trails
+        if t.facts.delivery is not None and t.facts.owner_account == item.account.account_id
+    }
+
+    def owners_view(reading: TrailReading) -> TrailReading:
+        delivery = owners.get(reading.facts.arn)
+        if delivery is None or reading.facts.delivery is None:
+            return reading
+        return replace(reading, facts=replace(reading.facts, delivery=delivery))
+
+    return [replace(item, trails=tuple(owners_view(t) for t in item.trails)) for item in seen]
+
+
+def _owner_problem(stated: OrganizationSource | None, seen: Sequence[_Seen]) -> str | None:
+    """Why the stack's organization trail owner is not the owner AWS shows, or None.
+
+    Only when no organization trail of the stated owner is seen anywhere, and another account's is.
+    """
+    if stated is None:
+        return None
+    trails = [
+        t.facts
+        for item in seen
+        for t in item.trails
+        if t.facts.organization and (stated.trail_name is None or t.facts.name == stated.trail_name)
+    ]
+    if not trails or any(t.owner_account == stated.owner for t in trails):
+        return None
+    return owner_named(stated.owner, trails[0])
+
+
+def _groups_to_check(seen: Sequence[_Seen], delivery_window: timedelta) -> list[LogGroupRef]:
     """Every log group a pair's coverage may rest on, in the order first asked."""
     asked: list[LogGroupRef] = []
 
@@ -288,7 +349,9 @@ def _groups_to_check(seen: Sequence[_Seen]) -> list[LogGroupRef]:
 
     for item in seen:
         if item.error is None:
-            coverage_of(item.account.account_id, item.region, item.facts, record)
+            coverage_of(
+                item.account.account_id, item.region, item.facts, record, delivery_window=delivery_window
+            )
     return list(dict.fromkeys(asked))
 
 
@@ -301,10 +364,16 @@ def audit_coverage(
     drill: DrillPlan | None = None,
     max_workers: int = 8,
     progress: Progress | None = None,
+    delivery_window: timedelta = DEFAULT_DELIVERY_WINDOW,
+    clock: Clock = utc_now,
 ) -> CoverageReport:
-    """Audit every pair of ``scope`` for ``controls``; never raises for AWS errors (rows say ERROR)."""
+    """Audit every pair of ``scope`` for ``controls``; never raises for AWS errors (rows say ERROR).
+
+    ``delivery_window``: how old a trail's last CloudWatch Logs delivery may be (``--delivery-window``);
+    ``clock``: the "now" it is measured from (tests set it).
+    """
     report = CoverageReport([], {}, tuple(c.control_id for c in controls), list(scope.notes))
-    reader = TrailReader(sessions, controls)
+    reader = TrailReader(sessions, controls, clock)
     organization_trails: tuple[TrailReading, ...] = ()
     if scope.organization is not None:
         scope, organization_trails = _members(scope, sessions, reader, report)
@@ -319,25 +388,30 @@ def audit_coverage(
         if progress is not None:
             progress(f"[{count}/{total}] chain {chain.key}: {chain.status}")
 
-    seen = in_pool(pairs, _read(reader, organization_trails), max_workers, read_done)
+    seen = _owners_delivery(in_pool(pairs, _read(reader, organization_trails), max_workers, read_done))
 
     def check(group: LogGroupRef) -> ChainResult:
         access, name = scope.access_for(group.account_id), scope.name_of(group.account_id)
         return audit_chain(group, access, sessions, controls, proofs, name)
 
-    chains = in_pool(_groups_to_check(seen), check, max_workers, chain_done)
+    wrong_owner = _owner_problem(scope.stated_organization, seen)
+    if wrong_owner is not None and not any(wrong_owner in error for error in report.errors):
+        report.errors.append(f"organizationTrail.accountId: {wrong_owner}")
+    chains = in_pool(_groups_to_check(seen, delivery_window), check, max_workers, chain_done)
     report.chains = {chain.group: chain for chain in chains}
     if drill is not None:
         report.drill_run = drill.settings.run_id
         run_drills(list(report.chains.values()), sessions, scope, drill)
-    report.pairs = [_pair_result(item, report.chains) for item in seen]
+    report.pairs = [_pair_result(item, report.chains, delivery_window) for item in seen]
     return report
 
 
 # ---------------------------------------------------------------- the words of a pair
 
 
-def _pair_result(item: _Seen, chains: Mapping[LogGroupRef, ChainResult]) -> PairResult:
+def _pair_result(
+    item: _Seen, chains: Mapping[LogGroupRef, ChainResult], delivery_window: timedelta
+) -> PairResult:
     account = item.account
     common: dict[str, Any] = {
         "account_id": account.account_id,
@@ -353,7 +427,11 @@ def _pair_result(item: _Seen, chains: Mapping[LogGroupRef, ChainResult]) -> Pair
         reasons = [f"trails: {item.error.code}: {item.error.message}{where}{_hint(item.error, account)}"]
         return PairResult(status=Status.ERROR, reasons=reasons, error=item.error, **common)
     found = coverage_of(
-        account.account_id, item.region, item.facts, lambda g: chains[g].intact if g in chains else None
+        account.account_id,
+        item.region,
+        item.facts,
+        lambda g: chains[g].intact if g in chains else None,
+        delivery_window=delivery_window,
     )
     chain = chains.get(found.log_group) if found.log_group is not None else None
     status, reasons = _verdict(found, chain)
@@ -363,12 +441,20 @@ def _pair_result(item: _Seen, chains: Mapping[LogGroupRef, ChainResult]) -> Pair
         reaches = found.log_group.describe() if found.log_group else "no log group"
         status = Status.FAIL if status == Status.PASS else status
         reasons.append(f"--log-group {account.log_group!r}: the events reach {reaches} instead")
+    notes = _claim_notes(found, account)
+    if account.access is None and status != Status.PASS:
+        # Only the organization trail was looked at: a trail of the account's own may cover it.
+        notes += (
+            f"judged from the organization trail as its owner sees it: account {account.account_id} was"
+            " not entered, so a trail of its own, if it has one, was not seen; give the account a roleArn"
+            " (or pass --role-name) to read its own trails",
+        )
     return PairResult(
         status=status,
         reasons=reasons,
         coverage=found,
         chain=chain.key if chain is not None else None,
-        notes=_claim_notes(found, account),
+        notes=notes,
         **common,
     )
 
@@ -392,7 +478,16 @@ def _verdict(found: Coverage, chain: ChainResult | None) -> tuple[Status, list[s
             )
         return Status.ERROR, reasons
     owner = chain.group.account_id
-    return Status.PASS, [f"{found.describe()}; logging, all management events, chain intact in {owner}"]
+    delivery = found.trail.delivery if found.trail is not None else None
+    if delivery is None or delivery.latest is None:
+        # Only a delivery AWS reported lets a pair PASS: a trail whose delivery was not read proves nothing.
+        return Status.ERROR, [
+            f"{found.describe()}; its CloudWatch Logs delivery (GetTrailStatus) was not read"
+        ]
+    return Status.PASS, [
+        f"{found.describe()}; logging, delivering to CloudWatch Logs (last at"
+        f" {delivery.latest.astimezone(UTC):%Y-%m-%d %H:%M} UTC), all management events, chain intact in {owner}"
+    ]
 
 
 def _hint(error: AwsError, account: AccountScope) -> str:

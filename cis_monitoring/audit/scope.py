@@ -15,9 +15,13 @@ Getting in (a ``cis_monitoring.core.access.Access`` per account): each account's
 account nobody names a role for is read with the caller's own credentials, which the session
 factory verifies are that account's.
 
-``--members-from-organization`` reads the members without a role in each: the organization
-trail's owner lists its ACTIVE accounts (organizations:ListAccounts), and every account without
-a trail of its own in the stack is judged from the organization trail as the owner sees it.
+A stack account with no way in of its own (no ``roleArn``, no ``--role-name``) and no trail of its
+own in the stack, that the organization trail is stated to cover, is judged from the organization
+trail as its owner sees it (``access`` None), by default: only the organization trail can cover it
+(the config's own rule), so its owner's view is the whole story, where entering it with the
+caller's credentials would fail (AccountMismatch) for every member. ``--members-from-organization``
+also reports the organization's other ACTIVE accounts (organizations:ListAccounts in the owner's
+account), judged the same way. An account with a role is entered and read itself.
 
 Every flag is checked before any AWS call, with the same value checks as the config's keys
 (``cis_monitoring.spec.fields``); Regions against the core's list of each partition's Regions.
@@ -34,7 +38,7 @@ from cis_monitoring.core.aws import arns
 from cis_monitoring.core.aws.regions import partition_of
 from cis_monitoring.core.errors import UsageError
 from cis_monitoring.core.plan import ALL_ACCOUNTS, MEMBERS_ALL, CoverageClaim
-from cis_monitoring.core.topology import ALL_REGIONS
+from cis_monitoring.core.topology import ALL_REGIONS, ORGANIZATION
 from cis_monitoring.flags import one_error, region_problems
 from cis_monitoring.spec import StackConfig, coverage_plan
 from cis_monitoring.spec import fields as check
@@ -92,7 +96,12 @@ class AuditScope:
     """How to read chains in an account (the log group's owner) when it is no audited account."""
     role_name: str | None = None
     organization: OrganizationSource | None = None
+    """Where the organization trail is read for the accounts judged from it (``access`` None)."""
     notes: tuple[str, ...] = ()
+    stated_organization: OrganizationSource | None = None
+    """The organization trail as the stack states it (its owner, home and name), to hold against AWS."""
+    list_members: bool = False
+    """``--members-from-organization``: also report the organization's ACTIVE accounts the scope lacks."""
 
     def access_for(self, account_id: str) -> Access:
         """How to enter ``account_id`` to read a log group's chain there."""
@@ -181,7 +190,9 @@ def stack_scope(
         every = not claims or any(c.region == ALL_REGIONS for c in claims)
         listed_regions = [c.region for c in claims if c.region != ALL_REGIONS]
         entry = entries.get(account_id)
-        reads_itself = not members_from_organization or account_id in own_trail
+        has_role = role_name is not None or (entry is not None and entry.role_arn is not None)
+        by_organization = any(c.kind == ORGANIZATION for c in claims)
+        reads_itself = account_id in own_trail or has_role or not by_organization
         accounts.append(
             AccountScope(
                 account_id=account_id,
@@ -198,10 +209,21 @@ def stack_scope(
             "organizationTrail.members is 'all': only the stack's accounts are reported; pass"
             " --members-from-organization to report every ACTIVE account of the organization"
         )
-    source = None
-    if members_from_organization and organization is not None:
-        source = OrganizationSource(organization.account_id, organization.home_region, organization.name)
-    return AuditScope(tuple(accounts), everywhere, access, role_name, source, tuple(notes))
+    stated = None
+    if organization is not None:
+        stated = OrganizationSource(organization.account_id, organization.home_region, organization.name)
+    judged_from_organization = any(a.access is None for a in accounts)
+    source = stated if members_from_organization or judged_from_organization else None
+    return AuditScope(
+        tuple(accounts),
+        everywhere,
+        access,
+        role_name,
+        source,
+        tuple(notes),
+        stated,
+        list_members=members_from_organization,
+    )
 
 
 @dataclass(frozen=True)
@@ -274,7 +296,9 @@ def flag_scope(
     if owner is not None:
         access[owner.account_id] = owner
     source = OrganizationSource(flags.account, None) if members_from_organization else None
-    return AuditScope((account,), tuple(flags.regions), access, None, source)
+    return AuditScope(
+        (account,), tuple(flags.regions), access, None, source, list_members=members_from_organization
+    )
 
 
 def with_members(scope: AuditScope, members: Mapping[str, str]) -> AuditScope:

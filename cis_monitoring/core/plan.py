@@ -8,7 +8,10 @@ trails exist; the plan turns that into:
   (the trail owner's account, the trail's home Region), found by name or by prefix;
 - ``CoverageClaim``s: what the config states each site covers, per (account, Region), where
   either may be ``ALL_REGIONS``/``ALL_ACCOUNTS`` (``"*"``): a multi-Region trail covers every
-  Region of its account, an organization trail every member account.
+  Region of its account, an organization trail every member account. A per-Region trail's chain
+  watches its own Region, but CIS 4.x accepts only multi-Region trails, so its claim is the core's
+  verdict for that site: not covered, ``coverage.none.single_region`` (``topology.coverage_of``
+  says the same of the pair), whatever the program deploys there.
 
 The claims are what the config says is true, not a verdict: the audit checks them against
 AWS (``topology.coverage_of``). Pure and stdlib only, so the program, discover and the tests
@@ -21,7 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from cis_monitoring.core.aws.arns import LogGroupRef
-from cis_monitoring.core.topology import ALL_REGIONS, DIRECT, ORGANIZATION, TrailFacts
+from cis_monitoring.core.problems import Code
+from cis_monitoring.core.topology import ALL_REGIONS, DIRECT, KINDS, NOT_COVERED, ORGANIZATION, TrailFacts
 
 ALL_ACCOUNTS = "*"
 """A claim for every account of the organization (an organization trail with ``members: all``)."""
@@ -36,6 +40,12 @@ VIAS = (ACCOUNT_TRAIL, ORGANIZATION_TRAIL, REGION_TRAIL)
 
 MEMBERS_ALL = "all"
 MEMBERS_ACCOUNTS = "accounts"
+
+_CLAIM_CODES = {
+    DIRECT: Code.COVERAGE_DIRECT,
+    ORGANIZATION: Code.COVERAGE_ORGANIZATION,
+    NOT_COVERED: Code.COVERAGE_SINGLE_REGION,  # only a per-Region trail's claim is stated as not covered
+}
 
 
 def stated_trail(
@@ -138,9 +148,14 @@ class CoverageClaim:
     region: str
     """A Region, or ALL_REGIONS."""
     kind: str
-    """topology.DIRECT or topology.ORGANIZATION."""
+    """topology.DIRECT, topology.ORGANIZATION, or topology.NOT_COVERED (a per-Region trail's site)."""
     site: str
-    """The ``ChainSite.key`` of the chain that covers it."""
+    """The ``ChainSite.key`` of the chain that watches it."""
+
+    @property
+    def code(self) -> Code:
+        """The core's code for this claim (what ``coverage_of`` says of such a pair when its chain works)."""
+        return _CLAIM_CODES[self.kind]
 
     @property
     def key(self) -> str:
@@ -156,7 +171,7 @@ class CoveragePlan:
         return next(s for s in self.sites if s.key == key)
 
     def totals(self) -> dict[str, int]:
-        counts = {DIRECT: 0, ORGANIZATION: 0}
+        counts = dict.fromkeys(KINDS, 0)
         for claim in self.claims:
             counts[claim.kind] += 1
         return counts
@@ -192,7 +207,8 @@ def plan_coverage(
         for site in account_sites(account):
             sites.append(site)
             if site.via == REGION_TRAIL:
-                claim(account.account_id, site.region, DIRECT, site)
+                # CIS 4.x needs a multi-Region trail: the core's word for this pair (coverage_of).
+                claim(account.account_id, site.region, NOT_COVERED, site)
             else:
                 for region in account.covered_regions or (ALL_REGIONS,):
                     claim(account.account_id, region, DIRECT, site)

@@ -83,6 +83,9 @@ class Code(StrEnum):
     COVERAGE_SINGLE_REGION = "coverage.none.single_region"
     COVERAGE_NO_CLOUDWATCH = "coverage.none.no_cloudwatch"
     COVERAGE_NOT_LOGGING = "coverage.none.not_logging"
+    COVERAGE_DELIVERY_ERROR = "coverage.none.delivery_error"
+    COVERAGE_NEVER_DELIVERED = "coverage.none.never_delivered"
+    COVERAGE_DELIVERY_STALE = "coverage.none.delivery_stale"
     COVERAGE_SELECTORS = "coverage.none.selectors"
     COVERAGE_CHAIN_BROKEN = "coverage.none.chain_broken"
 
@@ -146,6 +149,9 @@ CODES: Mapping[Code, str] = {
     Code.COVERAGE_SINGLE_REGION: "Only a single-Region trail delivers the Region's events; CIS needs multi-Region.",
     Code.COVERAGE_NO_CLOUDWATCH: "The trail does not deliver to CloudWatch Logs.",
     Code.COVERAGE_NOT_LOGGING: "The trail is not logging.",
+    Code.COVERAGE_DELIVERY_ERROR: "The trail is logging, but AWS reports a CloudWatch Logs delivery error: no event reaches the filter.",
+    Code.COVERAGE_NEVER_DELIVERED: "The trail has never delivered to its CloudWatch Logs group (AWS gives no delivery time).",
+    Code.COVERAGE_DELIVERY_STALE: "The trail's last delivery to CloudWatch Logs is older than the delivery window (24 h by default).",
     Code.COVERAGE_SELECTORS: "The trail's event selectors do not record all management events.",
     Code.COVERAGE_CHAIN_BROKEN: "The trail delivers to a log group whose chain is broken.",
 }

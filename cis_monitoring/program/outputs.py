@@ -1,4 +1,4 @@
-"""The stack outputs (``resultsSchemaVersion`` 2): one entry per chain, coverage per (account, Region), a summary.
+"""The stack outputs (``resultsSchemaVersion`` 3): one entry per chain, coverage per (account, Region), a summary.
 
 Other stacks read these through stack references (the organization rollup, the
 promotion gate), so the shape is versioned: bump RESULTS_SCHEMA_VERSION on any change
@@ -9,6 +9,10 @@ with ``chains`` (one per monitored log group, key ``<account>/<region>/<log grou
 ``coverage`` (key ``<account>/<region>``, either may be ``*``: what each chain is stated to
 cover). ``subscriptions[].pendingConfirmation`` is what AWS said at the last ``pulumi up``
 or ``pulumi refresh``: a confirmation clicked later shows only after a refresh.
+
+Version 3 (issue 15) words a per-Region trail's pairs as the core does: ``coverage: none``, code
+``coverage.none.single_region`` (CIS 4.x needs a multi-Region trail), where version 2 said
+``direct``; their chains are still deployed and exported. ``summary.coverage`` counts ``none`` too.
 """
 
 from __future__ import annotations
@@ -20,12 +24,9 @@ import pulumi
 
 from cis_monitoring.core.catalog import CATALOG_VERSION, Control
 from cis_monitoring.core.plan import CoveragePlan
-from cis_monitoring.core.problems import Code
-from cis_monitoring.core.topology import DIRECT
 from cis_monitoring.spec import DeployTarget, StackConfig
 
-RESULTS_SCHEMA_VERSION = 2
-_CODES = {DIRECT: Code.COVERAGE_DIRECT}
+RESULTS_SCHEMA_VERSION = 3
 
 
 def chain_key(target: DeployTarget, log_group: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -81,7 +82,7 @@ def coverage_result(
             "accountName": names.get(claim.account_id),
             "region": claim.region,
             "coverage": claim.kind,
-            "code": _CODES.get(claim.kind, Code.COVERAGE_ORGANIZATION),
+            "code": claim.code,
             "chain": chain_keys[claim.site],
             "via": target.via,
             "trail": target.trail_name,

@@ -281,10 +281,14 @@ class OrganizationTrailConfig(TrailConfig, _AssumesRole):
     ``name: aws-controltower-BaselineCloudTrail``)."""
 
     account_id: str = Field(
-        description="The trail's owner, 12 digits, quoted: the management account or CloudTrail's delegated"
-        " administrator. It must also be in `accounts` (inline or from the inventory): that entry gives the"
-        " chain a name, tags and, by default, its role. Give that entry no `trail` or `regions` entry in"
-        " the trail's home Region (one chain per account and Region).",
+        description="The trail's owner, 12 digits, quoted: the organization's management account, whose id"
+        " the trail's ARN names. A CloudTrail delegated administrator may create and manage the trail, but"
+        " AWS keeps the management account as the owner of the organization trails it creates, and their"
+        ' log group is in that account (AWS CloudTrail User Guide, "Organization delegated'
+        ' administrator"); the audit names the owner the ARN shows when another account is given. It must'
+        " also be in `accounts` (inline or from the inventory): that entry gives the chain a name, tags"
+        " and, by default, its role. Give that entry no `trail` or `regions` entry in the trail's home"
+        " Region (one chain per account and Region).",
         json_schema_extra={"pattern": _ACCOUNT_ID["pattern"]},
     )
     members: Annotated[str | tuple[str, ...], _MEMBERS] = Field(

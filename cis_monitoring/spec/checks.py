@@ -33,10 +33,13 @@ def account_problems(
     stack: NotificationConfig | None,
     accounts: Sequence[tuple[int, AccountConfig]],
     organization: OrganizationTrailConfig | None = None,
+    *,
+    require_subscribers: bool = True,
 ) -> list[ConfigProblem]:
     """Duplicate accounts, names and Regions; roles in another account; notification settings per site.
 
-    ``stack`` None (invalid stack-wide notifications) skips the notification checks.
+    ``stack`` None (invalid stack-wide notifications) skips the notification checks;
+    ``require_subscribers`` False (a read-only audit) accepts a site with no subscriber.
     """
     problems: list[ConfigProblem] = []
     seen_ids: dict[str, int] = {}
@@ -79,16 +82,25 @@ def account_problems(
     if stack is not None:
         for context in site_contexts(stack, accounts, organization):
             problems.extend(
-                notification_problems(context.layers, context.site.account_id, context.site.region)
+                notification_problems(
+                    context.layers, context.site.account_id, context.site.region, require_subscribers
+                )
             )
     return problems
 
 
-def notification_problems(layers: NotificationLayers, account_id: str, region: str) -> list[ConfigProblem]:
-    """The effective notification settings of one chain site (account, Region) can notify someone."""
+def notification_problems(
+    layers: NotificationLayers, account_id: str, region: str, require_subscribers: bool = True
+) -> list[ConfigProblem]:
+    """The effective notification settings of one chain site (account, Region) can notify someone.
+
+    ``require_subscribers`` False: a site without a subscriber is accepted. The program needs one
+    (a chain must notify someone); a read-only audit does not: it judges what AWS shows, and the
+    stack ``discover --write`` produced, before anyone adds a subscriber, is the baseline to audit.
+    """
     effective = layers.effective()
     problems = []
-    if effective.topic_arn is None and not effective.subscriptions:
+    if require_subscribers and effective.topic_arn is None and not effective.subscriptions:
         problems.append(
             ConfigProblem(
                 f"{layers.origin('subscriptions')}.subscriptions",

@@ -50,12 +50,14 @@ def load_config(
     secrets: Mapping[str, str] | None = None,
     secret_keys: frozenset[str] = frozenset(),
     source: str = "stack config",
+    require_subscribers: bool = True,
 ) -> StackConfig:
     """Validate the project's config (keys without namespace) or raise ConfigError with every problem.
 
     ``secrets`` maps config key names to values, for subscriptions that name an
     ``endpointSecretKey``; ``secret_keys`` names the keys that were set as secrets.
     Without ``secrets`` (the audit, discovery) those subscriptions are not resolved.
+    ``require_subscribers`` False (the read-only audit) accepts chain sites without a subscriber.
     """
     problems: list[ConfigProblem] = []
     referenced = _referenced_secret_keys(raw)
@@ -82,7 +84,14 @@ def load_config(
                 "must list at least one entry (or read accounts from an organization stack with 'organization')",
             )
         )
-    problems.extend(account_problems(valid.notifications, valid.accounts, valid.organization_trail))
+    problems.extend(
+        account_problems(
+            valid.notifications,
+            valid.accounts,
+            valid.organization_trail,
+            require_subscribers=require_subscribers,
+        )
+    )
     problems.extend(
         trail_problems(
             valid.accounts,
@@ -214,11 +223,16 @@ def read_project_keys(path_or_stack: str, repo_root: Path | str | None = None) -
     return path, project_config(document)
 
 
-def read_stack_file(path_or_stack: str, repo_root: Path | str | None = None) -> StackFile:
-    """The validated config and deploy targets of a stack file, or StackFileError naming the file."""
+def read_stack_file(
+    path_or_stack: str, repo_root: Path | str | None = None, *, require_subscribers: bool = True
+) -> StackFile:
+    """The validated config and deploy targets of a stack file, or StackFileError naming the file.
+
+    ``require_subscribers`` False: as ``load_config`` (the audit reads a stack file not deployed yet).
+    """
     path, keys = read_project_keys(path_or_stack, repo_root)
     try:
-        config = load_config(keys, source=str(path))
+        config = load_config(keys, source=str(path), require_subscribers=require_subscribers)
         return StackFile(path, config, targets(config))
     except ConfigError as error:
         raise StackFileError(

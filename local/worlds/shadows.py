@@ -33,12 +33,22 @@ Region.
 
 The view is derived on every call from the owner's live trail, so StopLogging or DeleteTrail in
 the owner shows in every member at once, and a moto reset leaves nothing behind.
+
+GetTrailStatus also answers with the CloudWatch Logs fields moto never gives
+(``LatestCloudWatchLogsDeliveryTime``, ``LatestCloudWatchLogsDeliveryError``; botocore's
+cloudtrail 2013-11-01 ``GetTrailStatusResponse``), derived the way CloudTrail delivers: a logging
+trail with a CloudWatch Logs group delivers continuously (as moto already says of S3 with
+``LatestDeliveryTime``), by assuming the role in ``CloudWatchLogsRoleArn``; while that role or
+the group does not exist, the delivery fails, the error is set and the delivery time stops at
+the last delivery that worked (none, if none did). The error's text is this emulator's (AWS's
+wording is not documented); the audit reads only whether one is set.
 """
 
 from __future__ import annotations
 
 import inspect
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -119,15 +129,59 @@ def _get_trail(self: CloudTrailBackend, name_or_arn: str) -> Trail:
         return shadow
 
 
+_LAST_DELIVERY = "_cis_last_cloudwatch_delivery"
+
+
+def _delivery_failure(trail: Trail) -> str | None:
+    """Why CloudTrail cannot write to the trail's CloudWatch Logs group now, or None."""
+    from moto.iam.models import iam_backends
+    from moto.logs.models import logs_backends
+
+    role_arn, group_arn = str(trail.cw_role_arn or ""), str(trail.cw_log_group_arn)
+    parts = group_arn.split(":")
+    if len(parts) < 7:
+        return f"(emulator) the log group ARN {group_arn!r} names no group"
+    region, account, name = parts[3], parts[4], parts[6]
+    iam = dict.get(dict.get(iam_backends, trail.account_id) or {}, trail.partition)
+    if iam is None or not any(role.arn == role_arn for role in iam.roles.values()):
+        return f"(emulator) CloudTrail cannot assume {role_arn or 'a CloudWatchLogsRoleArn'}: no such role"
+    logs = dict.get(dict.get(logs_backends, account) or {}, region)
+    if logs is None or name not in logs.groups:
+        return f"(emulator) log group {name!r} does not exist in account {account} {region}"
+    return None
+
+
+class _StatusAsAws:
+    """A trail's moto status, with the CloudWatch Logs delivery fields AWS gives (see the module)."""
+
+    def __init__(self, trail: Trail) -> None:
+        self.trail = trail
+
+    def description(self) -> dict[str, Any]:
+        trail, answer = self.trail, self.trail.status.description()
+        if not trail.cw_log_group_arn:
+            return answer
+        if trail.status.is_logging:
+            failure = _delivery_failure(trail)
+            if failure is None:
+                setattr(trail, _LAST_DELIVERY, time.time())
+            else:
+                answer["LatestCloudWatchLogsDeliveryError"] = failure
+        delivered = getattr(trail, _LAST_DELIVERY, None)
+        if delivered is not None:
+            answer["LatestCloudWatchLogsDeliveryTime"] = delivered  # epoch seconds, as AWS's JSON has it
+        return answer
+
+
 def _get_trail_status(self: CloudTrailBackend, name: str) -> Any:
     # moto's own lookup (its own trails in every Region, by name or ARN); a name never reaches
     # another account's organization trail, as in AWS.
     own = [t for t in _own_trails_everywhere(self) if name in (t.trail_name, t.arn)]
     if own:
-        return own[0].status
+        return _StatusAsAws(own[0])
     shadow = _shadow_by_arn(self, name)
     if shadow is not None:
-        return shadow.status
+        return _StatusAsAws(shadow)
     if len(name) < 3:
         return _ORIGINAL["get_trail_status"](self, name)  # moto's error for a name that short
     # moto's error (this method names the ARN it looked for).

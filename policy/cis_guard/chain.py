@@ -30,6 +30,7 @@ from .facts import (
     SUBSCRIPTION,
     TOPIC,
     TOPIC_POLICY,
+    TRAIL,
     alarm_facts,
     filter_facts,
     subscription_facts,
@@ -139,6 +140,8 @@ class StackIndex:
     topic_policies_by_urn: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
     subscriptions_by_topic_arn: dict[str, list[Resource]] = field(default_factory=lambda: defaultdict(list))
     subscriptions_by_topic_urn: dict[str, list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    trails: dict[Target, list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    """The trails the stack manages (``aws:cloudtrail/trail:Trail``), by the target that owns them."""
 
     @classmethod
     def build(cls, resources: Iterable[Resource]) -> StackIndex:
@@ -159,6 +162,8 @@ class StackIndex:
                     index.topic_policies_by_arn[topic].append(resource.get("policy"))
                 for urn in resource.property_dependencies.get("arn", ()):
                     index.topic_policies_by_urn[urn].append(resource.get("policy"))
+            elif resource.type == TRAIL:
+                index.trails[index.target_of(resource)].append(resource)
             elif resource.type == SUBSCRIPTION:
                 topic = resource.get("topic")
                 if isinstance(topic, str):

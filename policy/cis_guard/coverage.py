@@ -10,6 +10,12 @@ Two rules, one verdict per chain:
   chain is in the owner's account and home Region (``cis_monitoring.core.topology.coverage_of`` decides,
   with the pack's chain verdicts as the chain states).
 
+A trail the stack itself manages (``aws:cloudtrail/trail:Trail``) is the strongest evidence of
+which log group must be monitored: where the stack registers one, a target of its owner's account
+is judged as the audit judges the pair, by ``coverage_of`` over the trail's facts (its
+``cloudWatchLogsGroupArn``, ``isMultiRegionTrail``, ``enableLogging``, event selectors), with the
+chain on that trail's group as the chain state; a filter on another group does not count.
+
 A broken chain is ONE violation, however many pairs depend on it: it names the owner, the
 Region, the broken link, and every required account it leaves uncovered. An organization
 trail whose owner this stack neither deploys into nor requires is judged in the owner's own
@@ -21,7 +27,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from cis_monitoring.core.aws.arns import ANY_GROUP
 from cis_monitoring.core.catalog import Control
+from cis_monitoring.core.judge.selectors import management_coverage
 from cis_monitoring.core.problems import Code
 from cis_monitoring.core.topology import (
     ALL_REGIONS,
@@ -31,11 +39,13 @@ from cis_monitoring.core.topology import (
     TrailFacts,
     coverage_of,
 )
+from cis_monitoring.core.unknown import is_unknown
 
 from .chain import EVALUATORS, StackIndex, TargetVerdict
 from .declared import DeclaredTrail
+from .facts import LOG_GROUP, trail_log_group, trail_selectors
 from .pack_config import PackConfig
-from .stack_model import Target
+from .stack_model import Resource, Target
 
 NO_TARGET = (
     "This stack deploys into no AWS account and region, so it has no CIS {controls} monitoring chain. Add an "
@@ -105,9 +115,47 @@ class _ControlJudge:
     def __post_init__(self) -> None:
         self.trail_of = {t.facts: t for t in self.config.trails}
         self.trail_by_group: dict[LogGroupRef, DeclaredTrail] = {t.log_group: t for t in self.config.trails}
-        self.plain = [Site(t) for t in self.targets]
+        self.managed = _managed_trails(self.index, self.control)
+        self.plain = [Site(t) for t in self.targets if not self._managed_for(t.account)]
         for account, region in self.config.required:
             self._place(account, region)
+
+    def _managed_for(self, account: str | None) -> list[tuple[TrailFacts, Resource]]:
+        return [(facts, resource) for facts, resource in self.managed if facts.owner_account == account]
+
+    def _managed_chain_state(self, group: LogGroupRef) -> bool | None:
+        return self.verdict(Site(Target(group.account_id, group.region), group)).ok
+
+    def _managed_violations(self) -> list[Finding]:
+        """Each target of an account whose trail the stack manages, judged as the audit judges the pair."""
+        findings: dict[str, Finding] = {}
+        for target in self.targets:
+            trails = self._managed_for(target.account)
+            if not trails or target.account is None or target.region is None:
+                continue
+            found = coverage_of(
+                target.account, target.region, [f for f, _ in trails], self._managed_chain_state
+            )
+            if found.covered:
+                continue
+            urn = next((r.urn for f, r in trails if f == found.trail), trails[0][1].urn)
+            if found.code == Code.COVERAGE_CHAIN_BROKEN and found.log_group is not None:
+                group = found.log_group
+                verdict = self.verdict(Site(Target(group.account_id, group.region), group))
+                key = group.key
+                codes = ", ".join((*verdict.codes, found.code))
+                message = (
+                    f"{Target(group.account_id, group.region).label()}: {verdict.verdict.summary()}. The"
+                    f" stack's own trail delivers there, so while it is broken, account {target.account}"
+                    f" is {found.describe()} [codes: {codes}]"
+                )
+                findings.setdefault(key, Finding(message, verdict.urn or urn))
+            else:
+                findings.setdefault(
+                    f"{target.account}/{target.region}",
+                    Finding(f"{target.label()}: {found.describe()} [codes: {found.code}]", urn),
+                )
+        return list(findings.values())
 
     def verdict(self, site: Site) -> TargetVerdict:
         if site not in self.verdicts:
@@ -158,6 +206,7 @@ class _ControlJudge:
                 findings.append(Finding(verdict.message, verdict.urn))
         for site in sorted(self.broken, key=Site.sort_key):
             findings.append(self._uncovered(site, self.broken[site]))
+        findings.extend(self._managed_violations())
         findings.extend(Finding(f"{_accounts([c])}: {c.describe()} [codes: {c.code}]") for c in self.other)
         return findings
 
@@ -191,6 +240,56 @@ class _ControlJudge:
                 f"of account {owner}, which this stack neither deploys into nor lists in requiredTargets"
             )
         return notes
+
+
+def _managed_trails(index: StackIndex, control: Control) -> list[tuple[TrailFacts, Resource]]:
+    """The trails the stack registers, as the core's facts for ``control`` (unknown values count as fine)."""
+    managed = []
+    for target, resources in index.trails.items():
+        if target.account is None or target.region is None:
+            continue  # a trail whose owner and home the stack does not say cannot be placed
+        for resource in resources:
+            managed.append((_trail_facts(index, resource, target, control), resource))
+    return managed
+
+
+def _trail_facts(index: StackIndex, resource: Resource, target: Target, control: Control) -> TrailFacts:
+    assert target.account is not None and target.region is not None
+    depends = resource.property_dependencies.get("cloudWatchLogsGroupArn", ())
+    group_name = next(
+        (
+            index.resources[u].get("name")
+            for u in depends
+            if u in index.resources and index.resources[u].type == LOG_GROUP
+        ),
+        None,
+    )
+    group = trail_log_group(resource, target.account, target.region, group_name)
+    if is_unknown(group):
+        group = LogGroupRef(target.account, target.region, "", ANY_GROUP)
+    selectors = trail_selectors(resource)
+    complete = (
+        None if is_unknown(selectors) else management_coverage(selectors, control)[0] == {"read", "write"}
+    )
+    multi_region, logging, organization = (
+        resource.get("isMultiRegionTrail"),
+        resource.get("enableLogging"),
+        resource.get("isOrganizationTrail"),
+    )
+    name = resource.get("name")
+    return TrailFacts(
+        name=name if isinstance(name, str) else resource.name,
+        owner_account=target.account,
+        home_region=target.region,
+        # AWS's and the provider's default is a single-Region trail; an unknown value counts as fine.
+        multi_region=multi_region is True or is_unknown(multi_region),
+        organization=organization is True,
+        log_group=group,
+        logging=None
+        if is_unknown(logging)
+        else logging is not False,  # the provider enables logging by default
+        all_management_events=complete,
+    )
 
 
 def _site_of(trail: DeclaredTrail) -> Site:

@@ -10,6 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from cis_monitoring.core.aws.arns import LogGroupRef, parse_log_group_arn
 from cis_monitoring.core.detectors import metric_filter
 from cis_monitoring.core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
 from cis_monitoring.core.judge.mute_rules import MuteRuleFacts
@@ -173,3 +174,79 @@ def mute_rule_facts(resource: Resource) -> MuteRuleFacts:
         expire_date=resource.get("expireDate"),
         ref=resource.urn,
     )
+
+
+# ---------------------------------------------------------------- a trail the stack manages
+
+TRAIL = "aws:cloudtrail/trail:Trail"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+
+# pulumi-aws's names for CloudTrail's selector fields (the provider's schema lower-cases the first letter).
+_CLASSIC = {
+    "readWriteType": "ReadWriteType",
+    "includeManagementEvents": "IncludeManagementEvents",
+    "excludeManagementEventSources": "ExcludeManagementEventSources",
+}
+_FIELD = {
+    "field": "Field",
+    "equals": "Equals",
+    "startsWith": "StartsWith",
+    "endsWith": "EndsWith",
+    "notEquals": "NotEquals",
+    "notStartsWith": "NotStartsWith",
+    "notEndsWith": "NotEndsWith",
+}
+
+
+def trail_log_group(resource: Resource, account: str | None, region: str | None, group_name: Any) -> Any:
+    """The trail's ``cloudWatchLogsGroupArn`` as the core's ``LogGroupRef``, or None (no CloudWatch Logs).
+
+    A preview may not know the ARN yet (the group is made in the same stack): then ``group_name``,
+    the name of the log group resource the ARN depends on, if the caller found one; else UNKNOWN.
+    """
+    arn = resource.get("cloudWatchLogsGroupArn")
+    if arn is None or arn == "":
+        return None
+    if not is_unknown(arn):
+        return parse_log_group_arn(arn) or UNKNOWN
+    if isinstance(group_name, str) and account and region:
+        return LogGroupRef(account, region, group_name)
+    return UNKNOWN
+
+
+def trail_selectors(resource: Resource) -> Any:
+    """The trail's selectors in GetEventSelectors's shape (what the core's selector judge reads), or UNKNOWN.
+
+    No selectors at all: CloudTrail's default for a trail, every management event, read and write
+    (botocore cloudtrail 2013-11-01, PutEventSelectors: "By default, trails created without specific
+    event selectors are configured to log all read and write management events").
+    """
+    classic, advanced = resource.get("eventSelectors"), resource.get("advancedEventSelectors")
+    if is_unknown(classic) or is_unknown(advanced):
+        return UNKNOWN
+    if not classic and not advanced:
+        return {"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True}]}
+    response: dict[str, Any] = {}
+    if classic:
+        response["EventSelectors"] = [
+            {
+                aws: selector[key]
+                for key, aws in _CLASSIC.items()
+                if isinstance(selector, dict) and key in selector
+            }
+            for selector in classic
+        ]
+    if advanced:
+        response["AdvancedEventSelectors"] = [
+            {
+                "Name": selector.get("name"),
+                "FieldSelectors": [
+                    {aws: field[key] for key, aws in _FIELD.items() if key in field}
+                    for field in selector.get("fieldSelectors") or ()
+                    if isinstance(field, dict)
+                ],
+            }
+            for selector in advanced
+            if isinstance(selector, dict)
+        ]
+    return response

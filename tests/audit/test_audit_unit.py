@@ -71,7 +71,14 @@ _LOADER = botocore.loaders.create_loader()
 
 
 def moto_for_module() -> Iterator[MockAWS]:
-    """moto in-process for a whole module, with fake credentials and no profile from this machine."""
+    """moto in-process for a whole module, with fake credentials and no profile from this machine.
+
+    Its CloudTrail is shaped like AWS where moto says less (``local.worlds.shadows``): shadow
+    trails, and GetTrailStatus's CloudWatch Logs delivery fields.
+    """
+    from local.worlds import shadows
+
+    shadows.install()
     with pytest.MonkeyPatch.context() as patch:
         for key, value in FAKE_ENV.items():
             patch.setenv(key, value)
@@ -387,7 +394,36 @@ TRAIL_BREAKS: list[tuple[str, Callable[[Setup], None], Code, str]] = [
         "advanced selector leaves out cloudtrail",
         lambda s: _advanced(s, [{"Field": "eventSource", "NotEquals": ["cloudtrail.amazonaws.com"]}]),
         Code.COVERAGE_SELECTORS,
-        "leaves out cloudtrail.amazonaws.com",
+        "leaves out cloudtrail.amazonaws.com (eventSource NotEquals cloudtrail.amazonaws.com)",
+    ),
+    (
+        "advanced selector leaves out StopLogging",
+        lambda s: _advanced(s, [{"Field": "eventName", "NotEquals": ["StopLogging"]}]),
+        Code.COVERAGE_SELECTORS,
+        "advanced selector 'management' leaves out StopLogging (eventName NotEquals StopLogging)",
+    ),
+    (
+        "advanced selectors log data events only",
+        lambda s: s.client("cloudtrail").put_event_selectors(
+            TrailName=s.trail_name,
+            AdvancedEventSelectors=[
+                {
+                    "Name": "s3 objects",
+                    "FieldSelectors": [
+                        {"Field": "eventCategory", "Equals": ["Data"]},
+                        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                    ],
+                }
+            ],
+        ),
+        Code.COVERAGE_SELECTORS,
+        "advanced selector 's3 objects' logs no management events (eventCategory Equals Data)",
+    ),
+    (
+        "the CloudWatch Logs role deleted",
+        lambda s: boto3.client("iam").delete_role(RoleName=f"cloudtrail-logs-{s.region}"),
+        Code.COVERAGE_DELIVERY_ERROR,
+        "is logging, but GetTrailStatus reports a CloudWatch Logs delivery error",
     ),
 ]
 """The trail broken: the pair is not covered, with the core's code (the chain is not to blame)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -142,11 +143,18 @@ def test_a_multi_region_trail_covers_every_region_through_one_chain_checked_once
     # One status and selector read of the trail, though three Regions list it.
     assert sum(name == "GetTrailStatus" for name, _ in calls) == 1
     assert sum(name == "GetEventSelectors" for name, _ in calls) == 1
-    assert report.pairs[1].reasons == [
-        f"covered directly: multi-Region trail {TRAIL!r} of account {ACCOUNT} (home {REGION}) delivers to"
-        f" log group {LOG_GROUP!r} in account {ACCOUNT} {REGION}; logging, all management events, chain"
-        f" intact in {ACCOUNT}"
-    ]
+    (reason,) = report.pairs[1].reasons
+    # The emulator delivers at the time it is asked (as AWS does, continuously): the time varies.
+    assert re.fullmatch(
+        re.escape(
+            f"covered directly: multi-Region trail {TRAIL!r} of account {ACCOUNT} (home {REGION}) delivers to"
+            f" log group {LOG_GROUP!r} in account {ACCOUNT} {REGION}; logging, delivering to CloudWatch Logs"
+            " (last at "
+        )
+        + r"\d{4}-\d\d-\d\d \d\d:\d\d UTC\)"
+        + re.escape(f", all management events, chain intact in {ACCOUNT}"),
+        reason,
+    ), reason
 
 
 def test_the_json_document_has_each_pairs_coverage_and_each_chain_once(
@@ -436,6 +444,8 @@ def test_another_denied_proof_is_an_error_row_not_a_usage_error(
             "error: --drill-timeout: must be a positive number of seconds, not 'soon'",
         ),
         (["--owner-role-arn", "deployer"], "error: --owner-role-arn: 'deployer' is not an IAM role ARN"),
+        (["--delivery-window", "0"], "error: --delivery-window: must be a positive number of hours, not '0'"),
+        (["--delivery-window", "a day"], "error: --delivery-window: must be a positive number of hours"),
     ],
 )
 def test_proof_options_that_cannot_work_exit_2(
@@ -693,6 +703,33 @@ config:
     assert code == 0 and json.loads(out)["controls"] == ["4.5"]
 
 
+def test_a_stack_file_without_subscribers_is_audited_read_only(
+    aws: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What ``discover --write`` produces has no subscriber yet: the audit reads it (the baseline before a
+    change); the program still refuses it."""
+    compliant()
+    (tmp_path / "Pulumi.baseline.yaml").write_text(
+        f"""
+config:
+  cis-monitoring:accounts:
+    - id: "{ACCOUNT}"
+      name: sandbox
+      trail: {{homeRegion: {REGION}, logGroup: {LOG_GROUP}}}
+""",
+        encoding="utf-8",
+    )
+    code, out, err = run_cli(
+        ["--stack", "baseline", "--repo-root", str(tmp_path), "--json"], capsys, monkeypatch
+    )
+    assert code == 0, err
+    assert [p["status"] for p in json.loads(out)["coverage"]] == ["PASS"]
+    from cis_monitoring.spec import StackFileError, read_stack_file
+
+    with pytest.raises(StackFileError, match="has no subscriber"):
+        read_stack_file("baseline", tmp_path)
+
+
 def test_an_emulator_gets_few_retries_and_aws_the_standard_ones() -> None:
     # moto answers what it lacks with HTTP 500, which botocore would retry for ~20 s per call.
     assert cli._sessions("http://127.0.0.1:5000", None).max_attempts == 2
@@ -704,7 +741,19 @@ def test_a_chain_in_an_account_the_caller_cannot_enter_says_how_to_get_in(
 ) -> None:
     setup = compliant()
     elsewhere = "210987654321"
-    # The trail now names a log group in another account (as a member's shadow of an organization trail does).
+    # The trail now names a log group in another account (as a member's shadow of an organization trail
+    # does); the group exists there, so the emulator's CloudTrail delivers to it.
+    role = boto3.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{elsewhere}:role/admin", RoleSessionName="test-session"
+    )
+    keys = role["Credentials"]
+    boto3.client(
+        "logs",
+        region_name=REGION,
+        aws_access_key_id=keys["AccessKeyId"],
+        aws_secret_access_key=keys["SecretAccessKey"],
+        aws_session_token=keys["SessionToken"],
+    ).create_log_group(logGroupName="org")
     setup.client("cloudtrail").update_trail(
         Name=setup.trail_name, CloudWatchLogsLogGroupArn=f"arn:aws:logs:{REGION}:{elsewhere}:log-group:org:*"
     )

@@ -110,7 +110,7 @@ def test_coverage_outputs_are_exactly_as_expected(world: str) -> None:
     totals = run.outputs["summary"]["coverage"]
     assert totals == {
         kind: sum(1 for k, _ in EXPECTED_COVERAGE[world].values() if k == kind)
-        for kind in ("direct", "organization")
+        for kind in ("direct", "organization", "none")
     }
 
 

@@ -98,7 +98,7 @@ def test_outputs_show_pending_subscriptions_and_mask_secret_endpoints(prod_confi
         sub.pop("autoConfirms", None)  # a pager that does not confirm itself stays pending
     run = run_prod(prod_config)
     chains = run.outputs["chains"]
-    assert run.outputs["resultsSchemaVersion"] == 2
+    assert run.outputs["resultsSchemaVersion"] == 3
     by_site = {f"{c['accountId']}/{c['region']}": c for c in chains.values()}
     # The organization trail's chain (management account) has the stack-wide subscribers.
     stack_wide = by_site["999999999999/us-east-1"]["subscriptions"]

@@ -291,7 +291,7 @@ def test_outputs_have_one_chain_per_log_group_and_coverage_per_account(prod_conf
     suffixed = "aws-controltower/CloudTrailLogs-tfw-qeb"
     mocks = AwsMocks(log_groups_by_prefix={"aws-controltower/CloudTrailLogs": [suffixed]})
     run = run_ok(prod_config, secret_keys=["pagerEndpoint"], mocks=mocks)
-    assert run.outputs["resultsSchemaVersion"] == run.outputs["summary"]["schemaVersion"] == 2
+    assert run.outputs["resultsSchemaVersion"] == run.outputs["summary"]["schemaVersion"] == 3
     assert "monitoring" not in run.outputs  # version 1's per-(account, Region) map is gone
     org_chain = f"999999999999/us-east-1/{suffixed}"
     own_chain = "555555555555/us-east-1/security-tooling/cloudtrail"
@@ -343,7 +343,7 @@ def test_outputs_have_one_chain_per_log_group_and_coverage_per_account(prod_conf
     }
     summary = run.outputs["summary"]
     assert summary["chains"] == 2 and summary["monitors"] == 2 and summary["accounts"] == 4
-    assert summary["coverage"] == {"direct": 2, "organization": 2}
+    assert summary["coverage"] == {"direct": 2, "organization": 2, "none": 0}
     assert summary["controls"] == ["4.5"] and summary["regions"] == 1
 
 

@@ -17,7 +17,7 @@ from cis_monitoring.core.plan import (
     plan_coverage,
     stated_trail,
 )
-from cis_monitoring.core.topology import ALL_REGIONS, DIRECT, ORGANIZATION
+from cis_monitoring.core.topology import ALL_REGIONS, DIRECT, NOT_COVERED, ORGANIZATION
 
 OWNER, OWN, PER_REGION, MEMBER = "100000000000", "200000000000", "300000000000", "400000000000"
 CT_PREFIX = "aws-controltower/CloudTrailLogs"
@@ -63,13 +63,35 @@ def test_claims_direct_first_then_the_organization_trails_members() -> None:
     org_site = f"{OWNER}/us-east-1"
     assert claims(plan) == {
         (OWN, ALL_REGIONS, DIRECT, f"{OWN}/eu-west-1"),
-        (PER_REGION, "us-east-1", DIRECT, f"{PER_REGION}/us-east-1"),
-        (PER_REGION, "eu-west-1", DIRECT, f"{PER_REGION}/eu-west-1"),
+        # A per-Region trail's chain watches its Region, but CIS 4.x needs a multi-Region trail: the
+        # core's word for the pair (coverage_of says coverage.none.single_region).
+        (PER_REGION, "us-east-1", NOT_COVERED, f"{PER_REGION}/us-east-1"),
+        (PER_REGION, "eu-west-1", NOT_COVERED, f"{PER_REGION}/eu-west-1"),
         (OWNER, ALL_REGIONS, DIRECT, org_site),
         (PER_REGION, ALL_REGIONS, ORGANIZATION, org_site),  # every other Region, through the org trail
         (MEMBER, ALL_REGIONS, ORGANIZATION, org_site),
     }
-    assert plan.totals() == {DIRECT: 4, ORGANIZATION: 2}
+    assert plan.totals() == {DIRECT: 2, ORGANIZATION: 2, NOT_COVERED: 2}
+    codes = {(c.account_id, c.region): c.code for c in plan.claims}
+    assert codes[(PER_REGION, "us-east-1")] == "coverage.none.single_region"
+    assert (
+        codes[(OWN, ALL_REGIONS)] == "coverage.direct"
+        and codes[(MEMBER, ALL_REGIONS)] == "coverage.organization"
+    )
+
+
+def test_a_per_region_trails_claim_is_what_the_core_says_of_its_pair() -> None:
+    from cis_monitoring.core.topology import coverage_of
+
+    per_region = next(a for a in ACCOUNTS if a.account_id == PER_REGION)
+    trail_facts = per_region.region_trails[0]
+    found = coverage_of(PER_REGION, trail_facts.home_region, [trail_facts], lambda _g: True)
+    [claim] = [
+        c
+        for c in plan_coverage(ACCOUNTS, ORG).claims
+        if (c.account_id, c.region) == (PER_REGION, trail_facts.home_region)
+    ]
+    assert (claim.kind, claim.code) == (found.kind, found.code)
 
 
 @pytest.mark.parametrize(

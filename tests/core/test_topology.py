@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from cis_monitoring.core.topology import (
+    DEFAULT_DELIVERY_WINDOW,
     DIRECT,
     NOT_COVERED,
     ORGANIZATION,
+    CloudWatchDelivery,
     LogGroupRef,
     TrailFacts,
     coverage_map,
@@ -150,3 +154,85 @@ def test_only_an_organization_trail_gives_organization_coverage() -> None:
     # account's own trail, not an organization trail.
     odd = own_trail(log_group=LogGroupRef(OTHER, "us-east-1", "elsewhere"))
     assert coverage_of(MEMBER, "us-east-1", [odd], intact()).kind == DIRECT
+
+
+# ---------------------------------------------------------------- delivery to CloudWatch Logs (GetTrailStatus)
+
+READ_AT = datetime(2025, 3, 4, 12, 0, tzinfo=UTC)
+
+
+def delivered(
+    ago: timedelta | None, error: str | None = None, read_at: datetime = READ_AT
+) -> CloudWatchDelivery:
+    return CloudWatchDelivery(read_at, None if ago is None else read_at - ago, error)
+
+
+def test_a_recent_delivery_keeps_the_pair_covered() -> None:
+    result = coverage_of(MEMBER, "us-east-1", [own_trail(delivery=delivered(timedelta(minutes=4)))], intact())
+    assert (result.kind, result.code) == (DIRECT, "coverage.direct")
+
+
+@pytest.mark.parametrize(
+    ("delivery", "code", "says"),
+    [
+        (
+            delivered(timedelta(hours=30)),
+            "coverage.none.delivery_stale",
+            "has not delivered to log group 'team-trail' in account 111111111111 us-east-1 within the delivery"
+            " window of 24 h: the last delivery was at 2025-03-03 06:00 UTC, 1 d 6 h before the audit",
+        ),
+        (
+            delivered(None),
+            "coverage.none.never_delivered",
+            "has never delivered to log group 'team-trail' in account 111111111111 us-east-1: AWS reports no"
+            " delivery to it at all (no LatestCloudWatchLogsDeliveryTime)",
+        ),
+        (
+            # A deleted CloudWatchLogsRoleArn: IsLogging stays true, the error is set, delivery stops.
+            delivered(timedelta(hours=2), "AccessDeniedException"),
+            "coverage.none.delivery_error",
+            "is logging, but GetTrailStatus reports a CloudWatch Logs delivery error ('AccessDeniedException'),"
+            " so events do not reach log group 'team-trail'",
+        ),
+        (
+            # AWS gives the error no time: even with a delivery minutes ago it is not PASS.
+            delivered(timedelta(minutes=3), "KMS key is disabled"),
+            "coverage.none.delivery_error",
+            "the last delivery was at 2025-03-04 11:57 UTC, 3 min before the audit; AWS gives the error no time",
+        ),
+        (
+            delivered(None, "AccessDeniedException"),
+            "coverage.none.delivery_error",
+            "AWS reports no delivery to it at all",
+        ),
+    ],
+    ids=["stale", "never delivered", "error", "error with a recent delivery", "error, never delivered"],
+)
+def test_a_trail_that_logs_but_does_not_deliver_uncovers_the_pair_and_says_which(
+    delivery: CloudWatchDelivery, code: str, says: str
+) -> None:
+    result = coverage_of(MEMBER, "us-east-1", [own_trail(delivery=delivery)], intact())
+    assert (result.kind, result.code) == (NOT_COVERED, code)
+    assert says in result.reason, result.reason
+    assert "CloudWatchLogsRoleArn" in result.reason  # what to fix
+
+
+def test_the_delivery_window_is_the_callers() -> None:
+    trail = own_trail(delivery=delivered(timedelta(hours=30)))
+    assert coverage_of(MEMBER, "us-east-1", [trail], intact()).code == "coverage.none.delivery_stale"
+    wide = coverage_of(MEMBER, "us-east-1", [trail], intact(), delivery_window=timedelta(hours=48))
+    assert wide.code == "coverage.direct"
+    assert timedelta(hours=24) == DEFAULT_DELIVERY_WINDOW
+
+
+def test_a_member_whose_organization_trail_stopped_delivering_falls_back_to_its_own_trail() -> None:
+    stale = org_trail(delivery=delivered(timedelta(days=3)))
+    fresh = own_trail(delivery=delivered(timedelta(minutes=1)))
+    assert coverage_of(MEMBER, "us-east-1", [stale, fresh], intact()).kind == DIRECT
+    alone = coverage_of(MEMBER, "us-east-1", [stale], intact())
+    assert alone.code == "coverage.none.delivery_stale" and MGMT in alone.reason
+
+
+def test_delivery_not_read_is_not_judged_here() -> None:
+    # The plan and the pack state config; whether a PASS may rest on it is the audit's rule.
+    assert coverage_of(MEMBER, "us-east-1", [own_trail()], intact()).kind == DIRECT

@@ -142,18 +142,45 @@ def test_a_member_covered_by_the_organization_trail_passes_with_the_evidence(
         if (p["accountId"], p["region"]) == (organization.PAYMENTS, "eu-west-1")
     )
     assert pair["status"] == "PASS" and pair["coverage"] == ORGANIZATION and pair["allRegions"] is True
-    assert pair["reasons"] == [
+    (reason,) = pair["reasons"]
+    head, _delivered, tail = reason.partition("; logging, delivering to CloudWatch Logs (last at ")
+    assert head == (
         f"covered by organization trail {organization.CT_TRAIL!r} of account {owner}: home us-east-1,"
-        f" delivering to log group {group.name!r} in account {owner} us-east-1; logging, all management"
-        f" events, chain intact in {owner}"
-    ]
+        f" delivering to log group {group.name!r} in account {owner} us-east-1"
+    )
+    assert tail.endswith(f" UTC), all management events, chain intact in {owner}"), reason
     (seen,) = pair["trails"]
+    # The emulator's CloudTrail delivers as AWS does (local.worlds.shadows): the time AWS gave, no error.
+    delivery = seen["cloudWatchLogsDelivery"]
+    assert delivery["latestDeliveryTime"] and delivery["latestDeliveryError"] is None
     assert (seen["ownerAccountId"], seen["organization"], seen["logging"], seen["allManagementEvents"]) == (
         owner,
         True,
         True,
         True,
     )
+
+
+@pytest.mark.parametrize("world", ["organization", "mixed"], indirect=True)
+def test_members_without_a_role_are_judged_from_the_organization_trail_by_default(
+    world: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No flag: a stack member with no role of its own is judged from the organization trail (as
+    --members-from-organization does), not entered with the caller's credentials (AccountMismatch)."""
+    _code, with_roles = entered(world, capsys)
+    code, default = audit(world, capsys)
+    assert code == 0 and default["errors"] == [], default["errors"]
+    assert verdicts(table(default)) == verdicts(table(with_roles))
+    roleless = {
+        e["id"]
+        for e in world.config["accounts"]
+        if "roleArn" not in e
+        and "trail" not in e
+        and e["id"] != world.config["organizationTrail"]["accountId"]
+    }
+    assert roleless
+    assert {p["accountId"] for p in default["coverage"] if not p["entered"]} == roleless
+    assert not any("AccountMismatch" in r for p in default["coverage"] for r in p["reasons"])
 
 
 @pytest.mark.parametrize("world", ["organization", "mixed"], indirect=True)
@@ -304,3 +331,35 @@ def test_an_email_confirmation_only_the_emulator_gave_is_flagged_not_a_plain_pas
         assert "email:soc@example.com" in flag.detail and flag.evidence["restsOnEmulatorOnly"] is True
         [subscription] = [f for f in result.findings if f.check == "subscription"]
         assert subscription.detail.startswith("confirmed only by the emulator, not by AWS: ")
+
+
+def test_a_delegated_administrator_named_as_the_owner_is_told_who_owns_the_trail(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """AWS keeps the management account as the owner of the organization trails a delegated
+    administrator creates, and their ARN names it (CloudTrail User Guide, "Organization delegated
+    administrator"). A stack naming the delegated administrator gets an error naming the owner, and the
+    members are judged from the real trail, not failed without a word."""
+    deployed = deploy(emulator, "organization", tmp_path)
+    owner = deployed.world.management_account
+    trail = deployed.world.trail(organization.CT_TRAIL)
+    delegated = organization.AUDIT  # Control Tower's Audit account, CloudTrail's delegated administrator here
+    stated = {
+        **deployed.config["organizationTrail"],
+        "accountId": delegated,
+        "roleArn": f"arn:aws:iam::{delegated}:role/{MEMBER_ROLE}",
+    }
+    config = {**deployed.config, "organizationTrail": stated}
+    deployed.stack_file.write_text(
+        yaml.safe_dump({"config": {f"{PROJECT}:{k}": v for k, v in config.items()}})
+    )
+    for flags in (("--members-from-organization",), ("--role-name", MEMBER_ROLE)):
+        code, document = audit(deployed, capsys, *flags)
+        assert code == 3, (flags, document["errors"])  # the stack names the wrong owner: never a clean run
+        (error,) = document["errors"]
+        assert f"account {delegated} is named as the owner of the organization trail" in error
+        assert f"is owned by account {owner}, as its ARN {trail.arn} says" in error
+        assert "cloudtrail-delegated-administrator.html" in error
+        members = [p for p in document["coverage"] if p["accountId"] not in (owner, delegated)]
+        assert {p["status"] for p in members} == {"PASS"}, flags
+        assert any(p["coverage"] == ORGANIZATION for p in members), flags

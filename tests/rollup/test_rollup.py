@@ -133,12 +133,12 @@ def test_totals_per_ou_and_by_stack(stacks: dict) -> None:
     }
     assert run.outputs["byStack"][DEV] == {
         "chains": 2,
-        "coverage": {"direct": 2, "organization": 0},
+        "coverage": {"direct": 2, "organization": 0, "none": 0},
         "controls": ["4.5"],
         "catalogVersion": stacks[DEV]["summary"]["catalogVersion"],
     }
     assert run.outputs["byStack"][PROD]["chains"] == 2
-    assert run.outputs["byStack"][PROD]["coverage"] == {"direct": 2, "organization": 2}
+    assert run.outputs["byStack"][PROD]["coverage"] == {"direct": 2, "organization": 2, "none": 0}
 
 
 def test_uncovered_accounts_are_the_inventory_gaps_with_their_ou(stacks: dict) -> None:
@@ -229,7 +229,7 @@ def test_duplicates_fail_the_update_when_asked(stacks: dict) -> None:
     ("version", "message"),
     [
         (1, "exports resultsSchemaVersion 1 (one entry per account and Region"),
-        (3, "exports resultsSchemaVersion 3; this rollup understands 2. Update the rollup"),
+        (4, "exports resultsSchemaVersion 4; this rollup understands 2, 3. Update the rollup"),
         ("2", "exports resultsSchemaVersion '2'"),
         (None, "has no 'resultsSchemaVersion' output"),
     ],
@@ -353,7 +353,7 @@ def test_build_view_coverage_gaps_and_duplicates() -> None:
     }
     assert v["byStack"]["o/p/a"] == {
         "chains": 2,
-        "coverage": {"direct": 2, "organization": 0},
+        "coverage": {"direct": 2, "organization": 0, "none": 0},
         "controls": ["4.5"],
         "catalogVersion": "x",
     }
