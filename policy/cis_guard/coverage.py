@@ -239,6 +239,19 @@ class _ControlJudge:
                 f"{_accounts(coverages)} {verb} {coverages[0].describe()}; that chain is judged in the stack "
                 f"of account {owner}, which this stack neither deploys into nor lists in requiredTargets"
             )
+        declared = {t.owner for t in self.config.trails}
+        for site in self.plain:
+            account = site.target.account
+            if account is None or account in declared or self.config.trails_recording(account):
+                continue
+            # The pack cannot see trails: with none declared for the account, it counted a chain on
+            # any log group there. Said, not passed silently; the audit checks the delivery.
+            notes.append(
+                f"{site.target.label()}: no trail is declared for this account (pack config accountTrails or"
+                " organizationTrails, or an aws.cloudtrail.Trail in the stack), so the pack could not tell"
+                " whether the chain's log group is the one a trail delivers to; `cis-monitoring pack-config`"
+                " declares the stack's trails, and `cis-monitoring audit` checks the delivery"
+            )
         return notes
 
 

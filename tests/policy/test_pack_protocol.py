@@ -16,7 +16,13 @@ import pytest
 from google.protobuf import json_format
 
 from cis_monitoring.core.catalog import CIS_4_5
-from local.analyzer_client import PolicyPackServer, Violation, stack_resources, to_analyzer_resource
+from local.analyzer_client import (
+    PolicyPackServer,
+    Violation,
+    stack_resources,
+    to_analyzer_resource,
+    without_no_trail_notes,
+)
 from local.program_harness import ProgramRun, Registration, decode_provider_inputs, run_program, stack_config
 
 pytestmark = pytest.mark.protocol
@@ -136,14 +142,14 @@ def test_program_stacks_pass_with_no_violation(
 ) -> None:
     run: ProgramRun = request.getfixturevalue(run_name)
     pack.configure({})
-    assert pack.analyze_stack(stack_resources(run)) == []
+    assert without_no_trail_notes(pack.analyze_stack(stack_resources(run))) == []
     for resource in stack_resources(run):
         assert pack.analyze(resource) == [], resource.name
 
 
 def test_prod_stack_passes_the_strict_prod_pack_config(prod_run: ProgramRun, pack: PolicyPackServer) -> None:
     pack.configure(json.loads((pack_config_dir() / "prod.json").read_text()))
-    assert pack.analyze_stack(stack_resources(prod_run)) == []
+    assert without_no_trail_notes(pack.analyze_stack(stack_resources(prod_run))) == []
 
 
 def test_preview_unknowns_do_not_degrade_or_break_a_compliant_stack(
@@ -151,7 +157,7 @@ def test_preview_unknowns_do_not_degrade_or_break_a_compliant_stack(
 ) -> None:
     pack.configure({})
     violations = pack.analyze_stack(stack_resources(prod_run, unknown=PREVIEW_UNKNOWNS))
-    assert violations == []
+    assert without_no_trail_notes(violations) == []
     for resource in stack_resources(prod_run, unknown=PREVIEW_UNKNOWNS):
         assert pack.analyze(resource) == []
 
@@ -283,7 +289,7 @@ def test_an_unknown_pattern_is_not_reported_as_broken(prod_run: ProgramRun, pack
     violations = pack.analyze_stack(
         stack_resources(prod_run, unknown={**PREVIEW_UNKNOWNS, FILTER: ["pattern"]})
     )
-    assert violations == []
+    assert without_no_trail_notes(violations) == []
 
 
 def test_a_stack_with_no_chain_at_all_is_blocked(pack: PolicyPackServer) -> None:
@@ -440,7 +446,7 @@ def test_strict_mode_does_not_count_non_canonical_filters(
     compact = CIS_4_5.filter_pattern.replace(" = ", "=")
     stack = stack_resources(mutated(prod_run, set_input(FILTER, ACCOUNT, REGION, pattern=compact)))
     pack.configure({})
-    assert pack.analyze_stack(stack) == []
+    assert without_no_trail_notes(pack.analyze_stack(stack)) == []
     pack.configure({"cis-monitoring-chain": {"strictCanonicalText": True}})
     violations = mandatory(pack.analyze_stack(stack))
     assert len(violations) == 1 and "strict canonical-text mode" in violations[0].message
@@ -458,7 +464,7 @@ def test_external_topics_count_only_when_allowed(prod_run: ProgramRun, pack: Pol
             }
         }
     )
-    assert pack.analyze_stack(stack) == []
+    assert without_no_trail_notes(pack.analyze_stack(stack)) == []
 
 
 def pack_config_dir() -> Any:
@@ -472,7 +478,7 @@ def test_an_unknown_filter_metric_links_to_the_targets_alarms(
 ) -> None:
     pack.configure({})
     unknown = {**PREVIEW_UNKNOWNS, FILTER: ["metricTransformation"]}
-    assert pack.analyze_stack(stack_resources(prod_run, unknown=unknown)) == []
+    assert without_no_trail_notes(pack.analyze_stack(stack_resources(prod_run, unknown=unknown))) == []
     violations = pack.analyze_stack(
         stack_resources(mutated(prod_run, drop(ALARM, ACCOUNT, REGION)), unknown=unknown)
     )
@@ -524,3 +530,20 @@ def test_read_property_pins_the_sdks_unknown_value_behaviour() -> None:
     }
     assert plain(props) == expected
     assert plain(raw) == expected  # plain data with the engine's sentinels (recorded states, JSON inputs)
+
+
+def test_a_target_with_no_declared_trail_gets_a_note_not_a_silent_pass(
+    dev_run: ProgramRun, pack: PolicyPackServer
+) -> None:
+    """With no trail declared (``{}``), the pack cannot tell whether a chain's group is the one a trail
+    delivers to: it says so, per target, in the advisory notes; a generated config declares them."""
+    pack.configure({})
+    notes = [
+        v for v in pack.analyze_stack(stack_resources(dev_run)) if v.policy == "cis-monitoring-coverage-notes"
+    ]
+    accounts = [a["id"] for a in stack_config("dev")[0]["accounts"]]
+    assert len(notes) == len(accounts) and {n.level for n in notes} == {"advisory"}
+    assert all("no trail is declared for this account" in n.message for n in notes)
+    assert {a for a in accounts for n in notes if f"account {a} " in n.message} == set(accounts)
+    pack.configure(json.loads((pack_config_dir() / "dev.json").read_text()))
+    assert pack.analyze_stack(stack_resources(dev_run)) == []
