@@ -1,8 +1,11 @@
-"""The ``mixed`` world: an organization trail owned by a delegated administrator, and accounts of every kind.
+"""The ``mixed`` world: an organization trail managed by a delegated administrator, and accounts of every kind.
 
-- Security Tooling is CloudTrail's delegated administrator and owns ``org-trail``, a multi-Region
-  organization trail, home eu-west-1, delivering to ``org-trail/cloudtrail`` there. The
-  management account (the caller of discover) sees it only as a shadow.
+- Security Tooling is CloudTrail's delegated administrator and manages ``org-trail``, a
+  multi-Region organization trail, home eu-west-1, delivering to ``org-trail/cloudtrail`` there.
+  As AWS does, the management account owns it (CloudTrail User Guide, "Organization delegated
+  administrator": the management account remains the owner of the organization resources a
+  delegated administrator creates, and the trail's ARN names it), so the trail and its log group
+  are the management account's, and Security Tooling sees it as a shadow like every member.
 - Shared Services (home us-east-1) and Web Shop (home ap-southeast-2) also have a multi-Region
   trail of their own delivering to CloudWatch Logs in their own account: covered directly.
 - Data Platform has a multi-Region trail of its own that writes to S3 only: covered by the
@@ -41,7 +44,7 @@ def build(endpoint: str) -> World:
     world.account(WEB, "Web Shop", "Root/Workloads")
     world.account(LEGACY, "Legacy Billing", "Root/Workloads")
     world.delegate_cloudtrail(SECURITY)
-    world.trail(SECURITY, ORG_TRAIL, ORG_HOME, log_group=ORG_GROUP, organization=True)
+    world.trail(DEFAULT_ACCOUNT, ORG_TRAIL, ORG_HOME, log_group=ORG_GROUP, organization=True)
     world.trail(SHARED, SHARED_TRAIL, "us-east-1", log_group=SHARED_GROUP)
     world.trail(WEB, WEB_TRAIL, WEB_HOME, log_group=WEB_GROUP)
     world.trail(DATA, DATA_TRAIL, "us-east-1")
@@ -58,11 +61,11 @@ def build(endpoint: str) -> World:
             entry["trail"] = own[account.id]
         accounts.append(entry)
     organization_trail = {
-        "accountId": SECURITY,
+        "accountId": DEFAULT_ACCOUNT,
         "homeRegion": ORG_HOME,
         "logGroup": ORG_GROUP,
         "name": ORG_TRAIL,
-        "roleArn": f"arn:aws:iam::{SECURITY}:role/{DEPLOYER}",
+        "roleArn": f"arn:aws:iam::{DEFAULT_ACCOUNT}:role/{DEPLOYER}",
     }
     assert DEFAULT_ACCOUNT not in own  # the management account is covered by the organization trail only
     return world.build({"accounts": accounts, "organizationTrail": organization_trail})

@@ -239,10 +239,12 @@ class _ControlJudge:
                 f"{_accounts(coverages)} {verb} {coverages[0].describe()}; that chain is judged in the stack "
                 f"of account {owner}, which this stack neither deploys into nor lists in requiredTargets"
             )
-        declared = {t.owner for t in self.config.trails}
+        # Accounts the config speaks of: a declared trail's owner or member, or a required pair (a
+        # per-Region trail is declared as its required Regions: the pack states multi-Region trails only).
+        stated = {t.owner for t in self.config.trails} | {account for account, _ in self.config.required}
         for site in self.plain:
             account = site.target.account
-            if account is None or account in declared or self.config.trails_recording(account):
+            if account is None or account in stated or self.config.trails_recording(account):
                 continue
             # The pack cannot see trails: with none declared for the account, it counted a chain on
             # any log group there. Said, not passed silently; the audit checks the delivery.

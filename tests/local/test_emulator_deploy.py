@@ -69,10 +69,12 @@ def stack_world(stack: str, config: Mapping[str, Any], endpoint: str) -> World:
     multi-Region organization trail of its ``accountId``, delivering to ``logGroup`` or, for a
     ``logGroupPrefix``, to a Control Tower style ``<prefix>-<random suffix>`` group. Members see it
     as a shadow (``local.worlds.shadows``). One difference from the real thing, which neither the
-    program nor the audit can see: moto's organization is always managed by its default account
-    (123456789012, in no shipped stack), so an organization trail owner other than that account is
-    made CloudTrail's delegated administrator, which AWS also lets own an organization trail (the
-    ``mixed`` world does the same). Keys this builder does not model fail the test.
+    program nor the stack-mode audit reads: moto's organization is always managed by its default
+    account (123456789012, in no shipped stack), while in AWS the organization trail's owner is the
+    management account (CloudTrail keeps the management account the owner even of what a delegated
+    administrator creates). So the stack's owner account stands in for the management account here,
+    registered as CloudTrail's delegated administrator only so that moto lets it hold an organization
+    trail. Keys this builder does not model fail the test.
     """
     accounts = config["accounts"]
     unmodelled = [

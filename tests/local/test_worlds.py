@@ -164,13 +164,16 @@ def test_classic_accounts_each_see_only_their_own_multi_region_trail(build: Any)
             assert f":{account.id}:log-group:" in seen["CloudWatchLogsLogGroupArn"]
 
 
-def test_mixed_world_has_a_delegated_owner_and_one_single_region_only_account(build: Any) -> None:
+def test_mixed_world_has_a_delegated_administrator_and_one_single_region_only_account(build: Any) -> None:
     world = build("mixed")
     org = EmulatorSessions(world.endpoint).client("organizations", "us-east-1")
     admins = org.list_delegated_administrators(ServicePrincipal="cloudtrail.amazonaws.com")
     assert [a["Id"] for a in admins["DelegatedAdministrators"]] == [mixed.SECURITY]
-    (shadow,) = trails(world, MGMT, "us-east-1")
-    assert (shadow["TrailARN"].split(":")[4], shadow["HomeRegion"]) == (mixed.SECURITY, "eu-west-1")
+    # As in AWS, the management account owns the organization trail the delegated administrator
+    # manages: its ARN names the management account, which every other account sees as a shadow.
+    for viewer in (MGMT, mixed.SECURITY):
+        (shadow,) = [t for t in trails(world, viewer, "us-east-1") if t["Name"] == mixed.ORG_TRAIL]
+        assert (shadow["TrailARN"].split(":")[4], shadow["HomeRegion"]) == (MGMT, "eu-west-1")
     legacy = {t["Name"]: t for t in trails(world, mixed.LEGACY, "us-east-1")}
     assert set(legacy) == {mixed.LEGACY_TRAIL, mixed.ORG_TRAIL}
     assert legacy[mixed.LEGACY_TRAIL]["IsMultiRegionTrail"] is False
@@ -215,8 +218,8 @@ INTACT = {
         organization.SANDBOX: (DIRECT, "coverage.direct", organization.SANDBOX_TRAIL),
     },
     "mixed": {
-        MGMT: (ORGANIZATION, "coverage.organization", mixed.ORG_TRAIL),
-        mixed.SECURITY: (DIRECT, "coverage.direct", mixed.ORG_TRAIL),
+        MGMT: (DIRECT, "coverage.direct", mixed.ORG_TRAIL),
+        mixed.SECURITY: (ORGANIZATION, "coverage.organization", mixed.ORG_TRAIL),
         mixed.SHARED: (DIRECT, "coverage.direct", mixed.SHARED_TRAIL),
         mixed.DATA: (ORGANIZATION, "coverage.organization", mixed.ORG_TRAIL),
         mixed.WEB: (DIRECT, "coverage.direct", mixed.WEB_TRAIL),

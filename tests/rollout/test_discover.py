@@ -188,11 +188,13 @@ def test_an_ambiguous_control_tower_prefix_gets_the_exact_name(worlds: Worlds) -
     assert "matches 2 groups" in out
 
 
-def test_the_organization_trail_is_found_from_a_members_shadow(
+def test_a_delegated_administrator_that_cannot_be_read_is_still_listed(
     worlds: Worlds, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The organization trail comes from its owner, the management account (AWS keeps it the owner of
+    what a delegated administrator creates); the unreadable delegated administrator is still a member."""
     world = worlds.use("mixed")
-    deny(monkeypatch, mixed.SECURITY)  # the owner cannot be read: only the shadows say it exists
+    deny(monkeypatch, mixed.SECURITY)
     code, out, err = run_cli(world.endpoint, "--json")
     assert code == 3, err  # ERROR: an account could not be read; what could be found is stated
     assert err.splitlines()[-1] == f"ERROR: 1 account(s) could not be read: {mixed.SECURITY}"
