@@ -15,13 +15,17 @@ from enum import IntEnum, StrEnum
 
 
 class Link(IntEnum):
-    """The links of an alarm chain, in the order a notification travels them."""
+    """The links of a detector's chain. The metric filter's, in the order a notification travels them:
+    FILTER, ALARM, TOPIC, SUBSCRIPTION. The real-time rule's (``detectors.event_rule``): RULE, TARGET,
+    then the same TOPIC and SUBSCRIPTION (its walk orders them itself: ``judge.event_rule.ORDER``)."""
 
     # From 1: a link is never falsy.
     FILTER = 1
     ALARM = 2
     TOPIC = 3
     SUBSCRIPTION = 4
+    RULE = 5
+    TARGET = 6
 
     @property
     def label(self) -> str:
@@ -70,12 +74,24 @@ class Code(StrEnum):
     TOPIC_POLICY_DENIES_CLOUDWATCH = "topic.policy.denies_cloudwatch"
     TOPIC_POLICY_NO_CLOUDWATCH_ALLOW = "topic.policy.no_cloudwatch_allow"
     TOPIC_POLICY_UNDECIDED = "topic.policy.undecided"
+    TOPIC_POLICY_NO_EVENTS_ALLOW = "topic.policy.no_events_allow"
+    TOPIC_POLICY_DENIES_EVENTS = "topic.policy.denies_events"
+    TOPIC_POLICY_EVENTS_UNDECIDED = "topic.policy.events_undecided"
 
     SUBSCRIPTION_NONE = "subscription.none"
     SUBSCRIPTION_PROTOCOL_NOT_ALLOWED = "subscription.protocol.not_allowed"
     SUBSCRIPTION_NONE_CONFIRMED = "subscription.none_confirmed"
     SUBSCRIPTION_FILTER_POLICY_DROPS = "subscription.filter_policy.drops_alarm"
     SUBSCRIPTION_FILTER_POLICY_UNJUDGED = "subscription.filter_policy.cannot_judge"
+
+    RULE_NONE = "rule.none"
+    RULE_DISABLED = "rule.disabled"
+    RULE_PATTERN_INVALID = "rule.pattern.invalid"
+    RULE_PATTERN_MISSES = "rule.pattern.misses"
+    RULE_PATTERN_UNJUDGED = "rule.pattern.cannot_judge"
+    TARGET_NONE = "target.none"
+    TARGET_MESSAGE_INCOMPLETE = "target.message.incomplete"
+    TARGET_MESSAGE_UNJUDGED = "target.message.cannot_judge"
 
     COVERAGE_DIRECT = "coverage.direct"
     COVERAGE_ORGANIZATION = "coverage.organization"
@@ -95,7 +111,14 @@ class Code(StrEnum):
         return _LINKS.get(self.value.split(".")[0])
 
 
-_LINKS = {"filter": Link.FILTER, "alarm": Link.ALARM, "topic": Link.TOPIC, "subscription": Link.SUBSCRIPTION}
+_LINKS = {
+    "filter": Link.FILTER,
+    "alarm": Link.ALARM,
+    "topic": Link.TOPIC,
+    "subscription": Link.SUBSCRIPTION,
+    "rule": Link.RULE,
+    "target": Link.TARGET,
+}
 
 CODES: Mapping[Code, str] = {
     Code.FILTER_NONE: "No metric filter on the log group for the control.",
@@ -138,11 +161,25 @@ CODES: Mapping[Code, str] = {
         "Whether the topic's access policy lets CloudWatch publish rests on a condition that cannot be judged: "
         "a FAIL until it is rewritten, never a PASS."
     ),
+    Code.TOPIC_POLICY_NO_EVENTS_ALLOW: "Real-time: no statement of the topic's access policy lets EventBridge publish for the rule.",
+    Code.TOPIC_POLICY_DENIES_EVENTS: "Real-time: the topic's access policy denies the rule's sns:Publish to EventBridge.",
+    Code.TOPIC_POLICY_EVENTS_UNDECIDED: (
+        "Real-time: whether the topic's access policy lets EventBridge publish for the rule rests on a condition "
+        "that cannot be judged: not counted as granted."
+    ),
     Code.SUBSCRIPTION_NONE: "The topic has no subscription.",
     Code.SUBSCRIPTION_PROTOCOL_NOT_ALLOWED: "No subscription uses a protocol that delivers alarms to a person or a system (ALLOWED_PROTOCOLS).",
     Code.SUBSCRIPTION_NONE_CONFIRMED: "No subscription is confirmed.",
     Code.SUBSCRIPTION_FILTER_POLICY_DROPS: "The subscription's filter policy drops the notification CloudWatch sends; it receives nothing.",
     Code.SUBSCRIPTION_FILTER_POLICY_UNJUDGED: "The subscription's filter policy cannot be judged against CloudWatch's notification, so it does not count.",
+    Code.RULE_NONE: "Real-time: no enabled EventBridge rule selects the control's events (judged on its sample records).",
+    Code.RULE_DISABLED: "Real-time: the rule that selects the control's events is disabled.",
+    Code.RULE_PATTERN_INVALID: "Real-time: the rule's event pattern is not a valid event pattern.",
+    Code.RULE_PATTERN_MISSES: "Real-time: the rule misses some of the control's events (judged on its sample records).",
+    Code.RULE_PATTERN_UNJUDGED: "Real-time: the rule's pattern uses operators the evaluator does not judge, so it does not count.",
+    Code.TARGET_NONE: "Real-time: the rule has no target that reaches an SNS topic with a subscriber.",
+    Code.TARGET_MESSAGE_INCOMPLETE: "Real-time: the message the target gets does not say who, what, where, when and whether it failed.",
+    Code.TARGET_MESSAGE_UNJUDGED: "Real-time: the target's input transformer cannot be rendered as documented, so its message is not judged.",
     Code.COVERAGE_DIRECT: "Covered directly: the account's own multi-Region trail delivers to an intact chain.",
     Code.COVERAGE_ORGANIZATION: "Covered by an organization trail whose owner's chain is intact.",
     Code.COVERAGE_NO_TRAIL: "No multi-Region trail records the account's events in the Region.",

@@ -175,6 +175,19 @@ def alarm_arn(account_id: str, region: str, alarm_name: str, partition: str = "a
     return f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:{alarm_name}"
 
 
+def event_rule_arn(
+    account_id: str, region: str, rule_name: str, partition: str = "aws", event_bus: str = "default"
+) -> str:
+    """The ARN of EventBridge rule ``rule_name`` (a custom bus's rule ARN names the bus, the default's does not)."""
+    bus = "" if event_bus == "default" else f"{event_bus}/"
+    return f"arn:{partition}:events:{region}:{account_id}:rule/{bus}{rule_name}"
+
+
+def event_bus_arn(account_id: str, region: str, bus_name: str = "default", partition: str = "aws") -> str:
+    """The ARN of EventBridge event bus ``bus_name`` in ``account_id`` and ``region``."""
+    return f"arn:{partition}:events:{region}:{account_id}:event-bus/{bus_name}"
+
+
 def role_arn(account_id: str, role_name: str, partition: str = "aws") -> str:
     """The ARN of role ``role_name`` (which may include a path) in ``account_id``."""
     return f"arn:{partition}:iam::{account_id}:role/{role_name.lstrip('/')}"

@@ -9,8 +9,9 @@ from .benchmarks import Requirement
 from .samples import PACKAGED, SampleRecord, derived_probes, samples_of
 
 NAMESPACE = "CISBenchmark"
-DETECTORS = ("metric-filter",)
-"""Detector kinds the product can provision and judge (EventBridge rules will be the next)."""
+DETECTORS = ("metric-filter", "event-rule")
+"""Detector kinds the product can provision and judge. The CIS entries use ``metric-filter``: the benchmark
+asks for it. ``event-rule`` is the real-time channel a stack adds beside it (``realTime``)."""
 
 
 @dataclass(frozen=True)

@@ -22,14 +22,19 @@ from collections.abc import Mapping
 from cis_monitoring.core.catalog import Control
 from cis_monitoring.core.evidence import AwsRead
 
-from . import metric_filter
+from . import event_rule, metric_filter
 from .kind import Detector
 
-__all__ = ["KINDS", "AwsRead", "Detector", "detector_for"]
+__all__ = ["KINDS", "REAL_TIME", "AwsRead", "Detector", "detector_for"]
 
 
-KINDS: Mapping[str, Detector] = {metric_filter.DETECTOR.kind: metric_filter.DETECTOR}
+KINDS: Mapping[str, Detector] = {
+    metric_filter.DETECTOR.kind: metric_filter.DETECTOR,
+    event_rule.DETECTOR.kind: event_rule.DETECTOR,
+}
 """Every detector kind, by the name the catalog uses."""
+REAL_TIME = event_rule.KIND
+"""The additive kind a stack's ``realTime`` key adds beside each control's own (CIS) detector."""
 
 
 def detector_for(control: Control) -> Detector:

@@ -31,6 +31,7 @@ from .policy_document import Decision, PolicyDocumentError, Request, Statement, 
 
 CLOUDWATCH = "cloudwatch.amazonaws.com"
 SNS = "sns.amazonaws.com"
+EVENTS = "events.amazonaws.com"
 AWS_MANAGED_SQS_KEY = "alias/aws/sqs"
 _SOURCE_KEYS = ("aws:sourcearn", "aws:sourceaccount", "aws:sourceowner")
 
@@ -196,6 +197,60 @@ def cloudwatch_topic_grant(topic_arn: str, alarm_arn: str | None, alarm_account:
         context=context,
         statement_to_add=cloudwatch_topic_statement(topic_arn, account, partition, region),
     )
+
+
+def events_topic_statement(topic_arn: str, rule_arns: list[str]) -> dict[str, Any]:
+    """The topic-policy statement that lets exactly these EventBridge rules publish (the real-time channel).
+
+    EventBridge publishes as ``events.amazonaws.com`` with ``aws:SourceArn`` "the ARN of the rule that is
+    sending the event" and ``aws:SourceAccount`` the rule's account (EventBridge User Guide, "Using IAM
+    policy conditions in Amazon EventBridge"); the topic policy must allow it (re:Post Knowledge Center,
+    "sns-not-getting-eventbridge-notification": the topic's policy must list events.amazonaws.com for
+    sns:Publish). Scoped to the rule ARNs, so no other rule, of this account or another, may publish.
+    """
+    return {
+        "Sid": "AllowTheRealTimeRulesOfThisStack",
+        "Effect": "Allow",
+        "Principal": {"Service": EVENTS},
+        "Action": "sns:Publish",
+        "Resource": topic_arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": sorted(rule_arns)}},
+    }
+
+
+def events_topic_grant(topic_arn: str, rule_arn: str | None, rule_account: str | None) -> Grant:
+    """A topic's access policy must let EventBridge publish for rule ``rule_arn``.
+
+    SNS's ``AWS:SourceOwner`` (which SNS's default policy tests) is not documented for EventBridge: it stays
+    out of the request, so the default policy is not counted as a grant (an explicit statement is).
+    """
+    return Grant(
+        what=f"the access policy of topic {topic_arn}",
+        service_principal=EVENTS,
+        actions=("sns:Publish",),
+        resource=topic_arn,
+        context=service_context(EVENTS, rule_arn, rule_account),
+        statement_to_add=events_topic_statement(topic_arn, [rule_arn] if rule_arn else ["<the rule's ARN>"]),
+    )
+
+
+def events_key_statement() -> dict[str, Any]:
+    """The key-policy statement that lets EventBridge publish to a topic encrypted with the key.
+
+    As the SNS Developer Guide writes it for AWS services that publish to an encrypted topic ("Enable
+    compatibility between event sources from AWS services and encrypted topics"): the service principal,
+    ``kms:GenerateDataKey*`` and ``kms:Decrypt``, and no condition. No AWS source found documents which of
+    ``aws:SourceArn``/``aws:SourceAccount`` EventBridge sends to KMS when SNS encrypts for it; a condition
+    it does not send would drop every real-time alert silently, so there is none. The topic policy,
+    scoped to the rule ARNs, decides who may publish at all.
+    """
+    return {
+        "Sid": "AllowEventBridgeToPublishToTheEncryptedTopic",
+        "Effect": "Allow",
+        "Principal": {"Service": EVENTS},
+        "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+        "Resource": "*",
+    }
 
 
 def key_state_problem(key: str, state: str | None) -> str | None:
