@@ -38,6 +38,7 @@ from .accounts import AccountConfig, OrganizationTrailConfig, RegionConfig, Trai
 from .inventory import OrganizationConfig, SelectorConfig, ShardConfig
 from .model import EmulatorConfig, StackConfig
 from .notifications import NotificationConfig, SubscriptionConfig
+from .realtime import CentralBusConfig, HighRiskConfig, RealTimeConfig
 
 SCHEMA_PATH = Path("docs/stack-config.schema.json")
 README_PATH = Path("README.md")
@@ -54,6 +55,9 @@ PARTS: tuple[type[BaseModel], ...] = (
     OrganizationConfig,
     SelectorConfig,
     ShardConfig,
+    RealTimeConfig,
+    HighRiskConfig,
+    CentralBusConfig,
     EmulatorConfig,
 )
 """Every object below the top-level keys, in the order the README shows their tables."""

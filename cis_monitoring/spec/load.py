@@ -21,16 +21,26 @@ from typing import Any, NamedTuple
 import yaml
 from pydantic import ValidationError
 
+from cis_monitoring.core.aws import arns
+from cis_monitoring.core.catalog import CONTROLS
 from cis_monitoring.core.errors import InputError
 from cis_monitoring.core.project import PROJECT
 
+from . import realtime
 from .accounts import AccountConfig, OrganizationTrailConfig
 from .checks import account_problems, tag_problems, trail_problems
 from .inventory import OrganizationConfig
 from .model import KNOWN_KEYS, StackConfig
 from .notifications import NotificationConfig
 from .problems import ConfigError, ConfigProblem, problems_from
-from .resolve import DeployTarget, account_indexes, resolve_subscriptions, site_contexts, targets
+from .resolve import (
+    DeployTarget,
+    account_indexes,
+    real_time_settings,
+    resolve_subscriptions,
+    site_contexts,
+    targets,
+)
 
 
 class _Valid(NamedTuple):
@@ -109,10 +119,42 @@ def load_config(
                 context.layers, site.account_id, site.region, secrets, secret_keys, indexes
             )
             problems.extend(resolved[1])
+    if config is not None and config.real_time is not None and valid.notifications is not None:
+        problems.extend(_real_time_problems(config, valid, secrets, secret_keys))
     if problems:
         raise ConfigError(problems, source)
     assert config is not None
     return config
+
+
+def _real_time_problems(
+    config: StackConfig, valid: _Valid, secrets: Mapping[str, str] | None, secret_keys: frozenset[str]
+) -> list[ConfigProblem]:
+    """The ``realTime`` key against the chains: its Regions, its high-risk topic, its central bus."""
+    real_time = config.real_time
+    assert real_time is not None and valid.notifications is not None
+    contexts = site_contexts(valid.notifications, valid.accounts, valid.organization_trail)
+    sites = [
+        (
+            c.site.account_id,
+            c.site.region,
+            arns.fill_placeholders(t, c.site.account_id, c.site.region)
+            if (t := c.layers.effective().topic_arn)
+            else None,
+            c.account.name,
+        )
+        for c in contexts
+    ]
+    chains: dict[str, list[str]] = {}
+    for account_id, region, _topic, _name in sites:
+        chains.setdefault(account_id, []).append(region)
+    controls = [CONTROLS[c] for c in config.controls]
+    problems = realtime.high_risk_topic_problems(real_time, sites, config.name_prefix)
+    problems += realtime.region_problems(real_time, chains, realtime.controls_with_rules(controls))
+    problems += realtime.central_bus_problems(real_time, [(a, r) for a, r, _t, _n in sites])
+    indexes = account_indexes(valid.accounts)
+    problems += real_time_settings(config, contexts, secrets, secret_keys, indexes)[1]
+    return problems
 
 
 def validate_organization(raw: Any, source: str = "stack config") -> OrganizationConfig:

@@ -22,6 +22,7 @@ from .accounts import TRAIL_EXAMPLE, AccountConfig, OrganizationTrailConfig
 from .fields import Model
 from .inventory import OrganizationConfig
 from .notifications import NotificationConfig
+from .realtime import RealTimeConfig
 
 DEFAULT_NAME_PREFIX = "cis"
 BASE_TAGS = {"ManagedBy": "pulumi", "Project": PROJECT}
@@ -120,6 +121,15 @@ class StackConfig(Model):
         f" {fields.TAG_KEY_MAX} characters, not starting with `aws:`; values of at most {fields.TAG_VALUE_MAX}. AWS allows {fields.TAGS_MAX} tags"
         f" per resource, counting {_OWN_TAGS}, so at most {fields.TAGS_MAX - len(OWN_TAG_KEYS)} of yours."
         " Default `{}`.",
+    )
+    real_time: RealTimeConfig | None = Field(
+        default=None,
+        examples=[
+            {"regions": ["us-east-1", "eu-west-1"], "quietRoles": ["arn:aws:iam::111111111111:role/deployer"]}
+        ],
+        description="Opt-in real-time alerts: an EventBridge rule per control beside each chain, whose message"
+        " says who did what, where, when and whether it failed (README: Real-time alerts). `{}` turns them on"
+        " with the defaults. CIS compliance is still judged on the metric filter alone. Default: none, off.",
     )
     emulator: EmulatorConfig | None = Field(
         default=None,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from cis_monitoring.core.access import Access
 from cis_monitoring.core.aws import arns
 from cis_monitoring.core.aws.arns import BY_NAME, BY_PREFIX, LogGroupRef
+from cis_monitoring.core.catalog import CONTROLS
 from cis_monitoring.core.plan import (
     AccountSpec,
     ChainSite,
@@ -35,6 +36,14 @@ from .fields import ALL
 from .model import StackConfig
 from .notifications import NotificationConfig, check_endpoint, location_problem, protocol_key_problems
 from .problems import ConfigError, ConfigProblem
+from .realtime import (
+    CentralBus,
+    HighRiskSettings,
+    RealTimeSettings,
+    controls_with_rules,
+    default_regions,
+    high_risk_layers,
+)
 
 ORGANIZATION_TRAIL_KEY = "organizationTrail"
 
@@ -203,6 +212,8 @@ class DeployTarget:
     access: Access
     notifications: NotificationSettings
     tags: Mapping[str, str]
+    real_time: RealTimeSettings | None = None
+    """The real-time channel at this site (``realTime``); None: off."""
 
     @property
     def account_id(self) -> str:
@@ -246,7 +257,10 @@ def targets(
     accounts = list(enumerate(config.accounts))
     indexes = account_indexes(accounts)
     problems: list[ConfigProblem] = []
-    for context in site_contexts(config.notifications, accounts, config.organization_trail):
+    contexts = site_contexts(config.notifications, accounts, config.organization_trail)
+    real_time, found_real_time = real_time_settings(config, contexts, secrets, secret_keys, indexes)
+    problems.extend(found_real_time)
+    for context in contexts:
         effective = context.layers.effective()
         site = context.site
         subscriptions, found = resolve_subscriptions(
@@ -269,11 +283,73 @@ def targets(
                     insufficient_data_actions=effective.insufficient_data_actions or (),
                 ),
                 tags={**config.tags, **context.account.tags},
+                real_time=real_time.get(site.key),
             )
         )
     if problems:
         raise ConfigError(problems)
     return result
+
+
+def real_time_settings(
+    config: StackConfig,
+    contexts: Sequence[SiteContext],
+    secrets: Mapping[str, str] | None,
+    secret_keys: frozenset[str],
+    indexes: Mapping[str, int],
+) -> tuple[dict[str, RealTimeSettings], list[ConfigProblem]]:
+    """Site key -> its real-time settings (empty when ``realTime`` is off), and the high-risk subscribers' problems.
+
+    An account's real-time Regions without a chain of its own forward to its first chain's Region.
+    """
+    real_time = config.real_time
+    if real_time is None:
+        return {}, []
+    controls = [CONTROLS[c] for c in config.controls if c in CONTROLS]
+    by_account: dict[str, list[str]] = {}
+    for context in contexts:
+        by_account.setdefault(context.site.account_id, []).append(context.site.region)
+    bus = real_time.central_bus
+    central = (
+        CentralBus(
+            bus.account_id, bus.region, bus.organization_id, bus.bus_name or f"{config.name_prefix}-realtime"
+        )
+        if bus is not None
+        else None
+    )
+    settings: dict[str, RealTimeSettings] = {}
+    problems: list[ConfigProblem] = []
+    risk_layers = NotificationLayers(high_risk_layers(real_time))
+    first_site: set[str] = set()
+    for context in contexts:
+        site = context.site
+        chain_regions = by_account[site.account_id]
+        watched = real_time.regions or default_regions(chain_regions, controls_with_rules(controls))
+        first = site.account_id not in first_site
+        first_site.add(site.account_id)
+        high_risk = None
+        if real_time.high_risk is not None:
+            if real_time.high_risk.topic_arn is not None:
+                high_risk = HighRiskSettings(
+                    arns.fill_placeholders(real_time.high_risk.topic_arn, site.account_id, site.region)
+                )
+            else:
+                subscribers, found = resolve_subscriptions(
+                    risk_layers, site.account_id, site.region, secrets, secret_keys, indexes
+                )
+                problems.extend(found)
+                if not real_time.high_risk.subscriptions:
+                    problems.append(
+                        ConfigProblem("realTime.highRisk.subscriptions", "list at least one subscriber")
+                    )
+                high_risk = HighRiskSettings(None, subscribers)
+        settings[site.key] = RealTimeSettings(
+            forward_regions=tuple(r for r in watched if r not in chain_regions) if first else (),
+            quiet_roles=real_time.quiet_roles,
+            high_risk=high_risk,
+            central_bus=central,
+        )
+    return settings, list(dict.fromkeys(problems))
 
 
 def account_indexes(accounts: Iterable[tuple[int, AccountConfig]]) -> dict[str, int]:

@@ -12,13 +12,14 @@ records the metric filter is judged on::
     matches({"detail": {"eventName": ["StopLogging"]}}, as_event(record)).matched
 """
 
-from .cloudtrail import API_CALL, DETAIL_TYPES, SOURCES, as_event, source_of
+from .cloudtrail import API_CALL, DETAIL_TYPES, GLOBAL_SERVICE_REGION, SOURCES, as_event, source_of
 from .evaluate import MATCH, EventPatternError, Outcome, Verdict, matches, parse_pattern
 from .transformer import InputTransformer, TemplateError, message_text, render
 
 __all__ = [
     "API_CALL",
     "DETAIL_TYPES",
+    "GLOBAL_SERVICE_REGION",
     "MATCH",
     "SOURCES",
     "EventPatternError",

@@ -35,6 +35,16 @@ SOURCES: Mapping[str, str] = {
 """CloudTrail ``eventSource`` -> EventBridge ``source``, as the Events Reference states each pair."""
 
 
+GLOBAL_SERVICE_REGION: Mapping[tuple[str, str], str] = {
+    ("aws", "iam.amazonaws.com"): "us-east-1",
+    ("aws", "organizations.amazonaws.com"): "us-east-1",
+}
+"""(partition, eventSource) -> the one Region whose bus gets the service's events: "AWS global services,
+such as AWS Identity and Access Management (IAM), AWS Organizations, and AWS Account Management deliver
+events only to us-east-1 Region" (AWS re:Post Knowledge Center, "use-eventbridge-rule-across-regions").
+Other partitions' are not listed: no default is guessed for them."""
+
+
 def source_of(event_source: str | None) -> str | None:
     """The EventBridge ``source`` of a service's CloudTrail events, where the Events Reference states it."""
     return SOURCES.get(event_source or "")
