@@ -89,7 +89,7 @@ class CentralBusConfig(Model):
     )
     bus_name: str | None = Field(
         default=None,
-        description="The bus's name: letters, digits and `._-`. Default `<namePrefix>-realtime`.",
+        description="The bus's name: letters, digits and `._-`. Without it the bus is named `<namePrefix>-realtime`.",
     )
 
     @field_validator("account_id", mode="before")

@@ -25,6 +25,7 @@ from cis_monitoring.spec import (
     load_config,
 )
 from cis_monitoring.spec.problems import model_in
+from cis_monitoring.spec.realtime import HighRiskConfig, RealTimeConfig
 
 # Where an instance of each model sits in a config (a path of keys and indexes).
 MODEL_PATHS: dict[type[BaseModel], tuple[str | int, ...]] = {
@@ -34,6 +35,8 @@ MODEL_PATHS: dict[type[BaseModel], tuple[str | int, ...]] = {
     OrganizationConfig: ("organization",),
     SelectorConfig: ("organization", "select"),
     OrganizationTrailConfig: ("organizationTrail",),
+    RealTimeConfig: ("realTime",),
+    HighRiskConfig: ("realTime", "highRisk"),
 }
 
 
@@ -73,6 +76,7 @@ def test_a_scalar_list_key_says_list_and_shows_the_form(
     config = copy.deepcopy(dev_config)
     config["organization"] = {"stack": "acme/landing-zone/prod", "select": {}}
     config["organizationTrail"] = {"accountId": "111111111111", "homeRegion": "eu-west-1", "logGroup": "org"}
+    config["realTime"] = {"highRisk": {"topicArn": "arn:aws:sns:{region}:{accountId}:high-risk"}}
     node: Any = config
     for part in MODEL_PATHS[model]:
         node = node[part]
