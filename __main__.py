@@ -24,6 +24,7 @@ from cis_monitoring.program.outputs import (
     summary,
 )
 from cis_monitoring.program.providers import aws_provider
+from cis_monitoring.program.real_time import central_bus_at, kinds, publishers
 from cis_monitoring.program.stack import load_stack
 from components import MONITORS, MonitorArgs
 from components.notification import AlarmNotification, AlarmNotificationArgs
@@ -53,6 +54,7 @@ async def main() -> dict:
         in_target = pulumi.ResourceOptions(providers=[providers[target.key]])
         log_group = log_groups[target.key]
         settings = target.notifications
+        to_topic, to_high_risk = publishers(prefix, target, controls)
         notification = AlarmNotification(
             naming.notification_name(target),
             AlarmNotificationArgs(
@@ -64,32 +66,55 @@ async def main() -> dict:
                 existing_topic_arn=target.topic_arn(),
                 kms_key_id=settings.kms_key_id,
                 tags=target.tags,
+                event_rule_arns=to_topic,
+                central_bus=central_bus_at(target),
             ),
             in_target,
             legacy_name=naming.legacy_notification_name(prefix, target),
         )
+        high_risk = target.real_time.high_risk if target.real_time is not None else None
+        high_risk_topic = high_risk.topic_arn if high_risk is not None else None
+        if high_risk is not None and high_risk.topic_arn is None and to_high_risk:
+            high_risk_topic = AlarmNotification(
+                naming.high_risk_notification_name(target),
+                AlarmNotificationArgs(
+                    account_id=target.account_id,
+                    region=target.region,
+                    topic_name=naming.high_risk_topic_name(prefix, target),
+                    key_alias=naming.high_risk_key_alias(prefix, target),
+                    subscriptions=high_risk.subscriptions,
+                    tags=target.tags,
+                    event_rule_arns=to_high_risk,
+                ),
+                in_target,
+            ).topic_arn
         ok_actions = [target.fill(arn) for arn in settings.ok_actions]
         if settings.notify_on_ok:
             ok_actions.append(notification.topic_arn)
-        monitors = {}
+        monitors, real_time = {}, {}
         for control in controls:
-            monitor = MONITORS[control.detector](
-                naming.monitor_name(target, control),
-                MonitorArgs(
-                    control=control,
-                    target=target,
-                    log_group_name=log_group,
-                    name_prefix=prefix,
-                    alarm_actions=[notification.topic_arn],
-                    ok_actions=ok_actions,
-                    insufficient_data_actions=[target.fill(a) for a in settings.insufficient_data_actions],
-                ),
-                in_target,
-                legacy_name=naming.legacy_monitor_name(prefix, target, control),
-            )
-            monitors[control.control_id] = monitor.result()
+            for kind in kinds(target, control):
+                own = kind == control.detector
+                monitor = MONITORS[kind](
+                    naming.monitor_name(target, control, kind),
+                    MonitorArgs(
+                        control=control,
+                        target=target,
+                        log_group_name=log_group,
+                        name_prefix=prefix,
+                        alarm_actions=[notification.topic_arn],
+                        ok_actions=ok_actions,
+                        insufficient_data_actions=[
+                            target.fill(a) for a in settings.insufficient_data_actions
+                        ],
+                        high_risk_topic_arn=high_risk_topic,
+                    ),
+                    in_target,
+                    legacy_name=naming.legacy_monitor_name(prefix, target, control) if own else None,
+                )
+                (monitors if own else real_time)[control.control_id] = monitor.result()
         key = chain_keys[target.key] = chain_key(target, log_group)
-        chains.append((key, chain_result(target, log_group, notification, monitors)))
+        chains.append((key, chain_result(target, log_group, notification, monitors, real_time)))
 
     return {
         "resultsSchemaVersion": RESULTS_SCHEMA_VERSION,

@@ -23,6 +23,8 @@ class MonitorArgs:
     alarm_actions: Sequence[pulumi.Input[str]]
     ok_actions: Sequence[pulumi.Input[str]] = ()
     insufficient_data_actions: Sequence[pulumi.Input[str]] = ()
+    high_risk_topic_arn: pulumi.Input[str] | None = None
+    """The real-time kind's high-risk channel at the site (``realTime.highRisk``), if any."""
 
 
 Monitor = Callable[..., pulumi.ComponentResource]

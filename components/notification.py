@@ -21,6 +21,11 @@ name their Region (pulumi-aws's per-resource ``region`` argument) rather than th
 ``subscriptions`` (an output) tells, per subscriber, whether it still waits for a
 confirmation: email and https stay pending until confirmed, and AWS deletes an
 unconfirmed subscription after 48 hours.
+
+Real-time rules (``realTime``) publish to the same topic: with ``event_rule_arns`` the topic policy
+also admits ``events.amazonaws.com`` for exactly those rule ARNs and the key lets EventBridge encrypt.
+The central bus of ``realTime.centralBus`` is part of its site's notification path: the bus and its
+organization-scoped policy are created here, at that site.
 """
 
 from __future__ import annotations
@@ -36,8 +41,15 @@ import pulumi_aws as aws
 from cis_monitoring.core.aws import arns
 from cis_monitoring.program import naming
 from cis_monitoring.program.aliases import child_options, own_options
-from cis_monitoring.program.policies import key_policy, queue_policy, queue_url, topic_policy
+from cis_monitoring.program.policies import (
+    central_bus_policy,
+    key_policy,
+    queue_policy,
+    queue_url,
+    topic_policy,
+)
 from cis_monitoring.spec import Subscription
+from cis_monitoring.spec.realtime import CentralBus
 
 TYPE = "cis-monitoring:aws:AlarmNotification"
 
@@ -54,6 +66,10 @@ class AlarmNotificationArgs:
     kms_key_id: str | None = None
     """Encrypt a new topic with this existing customer-managed key instead of creating one."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    event_rule_arns: Sequence[str] = ()
+    """The real-time rules that publish to the topic (the topic policy admits EventBridge for exactly these)."""
+    central_bus: CentralBus | None = None
+    """Create the organization's central real-time bus at this site."""
 
 
 class AlarmNotification(pulumi.ComponentResource):
@@ -85,7 +101,7 @@ class AlarmNotification(pulumi.ComponentResource):
                     description=f"Encrypts the CIS alarm topic {args.topic_name}; CloudWatch alarms may use it",
                     enable_key_rotation=True,
                     deletion_window_in_days=30,
-                    policy=key_policy(args.account_id, args.region),
+                    policy=key_policy(args.account_id, args.region, events=bool(args.event_rule_arns)),
                     tags=dict(args.tags),
                     opts=self._child("-key"),
                 )
@@ -108,7 +124,9 @@ class AlarmNotification(pulumi.ComponentResource):
             aws.sns.TopicPolicy(
                 f"{name}-topic-policy",
                 arn=topic.arn,
-                policy=topic.arn.apply(lambda arn: topic_policy(arn, args.account_id, args.region)),
+                policy=topic.arn.apply(
+                    lambda arn: topic_policy(arn, args.account_id, args.region, args.event_rule_arns)
+                ),
                 opts=self._child("-topic-policy"),
             )
             topic_arn = topic.arn
@@ -117,6 +135,22 @@ class AlarmNotification(pulumi.ComponentResource):
             self._subscribe(index, topic_arn, subscription, args)
             for index, subscription in _distinct(args.subscriptions)
         ]
+        self.event_bus_arn: pulumi.Output[str | None] = pulumi.Output.from_input(None)
+        if args.central_bus is not None:
+            bus = aws.cloudwatch.EventBus(
+                f"{name}-central-bus",
+                name=args.central_bus.bus_name,
+                tags=dict(args.tags),
+                opts=self._child(None),
+            )
+            organization = args.central_bus.organization_id
+            aws.cloudwatch.EventBusPolicy(
+                f"{name}-central-bus-policy",
+                event_bus_name=bus.name,
+                policy=bus.arn.apply(lambda arn: central_bus_policy(arn, organization)),
+                opts=self._child(None),
+            )
+            self.event_bus_arn = bus.arn
 
         self.topic_arn = pulumi.Output.from_input(topic_arn)
         self.kms_key_arn = pulumi.Output.from_input(key_arn)

@@ -108,6 +108,16 @@ class AwsMocks(pulumi.runtime.Mocks):
             outputs["arn"] = f"arn:aws:cloudwatch:{region}:{account}:alarm:{args.inputs['name']}"
         elif args.typ == "aws:sns/topicSubscription:TopicSubscription":
             outputs["arn"] = f"{args.inputs['topic']}:{args.name}"
+        elif args.typ == "aws:cloudwatch/eventRule:EventRule":
+            # A rule outside the provider's Region names its own (per-resource region); a custom bus's rule names it.
+            where = args.inputs.get("region") or region
+            bus = args.inputs.get("eventBusName")
+            rule = f"{bus}/{args.inputs['name']}" if bus and bus != "default" else args.inputs["name"]
+            outputs["arn"] = f"arn:aws:events:{where}:{account}:rule/{rule}"
+        elif args.typ == "aws:cloudwatch/eventBus:EventBus":
+            outputs["arn"] = f"arn:aws:events:{region}:{account}:event-bus/{args.inputs['name']}"
+        elif args.typ == "aws:iam/role:Role":
+            outputs["arn"] = f"arn:aws:iam::{account}:role/{args.inputs['name']}"
         return f"{args.name}-id", outputs
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:

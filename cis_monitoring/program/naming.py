@@ -40,12 +40,20 @@ def provider_name(target: DeployTarget) -> str:
     return target_base(target)
 
 
-def monitor_name(target: DeployTarget, control: Control) -> str:
-    return f"{target_base(target)}-control-{control.control_id}"
+def monitor_name(target: DeployTarget, control: Control, kind: str | None = None) -> str:
+    """The control's monitor at the site; another detector kind than the control's own (the real-time
+    rule beside the CIS filter) gets its kind as a suffix, so the CIS monitor's name never changes."""
+    base = f"{target_base(target)}-control-{control.control_id}"
+    return base if kind is None or kind == control.detector else f"{base}-{kind}"
 
 
 def notification_name(target: DeployTarget) -> str:
     return f"{target_base(target)}-notify"
+
+
+def high_risk_notification_name(target: DeployTarget) -> str:
+    """The high-risk topic (``realTime.highRisk.subscriptions``) at the site."""
+    return f"{target_base(target)}-high-risk"
 
 
 def subscription_key(subscription: Subscription) -> str:
@@ -100,3 +108,25 @@ def topic_name(prefix: str, target: DeployTarget) -> str:
 
 def key_alias(prefix: str, target: DeployTarget) -> str:
     return f"alias/{prefix}-{target.account_name}-alarms"
+
+
+def high_risk_topic_name(prefix: str, target: DeployTarget) -> str:
+    return f"{prefix}-{target.account_name}-high-risk"
+
+
+def high_risk_key_alias(prefix: str, target: DeployTarget) -> str:
+    return f"alias/{prefix}-{target.account_name}-high-risk"
+
+
+def real_time_rule_name(prefix: str, control: Control) -> str:
+    """One per control in each Region (a rule's name is unique per Region and bus; at most 64 characters)."""
+    return f"{prefix}-{control_tag(control)}-realtime"
+
+
+def high_risk_rule_name(prefix: str, control: Control) -> str:
+    return f"{prefix}-{control_tag(control)}-high-risk"
+
+
+def forward_role_name(prefix: str, control: Control) -> str:
+    """The role EventBridge assumes to forward the control's events to the delivery bus (IAM: one per account)."""
+    return f"{prefix}-{control_tag(control)}-forward"

@@ -39,9 +39,12 @@ def chain_result(
     log_group: pulumi.Input[str],
     notification: Any,
     monitors: Mapping[str, Mapping[str, Any]],
+    real_time: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """``notification``: the chain's AlarmNotification (``topic_arn``, ``subscriptions``);
-    ``monitors``: control id -> its monitor component's ``result()`` (the entry of each kind)."""
+    ``monitors``: control id -> its monitor component's ``result()`` (the entry of each kind);
+    ``real_time``: control id -> its real-time rules' entry (a pure addition: only with ``realTime``)."""
+    extra = {"realTime": {c: dict(entry) for c, entry in real_time.items()}} if real_time else {}
     return {
         "accountId": target.account_id,
         "accountName": target.account_name,
@@ -53,6 +56,7 @@ def chain_result(
         # [{protocol, endpoint (masked if secret), pendingConfirmation, confirmationRequired}]
         "subscriptions": notification.subscriptions,
         "controls": {control_id: dict(entry) for control_id, entry in monitors.items()},
+        **extra,
     }
 
 

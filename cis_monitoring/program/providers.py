@@ -22,6 +22,7 @@ EMULATED_SERVICES = (
     "cloudtrail",
     "cloudwatch",
     "cloudwatchlogs",
+    "events",
     "iam",
     "kms",
     "lambda_",
