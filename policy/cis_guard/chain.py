@@ -17,7 +17,7 @@ from typing import Any
 from cis_monitoring.core.aws import regions
 from cis_monitoring.core.aws.arns import LogGroupRef, alarm_arn, parse_sns_topic_arn, sns_topic_arn
 from cis_monitoring.core.catalog import Control
-from cis_monitoring.core.detectors import metric_filter
+from cis_monitoring.core.detectors import event_rule, metric_filter
 from cis_monitoring.core.judge.chain import ChainVerdict, Notified, judge_chain
 from cis_monitoring.core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
 from cis_monitoring.core.unknown import UNKNOWN, is_unknown
@@ -36,6 +36,7 @@ from .facts import (
     subscription_facts,
     topic_facts,
 )
+from .real_time import evaluate_rules
 from .stack_model import Resource, Target, provider_target
 
 __all__ = [
@@ -142,6 +143,10 @@ class StackIndex:
     subscriptions_by_topic_urn: dict[str, list[Resource]] = field(default_factory=lambda: defaultdict(list))
     trails: dict[Target, list[Resource]] = field(default_factory=lambda: defaultdict(list))
     """The trails the stack manages (``aws:cloudtrail/trail:Trail``), by the target that owns them."""
+    by_type: dict[str, list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    """Every resource by its type (a detector kind's evaluator builds its own index from it)."""
+    extras: dict[str, Any] = field(default_factory=dict)
+    """Detector kind -> the index its evaluator built from this one (built once per stack)."""
 
     @classmethod
     def build(cls, resources: Iterable[Resource]) -> StackIndex:
@@ -149,6 +154,7 @@ class StackIndex:
         resources = list(resources)
         for resource in resources:
             index.resources[resource.urn] = resource
+            index.by_type[resource.type].append(resource)
             if resource.type == PROVIDER:
                 index.targets[resource.urn] = provider_target(resource.props)
         for resource in resources:
@@ -287,6 +293,6 @@ def evaluate_chain(
     return TargetVerdict(target, verdict)
 
 
-EVALUATORS = {metric_filter.KIND: evaluate_chain}
+EVALUATORS = {metric_filter.KIND: evaluate_chain, event_rule.KIND: evaluate_rules}
 """Detector kind -> the pack's judgement of one control's chain at a site (tests/test_architecture.py
 holds it equal to the core's kinds)."""

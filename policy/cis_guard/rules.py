@@ -22,6 +22,8 @@ from pulumi_policy import (
 )
 
 from cis_monitoring.core.catalog import Control, control_for_metric
+from cis_monitoring.core.detectors import REAL_TIME
+from cis_monitoring.core.detectors.event_rule import rule_pattern
 from cis_monitoring.core.judge.alarm import alarm_problems
 from cis_monitoring.core.judge.mute_rules import judge_mute_rules
 from cis_monitoring.core.judge.notification import ALLOWED_PROTOCOLS, protocol_problem, topic_problems
@@ -29,7 +31,7 @@ from cis_monitoring.core.judge.pattern import judge_pattern
 from cis_monitoring.core.problems import Code
 
 from . import notes, pack_config
-from .chain import StackIndex
+from .chain import EVALUATORS, StackIndex
 from .coverage import judge_stack
 from .facts import (
     ALARM,
@@ -43,11 +45,14 @@ from .facts import (
     subscription_facts,
     topic_facts,
 )
+from .real_time import EVENT_RULE, RealTimeIndex
 from .stack_model import Resource, plain
 
 CHAIN_POLICY = "cis-monitoring-chain"
 
 NOTES_POLICY = "cis-monitoring-coverage-notes"
+
+REAL_TIME_POLICY = "cis-real-time-alerts"
 
 
 def to_resource(resource: Any) -> Resource:
@@ -192,6 +197,36 @@ def validate_alarm_not_muted(args: StackValidationArgs, report_violation: Report
             report_violation(f"{verdict.describe(name)}. [codes: {Code.ALARM_MUTED}]", resource.urn)
 
 
+def validate_real_time(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    """The stack's real-time rules, where it registers them, alert on every event of each control with a
+    rule, through a message that says who did what, to a topic EventBridge may publish to and someone hears.
+
+    Opt-in: a stack without a rule that selects a control's events is not judged. The verdict is the
+    real-time channel's own; the CIS chain policy alone judges CIS compliance.
+    """
+    resources = [to_resource(r) for r in args.resources]
+    if not any(r.type == EVENT_RULE for r in resources):
+        return
+    try:
+        config = pack_config.load(_config(args))
+    except pack_config.ConfigProblems as bad:
+        report_violation(f"The {REAL_TIME_POLICY} config is not valid: {'; '.join(bad.problems)}", None)
+        return
+    for verdict in real_time_verdicts(StackIndex.build(resources), config):
+        if not verdict.ok:
+            report_violation(verdict.message, verdict.urn)
+
+
+def real_time_verdicts(index: StackIndex, config: pack_config.PackConfig) -> list[Any]:
+    """Each control's real-time verdict at each place where the stack registers a rule for its controls."""
+    controls = [c for c in config.controls if rule_pattern(c) is not None]
+    return [
+        EVALUATORS[REAL_TIME](index, place, control, config.settings)
+        for place in RealTimeIndex.of(index).places(controls)
+        for control in controls
+    ]
+
+
 def validate_subscription_protocol(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != SUBSCRIPTION:
         return
@@ -258,6 +293,17 @@ def policies() -> list[Any]:
             ),
             enforcement_level=mandatory,
             validate=validate_alarm_not_muted,
+        ),
+        StackValidationPolicy(
+            name=REAL_TIME_POLICY,
+            description=(
+                "Opt-in real-time alerts (where the stack registers EventBridge rules for CIS controls): each"
+                " control's rule selects all its events, its message says who did what, and EventBridge may publish"
+                " to a topic with a subscriber. Not part of the CIS verdict; advisory by default."
+            ),
+            enforcement_level=advisory,
+            validate=validate_real_time,
+            config_schema=pack_config.CHAIN_CONFIG_SCHEMA,
         ),
         ResourceValidationPolicy(
             name="cis-metric-filter-covers-control",

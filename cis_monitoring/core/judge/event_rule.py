@@ -246,7 +246,12 @@ def message_problem(target: TargetFacts, rule: RuleFacts, control: Control) -> P
         )
     for sample in control.target_samples():
         try:
-            render(transformer, as_event(sample.record), rule_arn=str(rule.arn or ""), rule_name=rule.name)
+            render(
+                transformer,
+                as_event(sample.record),
+                rule_arn=rule.arn if isinstance(rule.arn, str) else "",
+                rule_name=rule.name,
+            )
         except TemplateError as error:
             return Problem(
                 Code.TARGET_MESSAGE_UNJUDGED,

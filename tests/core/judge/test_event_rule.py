@@ -227,6 +227,10 @@ def test_preview_values_are_not_held_against_the_rule() -> None:
     assert _judge(rules, target, policy=UNKNOWN).ok
 
 
+def test_a_rule_arn_not_known_yet_still_renders_the_message() -> None:
+    assert _judge([RuleFacts("r", PATTERN, "ENABLED", UNKNOWN)]).ok
+
+
 class _Forwarding(StaticRuleLookups):
     def reached(self, target: TargetFacts) -> Reached:
         return Reached(trusted="it forwards to the delivery point's bus, judged there")

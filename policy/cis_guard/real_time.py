@@ -1,0 +1,203 @@
+"""The pack's function for the real-time kind: a stack's EventBridge rules and targets judged by the core.
+
+``evaluate_rules`` (in ``chain.EVALUATORS``) answers the core's look-ups (``judge.event_rule.RuleLookups``)
+from the stack's indexed resources for one (account, Region): the rules there (in the provider's Region,
+or naming it with pulumi-aws's per-resource ``region``), their targets (by rule name and bus, or by the
+engine's property dependency on the rule), and the topics they reach with their access policies and
+subscriptions. A target that is an event bus forwards to the delivery point, judged where it delivers.
+
+The verdict is the real-time channel's own (policy ``cis-real-time-alerts``, advisory): it never changes
+the CIS chain's. Only places where the stack registers a rule that selects one of its controls' events
+are judged (the stack opted in there).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cis_monitoring.core.aws.arns import LogGroupRef, parse_arn
+from cis_monitoring.core.catalog import Control
+from cis_monitoring.core.detectors import event_rule
+from cis_monitoring.core.event_pattern import InputTransformer
+from cis_monitoring.core.judge.event_rule import Reached, RuleFacts, RuleVerdict, TargetFacts, rule_problems
+from cis_monitoring.core.judge.facts import SubscriptionFacts, TopicFacts
+from cis_monitoring.core.unknown import UNKNOWN, is_unknown
+
+from .facts import subscription_facts
+from .stack_model import Resource, Target
+
+EVENT_RULE = event_rule.EVENT_RULE
+EVENT_TARGET = event_rule.EVENT_TARGET
+DEFAULT_BUS = "default"
+
+
+def rule_facts(resource: Resource) -> RuleFacts:
+    """pulumi-aws's EventRule: ``eventPattern`` (JSON text), ``state`` (or the older ``isEnabled``), ``arn``."""
+    state = resource.get("state")
+    if state is None:
+        enabled = resource.get("isEnabled")
+        state = UNKNOWN if is_unknown(enabled) else ("DISABLED" if enabled is False else "ENABLED")
+    return RuleFacts(
+        name=_text(resource.get("name"), resource.name),
+        pattern=resource.get("eventPattern"),
+        state=state,
+        arn=resource.get("arn", UNKNOWN),
+        ref=resource.urn,
+    )
+
+
+def target_facts(resource: Resource) -> TargetFacts:
+    """pulumi-aws's EventTarget: ``arn``, ``input``, ``inputPath``, ``inputTransformer`` {inputPaths, inputTemplate}."""
+    transformer = resource.get("inputTransformer")
+    if isinstance(transformer, dict):
+        template, paths = transformer.get("inputTemplate"), transformer.get("inputPaths")
+        if is_unknown(template) or is_unknown(paths):
+            transformer = UNKNOWN
+        else:
+            transformer = InputTransformer(
+                _text(template, ""), dict(paths) if isinstance(paths, dict) else {}
+            )
+    return TargetFacts(
+        name=_text(resource.get("targetId"), resource.name),
+        arn=resource.get("arn"),
+        input=resource.get("input"),
+        input_path=resource.get("inputPath"),
+        transformer=transformer,
+        ref=resource.urn,
+    )
+
+
+def _text(value: Any, fallback: str) -> str:
+    """A name or template as text: the value when it is one (a preview may not know it yet), else ``fallback``."""
+    return value if isinstance(value, str) and value else fallback
+
+
+def _bus(resource: Resource) -> Any:
+    bus = resource.get("eventBusName")
+    return DEFAULT_BUS if bus is None or bus == "" else bus
+
+
+@dataclass
+class RealTimeIndex:
+    """The stack's rules by (account, Region), and targets by rule (built once per stack index)."""
+
+    rules: dict[Target, list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    targets_by_rule_urn: dict[str, list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    targets_by_name: dict[tuple[Target, Any, Any], list[Resource]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+    @classmethod
+    def of(cls, index: Any) -> RealTimeIndex:
+        found = index.extras.get(event_rule.KIND)
+        if found is None:
+            found = index.extras[event_rule.KIND] = cls._build(index)
+        return found
+
+    @classmethod
+    def _build(cls, index: Any) -> RealTimeIndex:
+        built = cls()
+        for resource in index.by_type.get(EVENT_RULE, ()):
+            built.rules[_place(index, resource)].append(resource)
+        for resource in index.by_type.get(EVENT_TARGET, ()):
+            for urn in resource.property_dependencies.get("rule", ()):
+                built.targets_by_rule_urn[urn].append(resource)
+            key = (_place(index, resource), resource.get("rule"), _bus(resource))
+            built.targets_by_name[key].append(resource)
+        return built
+
+    def places(self, controls: Sequence[Control]) -> list[Target]:
+        """Where the stack opted in: each (account, Region) with a rule that selects one of ``controls``' events."""
+        return [
+            place
+            for place, rules in self.rules.items()
+            if any(rule_problems(rule_facts(r), c) is not None for r in rules for c in controls)
+        ]
+
+
+def _place(index: Any, resource: Resource) -> Target:
+    """The (account, Region) a rule or target is in: its provider's, or the Region it names itself."""
+    target = index.target_of(resource)
+    region = resource.get("region")
+    return Target(target.account, region) if isinstance(region, str) and region else target
+
+
+@dataclass
+class StackRuleLookups:
+    index: Any
+    real_time: RealTimeIndex
+    place: Target
+
+    def targets_of(self, rule: RuleFacts) -> Sequence[TargetFacts]:
+        resource = self.index.resources[str(rule.ref)]
+        found = list(self.real_time.targets_by_rule_urn.get(resource.urn, ()))
+        found += self.real_time.targets_by_name.get((self.place, resource.get("name"), _bus(resource)), [])
+        return [target_facts(t) for t in {t.urn: t for t in found}.values()]
+
+    def reached(self, target: TargetFacts) -> Reached:
+        arn = target.arn
+        if is_unknown(arn):
+            # Follow the engine's dependency (a preview); into anything else we cannot see.
+            resource = self.index.resources[str(target.ref)]
+            depends = resource.property_dependencies.get("arn", ())
+            topics = [self.index.topics_by_urn[u] for u in depends if u in self.index.topics_by_urn]
+            if topics:
+                return Reached(topic=topics[0])
+            return Reached(trusted="its target is not known until the update runs")
+        if isinstance(arn, str) and arn in self.index.topics_by_arn:
+            return Reached(topic=self.index.topics_by_arn[arn])
+        parsed = parse_arn(arn)
+        if parsed is not None and parsed.service == "events" and parsed.resource.startswith("event-bus/"):
+            return Reached(trusted=f"it forwards to event bus {arn}, judged where that bus's rule delivers")
+        return Reached(missing="is no SNS topic in this stack")
+
+    def subscriptions_of(self, topic: TopicFacts) -> Sequence[SubscriptionFacts]:
+        found = self.index.subscriptions_by_topic_urn.get(str(topic.ref), []) + (
+            self.index.subscriptions_by_topic_arn.get(topic.arn, []) if isinstance(topic.arn, str) else []
+        )
+        return [subscription_facts(s) for s in {s.urn: s for s in found}.values()]
+
+
+@dataclass(frozen=True)
+class RealTimeVerdict:
+    """The core's verdict for one place and control, told as the pack reports it (as ``chain.TargetVerdict``)."""
+
+    target: Target
+    verdict: RuleVerdict
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict.ok
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return self.verdict.codes
+
+    @property
+    def urn(self) -> str | None:
+        return self.verdict.ref
+
+    @property
+    def message(self) -> str:
+        if self.verdict.ok:
+            return ""
+        return (
+            f"{self.target.label()}: real-time alerts for CIS {self.verdict.control.control_id} (not part of the"
+            f" CIS verdict): {self.verdict.summary()} [codes: {', '.join(self.codes)}]"
+        )
+
+
+def evaluate_rules(
+    index: Any, target: Target, control: Control, settings: Any = None, log_group: LogGroupRef | None = None
+) -> RealTimeVerdict:
+    """The core's verdict on ``control``'s real-time rules at ``target`` (an account and Region).
+
+    ``settings`` and ``log_group`` (the metric filter's) do not apply: a rule does not read a log group.
+    """
+    real_time = RealTimeIndex.of(index)
+    rules = [rule_facts(r) for r in real_time.rules.get(target, ())]
+    verdict = event_rule.DETECTOR.judge(rules, StackRuleLookups(index, real_time, target), control)
+    return RealTimeVerdict(target, verdict)
