@@ -229,6 +229,21 @@ def render_text(report: CoverageReport, width: int | None = None) -> str:
     if chain_rows:
         lines += ["", "Chains (one per log group the events reach, each checked once):"]
         lines += table(("LOG GROUP", "CONTROL", "STATUS", *COLUMNS, "REASONS"), chain_rows, width)
+    real_time_rows = [
+        (
+            (_truncate(chain.key, _MAX_GROUP), place, result.control, str(result.status)),
+            result.reasons or [f.detail for f in result.findings if f.ok][-1:] or ["-"],
+        )
+        for chain in report.chains.values()
+        for place, results in chain.real_time.items()
+        for result in results
+    ]
+    if real_time_rows:
+        lines += [
+            "",
+            "Real-time rules (opt-in realTime; not part of the CIS verdict, which rests on the chains):",
+        ]
+        lines += table(("LOG GROUP", "WHERE", "CONTROL", "STATUS", "REASONS"), real_time_rows, width)
     lines += _drill_lines(report, width)
     closing = [*(f"note: {n}" for n in report.notes), *(f"error: {e}" for e in report.errors)]
     counts = totals(p.coverage for p in report.pairs if p.coverage is not None)

@@ -86,6 +86,9 @@ class ChainResult:
     group: LogGroupRef
     account_name: str
     controls: list[ControlResult]
+    real_time: dict[str, list[ControlResult]] = field(default_factory=dict)
+    """The opt-in real-time rules' verdicts per place (``audit.real_time.RulePlace.label``), per control:
+    the real-time channel's own, never part of ``status`` or ``intact`` (CIS is judged on the filter)."""
 
     @property
     def key(self) -> str:
@@ -123,6 +126,17 @@ class ChainResult:
             "status": str(self.status),
             "reasons": self.reasons,
             "controls": {r.control: r.to_dict() for r in self.controls},
+            # Only with realTime (a pure addition: a stack without it reads as before).
+            **(
+                {
+                    "realTime": {
+                        place: {r.control: r.to_dict() for r in found}
+                        for place, found in self.real_time.items()
+                    }
+                }
+                if self.real_time
+                else {}
+            ),
         }
 
 

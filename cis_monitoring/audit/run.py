@@ -52,13 +52,15 @@ from cis_monitoring.audit.drill import DrillPlan, run_drills
 from cis_monitoring.audit.proof_run import ChainProofs, ProofSettings, fold
 from cis_monitoring.audit.proofs.confirmation import emulator_confirmations
 from cis_monitoring.audit.proofs.result import ProofResult
+from cis_monitoring.audit.real_time import RulePlace, audit_event_rules
 from cis_monitoring.audit.results import ChainResult, ControlResult, CoverageReport, Finding, PairResult
 from cis_monitoring.audit.scope import AccountScope, AuditScope, OrganizationSource, with_members
 from cis_monitoring.audit.trails import Clock, TrailReader, TrailReading, owner_named, utc_now
 from cis_monitoring.core.access import Access
 from cis_monitoring.core.aws.arns import LogGroupRef
 from cis_monitoring.core.catalog import Control
-from cis_monitoring.core.detectors import metric_filter
+from cis_monitoring.core.detectors import REAL_TIME, metric_filter
+from cis_monitoring.core.detectors.event_rule import rule_pattern
 from cis_monitoring.core.problems import Code
 from cis_monitoring.core.status import Status
 from cis_monitoring.core.topology import (
@@ -148,9 +150,13 @@ def _flag_finding(finding: Finding, flagged: ProofResult) -> Finding:
     return replace(finding, detail=prefix + finding.detail)
 
 
-CONTROL_AUDITS = {metric_filter.KIND: audit_metric_filter_chain}
+CONTROL_AUDITS: dict[str, Callable[..., ControlResult]] = {
+    metric_filter.KIND: audit_metric_filter_chain,
+    REAL_TIME: audit_event_rules,
+}
 """Detector kind -> the audit's reading and judgement of one control's chain (tests/test_architecture.py
-holds it equal to the core's kinds)."""
+holds it equal to the core's kinds). The metric filter's takes the proof settings last; the real-time
+kind's, the place of its rules (``audit.real_time.RulePlace``)."""
 
 
 def audit_chain(
@@ -160,11 +166,14 @@ def audit_chain(
     controls: Sequence[Control],
     proofs: ProofSettings | None = None,
     account_name: str | None = None,
+    real_time: Sequence[RulePlace] = (),
 ) -> ChainResult:
     """``group``'s chain for each control, entered with ``access``, reading each answer once.
 
     Never raises for an AWS error or an odd answer: that control's row says ERROR.
-    ``proofs`` None runs no proof.
+    ``proofs`` None runs no proof. ``real_time``: where the stack's ``realTime`` put this chain's
+    rules (none: no real-time reads); their verdicts go in ``ChainResult.real_time``, apart from the
+    CIS controls', and never change the chain's status.
     """
     aws, memo = Clients(sessions, access, group.region), Memo()
     results = []
@@ -176,7 +185,22 @@ def audit_chain(
             results.append(
                 ControlResult(control.control_id, Status.ERROR, [f"{error.code}: {error.message}"], [], error)
             )
-    return ChainResult(group, account_name or group.account_id, results)
+    chain = ChainResult(group, account_name or group.account_id, results)
+    for place in real_time:
+        for control in (c for c in controls if rule_pattern(c) is not None):
+            try:
+                found = CONTROL_AUDITS[REAL_TIME](group, aws, memo, control, place)
+            except Exception as failure:  # a bug or an odd response: this row says so
+                error = aws_error(failure)
+                found = ControlResult(
+                    control.control_id,
+                    Status.ERROR,
+                    [f"{place.label}: {error.code}: {error.message}"],
+                    [],
+                    error,
+                )
+            chain.real_time.setdefault(place.label, []).append(found)
+    return chain
 
 
 # ---------------------------------------------------------------- the organization's members
@@ -392,7 +416,8 @@ def audit_coverage(
 
     def check(group: LogGroupRef) -> ChainResult:
         access, name = scope.access_for(group.account_id), scope.name_of(group.account_id)
-        return audit_chain(group, access, sessions, controls, proofs, name)
+        real_time = scope.real_time.get((group.account_id, group.region), ())
+        return audit_chain(group, access, sessions, controls, proofs, name, real_time)
 
     wrong_owner = _owner_problem(scope.stated_organization, seen)
     if wrong_owner is not None and not any(wrong_owner in error for error in report.errors):

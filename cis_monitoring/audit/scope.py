@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from cis_monitoring.audit.real_time import RulePlace, real_time_sites
 from cis_monitoring.core.access import DEFAULT_SESSION_NAME, Access
 from cis_monitoring.core.aws import arns
 from cis_monitoring.core.aws.regions import partition_of
@@ -102,6 +103,8 @@ class AuditScope:
     """The organization trail as the stack states it (its owner, home and name), to hold against AWS."""
     list_members: bool = False
     """``--members-from-organization``: also report the organization's ACTIVE accounts the scope lacks."""
+    real_time: Mapping[tuple[str, str], tuple[RulePlace, ...]] = field(default_factory=dict)
+    """(account, chain Region) -> where the stack's ``realTime`` puts that chain's rules (empty: none)."""
 
     def access_for(self, account_id: str) -> Access:
         """How to enter ``account_id`` to read a log group's chain there."""
@@ -223,6 +226,7 @@ def stack_scope(
         tuple(notes),
         stated,
         list_members=members_from_organization,
+        real_time=real_time_sites(config),
     )
 
 

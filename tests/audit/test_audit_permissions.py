@@ -41,6 +41,7 @@ from cis_monitoring.audit.proofs import (
     subscriber_policies,
     topic_key_policy,
 )
+from cis_monitoring.audit.real_time import RulePlace
 from cis_monitoring.audit.run import audit_chain, audit_coverage
 from cis_monitoring.audit.scope import AccountFlags, flag_scope
 from cis_monitoring.core.access import Access
@@ -59,6 +60,7 @@ from tests.audit.test_audit_unit import (
     new_session,
     put_alarm,
 )
+from tests.audit.test_real_time_audit import add_real_time
 
 IAM_DIR = Path(__file__).resolve().parents[2] / "iam"
 AUDITOR = IAM_DIR / "auditor-policy.json"
@@ -78,6 +80,8 @@ AUDIT_ACTIONS = {
     "sns:GetTopicAttributes",
     "sns:ListSubscriptionsByTopic",
     "sns:GetSubscriptionAttributes",  # a confirmed subscriber's filter policy (no resource-level permission)
+    "events:ListRules",  # realTime: the rules and their targets
+    "events:ListTargetsByRule",
     "organizations:ListAccounts",  # --members-from-organization
     "organizations:DescribeOrganization",
     "ec2:DescribeRegions",  # --region all
@@ -191,6 +195,10 @@ def _resource(action: str, params: dict[str, Any], region: str) -> str:
     if action == "sqs:GetQueueAttributes":
         owner, name = str(params["QueueUrl"]).rstrip("/").split("/")[-2:]
         return f"arn:aws:sqs:{region}:{owner}:{name}"
+    if action == "events:ListTargetsByRule":
+        bus = params.get("EventBusName", "default")
+        rule = params["Rule"] if bus == "default" else f"{bus}/{params['Rule']}"
+        return f"arn:aws:events:{region}:{ACCOUNT}:rule/{rule}"
     if action == "lambda:GetPolicy":
         return str(params["FunctionName"])
     if action == "cloudwatch:GetAlarmMuteRule":
@@ -239,6 +247,11 @@ def audit_calls(_moto: MockAWS) -> list[Call]:
     scope = flag_scope(AccountFlags(ACCOUNT, [REGION, "eu-west-1"]))
     report = audit_coverage(scope, sessions, [CIS_4_5])
     assert [p.status for p in report.pairs] == [Status.PASS, Status.PASS] and len(report.chains) == 2
+    # realTime: the rules where they deliver and where they forward, and their targets.
+    add_real_time(setup.topic_arn)
+    places = (RulePlace(REGION), RulePlace("us-west-2", delivers=False))
+    real_time = audit_chain(group_of(), Access(ACCOUNT), sessions, [CIS_4_5], real_time=places).real_time
+    assert [str(r.status) for found in real_time.values() for r in found] == ["PASS", "FAIL"]
     # A topic that was deleted; a trail that stopped; a missing group; another account through a role.
     boto3.client("sns", region_name=REGION).delete_topic(TopicArn=setup.topic_arn)
     boto3.client("cloudtrail", region_name="eu-west-1").stop_logging(Name="org-trail-eu-west-1")
@@ -537,9 +550,11 @@ def test_every_verdict_names_the_calls_it_rests_on_and_they_are_the_calls_made(
     every read the audit makes to judge a chain or a pair is named in some basis."""
     from cis_monitoring.audit.chain import CHECKS, check_basis
     from cis_monitoring.audit.proofs.result import PROOF_BASIS
+    from cis_monitoring.audit.real_time import RULE_CHECKS, rule_basis
     from cis_monitoring.core.topology import TRAIL_READS
 
     named = {read.action for read in TRAIL_READS}
+    named |= {read.action for link in RULE_CHECKS for read in rule_basis(link)}
     named |= {read.action for check in CHECKS for read in check_basis(check, CIS_4_5)}
     named |= {read.action for reads in PROOF_BASIS.values() for read in reads}
     called = {c.action for c in audit_calls + proof_calls}

@@ -54,15 +54,19 @@ ENABLED = "ENABLED"
 events model, PutRule ``State``; EventBridge User Guide, "Receiving read-only management events")."""
 
 AWS_READS = {
-    Link.RULE: (
-        AwsRead("events", "ListRules", ("Name", "Arn", "EventPattern", "State", "EventBusName")),
-        AwsRead("events", "DescribeRule", ("Name", "Arn", "EventPattern", "State", "EventBusName")),
-    ),
+    # ListRules returns each rule's pattern and state (botocore events model 2015-10-07, ``Rule``), so
+    # DescribeRule adds nothing the judgement reads.
+    Link.RULE: (AwsRead("events", "ListRules", ("Name", "Arn", "EventPattern", "State", "EventBusName")),),
     Link.TARGET: (
         AwsRead("events", "ListTargetsByRule", ("Id", "Arn", "Input", "InputPath", "InputTransformer")),
     ),
+    # The policy is judged for EventBridge's request for this rule: its ARN is the aws:SourceArn.
+    Link.TOPIC: (
+        AwsRead("sns", "GetTopicAttributes", ("Policy", "KmsMasterKeyId")),
+        AwsRead("events", "ListRules", ("Arn",)),
+    ),
 }
-"""The calls each of the kind's links rests on (the topic's and subscribers': ``judge.notification.READS``)."""
+"""The calls each of the kind's links rests on (the subscribers': ``judge.notification.READS``)."""
 
 # ---------------------------------------------------------------- which events
 
