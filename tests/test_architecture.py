@@ -330,31 +330,58 @@ def test_the_size_allow_list_names_existing_modules() -> None:
 
 # ---------------------------------------------------------------- the detector seam
 
-# A detector kind (cis_monitoring.core.detectors) is known to the product in exactly these places.
-# Adding a second kind (an EventBridge rule) means 4 new modules -- the core's kind module, its
-# component, the pack's and the audit's function for it -- and one line in each of 5 registries:
-# the catalog's DETECTORS, the core's KINDS, the program's MONITORS, the pack's EVALUATORS and the
-# audit's CONTROL_AUDITS. Nothing else may depend on a kind's shape: the files below are every
-# product file that does for the metric filter, each with its role; a new one fails this test.
+# A detector kind (cis_monitoring.core.detectors) is known to the product in exactly the places listed
+# for it below. A kind is its modules -- the core's kind module (and its judgement), its component,
+# the pack's and the audit's function for it -- plus one line in each of the 5 registries: the
+# catalog's DETECTORS, the core's KINDS, the program's MONITORS, the pack's EVALUATORS and the audit's
+# CONTROL_AUDITS. Nothing else may depend on a kind's shape: the files below are every product file
+# that does, each with its role; a new one fails this test. A kind is found by its facts, its
+# resource types and AWS calls, and by imports of its core module.
+REGISTRIES = {
+    "cis_monitoring/core/detectors/__init__.py": "registry: KINDS",
+    "components/__init__.py": "registry: MONITORS",
+    "policy/cis_guard/chain.py": "registry: EVALUATORS",
+    "cis_monitoring/audit/run.py": "registry: CONTROL_AUDITS",
+}
+"""The registries that name every kind (the catalog's DETECTORS names kinds by string only)."""
 METRIC_FILTER_SHAPE = re.compile(
     r"MetricFilterFacts|describe_metric_filters|LogMetricFilter|logMetricFilter|detectors\.metric_filter"
-    r"|import metric_filter\b"
+    r"|import [A-Za-z_, ]*\bmetric_filter\b"
 )
 METRIC_FILTER_FILES = {
-    "cis_monitoring/core/detectors/__init__.py": "registry: KINDS",
+    **REGISTRIES,
     "cis_monitoring/core/detectors/metric_filter.py": "the kind's core module",
     "cis_monitoring/core/judge/facts.py": "the kind's facts (shared judge modules)",
     "cis_monitoring/core/judge/metric_filter.py": "the kind's judgement of a filter",
     "cis_monitoring/core/judge/alarm.py": "the kind's judgement of an alarm on the filter's metric",
     "cis_monitoring/core/judge/chain.py": "the chain walk (filter -> alarm -> topic -> subscription)",
-    "components/__init__.py": "registry: MONITORS",
     "components/control_monitor.py": "the kind's component",
     "policy/cis_guard/chain.py": "the pack's function for the kind, and registry: EVALUATORS",
     "policy/cis_guard/facts.py": "the pack's facts of the kind's resources",
-    "cis_monitoring/audit/run.py": "registry: CONTROL_AUDITS",
     "cis_monitoring/audit/chain.py": "the audit's function for the kind",
     "cis_monitoring/audit/proof_run.py": "the proofs of the kind's links (AWS's matcher)",
 }
+EVENT_RULE_SHAPE = re.compile(
+    r"\bRuleFacts\b|\bTargetFacts\b|list_targets_by_rule|eventRule:EventRule|cloudwatch\.EventRule\b"
+    r"|cloudwatch\.EventTarget\b|core\.detectors\.event_rule\b|import [A-Za-z_, ]*\bevent_rule\b|\bREAL_TIME\b"
+)
+EVENT_RULE_FILES = {
+    **REGISTRIES,
+    "cis_monitoring/core/detectors/event_rule.py": "the kind's core module (pattern, message, high-risk split)",
+    "cis_monitoring/core/judge/event_rule.py": "the kind's judgement (rule -> target -> topic -> subscription)",
+    "components/real_time.py": "the kind's component",
+    "policy/cis_guard/real_time.py": "the pack's function for the kind",
+    "policy/cis_guard/rules.py": "the kind's own policy (cis-real-time-alerts: opt-in, apart from the CIS chain)",
+    "cis_monitoring/audit/real_time.py": "the audit's function for the kind",
+    # The kind is additive (the stack's realTime key), not a control's own: the key and its wiring know it.
+    "cis_monitoring/spec/realtime.py": "the realTime key: which controls get a rule, the default Regions",
+    "cis_monitoring/program/real_time.py": "the wiring: which kinds a site gets, the rules the topic admits",
+}
+KIND_FILES = {
+    "metric-filter": (METRIC_FILTER_SHAPE, METRIC_FILTER_FILES),
+    "event-rule": (EVENT_RULE_SHAPE, EVENT_RULE_FILES),
+}
+"""Detector kind -> (what depending on its shape looks like, every product file that does)."""
 
 
 def test_every_adapter_maps_exactly_the_cores_detector_kinds() -> None:
@@ -364,15 +391,38 @@ def test_every_adapter_maps_exactly_the_cores_detector_kinds() -> None:
     from components import MONITORS
     from policy.cis_guard.chain import EVALUATORS
 
-    assert set(KINDS) == set(DETECTORS) == set(MONITORS) == set(EVALUATORS) == set(CONTROL_AUDITS)
+    assert (
+        set(KINDS)
+        == set(DETECTORS)
+        == set(MONITORS)
+        == set(EVALUATORS)
+        == set(CONTROL_AUDITS)
+        == set(KIND_FILES)
+    )
+    assert len(KINDS) >= 2, "the seam is exercised by a second kind"
 
 
-def test_only_the_listed_files_know_the_metric_filter_kinds_shape() -> None:
-    found = {
+def _files_knowing(shape: re.Pattern[str]) -> set[str]:
+    return {
         str(m.path.relative_to(REPO_ROOT))
         for n, m in MODULES.items()
-        if is_product(n) and METRIC_FILTER_SHAPE.search(m.path.read_text(encoding="utf-8"))
+        if is_product(n) and shape.search(m.path.read_text(encoding="utf-8"))
     }
-    assert found == set(METRIC_FILTER_FILES), (
-        f"new: {sorted(found - set(METRIC_FILTER_FILES))}; gone: {sorted(set(METRIC_FILTER_FILES) - found)}"
-    )
+
+
+@pytest.mark.parametrize("kind", sorted(KIND_FILES))
+def test_only_the_listed_files_know_a_kinds_shape(kind: str) -> None:
+    shape, listed = KIND_FILES[kind]
+    found = _files_knowing(shape)
+    assert found == set(listed), f"new: {sorted(found - set(listed))}; gone: {sorted(set(listed) - found)}"
+
+
+def test_a_kind_is_its_own_modules_plus_the_registries() -> None:
+    """Each kind's files are the registries plus modules no other kind's shape appears in (beyond the
+    registries): a kind does not reach into another's modules, and none is shared by accident."""
+    for kind, (_shape, listed) in KIND_FILES.items():
+        assert set(REGISTRIES) <= set(listed), f"{kind}: a registry does not name it"
+        for other, (other_shape, _files) in KIND_FILES.items():
+            if other != kind:
+                shared = (set(listed) - set(REGISTRIES)) & _files_knowing(other_shape)
+                assert not shared, f"{kind}'s modules know {other}'s shape: {sorted(shared)}"
