@@ -29,7 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
         " reading AWS: OCSF, ASFF, CSV, JUnit, JSON, HTML.",
         epilog=epilog("never: the findings are not judged again (their statuses are in the reports)"),
     )
-    parser.add_argument("findings", type=Path, metavar="FINDINGS.json", help="a findings file (--format json)")
+    parser.add_argument(
+        "findings", type=Path, metavar="FINDINGS.json", help="a findings file (--format json)"
+    )
     add_output_arguments(parser)
     return parser
 
