@@ -461,7 +461,11 @@ def _publish(findings: Findings, outputs: OutputRequest, sessions: SessionFactor
     The local reports come first: a refused import never loses them.
     """
     if outputs.wanted:
-        announce(findings, outputs.write(findings))
+        try:
+            written = outputs.write(findings)
+        except CannotLookError as failed:
+            return failed.lines  # nothing goes to Security Hub that is not on disk too
+        announce(findings, written)
     if sessions is None:
         return []
     caller, region = findings.run.caller, findings.run.home_region

@@ -12,7 +12,8 @@ Every problem is found before anything is read from AWS (``OutputRequest.prepare
 build lacks (``html`` where ``cis_monitoring.report.html`` is not installed) and an output
 directory that cannot be created or written are ``UsageError`` (exit 2). Files are written
 atomically (a temporary file in the same directory, then renamed), so a report never exists half
-written; a file already written stays when a later one fails.
+written; a file already written stays when a later one fails (a full disk: ``CannotLookError``,
+exit 2, naming the file that failed and those kept).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import TextIO
 
 from cis_monitoring.core.catalog.benchmarks import name_of
-from cis_monitoring.core.errors import UsageError
+from cis_monitoring.core.errors import CannotLookError, UsageError
 from cis_monitoring.core.findings import Findings
 from cis_monitoring.report import FORMATS, RenderOptions, renderer
 
@@ -85,11 +86,14 @@ class OutputRequest:
 
     def write(self, findings: Findings, options: RenderOptions | None = None) -> list[Path]:
         """Render and write every requested format; the paths written, in the order asked."""
-        written = []
+        written: list[Path] = []
         for name in self.formats:
-            text = renderer(name).render(findings, options or RenderOptions())
             path = self.path_of(findings, name)
-            _write_atomically(path, text)
+            try:
+                _write_atomically(path, renderer(name).render(findings, options or RenderOptions()))
+            except OSError as error:
+                kept = [f"  written before it, and kept: {p}" for p in written]
+                raise CannotLookError([f"could not write {path}: {error.strerror or error}", *kept]) from None
             written.append(path)
         return written
 
