@@ -416,7 +416,7 @@ def test_the_security_hub_policy_imports_into_the_accounts_own_product_only() ->
     from cis_monitoring.report.asff import product_arn
 
     hub, auditor = load(SECURITY_HUB), load(AUDITOR)
-    assert POLICY == f"iam/{SECURITY_HUB.name}" and granted_actions(hub) == {ACTION}
+    assert f"iam/{SECURITY_HUB.name}" == POLICY and granted_actions(hub) == {ACTION}
     assert allows(hub, ACTION, product_arn(ACCOUNT, REGION))  # the ProductArn --security-hub sends
     assert not allows(hub, ACTION, f"arn:aws:securityhub:{REGION}::product/partner/product")
     assert not allows(auditor, ACTION, product_arn(ACCOUNT, REGION))  # opt-in: the auditor stays read-only
