@@ -229,3 +229,22 @@ def test_help_says_which_benchmark_is_the_default(capsys: Any) -> None:
     for text in ("--benchmark", "default: cis-aws-7.0", "v7.0.0, the newest the catalog holds", "--format"):
         assert text in words
     assert "--output-dir" in words and "--security-hub" in words
+
+
+def test_the_recorded_command_leaves_out_the_external_id() -> None:
+    from cis_monitoring.audit.cli import _command
+
+    argv = ["--account", ACCOUNT, "--external-id", "s3cret", "--external-id=other", "--region", REGION]
+    recorded = _command(argv)
+    assert "s3cret" not in recorded and "--external-id=other" not in recorded
+    assert recorded == (
+        "cis-monitoring",
+        "audit",
+        "--account",
+        ACCOUNT,
+        "--external-id",
+        "<not recorded>",
+        "--external-id=<not recorded>",
+        "--region",
+        REGION,
+    )
