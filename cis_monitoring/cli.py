@@ -69,6 +69,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cis_monitoring.rollout.pack_config",
         "derive the policy pack's topology config (trails, required targets) from a stack",
     ),
+    "report": (
+        "cis_monitoring.report.cli",
+        "render a findings file (audit --format json) again as OCSF, ASFF, CSV, JUnit, JSON or HTML",
+    ),
 }
 
 

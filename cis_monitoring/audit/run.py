@@ -46,6 +46,7 @@ from cis_monitoring.audit.chain import (
     ChainChecks,
     Check,
     Outcome,
+    chain_evidence,
     check_basis,
 )
 from cis_monitoring.audit.drill import DrillPlan, run_drills
@@ -119,6 +120,8 @@ def audit_metric_filter_chain(
         results = [*results, flagged]
         findings = [_flag_finding(f, flagged) for f in findings]
     status, reasons = fold(status, reasons, results)
+    seen = chain_evidence(verdict.path if verdict is not None else chain.lookups.path, group, chain.lookups)
+    findings = [replace(f, evidence=seen.get(f.check, {})) if f.ok is not None else f for f in findings]
     alarm = None
     if verdict is not None and verdict.ok and verdict.path.alarm is not None:
         alarm = chain.lookups.raw_alarm(verdict.path.alarm)  # what a drill starts from
@@ -403,6 +406,9 @@ def audit_coverage(
         report.drill_run = drill.settings.run_id
         run_drills(list(report.chains.values()), sessions, scope, drill)
     report.pairs = [_pair_result(item, report.chains, delivery_window) for item in seen]
+    for control in controls:
+        alone = {group: chain.only(control.control_id) for group, chain in report.chains.items()}
+        report.by_control[control.control_id] = [_pair_result(item, alone, delivery_window) for item in seen]
     return report
 
 

@@ -555,12 +555,18 @@ def test_adapter_refuses_what_it_does_not_model(emulator: Emulator) -> None:
 
 
 def test_demo_without_pulumi_deploys_through_the_adapter_and_passes(
-    emulator: Emulator, capfd: pytest.CaptureFixture[str]
+    emulator: Emulator, capfd: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     from local import demo
 
-    assert demo.main(["--adapter"]) == 0
+    assert demo.main(["--adapter", "--output-dir", str(tmp_path)]) == 0
     printed = capfd.readouterr().out
+    # It ends with the reports the audit wrote: the findings, OCSF and JUnit.
+    written = sorted(tmp_path.iterdir())
+    assert [p.name.split(".", 1)[1] for p in written] == ["json", "junit.xml", "ocsf.json"]
+    assert printed.rstrip().splitlines()[-3:] == [f"  {p}" for p in written]
+    findings = json.loads(written[0].read_text())
+    assert findings["summary"]["byStatus"]["PASS"] == 15 and findings["status"] == "PASS"
     for number in range(1, 6):
         assert f"[{number}/5]" in printed
     assert demo.ADAPTER_NOTICE in printed
