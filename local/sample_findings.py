@@ -233,7 +233,7 @@ def _covered(
         f" log group {group!r} in account {owner} {home}"
     )
     links = _chain_links(control, owner, home, group, broken=account.setup == BROKEN and not organization)
-    broken = [link for link in links if link.status != Status.PASS]
+    broken = [link for link in links if link.status == Status.FAIL]
     coverage = CoverageEvidence(
         kind if not broken else "none",
         f"coverage.{kind}" if not broken else Code.COVERAGE_CHAIN_BROKEN,
@@ -246,7 +246,8 @@ def _covered(
     trail_link = _trail_link(Status.PASS, how, account, region, trail)
     if broken:
         reasons = (
-            f"not covered: {how}, whose chain is broken",
+            f"not covered: {how.removeprefix('covered directly: ')}, but the chain there is broken (see that"
+            " log group's findings)",
             *(f"chain in account {owner} ({group}): {link.detail}" for link in broken),
         )
         return Finding(

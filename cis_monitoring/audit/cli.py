@@ -34,7 +34,7 @@ from cis_monitoring.audit.aws import SessionFactory, can_look, enabled_regions
 from cis_monitoring.audit.drill import DrillPlan, DrillSettings
 from cis_monitoring.audit.proof_run import ProofSettings
 from cis_monitoring.audit.proofs import DEFAULT_DAYS, MAX_DAYS, usage_problems
-from cis_monitoring.audit.run import audit_coverage
+from cis_monitoring.audit.run import Progress, audit_coverage
 from cis_monitoring.audit.scope import (
     EVERY_ENABLED_REGION,
     AccountFlags,
@@ -50,6 +50,8 @@ from cis_monitoring.core.errors import CannotLookError, InputError, UsageError
 from cis_monitoring.core.project import PROJECT
 from cis_monitoring.core.status import Status
 from cis_monitoring.core.topology import DEFAULT_DELIVERY_WINDOW
+from cis_monitoring.report.progress import ProgressDisplay
+from cis_monitoring.report.terminal import color_wanted
 from cis_monitoring.spec import EmulatorConfig, StackFileError, read_stack_file
 
 PROGRESS_ABOVE = 20
@@ -136,6 +138,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile", metavar="NAME", help="AWS profile for your own credentials (default: boto3's chain)"
     )
     parser.add_argument("--json", action="store_true", help="print a JSON document instead of tables")
+    parser.add_argument(
+        "--status",
+        metavar="S[,S]",
+        help="show only the pairs with these statuses on the terminal, e.g. FAIL,ERROR (default: every"
+        " status; the closing line still counts every pair)",
+    )
+    parser.add_argument(
+        "--no-color",
+        action="store_true",
+        help="no colour on the terminal (NO_COLOR does the same); colour is used only when the output is a"
+        " terminal",
+    )
     parser.add_argument(
         "--endpoint-url",
         metavar="URL",
@@ -350,8 +364,8 @@ def _scope(request: Request, sessions: SessionFactory, caller: str, home: str) -
     return replace(scope, notes=(*scope.notes, note))
 
 
-def _progress(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+def _progress(display: ProgressDisplay) -> Progress:
+    return lambda step: display.step(step.phase, step.done, step.total, step.line)
 
 
 def main(argv: Sequence[str] | None = None) -> Status:
@@ -372,16 +386,22 @@ def main(argv: Sequence[str] | None = None) -> Status:
     if scope.pairs == 0 and scope.organization is None:
         # Nothing checked is no PASS: a run that looked at nothing must not exit 0.
         raise InputError("nothing to audit: the stack and flags name no (account, Region) pair")
-    report = audit_coverage(
-        scope,
-        sessions,
-        request.controls,
-        proofs=proofs,
-        drill=drill,
-        max_workers=args.max_workers,
-        progress=_progress if scope.pairs > PROGRESS_ABOVE else None,
-        delivery_window=delivery_window,
+    # Big audits show progress: a bar on a terminal (gone when the run ends), plain lines in logs and pipes.
+    big = scope.pairs > PROGRESS_ABOVE
+    display = ProgressDisplay(
+        sys.stderr, bar=big and sys.stderr.isatty(), color=color_wanted(sys.stderr, args.no_color)
     )
+    with display:
+        report = audit_coverage(
+            scope,
+            sessions,
+            request.controls,
+            proofs=proofs,
+            drill=drill,
+            max_workers=args.max_workers,
+            progress=_progress(display) if big else None,
+            delivery_window=delivery_window,
+        )
     if args.json:
         print(audit_report.render_json(report))
     else:

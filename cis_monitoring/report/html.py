@@ -24,15 +24,8 @@ from markupsafe import Markup
 from cis_monitoring.core.findings import JUDGED_BY_AWS, JUDGED_BY_CORE, Findings
 from cis_monitoring.core.status import Status
 from cis_monitoring.report import RenderOptions
-from cis_monitoring.report.html_view import (
-    COVERAGE_WORDS,
-    GLYPH,
-    STATUS_ORDER,
-    STATUS_WORDS,
-    Count,
-    build_view,
-    evidence_json,
-)
+from cis_monitoring.report.html_view import GLYPH, Count, build_view, evidence_json
+from cis_monitoring.report.verdicts import COVERAGE_WORDS, STATUS_ORDER, STATUS_WORDS
 
 EXTENSION = ".html"
 ASSETS = "html_assets"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,24 +21,14 @@ from cis_monitoring.core.catalog.benchmarks import BY_KEY
 from cis_monitoring.core.evidence import AwsRead
 from cis_monitoring.core.findings import STATED, Finding, Findings, LinkEvidence
 from cis_monitoring.core.status import Status
-
-STATUS_ORDER = (
-    Status.FAIL,
-    Status.ERROR,
-    Status.NOT_AVAILABLE,
-    Status.SKIPPED,
-    Status.PASS,
-    Status.NOT_APPLICABLE,
+from cis_monitoring.report.verdicts import (
+    COVERAGE_WORDS,
+    STATUS_ORDER,
+    STATUS_WORDS,
+    coverage_kind,
+    most_telling,
 )
-"""The most telling status first: what a cell of several findings shows."""
-STATUS_WORDS = {
-    Status.PASS: "the check was made and holds",
-    Status.FAIL: "the check was made and does not hold",
-    Status.ERROR: "the check could not be made (an AWS error, a role that cannot be assumed)",
-    Status.NOT_AVAILABLE: "cannot be checked where it ran (an emulator; the rollup's stated claims)",
-    Status.SKIPPED: "deliberately not run",
-    Status.NOT_APPLICABLE: "nothing to check",
-}
+
 GLYPH = {
     Status.PASS: "\u2713",
     Status.FAIL: "\u2717",
@@ -47,22 +37,8 @@ GLYPH = {
     Status.SKIPPED: "\u2013",
     Status.NOT_APPLICABLE: "\u00b7",
 }
-COVERAGE_WORDS = {
-    "direct": "covered directly",
-    "organization": "covered by an organization trail",
-    "none": "not covered",
-    "unknown": "not known (the trails could not be read)",
-}
+"""A cell's sign besides its colour (for colour-blind readers and grey printers)."""
 NO_OU = "(OU not known)"
-
-
-def most_telling(statuses: Iterable[Status]) -> Status:
-    found = set(statuses)
-    return next((s for s in STATUS_ORDER if s in found), Status.NOT_APPLICABLE)
-
-
-def coverage_kind(finding: Finding) -> str:
-    return finding.coverage.kind if finding.coverage is not None else "unknown"
 
 
 def anchor(prefix: str, *parts: str) -> str:

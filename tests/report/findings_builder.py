@@ -97,3 +97,40 @@ def small_organization() -> Findings:
 def with_stated(document: Findings) -> Findings:
     extra = finding("444444444444", "us-east-1", Status.NOT_AVAILABLE, source=STATED, ou="Root/Prod")
     return replace(document, findings=[*document.findings, extra])
+
+
+def broken_organization_trail(accounts: int = 5, regions: int = 8) -> Findings:
+    """The issue's case: an organization trail whose one chain is broken, in the audit's words.
+
+    Every member (and the owner) is not covered for the same reason: the chain of the log group the
+    organization trail delivers to (its alarm's actions are disabled).
+    """
+    owner, group = "999999999999", "aws-controltower/CloudTrailLogs-itl-aad"
+    chain = f"{owner}/us-east-1/{group}"
+    trail = f"multi-Region organization trail 'aws-controltower-BaselineCloudTrail' of account {owner} (home us-east-1)"
+    reasons = (
+        f"not covered: {trail} delivers to log group '{group}' in account {owner} us-east-1, but the chain there"
+        " is broken (see that log group's findings)",
+        f"chain in account {owner} ({group}): alarm 'cis-4-5-cloudtrail-changes-management-us-east-1': its"
+        " actions are disabled (ActionsEnabled is false), so it changes state but notifies nobody; enable them",
+    )
+    names = [owner, *(f"{111111111111 * (i + 1):012d}" for i in range(accounts - 1))]
+    region_names = (
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-central-1",
+    )
+    region_names += ("ap-southeast-2", "ap-northeast-1", "sa-east-1")
+    found = [
+        replace(
+            finding(account, region, Status.FAIL, chain=chain, reasons=reasons, kind="none"),
+            account_name="management" if account == owner else f"member-{i}",
+        )
+        for i, account in enumerate(names)
+        for region in region_names[:regions]
+    ]
+    return Findings(RUN, found)

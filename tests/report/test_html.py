@@ -12,7 +12,7 @@ import pytest
 from cis_monitoring.core.findings import STATED, Findings
 from cis_monitoring.core.status import Status
 from cis_monitoring.report import RenderOptions, renderer
-from cis_monitoring.report.html_view import STATUS_ORDER
+from cis_monitoring.report.verdicts import STATUS_ORDER
 from local.sample_findings import organization
 from tests.report.findings_builder import (
     HOSTILE,
