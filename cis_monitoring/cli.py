@@ -69,6 +69,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cis_monitoring.rollout.pack_config",
         "derive the policy pack's topology config (trails, required targets) from a stack",
     ),
+    "rollup-report": (
+        "cis_monitoring.report.rollup",
+        "one HTML report of the organization from the rollup stack's outputs; audited findings win",
+    ),
 }
 
 

@@ -25,7 +25,7 @@ from cis_monitoring.core.findings import JUDGED_BY_AWS, JUDGED_BY_CORE, Findings
 from cis_monitoring.core.status import Status
 from cis_monitoring.report import RenderOptions
 from cis_monitoring.report.html_view import GLYPH, Count, build_view, evidence_json
-from cis_monitoring.report.verdicts import COVERAGE_WORDS, STATUS_ORDER, STATUS_WORDS
+from cis_monitoring.report.verdicts import COVERAGE_WORDS, STATUS_ORDER, STATUS_WORDS, region_label
 
 EXTENSION = ".html"
 ASSETS = "html_assets"
@@ -61,6 +61,7 @@ def render(findings: Findings, options: RenderOptions | None = None) -> str:
         coverage_words=COVERAGE_WORDS,
         judged=JUDGED,
         evidence_json=evidence_json,
+        region_label=region_label,
         all_statuses=[Count(str(s), str(s), 0, STATUS_WORDS[s]) for s in STATUS_ORDER],
         preselected=[str(s) for s in (options.statuses if options else ()) if isinstance(s, Status)],
     )

@@ -27,6 +27,8 @@ from cis_monitoring.report.verdicts import (
     STATUS_WORDS,
     coverage_kind,
     most_telling,
+    overall,
+    region_label,
 )
 
 GLYPH = {
@@ -188,7 +190,7 @@ def _summary(document: Findings) -> Summary:
     coverage = Counter(coverage_kind(f) for f in findings)
     sources = Counter(f.source for f in findings)
     return Summary(
-        status=document.status,
+        status=overall((f.status for f in findings), document.status),
         findings=len(findings),
         by_status=[
             Count(str(s), str(s), sum(f.status == s for f in findings), STATUS_WORDS[s])
@@ -240,6 +242,7 @@ def _account_order(findings: Sequence[Finding]) -> list[tuple[str, str, str]]:
 
 
 def _grid(findings: Sequence[Finding], target_anchor: Mapping[tuple[str, str], str]) -> Grid:
+    # Sorted by name, an account's "every Region" claim (``*``) first.
     regions = sorted({f.region for f in findings})
     by_pair: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for f in findings:
@@ -256,7 +259,7 @@ def _grid(findings: Sequence[Finding], target_anchor: Mapping[tuple[str, str], s
             stated = any(f.source == STATED for f in found)
             kinds = sorted({coverage_kind(f) for f in found})
             tip = (
-                f"{account_id} {name} \u00b7 {region} \u00b7 {status}"
+                f"{account_id} {name} \u00b7 {region_label(region)} \u00b7 {status}"
                 f"{' (stated, not audited)' if stated else ''} \u00b7 "
                 + ", ".join(COVERAGE_WORDS[k] for k in kinds)
             )

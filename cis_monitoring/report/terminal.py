@@ -40,7 +40,7 @@ from cis_monitoring.core.errors import UsageError
 from cis_monitoring.core.findings import STATED, Finding, Findings, by_status
 from cis_monitoring.core.status import Status
 from cis_monitoring.report import RenderOptions
-from cis_monitoring.report.verdicts import UNKNOWN, coverage_kind, most_telling
+from cis_monitoring.report.verdicts import UNKNOWN, coverage_kind, most_telling, region_label
 
 EXTENSION = ".txt"
 ELLIPSIS = "\u2026"
@@ -214,7 +214,7 @@ class _Layout:
     def __init__(self, pairs: Sequence[_Pair], width: int) -> None:
         self.width = max(width, MIN_WIDTH)
         self.account = max([len(HEADERS[0]), *(len(p.account_id) for p in pairs)])
-        self.region = max([len(HEADERS[2]), *(len(p.region) for p in pairs)])
+        self.region = max([len(HEADERS[2]), *(len(region_label(p.region)) for p in pairs)])
         self.region = min(self.region, REGION_WIDTH)
         self.status = max(len(HEADERS[3]), *(len(label) for label in STATUS_LABEL.values()))
         self.coverage = max([len(HEADERS[4]), *(len(p.coverage) for p in pairs)])
@@ -310,7 +310,7 @@ def render(findings: Findings, options: RenderOptions | None = None) -> str:
         cells = (
             pair.account_id,
             pair.name,
-            pair.region,
+            region_label(pair.region),
             STATUS_LABEL[pair.status],
             pair.coverage,
             " ".join(str(n) for n in pair.why),

@@ -38,6 +38,26 @@ COVERAGE_WORDS = {
 }
 
 
+ALL_REGIONS = "*"
+"""A finding for every Region of an account (the rollup's claim of a multi-Region trail)."""
+
+
+def region_label(region: str) -> str:
+    return "all Regions" if region == ALL_REGIONS else region
+
+
+def overall(statuses: Iterable[Status], status: Status) -> Status:
+    """The document's status as a reader should see it: never PASS when some finding was not checked.
+
+    ``Findings.status`` counts a NOT_AVAILABLE finding (a stated claim, a check an emulator lacks)
+    as no failure; shown alone, that reads as a pass. Here it stays NOT_AVAILABLE.
+    """
+    found = set(statuses)
+    if status == Status.PASS and found & {Status.NOT_AVAILABLE, Status.SKIPPED}:
+        return Status.NOT_AVAILABLE
+    return status
+
+
 def most_telling(statuses: Iterable[Status]) -> Status:
     found = set(statuses)
     return next((s for s in STATUS_ORDER if s in found), Status.NOT_APPLICABLE)
