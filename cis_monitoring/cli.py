@@ -73,6 +73,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cis_monitoring.report.cli",
         "render a findings file (audit --format json) again as OCSF, ASFF, CSV, JUnit, JSON or HTML",
     ),
+    "rollup-report": (
+        "cis_monitoring.report.rollup",
+        "one HTML report of the organization from the rollup stack's outputs; audited findings win",
+    ),
 }
 
 

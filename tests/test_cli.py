@@ -23,7 +23,7 @@ SUBCOMMANDS = sorted(cli.COMMANDS)
 
 
 def test_the_subcommands_are_the_documented_ones() -> None:
-    assert SUBCOMMANDS == ["audit", "discover", "pack-config", "report", "shards"]
+    assert SUBCOMMANDS == ["audit", "discover", "pack-config", "report", "rollup-report", "shards"]
 
 
 def test_help_lists_every_command_and_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -103,6 +103,8 @@ BAD_USAGE = [
         ["audit", "--stack", "dev", "--benchmark", "cis-aws-0.1"],
         "error: --benchmark: unknown version 'cis-aws-0.1'",
     ),
+    (["rollup-report", "nothing.json"], "error: nothing.json: cannot read it: No such file or directory"),
+    (["rollup-report", "README.md"], "error: README.md: not JSON"),
 ]
 
 

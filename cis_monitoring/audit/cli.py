@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import secrets
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -37,7 +38,7 @@ from cis_monitoring.audit.drill import DrillPlan, DrillSettings
 from cis_monitoring.audit.findings import benchmark_help, benchmark_of, findings_of
 from cis_monitoring.audit.proof_run import ProofSettings
 from cis_monitoring.audit.proofs import DEFAULT_DAYS, MAX_DAYS, usage_problems
-from cis_monitoring.audit.run import audit_coverage
+from cis_monitoring.audit.run import Progress, audit_coverage
 from cis_monitoring.audit.scope import (
     EVERY_ENABLED_REGION,
     AccountFlags,
@@ -53,10 +54,13 @@ from cis_monitoring.core.catalog import CATALOG_VERSION, CONTROLS, Control, defa
 from cis_monitoring.core.errors import CannotLookError, InputError, UsageError
 from cis_monitoring.core.findings import Caller, Findings, Run
 from cis_monitoring.core.project import PROJECT
-from cis_monitoring.core.status import Status
+from cis_monitoring.core.status import Status, worst
 from cis_monitoring.core.topology import DEFAULT_DELIVERY_WINDOW
+from cis_monitoring.report import RenderOptions, terminal
 from cis_monitoring.report.asff import security_findings
 from cis_monitoring.report.output import OutputRequest, add_output_arguments, announce, output_request
+from cis_monitoring.report.progress import ProgressDisplay
+from cis_monitoring.report.terminal import color_wanted, parse_statuses
 from cis_monitoring.spec import EmulatorConfig, StackFileError, read_stack_file
 
 PROGRESS_ABOVE = 20
@@ -143,6 +147,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile", metavar="NAME", help="AWS profile for your own credentials (default: boto3's chain)"
     )
     parser.add_argument("--json", action="store_true", help="print a JSON document instead of tables")
+    parser.add_argument(
+        "--status",
+        metavar="S[,S]",
+        help="show only the pairs with these statuses on the terminal, e.g. FAIL,ERROR (default: every"
+        " status; the closing line still counts every pair)",
+    )
+    parser.add_argument(
+        "--no-color",
+        action="store_true",
+        help="no colour on the terminal (NO_COLOR does the same); colour is used only when the output is a"
+        " terminal",
+    )
     parser.add_argument(
         "--endpoint-url",
         metavar="URL",
@@ -366,8 +382,8 @@ def _scope(request: Request, sessions: SessionFactory, caller: str, home: str) -
     return replace(scope, notes=(*scope.notes, note))
 
 
-def _progress(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+def _progress(display: ProgressDisplay) -> Progress:
+    return lambda step: display.step(step.phase, step.done, step.total, step.line)
 
 
 def main(argv: Sequence[str] | None = None) -> Status:
@@ -376,6 +392,7 @@ def main(argv: Sequence[str] | None = None) -> Status:
     request = _resolve(args)
     benchmark = benchmark_of(args.benchmark, request.controls)
     outputs = output_request(args.format, args.output_dir)
+    shown_statuses = parse_statuses(args.status) if args.status is not None else ()
     proofs = ProofSettings(not args.no_test_metric_filter, _history_days(args.history_days))
     delivery_window = _delivery_window(args.delivery_window)
     drill = _drill_plan(args)
@@ -392,16 +409,21 @@ def main(argv: Sequence[str] | None = None) -> Status:
         # Nothing checked is no PASS: a run that looked at nothing must not exit 0.
         raise InputError("nothing to audit: the stack and flags name no (account, Region) pair")
     started = _utc_now()
-    report = audit_coverage(
-        scope,
-        sessions,
-        request.controls,
-        proofs=proofs,
-        drill=drill,
-        max_workers=args.max_workers,
-        progress=_progress if scope.pairs > PROGRESS_ABOVE else None,
-        delivery_window=delivery_window,
-    )
+    # Big audits show progress: a bar on a terminal (gone when the run ends), plain lines in logs and pipes.
+    big = scope.pairs > PROGRESS_ABOVE
+    color = color_wanted(sys.stderr, args.no_color)
+    display = ProgressDisplay(sys.stderr, bar=big and sys.stderr.isatty(), color=color)
+    with display:
+        report = audit_coverage(
+            scope,
+            sessions,
+            request.controls,
+            proofs=proofs,
+            drill=drill,
+            max_workers=args.max_workers,
+            progress=_progress(display) if big else None,
+            delivery_window=delivery_window,
+        )
     run = Run(
         started=started,
         finished=_utc_now(),
@@ -417,7 +439,14 @@ def main(argv: Sequence[str] | None = None) -> Status:
     if args.json:
         print(audit_report.render_json(report))
     else:
-        sys.stdout.write(audit_report.render_text(report))
+        # One line per (account, Region), each reason once (an organization trail's members point at it).
+        table = RenderOptions(
+            statuses=shown_statuses,
+            color=color_wanted(sys.stdout, args.no_color),
+            width=shutil.get_terminal_size().columns,
+        )
+        sys.stdout.write(audit_report.render_chains(report, table.width, shown_statuses))
+        sys.stdout.write(terminal.render(findings, table))
     problems = _publish(findings, outputs, sessions if args.security_hub else None)
     denied = usage_problems(report.proofs())
     if denied:
@@ -425,7 +454,9 @@ def main(argv: Sequence[str] | None = None) -> Status:
         problems += heading + [line if not heading else f"  - {line}" for line in denied]
     if problems:
         raise CannotLookError(problems)
-    return findings.status
+    # The exit code is the audit's verdict: a control the chosen benchmark version lacks is
+    # NOT_APPLICABLE in the reports, but a FAIL of a control the user asked for still fails the run.
+    return worst([report.status, findings.status])
 
 
 def _utc_now() -> str:

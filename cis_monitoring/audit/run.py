@@ -74,8 +74,23 @@ from cis_monitoring.core.topology import (
 
 ACTIVE = "ACTIVE"
 """organizations:ListAccounts' state of an account that is a member now."""
-Progress = Callable[[str], None]
-"""Called with one line per trail read and per chain checked (the CLI prints them for big audits)."""
+TRAILS, CHAINS = "trails", "chains"
+"""The phases of a run, as ``Step.phase`` names them."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One trail read or chain checked: what a progress display shows (a bar, or ``line``)."""
+
+    phase: str
+    done: int
+    total: int
+    line: str
+    """``[3/40] trails of 111111111111/eu-west-1: 2 trail(s)``, ``[1/1] chain <key>: PASS``."""
+
+
+Progress = Callable[[Step], None]
+"""Called once per trail read and per chain checked (the CLI shows them for big audits)."""
 
 
 # ---------------------------------------------------------------- one chain
@@ -385,11 +400,12 @@ def audit_coverage(
     def read_done(count: int, total: int, item: _Seen) -> None:
         if progress is not None:
             state = f"ERROR {item.error.code}" if item.error else f"{len(item.trails)} trail(s)"
-            progress(f"[{count}/{total}] trails of {item.account.account_id}/{item.region}: {state}")
+            line = f"[{count}/{total}] trails of {item.account.account_id}/{item.region}: {state}"
+            progress(Step(TRAILS, count, total, line))
 
     def chain_done(count: int, total: int, chain: ChainResult) -> None:
         if progress is not None:
-            progress(f"[{count}/{total}] chain {chain.key}: {chain.status}")
+            progress(Step(CHAINS, count, total, f"[{count}/{total}] chain {chain.key}: {chain.status}"))
 
     seen = _owners_delivery(in_pool(pairs, _read(reader, organization_trails), max_workers, read_done))
 
