@@ -69,6 +69,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cis_monitoring.rollout.pack_config",
         "derive the policy pack's topology config (trails, required targets) from a stack",
     ),
+    "sigma": (
+        "cis_monitoring.sigma.command",
+        "write each catalog control as a Sigma rule (aws/cloudtrail) for SIEMs",
+    ),
 }
 
 

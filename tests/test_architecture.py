@@ -284,7 +284,7 @@ atexit.register(_report)
 """
 
 
-@pytest.mark.parametrize("tool", ["audit", "discover", "shards", "pack-config"])
+@pytest.mark.parametrize("tool", ["audit", "discover", "shards", "pack-config", "sigma"])
 def test_python_m_cis_monitoring_loads_each_module_once(tool: str, tmp_path: Path) -> None:
     (tmp_path / "sitecustomize.py").write_text(_SITECUSTOMIZE)
     done = subprocess.run(

@@ -23,7 +23,7 @@ SUBCOMMANDS = sorted(cli.COMMANDS)
 
 
 def test_the_subcommands_are_the_documented_ones() -> None:
-    assert SUBCOMMANDS == ["audit", "discover", "pack-config", "shards"]
+    assert SUBCOMMANDS == ["audit", "discover", "pack-config", "shards", "sigma"]
 
 
 def test_help_lists_every_command_and_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -96,6 +96,11 @@ BAD_USAGE = [
     (["shards", "--stack", "nothing"], "error: --stack nothing: no stack file"),
     (["pack-config"], "error: give --stack NAME"),
     (["pack-config", "--stack", "nothing"], "error: --stack nothing: no stack file"),
+    (["sigma"], "the following arguments are required: --out"),
+    (
+        ["sigma", "--out", "sigma-rules", "--control", "9.9"],
+        "error: --control: '9.9' is not a catalog control",
+    ),
 ]
 
 
