@@ -77,6 +77,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cis_monitoring.report.rollup",
         "one HTML report of the organization from the rollup stack's outputs; audited findings win",
     ),
+    "sigma": (
+        "cis_monitoring.sigma.command",
+        "write each catalog control as a Sigma rule (aws/cloudtrail) for SIEMs",
+    ),
 }
 
 

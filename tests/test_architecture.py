@@ -288,7 +288,9 @@ atexit.register(_report)
 """
 
 
-@pytest.mark.parametrize("tool", ["audit", "discover", "shards", "pack-config", "report", "rollup-report"])
+@pytest.mark.parametrize(
+    "tool", ["audit", "discover", "shards", "pack-config", "report", "rollup-report", "sigma"]
+)
 def test_python_m_cis_monitoring_loads_each_module_once(tool: str, tmp_path: Path) -> None:
     (tmp_path / "sitecustomize.py").write_text(_SITECUSTOMIZE)
     done = subprocess.run(

@@ -23,7 +23,7 @@ SUBCOMMANDS = sorted(cli.COMMANDS)
 
 
 def test_the_subcommands_are_the_documented_ones() -> None:
-    assert SUBCOMMANDS == ["audit", "discover", "pack-config", "report", "rollup-report", "shards"]
+    assert SUBCOMMANDS == ["audit", "discover", "pack-config", "report", "rollup-report", "shards", "sigma"]
 
 
 def test_help_lists_every_command_and_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -105,6 +105,11 @@ BAD_USAGE = [
     ),
     (["rollup-report", "nothing.json"], "error: nothing.json: cannot read it: No such file or directory"),
     (["rollup-report", "README.md"], "error: README.md: not JSON"),
+    (["sigma"], "the following arguments are required: --out"),
+    (
+        ["sigma", "--out", "sigma-rules", "--control", "9.9"],
+        "error: --control: '9.9' is not a catalog control",
+    ),
 ]
 
 

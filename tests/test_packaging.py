@@ -152,7 +152,7 @@ def test_pip_install_into_a_fresh_venv_gives_a_working_command(tmp_path: Path) -
 
     version = run("--version")
     assert version.returncode == 0 and re.fullmatch(r"cis-monitoring \S+\n", version.stdout), version
-    for command in ("audit", "discover", "shards", "pack-config", "report", "rollup-report"):
+    for command in ("audit", "discover", "shards", "pack-config", "report", "rollup-report", "sigma"):
         done = run(command, "--help")
         assert done.returncode == 0, done.stderr[-2000:]
         assert done.stdout.startswith(f"usage: cis-monitoring {command}"), done.stdout[:200]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import PurePath, PureWindowsPath
 from typing import Any
 
 from jsonschema import Draft7Validator, ValidationError
@@ -92,6 +93,12 @@ PROPERTIES: dict[str, Any] = {
     "accountTrails": _trails(
         False, "Accounts' own multi-Region trails: the chain in the home Region covers every Region."
     ),
+    "reportPath": {
+        "type": "string",
+        "minLength": 1,
+        "description": "An absolute directory where the pack writes its violations as JSON and JUnit "
+        "(cis-monitoring-guard.json, cis-monitoring-guard.junit.xml) for CI; created if missing.",
+    },
     "requiredTargets": {
         "type": "array",
         "default": [],
@@ -156,6 +163,7 @@ def load(raw: Mapping[str, Any]) -> PackConfig:
     ]
     trails_complete = not any(key in {path[0] for path in bad if path} for key in LISTS[:2])
     problems += [
+        *_report_path_problems(config.get("reportPath")),
         *_region_problems(entries),
         *_trail_problems(config, trails),
         *_required_problems(required, trails, trails_complete),
@@ -216,6 +224,22 @@ def _say(error: ValidationError) -> str:
 
 
 # ---------------------------------------------------------------- the rules between entries
+
+
+def _report_path_problems(value: object) -> Iterable[str]:
+    # The Pulumi CLI starts the pack in the pack's own directory (pulumi/pulumi,
+    # sdk/go/common/resource/plugin/analyzer_plugin.go, NewPolicyAnalyzer: pwd := policyPackPath), so a
+    # relative path would write into the pack, not the project.
+    if (
+        isinstance(value, str)
+        and value
+        and not PurePath(value).is_absolute()
+        and not PureWindowsPath(value).is_absolute()
+    ):
+        yield (
+            f"reportPath: {value!r} is relative; the Pulumi CLI starts the pack in the pack's own directory, "
+            "so give an absolute directory (e.g. $RUNNER_TEMP/cis-guard, written into the config by the CI job)"
+        )
 
 
 def _region_problems(entries: Mapping[str, list[Any]]) -> Iterable[str]:

@@ -330,7 +330,7 @@ def test_a_bad_config_is_one_violation_with_every_problem_and_nothing_judged(pac
         "- accountTrails[1].accountId: account 444444444444 is declared twice (also accountTrails[0]); an "
         "account's one multi-Region trail delivers to one log group",
         "- organisationTrails: unknown key (the keys here are accountTrails, allowedExternalTopicArns, controls, "
-        "organizationTrails, requiredTargets, strictCanonicalText)",
+        "organizationTrails, reportPath, requiredTargets, strictCanonicalText)",
         "- organizationTrails[0]: set at most one of logGroup (the group's full name) and logGroupPrefix (the "
         "start of its name, for Control Tower's aws-controltower/CloudTrailLogs-<suffix>)",
         "- organizationTrails[0].accountId: '99' is not the trail owner's account id (12 digits)",
