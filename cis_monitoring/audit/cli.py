@@ -45,7 +45,7 @@ from cis_monitoring.audit.scope import (
 )
 from cis_monitoring.cli import epilog
 from cis_monitoring.core.aws.regions import is_known_region
-from cis_monitoring.core.catalog import CONTROLS, Control, default_control_ids
+from cis_monitoring.core.catalog import ALL_CONTROLS, CONTROLS, Control, default_control_ids, select_controls
 from cis_monitoring.core.errors import CannotLookError, InputError, UsageError
 from cis_monitoring.core.project import PROJECT
 from cis_monitoring.core.status import Status
@@ -146,9 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--control",
         action="append",
         default=[],
-        choices=list(CONTROLS),
-        help="catalog control to audit (repeatable); default: the stack's controls, or the catalog's"
-        " default controls",
+        choices=[*CONTROLS, ALL_CONTROLS],
+        help=f"catalog control to audit (repeatable), or {ALL_CONTROLS} for every one; default: the stack's"
+        " controls, or the catalog's default controls",
     )
     proofs = parser.add_argument_group("proofs (AWS as the judge)")
     proofs.add_argument(
@@ -220,7 +220,12 @@ class Request:
 
 
 def _controls(ids: Sequence[str]) -> list[Control]:
-    return [CONTROLS[c] for c in dict.fromkeys(ids)]
+    if ALL_CONTROLS in ids and len(set(ids)) > 1:
+        raise UsageError(
+            f"--control: {ALL_CONTROLS!r} stands for every control; give it alone, or name the controls"
+        )
+    selected = select_controls(ALL_CONTROLS if ALL_CONTROLS in ids else list(dict.fromkeys(ids)))
+    return [CONTROLS[c] for c in selected]
 
 
 def _resolve(args: argparse.Namespace) -> Request:

@@ -18,15 +18,16 @@ which posture tools such as Security Hub's own CIS standard and Prowler already 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from . import registry
 from .errors import CatalogError
 from .model import DETECTORS, NAMESPACE, AlarmSettings, Control
-from .registry import EXTRA_CONTROLS_ENV
+from .registry import ALL_CONTROLS, EXTRA_CONTROLS_ENV
 from .samples import SampleRecord, Samples
 
 __all__ = [
+    "ALL_CONTROLS",
     "AWS_MANAGED_SNS_KEY",
     "CATALOG_VERSION",
     "CIS_4_5",
@@ -45,6 +46,7 @@ __all__ = [
     "get_control",
     "is_aws_managed_sns_key",
     "reload",
+    "select_controls",
 ]
 
 CATALOG_VERSION = "2026.12.2"
@@ -92,6 +94,11 @@ def get_control(control_id: str) -> Control:
     except KeyError:
         known = ", ".join(CONTROLS)
         raise KeyError(f"unknown control {control_id!r}; known controls: {known}") from None
+
+
+def select_controls(value: str | Sequence[str]) -> tuple[str, ...]:
+    """``all`` or a list of distinct catalog ids, as the ids (``registry.select``); ValueError otherwise."""
+    return registry.select(value)
 
 
 def control_for_metric(namespace: str, metric_name: str) -> Control | None:
