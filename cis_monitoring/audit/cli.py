@@ -50,7 +50,14 @@ from cis_monitoring.audit.scope import (
 from cis_monitoring.cli import epilog
 from cis_monitoring.core.access import Access
 from cis_monitoring.core.aws.regions import is_known_region
-from cis_monitoring.core.catalog import CATALOG_VERSION, CONTROLS, Control, default_control_ids
+from cis_monitoring.core.catalog import (
+    ALL_CONTROLS,
+    CATALOG_VERSION,
+    CONTROLS,
+    Control,
+    default_control_ids,
+    select_controls,
+)
 from cis_monitoring.core.errors import CannotLookError, InputError, UsageError
 from cis_monitoring.core.findings import Caller, Findings, Run
 from cis_monitoring.core.project import PROJECT
@@ -169,9 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--control",
         action="append",
         default=[],
-        choices=list(CONTROLS),
-        help="catalog control to audit (repeatable); default: the stack's controls, or the catalog's"
-        " default controls",
+        choices=[*CONTROLS, ALL_CONTROLS],
+        help=f"catalog control to audit (repeatable), or {ALL_CONTROLS} for every one; default: the stack's"
+        " controls, or the catalog's default controls",
     )
     parser.add_argument("--benchmark", metavar="cis-aws-X.Y", help=benchmark_help())
     add_output_arguments(parser)
@@ -252,7 +259,12 @@ class Request:
 
 
 def _controls(ids: Sequence[str]) -> list[Control]:
-    return [CONTROLS[c] for c in dict.fromkeys(ids)]
+    if ALL_CONTROLS in ids and len(set(ids)) > 1:
+        raise UsageError(
+            f"--control: {ALL_CONTROLS!r} stands for every control; give it alone, or name the controls"
+        )
+    selected = select_controls(ALL_CONTROLS if ALL_CONTROLS in ids else list(dict.fromkeys(ids)))
+    return [CONTROLS[c] for c in selected]
 
 
 def _resolve(args: argparse.Namespace) -> Request:

@@ -20,7 +20,7 @@ from jsonschema import Draft7Validator, ValidationError
 from pulumi_policy import PolicyConfigSchema
 
 from cis_monitoring.core.aws.regions import is_known_region
-from cis_monitoring.core.catalog import CONTROLS, DEFAULT_CONTROL_IDS, Control
+from cis_monitoring.core.catalog import ALL_CONTROLS, CONTROLS, DEFAULT_CONTROL_IDS, Control, select_controls
 from cis_monitoring.core.topology import ALL_REGIONS
 
 from .chain import ChainSettings
@@ -69,10 +69,18 @@ def _trails(members: bool, description: str) -> dict[str, Any]:
 
 PROPERTIES: dict[str, Any] = {
     "controls": {
-        "type": "array",
-        "items": {"type": "string", "enum": sorted(CONTROLS)},
+        "anyOf": [
+            {"type": "string", "enum": [ALL_CONTROLS]},
+            {
+                "type": "array",
+                "items": {"type": "string", "enum": list(CONTROLS)},
+                "minItems": 1,
+                "uniqueItems": True,
+            },
+        ],
         "default": list(DEFAULT_CONTROL_IDS),
-        "description": "Catalog controls every target must have a chain for.",
+        "description": f'"{ALL_CONTROLS}" (every control of the catalog) or a list of distinct control ids: the'
+        " catalog controls every target must have a chain for",
     },
     "strictCanonicalText": {
         "type": "boolean",
@@ -147,7 +155,11 @@ def load(raw: Mapping[str, Any]) -> PackConfig:
     """The config as the pack uses it; ``ConfigProblems`` (all of them) when it is not valid."""
     config = {k: v for k, v in raw.items() if k != "enforcementLevel"}  # the CLI's, not ours
     errors = sorted(_VALIDATOR.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
-    problems = [_say(e) for e in errors]
+    controls, control_problems = _controls(config)
+    # The catalog says what is wrong with a selection of controls in one sentence (as for a stack's
+    # `controls`); the schema's anyOf would only say that neither form fits.
+    problems = [_say(e) for e in errors if not (control_problems and _under(e, "controls"))]
+    problems += control_problems
     # The rules between entries run on the well-formed entries, so one run reports everything
     # (a malformed entry is left out; a rule that would only echo it is skipped).
     bad = {tuple(e.absolute_path)[:2] for e in errors}
@@ -171,7 +183,7 @@ def load(raw: Mapping[str, Any]) -> PackConfig:
     if problems:
         raise ConfigProblems(sorted(problems, key=_by_path))
     return PackConfig(
-        controls=tuple(CONTROLS[c] for c in config.get("controls", DEFAULT_CONTROL_IDS)),
+        controls=controls,
         settings=ChainSettings(
             strict_canonical_text=bool(config.get("strictCanonicalText", False)),
             allowed_external_topic_arns=tuple(config.get("allowedExternalTopicArns", ())),
@@ -182,6 +194,21 @@ def load(raw: Mapping[str, Any]) -> PackConfig:
 
 
 LISTS = ("organizationTrails", "accountTrails", "requiredTargets")
+
+
+def _controls(config: Mapping[str, Any]) -> tuple[tuple[Control, ...], list[str]]:
+    """The selected controls, or the problem with ``controls`` (a value of another type: the schema's)."""
+    value = config.get("controls", DEFAULT_CONTROL_IDS)
+    if not isinstance(value, str | list | tuple) or not all(isinstance(c, str) for c in value):
+        return (), []
+    try:
+        return tuple(CONTROLS[c] for c in select_controls(value)), []
+    except ValueError as error:
+        return (), [f"controls: {error}"]
+
+
+def _under(error: ValidationError, key: str) -> bool:
+    return tuple(error.absolute_path)[:1] == (key,)
 
 
 def _good_entries(config: Mapping[str, Any], key: str, bad: set[tuple[Any, ...]]) -> list[Any]:
