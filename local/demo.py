@@ -43,8 +43,8 @@ from local.worlds import REGIONS, World, build_world
 STACK = "local"
 WORLD = "organization"
 STEPS = 5
-REPORT_FORMATS = ("json", "ocsf", "junit")
-"""The findings model, OCSF for Security Hub and SIEMs, JUnit for CI (``cis-monitoring audit --format``)."""
+REPORT_FORMATS = ("html", "json", "ocsf", "junit")
+"""The page for auditors, the findings model, OCSF for Security Hub and SIEMs, JUnit for CI (``audit --format``)."""
 DEFAULT_OUTPUT_DIR = Path("cis-monitoring-report")
 DRILL_TIMEOUT = "2"
 """Seconds the drill waits for the alarm's history (moto has none: the drill then says so)."""
