@@ -192,6 +192,29 @@ def _growth_line(title: str, growth: dict[str, list[dict[str, Any]]], start: str
     return f"{title}: " + "; ".join(parts) + "."
 
 
+def reports_table(reports: dict[str, Any]) -> list[str]:
+    lines = [
+        "### Reports: HTML and terminal rendering, and opening the HTML in headless chromium (seconds: median)",
+        "",
+        "| targets (accounts x Regions) | HTML s (view / template) | first HTML s | HTML MB | terminal s (80 col)"
+        " | terminal lines | chromium --dump-dom s | empty page s | report's share s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in reports["sizes"]:
+        html, text, shown = row["html"], row["terminal"], row["browser"]
+        opened = (
+            f"{_n(shown['dump_dom_seconds'])} | {_n(shown['empty_page_seconds'])} | {_n(shown['report_share_seconds'])}"
+            if "skipped" not in shown
+            else f"skipped: {shown['skipped']} | | "
+        )
+        lines.append(
+            f"| {row['targets']:,} ({row['accounts']} x {row['regions']}) | {_n(html['seconds'])}"
+            f" ({_n(html['view_seconds'])} / {_n(html['template_seconds'])}) | {_n(html['first_render_seconds'])}"
+            f" | {_n(html['mb'], 1)} | {_n(text['seconds'])} | {text['lines']:,} | {opened} |"
+        )
+    return lines
+
+
 def markdown(result: dict[str, Any]) -> str:
     versions = ", ".join(f"{k} {v}" for k, v in result["versions"].items())
     machine = result["machine"]
@@ -207,6 +230,8 @@ def markdown(result: dict[str, Any]) -> str:
         *pack_table(result["pack"]),
         "",
         *engine_table(result["engine"]),
+        "",
+        *reports_table(result["reports"]),
         "",
     ]
     if result["goals"]:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import engine_bench, pack_bench, program_bench, report
+from benchmarks import engine_bench, pack_bench, program_bench, report, report_bench
 from benchmarks.measure import REPO_ROOT, machine, versions
 
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results" / "latest.json"
@@ -29,6 +29,7 @@ class Settings:
     program: program_bench.ProgramSettings
     pack: pack_bench.PackSettings
     engine: engine_bench.EngineSettings
+    reports: report_bench.ReportSettings
 
 
 FULL = Settings(
@@ -36,12 +37,14 @@ FULL = Settings(
     program=program_bench.ProgramSettings(sizes=(10, 100, 1000), repetitions=(5, 5, 3)),
     pack=pack_bench.PackSettings(sizes=(1_000, 10_000, 50_000), repetitions=(7, 5, 5)),
     engine=engine_bench.EngineSettings(repetitions=5, min_seconds=0.3, stack_resources=10_000),
+    reports=report_bench.ReportSettings(accounts=(30, 295), repetitions=3, browser_repetitions=3),
 )
 SMOKE = Settings(
     kind="smoke",
     program=program_bench.ProgramSettings(sizes=(2, 20), repetitions=(1, 1)),
     pack=pack_bench.PackSettings(sizes=(100, 1_000), repetitions=(1, 1), seed_targets=10),
     engine=engine_bench.EngineSettings(repetitions=1, min_seconds=0.01, stack_resources=1_000),
+    reports=report_bench.ReportSettings(accounts=(2,), repetitions=1, browser_repetitions=1),
 )
 
 
@@ -61,6 +64,7 @@ def run(settings: Settings) -> dict[str, Any]:
     result["program"] = program_bench.bench(settings.program, log)
     result["pack"] = pack_bench.bench(settings.pack, log)
     result["engine"] = engine_bench.bench(settings.engine, settings.pack.seed_targets, log)
+    result["reports"] = report_bench.bench(settings.reports, log)
     same_size = [
         r for r in result["pack"]["sizes"] if r["resources"] == result["engine"]["share"]["resources"]
     ]

@@ -69,6 +69,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cis_monitoring.rollout.pack_config",
         "derive the policy pack's topology config (trails, required targets) from a stack",
     ),
+    "report": (
+        "cis_monitoring.report.cli",
+        "render a findings file (audit --format json) again as OCSF, ASFF, CSV, JUnit, JSON or HTML",
+    ),
+    "rollup-report": (
+        "cis_monitoring.report.rollup",
+        "one HTML report of the organization from the rollup stack's outputs; audited findings win",
+    ),
+    "sigma": (
+        "cis_monitoring.sigma.command",
+        "write each catalog control as a Sigma rule (aws/cloudtrail) for SIEMs",
+    ),
 }
 
 

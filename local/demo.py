@@ -13,8 +13,10 @@
 4. run the audit (``cis-monitoring audit``) against the emulator: every account in every
    Region, members judged from the organization trail without a role in each, and a fire
    drill; moto has neither TestMetricFilter nor alarm history nor alarm actions, so those
-   proofs read ``n/a`` ("not available in this emulator"), never PASS;
-5. stop the emulator.
+   proofs read ``n/a`` ("not available in this emulator"), never PASS. It writes the reports
+   for auditors and CI (``REPORT_FORMATS``) into ``--output-dir`` (default
+   ``./cis-monitoring-report/``);
+5. stop the emulator, and end with the paths of the reports the audit wrote.
 
 Exit code: the audit's (cis_monitoring.cli: 0 every pair PASS, 1 a FAIL, 2 could not audit, 3 an ERROR); 1 if the
 deploy itself failed (then nothing is audited).
@@ -29,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,6 +43,9 @@ from local.worlds import REGIONS, World, build_world
 STACK = "local"
 WORLD = "organization"
 STEPS = 5
+REPORT_FORMATS = ("html", "json", "ocsf", "junit")
+"""The page for auditors, the findings model, OCSF for Security Hub and SIEMs, JUnit for CI (``audit --format``)."""
+DEFAULT_OUTPUT_DIR = Path("cis-monitoring-report")
 DRILL_TIMEOUT = "2"
 """Seconds the drill waits for the alarm's history (moto has none: the drill then says so)."""
 ADAPTER_NOTICE = (
@@ -68,8 +74,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--adapter", action="store_true", help="deploy through the test adapter even if pulumi is on PATH"
     )
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=DEFAULT_OUTPUT_DIR,
+        help=f"where the audit writes its reports (default: ./{DEFAULT_OUTPUT_DIR}/)",
+    )
     args = parser.parse_args(argv)
     repo_root: Path = args.repo_root.resolve()
+    reports: list[Path] = []
 
     step(1, "Starting the AWS emulator (moto) on 127.0.0.1")
     emulator = Emulator().start()
@@ -80,11 +93,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A new server is empty; this matters only if another emulator runs in this process.
         emulator.reset()
         say(f"  listening at {emulator.url}")
-        return _run(emulator, repo_root, use_cli=not args.adapter)
+        return _run(emulator, repo_root, not args.adapter, args.output_dir.resolve(), reports)
     finally:
         step(STEPS, "Stopping the emulator")
         emulator.stop()
         say("  stopped")
+        if reports:
+            say(
+                "\nReports the audit wrote (cis-monitoring report FILE.json --format ... renders the json again):"
+            )
+            for path in reports:
+                say(f"  {path}")
 
 
 def _describe(world: World) -> None:
@@ -99,7 +118,8 @@ def _describe(world: World) -> None:
         )
 
 
-def _run(emulator: Emulator, repo_root: Path, use_cli: bool) -> int:
+def _run(emulator: Emulator, repo_root: Path, use_cli: bool, output_dir: Path, reports: list[Path]) -> int:
+    """Steps 2 to 4; ``reports`` gets the paths of the reports the audit wrote."""
     step(2, f"Building the {WORLD!r} world that Pulumi.{STACK}.yaml describes")
     world = build_world(WORLD, emulator.url)
     _describe(world)
@@ -119,6 +139,9 @@ def _run(emulator: Emulator, repo_root: Path, use_cli: bool) -> int:
     flags = ["--members-from-organization", "--drill", "--drill-timeout", DRILL_TIMEOUT]
     for region in REGIONS:
         flags += ["--region", region]
+    for name in REPORT_FORMATS:
+        flags += ["--format", name]
+    flags += ["--output-dir", str(output_dir)]
     command = [
         sys.executable,
         "-m",
@@ -142,8 +165,13 @@ def _run(emulator: Emulator, repo_root: Path, use_cli: bool) -> int:
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
     }
+    started = time.time()
     code = subprocess.run(command, cwd=repo_root, env=env, check=False).returncode
     say(f"\n  audit exit code: {code}")
+    if output_dir.is_dir():
+        # The files this audit wrote (a report keeps the run's start time in its name, to the second).
+        fresh = [p for p in output_dir.iterdir() if p.is_file() and p.stat().st_mtime >= int(started)]
+        reports += sorted(fresh, key=lambda p: p.name)
     return code
 
 

@@ -28,7 +28,7 @@ VENDORED_INIT = (
 )
 """Written into every build, so a rebuild may replace it but never another directory."""
 
-PACK_FILES = ("PulumiPolicy.yaml", "__main__.py", "requirements.txt", "README.md")
+PACK_FILES = ("PulumiPolicy.yaml", "__main__.py", "requirements.txt", "README.md", "verdicts.schema.json")
 PACK_DIRS = ("cis_guard", "config")
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
 

@@ -1,10 +1,12 @@
 """cis-monitoring-rollup: one organization-wide view over every cis-monitoring stack.
 
 Wiring only: config -> one stack reference per stack (and the inventory) -> the view
-computed by rollup_view.py -> stack outputs. Creates no cloud resources.
+computed by rollup_view.py (and its findings, rollup_findings.py) -> stack outputs. Creates no
+cloud resources.
 """
 
 import pulumi
+import rollup_findings
 import rollup_view as view
 
 config = pulumi.Config()
@@ -48,6 +50,9 @@ def compute(args: list) -> dict:
         result = view.build_view(results, inventory)
     except view.RollupError as error:
         raise pulumi.RunError(str(error)) from None
+    # The same coverage in cis-monitoring's findings model (every finding stated, never PASS), for
+    # `cis-monitoring rollup-report` to render as one HTML report of the organization.
+    result["findings"] = rollup_findings.findings_document(result, rollup_findings.chains_of(results))
     message = view.duplicates_message(result)
     if message and settings.fail_on_duplicates:
         raise pulumi.RunError(message)
@@ -68,5 +73,6 @@ for key in (
     "uncoveredAccounts",
     "outsideInventory",
     "duplicates",
+    "findings",
 ):
     pulumi.export(key, result.apply(lambda r, key=key: r[key]))

@@ -407,9 +407,14 @@ def _stack_counts(results: StackResults) -> dict[str, Any]:
     return {
         "chains": len(chains),
         "coverage": counts,
-        "controls": sorted({c for chain in chains for c in chain["controls"]}),
+        "controls": sorted({c for chain in chains for c in chain["controls"]}, key=_benchmark_order),
         "catalogVersion": summary.get("catalogVersion"),
     }
+
+
+def _benchmark_order(control_id: str) -> list[int | str]:
+    """4.2 before 4.10 (as the catalog orders them): digits compare as numbers."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", control_id)]
 
 
 def duplicates_message(view: Mapping[str, Any]) -> str | None:

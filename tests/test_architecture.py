@@ -31,7 +31,11 @@ SKIP_DIRS = {".venv", "venv", ".git", "dist", "__pycache__", "node_modules", ".h
 
 # Inside the built pack, policy/ is the root: ``cis_guard`` is ``policy.cis_guard``. The rollup is its
 # own Pulumi project: its program imports ``rollup_view`` from its own directory.
-TOP_LEVEL_ALIASES = {"cis_guard": "policy.cis_guard", "rollup_view": "rollup.rollup_view"}
+TOP_LEVEL_ALIASES = {
+    "cis_guard": "policy.cis_guard",
+    "rollup_view": "rollup.rollup_view",
+    "rollup_findings": "rollup.rollup_findings",
+}
 
 ALLOWED_DEV_IMPORTS: set[tuple[str, str]] = set()
 """(product module, dev-only module) pairs allowed for now; empty."""
@@ -284,7 +288,9 @@ atexit.register(_report)
 """
 
 
-@pytest.mark.parametrize("tool", ["audit", "discover", "shards", "pack-config"])
+@pytest.mark.parametrize(
+    "tool", ["audit", "discover", "shards", "pack-config", "report", "rollup-report", "sigma"]
+)
 def test_python_m_cis_monitoring_loads_each_module_once(tool: str, tmp_path: Path) -> None:
     (tmp_path / "sitecustomize.py").write_text(_SITECUSTOMIZE)
     done = subprocess.run(

@@ -96,8 +96,29 @@ def test_engine_figures(smoke: tuple[dict[str, Any], str]) -> None:
 
 
 @pytest.mark.protocol
+def test_report_figures(smoke: tuple[dict[str, Any], str]) -> None:
+    (row,) = smoke[0]["reports"]["sizes"]
+    assert row["targets"] == row["accounts"] * row["regions"] > 0
+    for key in (
+        "seconds",
+        "first_render_seconds",
+        "view_seconds",
+        "template_seconds",
+        "mb",
+        "targets_per_second",
+    ):
+        assert _number(row["html"][key]), key
+    assert _number(row["terminal"]["seconds"]) and row["terminal"]["lines"] > row["targets"]
+    shown = row["browser"]
+    assert "skipped" in shown or all(
+        _number(shown[k])
+        for k in ("dump_dom_seconds", "empty_page_seconds", "report_share_seconds", "dom_mb")
+    )
+
+
+@pytest.mark.protocol
 def test_table_is_printed(smoke: tuple[dict[str, Any], str]) -> None:
     table = smoke[1]
-    for heading in ("### Program evaluation", "### Policy pack", "### Pattern engine"):
+    for heading in ("### Program evaluation", "### Policy pack", "### Pattern engine", "### Reports"):
         assert heading in table
     assert "Goals not checked" in table

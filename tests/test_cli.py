@@ -23,7 +23,7 @@ SUBCOMMANDS = sorted(cli.COMMANDS)
 
 
 def test_the_subcommands_are_the_documented_ones() -> None:
-    assert SUBCOMMANDS == ["audit", "discover", "pack-config", "shards"]
+    assert SUBCOMMANDS == ["audit", "discover", "pack-config", "report", "rollup-report", "shards", "sigma"]
 
 
 def test_help_lists_every_command_and_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -58,9 +58,9 @@ def test_no_command_is_bad_usage(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_an_unknown_command_is_bad_usage(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["report"]) == 2
+    assert cli.main(["reprot"]) == 2
     captured = capsys.readouterr()
-    assert captured.out == "" and captured.err.startswith(f"{PROJECT}: unknown command 'report'")
+    assert captured.out == "" and captured.err.startswith(f"{PROJECT}: unknown command 'reprot'")
 
 
 @pytest.mark.parametrize("name", SUBCOMMANDS)
@@ -96,6 +96,20 @@ BAD_USAGE = [
     (["shards", "--stack", "nothing"], "error: --stack nothing: no stack file"),
     (["pack-config"], "error: give --stack NAME"),
     (["pack-config", "--stack", "nothing"], "error: --stack nothing: no stack file"),
+    (["report"], "error: the following arguments are required: FINDINGS.json"),
+    (["report", "nothing.json", "--format", "json"], "error: nothing.json: cannot read it"),
+    (["report", "nothing.json"], "error: --format: give at least one format to write"),
+    (
+        ["audit", "--stack", "dev", "--benchmark", "cis-aws-0.1"],
+        "error: --benchmark: unknown version 'cis-aws-0.1'",
+    ),
+    (["rollup-report", "nothing.json"], "error: nothing.json: cannot read it: No such file or directory"),
+    (["rollup-report", "README.md"], "error: README.md: not JSON"),
+    (["sigma"], "the following arguments are required: --out"),
+    (
+        ["sigma", "--out", "sigma-rules", "--control", "9.9"],
+        "error: --control: '9.9' is not a catalog control",
+    ),
 ]
 
 

@@ -152,7 +152,7 @@ def test_pip_install_into_a_fresh_venv_gives_a_working_command(tmp_path: Path) -
 
     version = run("--version")
     assert version.returncode == 0 and re.fullmatch(r"cis-monitoring \S+\n", version.stdout), version
-    for command in ("audit", "discover", "shards", "pack-config"):
+    for command in ("audit", "discover", "shards", "pack-config", "report", "rollup-report", "sigma"):
         done = run(command, "--help")
         assert done.returncode == 0, done.stderr[-2000:]
         assert done.stdout.startswith(f"usage: cis-monitoring {command}"), done.stdout[:200]
@@ -191,3 +191,23 @@ def test_pip_install_into_a_fresh_venv_gives_a_working_command(tmp_path: Path) -
         check=False,
     )
     assert catalog.returncode == 0 and int(catalog.stdout) >= 10, catalog.stderr
+    # The reports' own packages are declared (Jinja2, rich) and the HTML report's assets ship.
+    reports = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "from cis_monitoring.core.findings import Findings, Run\n"
+            "from cis_monitoring.report import RenderOptions, renderer\n"
+            "run = Run('2026-01-01T00:00:00Z', '2026-01-01T00:00:01Z', '1', '1', 'cis-aws-5.0')\n"
+            "page = renderer('html').render(Findings(run, []), RenderOptions())\n"
+            "from cis_monitoring.report import terminal\n"
+            "text = terminal.render(Findings(run, []), RenderOptions())\n"
+            "print(page.startswith('<!DOCTYPE html>'), '--pass:' in page, 'data-ready' in page, 'pair(s)' in text)",
+        ],
+        cwd=tmp_path,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert reports.returncode == 0 and reports.stdout.split() == ["True"] * 4, reports.stderr[-2000:]

@@ -195,6 +195,87 @@ def subscription_facts(
     )
 
 
+def _plain(value: Any) -> Any:
+    """A fact's value as JSON holds it (tuples as lists; anything odd as its text)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def chain_evidence(path: ChainPath, group: LogGroupRef, lookups: AwsLookups) -> dict[Check, dict[str, Any]]:
+    """What AWS answered for each check the walk reached, for auditors: the deployed filter text, the
+    alarm's settings, the topic's policy and key, and every subscription the topic lists (pending ones
+    too) with its state and filter policy."""
+    found: dict[Check, dict[str, Any]] = {
+        Check.LOG_GROUP: {"logGroup": group.name, "accountId": group.account_id, "region": group.region}
+    }
+    deployed = path.metric_filter
+    if deployed is not None:
+        found[Check.FILTER] = _plain(
+            {
+                "filterName": deployed.name,
+                "filterPattern": deployed.pattern,
+                "metricNamespace": deployed.namespace,
+                "metricName": deployed.metric_name,
+                "metricValue": deployed.value,
+                "dimensions": deployed.dimensions,
+                "defaultValue": deployed.default_value,
+            }
+        )
+    alarm = path.alarm
+    if alarm is not None:
+        found[Check.ALARM] = _plain(
+            {
+                "alarmName": alarm.name,
+                "alarmArn": alarm.arn,
+                "namespace": alarm.namespace,
+                "metricName": alarm.metric_name,
+                "statistic": alarm.statistic,
+                "period": alarm.period,
+                "threshold": alarm.threshold,
+                "comparisonOperator": alarm.comparison_operator,
+                "evaluationPeriods": alarm.evaluation_periods,
+                "datapointsToAlarm": alarm.datapoints_to_alarm,
+                "treatMissingData": alarm.treat_missing_data,
+                "actionsEnabled": alarm.actions_enabled,
+                "alarmActions": alarm.alarm_actions,
+                "usesMetricMath": alarm.uses_metric_math,
+            }
+        )
+    topic = path.topic
+    if topic is not None:
+        found[Check.TOPIC] = _plain(
+            {"topicArn": topic.arn, "kmsMasterKeyId": topic.kms_master_key_id, "policy": topic.policy}
+        )
+        listed = lookups.subscriptions.get(str(topic.arn))
+        every = (
+            [subscription_facts(s, lookups.attributes.get(str(s.get("SubscriptionArn")))) for s in listed]
+            if listed is not None
+            else list(path.subscriptions)
+        )
+        found[Check.SUBSCRIPTION] = {
+            "topicArn": _plain(topic.arn),
+            "subscriptions": [
+                _plain(
+                    {
+                        "subscription": s.name,
+                        "protocol": s.protocol,
+                        "endpoint": s.endpoint,
+                        "confirmed": s.confirmed,
+                        "filterPolicy": s.filter_policy,
+                        "filterPolicyScope": s.filter_policy_scope,
+                    }
+                )
+                for s in every
+            ],
+        }
+    return found
+
+
 # ---------------------------------------------------------------- the judge's look-ups and the checks
 
 

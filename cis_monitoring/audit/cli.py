@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import secrets
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -29,12 +30,15 @@ from urllib.parse import urlparse
 import boto3
 from botocore.exceptions import ProfileNotFound
 
+from cis_monitoring import __version__
 from cis_monitoring.audit import report as audit_report
+from cis_monitoring.audit import security_hub
 from cis_monitoring.audit.aws import SessionFactory, can_look, enabled_regions
 from cis_monitoring.audit.drill import DrillPlan, DrillSettings
+from cis_monitoring.audit.findings import benchmark_help, benchmark_of, findings_of
 from cis_monitoring.audit.proof_run import ProofSettings
 from cis_monitoring.audit.proofs import DEFAULT_DAYS, MAX_DAYS, usage_problems
-from cis_monitoring.audit.run import audit_coverage
+from cis_monitoring.audit.run import Progress, audit_coverage
 from cis_monitoring.audit.scope import (
     EVERY_ENABLED_REGION,
     AccountFlags,
@@ -44,12 +48,26 @@ from cis_monitoring.audit.scope import (
     stack_scope,
 )
 from cis_monitoring.cli import epilog
+from cis_monitoring.core.access import Access
 from cis_monitoring.core.aws.regions import is_known_region
-from cis_monitoring.core.catalog import CONTROLS, Control, default_control_ids
+from cis_monitoring.core.catalog import (
+    ALL_CONTROLS,
+    CATALOG_VERSION,
+    CONTROLS,
+    Control,
+    default_control_ids,
+    select_controls,
+)
 from cis_monitoring.core.errors import CannotLookError, InputError, UsageError
+from cis_monitoring.core.findings import Caller, Findings, Run
 from cis_monitoring.core.project import PROJECT
-from cis_monitoring.core.status import Status
+from cis_monitoring.core.status import Status, worst
 from cis_monitoring.core.topology import DEFAULT_DELIVERY_WINDOW
+from cis_monitoring.report import RenderOptions, terminal
+from cis_monitoring.report.asff import security_findings
+from cis_monitoring.report.output import OutputRequest, add_output_arguments, announce, output_request
+from cis_monitoring.report.progress import ProgressDisplay
+from cis_monitoring.report.terminal import color_wanted, parse_statuses
 from cis_monitoring.spec import EmulatorConfig, StackFileError, read_stack_file
 
 PROGRESS_ABOVE = 20
@@ -137,6 +155,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", action="store_true", help="print a JSON document instead of tables")
     parser.add_argument(
+        "--status",
+        metavar="S[,S]",
+        help="show only the pairs with these statuses on the terminal, e.g. FAIL,ERROR (default: every"
+        " status; the closing line still counts every pair)",
+    )
+    parser.add_argument(
+        "--no-color",
+        action="store_true",
+        help="no colour on the terminal (NO_COLOR does the same); colour is used only when the output is a"
+        " terminal",
+    )
+    parser.add_argument(
         "--endpoint-url",
         metavar="URL",
         help="send every AWS call here (an emulator); default: the stack's emulator.endpoint, if any",
@@ -146,9 +176,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--control",
         action="append",
         default=[],
-        choices=list(CONTROLS),
-        help="catalog control to audit (repeatable); default: the stack's controls, or the catalog's"
-        " default controls",
+        choices=[*CONTROLS, ALL_CONTROLS],
+        help=f"catalog control to audit (repeatable), or {ALL_CONTROLS} for every one; default: the stack's"
+        " controls, or the catalog's default controls",
+    )
+    parser.add_argument("--benchmark", metavar="cis-aws-X.Y", help=benchmark_help())
+    add_output_arguments(parser)
+    parser.add_argument(
+        "--security-hub",
+        action="store_true",
+        help="after the reports are written, import the findings (ASFF) into your own account's Security Hub"
+        " (its default custom-findings product, in the Region STS was asked in; needs"
+        f" {security_hub.POLICY})",
     )
     proofs = parser.add_argument_group("proofs (AWS as the judge)")
     proofs.add_argument(
@@ -220,7 +259,12 @@ class Request:
 
 
 def _controls(ids: Sequence[str]) -> list[Control]:
-    return [CONTROLS[c] for c in dict.fromkeys(ids)]
+    if ALL_CONTROLS in ids and len(set(ids)) > 1:
+        raise UsageError(
+            f"--control: {ALL_CONTROLS!r} stands for every control; give it alone, or name the controls"
+        )
+    selected = select_controls(ALL_CONTROLS if ALL_CONTROLS in ids else list(dict.fromkeys(ids)))
+    return [CONTROLS[c] for c in selected]
 
 
 def _resolve(args: argparse.Namespace) -> Request:
@@ -350,20 +394,24 @@ def _scope(request: Request, sessions: SessionFactory, caller: str, home: str) -
     return replace(scope, notes=(*scope.notes, note))
 
 
-def _progress(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+def _progress(display: ProgressDisplay) -> Progress:
+    return lambda step: display.step(step.phase, step.done, step.total, step.line)
 
 
 def main(argv: Sequence[str] | None = None) -> Status:
     """The audit; returns the worst status of its pairs (see the module docstring for what it raises)."""
     args = build_parser().parse_args(argv)  # --help and bad syntax: SystemExit, which cis_monitoring.cli maps
     request = _resolve(args)
+    benchmark = benchmark_of(args.benchmark, request.controls)
+    outputs = output_request(args.format, args.output_dir)
+    shown_statuses = parse_statuses(args.status) if args.status is not None else ()
     proofs = ProofSettings(not args.no_test_metric_filter, _history_days(args.history_days))
     delivery_window = _delivery_window(args.delivery_window)
     drill = _drill_plan(args)
     endpoint = args.endpoint_url or (request.emulator.endpoint if request.emulator else None)
     if endpoint:
         _check_url(endpoint)
+    outputs.prepare()  # an output directory that cannot be written is found before any AWS call
     sessions = _sessions(endpoint, request.emulator, args.profile)
     configured = sessions.base.region_name
     home = request.home or (configured if configured and is_known_region(configured) else FALLBACK_REGION)
@@ -372,22 +420,104 @@ def main(argv: Sequence[str] | None = None) -> Status:
     if scope.pairs == 0 and scope.organization is None:
         # Nothing checked is no PASS: a run that looked at nothing must not exit 0.
         raise InputError("nothing to audit: the stack and flags name no (account, Region) pair")
-    report = audit_coverage(
-        scope,
-        sessions,
-        request.controls,
-        proofs=proofs,
-        drill=drill,
-        max_workers=args.max_workers,
-        progress=_progress if scope.pairs > PROGRESS_ABOVE else None,
-        delivery_window=delivery_window,
+    started = _utc_now()
+    # Big audits show progress: a bar on a terminal (gone when the run ends), plain lines in logs and pipes.
+    big = scope.pairs > PROGRESS_ABOVE
+    color = color_wanted(sys.stderr, args.no_color)
+    display = ProgressDisplay(sys.stderr, bar=big and sys.stderr.isatty(), color=color)
+    with display:
+        report = audit_coverage(
+            scope,
+            sessions,
+            request.controls,
+            proofs=proofs,
+            drill=drill,
+            max_workers=args.max_workers,
+            progress=_progress(display) if big else None,
+            delivery_window=delivery_window,
+        )
+    run = Run(
+        started=started,
+        finished=_utc_now(),
+        tool_version=__version__,
+        catalog_version=CATALOG_VERSION,
+        benchmark=benchmark,
+        caller=_caller(sessions, home),
+        endpoint=endpoint,
+        command=_command(argv),
+        home_region=home,
     )
+    findings = findings_of(report, request.controls, run)
     if args.json:
         print(audit_report.render_json(report))
     else:
-        sys.stdout.write(audit_report.render_text(report))
+        # One line per (account, Region), each reason once (an organization trail's members point at it).
+        table = RenderOptions(
+            statuses=shown_statuses,
+            color=color_wanted(sys.stdout, args.no_color),
+            width=shutil.get_terminal_size().columns,
+        )
+        sys.stdout.write(audit_report.render_chains(report, table.width, shown_statuses))
+        sys.stdout.write(terminal.render(findings, table))
+    problems = _publish(findings, outputs, sessions if args.security_hub else None)
     denied = usage_problems(report.proofs())
     if denied:
         heading = [] if len(denied) == 1 else [f"{len(denied)} opt-in calls were denied:"]
-        raise CannotLookError(heading + [line if not heading else f"  - {line}" for line in denied])
-    return report.status
+        problems += heading + [line if not heading else f"  - {line}" for line in denied]
+    if problems:
+        raise CannotLookError(problems)
+    # The exit code is the audit's verdict: a control the chosen benchmark version lacks is
+    # NOT_APPLICABLE in the reports, but a FAIL of a control the user asked for still fails the run.
+    return worst([report.status, findings.status])
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _caller(sessions: SessionFactory, home: str) -> Caller:
+    """Who ran the audit (the GetCallerIdentity ``can_look`` asked: cached, not asked again)."""
+    identity = sessions.caller(home)
+    return Caller(str(identity["Account"]), str(identity.get("Arn", "")))
+
+
+SECRET_FLAGS = ("--external-id",)
+"""Flags whose value the findings' ``run.command`` does not repeat."""
+
+
+def _command(argv: Sequence[str] | None) -> tuple[str, ...]:
+    """The command line as the findings record it, with ``SECRET_FLAGS``' values left out."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    shown: list[str] = []
+    for word in words:
+        if shown and shown[-1] in SECRET_FLAGS:
+            word = "<not recorded>"
+        elif word.startswith(tuple(f"{flag}=" for flag in SECRET_FLAGS)):
+            word = word.split("=", 1)[0] + "=<not recorded>"
+        shown.append(word)
+    return (PROJECT, "audit", *shown)
+
+
+def _publish(findings: Findings, outputs: OutputRequest, sessions: SessionFactory | None) -> list[str]:
+    """Write the reports asked for, then (``--security-hub``) import the findings; the problems, in words.
+
+    The local reports come first: a refused import never loses them.
+    """
+    if outputs.wanted:
+        try:
+            written = outputs.write(findings)
+        except CannotLookError as failed:
+            return failed.lines  # nothing goes to Security Hub that is not on disk too
+        announce(findings, written)
+    if sessions is None:
+        return []
+    caller, region = findings.run.caller, findings.run.home_region
+    assert caller is not None and region is not None
+    client = sessions.client(Access(caller.account_id), "securityhub", region)
+    where = f"account {caller.account_id} in {region}"
+    try:
+        done = security_hub.import_findings(client, security_findings(findings), where)
+    except CannotLookError as refused:
+        return refused.lines
+    print(f"imported {done.imported} finding(s) into Security Hub in {where}", file=sys.stderr)
+    return []

@@ -51,7 +51,7 @@ from cis_monitoring.core.topology import totals
 SCHEMA_VERSION = 2
 """Bump on any change to the JSON document that is not a pure addition."""
 
-__all__ = ["SCHEMA_VERSION", "render_json", "render_text", "summary", "to_document"]
+__all__ = ["SCHEMA_VERSION", "render_chains", "render_json", "render_text", "summary", "to_document"]
 
 
 # ---------------------------------------------------------------- JSON
@@ -181,7 +181,9 @@ def _drill_lines(report: CoverageReport, width: int) -> list[str]:
         return []
 
     def wrapped(text: str, indent: str) -> list[str]:
-        return textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent + "  ")
+        return textwrap.wrap(
+            text, width=width, initial_indent=indent, subsequent_indent=indent + "  ", break_on_hyphens=False
+        )
 
     lines = ["", f"Drill {report.drill_run}: {len(drilled)} alarm(s)"]
     for chain, proof in drilled:
@@ -202,6 +204,56 @@ def _drill_lines(report: CoverageReport, width: int) -> list[str]:
         if evidence.get("doesNotProve"):
             lines += wrapped(f"it does not prove {evidence['doesNotProve']}", "    ")
     return lines
+
+
+def real_time_lines(report: CoverageReport, width: int, statuses: Sequence[Status] = ()) -> list[str]:
+    """The opt-in real-time rules' verdicts (``realTime``), apart from the chains: not part of the CIS verdict."""
+    rows = [
+        (
+            (_truncate(chain.key, _MAX_GROUP), place, result.control, str(result.status)),
+            result.reasons or [f.detail for f in result.findings if f.ok][-1:] or ["-"],
+        )
+        for chain in report.chains.values()
+        for place, results in chain.real_time.items()
+        for result in results
+        if not statuses or result.status in statuses
+    ]
+    if not rows:
+        return []
+    heading = "Real-time rules (opt-in realTime; not part of the CIS verdict, which rests on the chains):"
+    return ["", heading, *table(("LOG GROUP", "WHERE", "CONTROL", "STATUS", "REASONS"), rows, width)]
+
+
+def render_chains(report: CoverageReport, width: int, statuses: Sequence[Status] = ()) -> str:
+    """The chains (one row per log group and control, a column per proof) and the drill, for the terminal.
+
+    The audit prints this above the findings' table (``cis_monitoring.report.terminal``), which has
+    one line per (account, Region) and each reason once; here is what AWS judged of each chain.
+    ``statuses`` (``--status``) keeps only the chains with those statuses.
+    """
+    rows = [
+        (
+            (
+                _truncate(chain.key, _MAX_GROUP),
+                result.control,
+                str(result.status),
+                *(cell(result.proofs, kinds) for kinds in COLUMNS.values()),
+            ),
+            _chain_texts(result),
+        )
+        for chain in report.chains.values()
+        for result in chain.controls
+        if not statuses or result.status in statuses
+    ]
+    lines = []
+    if rows:
+        lines += ["Chains (one per log group the events reach, each checked once):"]
+        lines += table(("LOG GROUP", "CONTROL", "STATUS", *COLUMNS, "REASONS"), rows, width)
+    lines += real_time_lines(report, width, statuses)
+    lines += _drill_lines(report, width)
+    if lines:
+        lines.append("")
+    return "".join(line.rstrip() + "\n" for line in lines)
 
 
 def render_text(report: CoverageReport, width: int | None = None) -> str:
@@ -229,21 +281,7 @@ def render_text(report: CoverageReport, width: int | None = None) -> str:
     if chain_rows:
         lines += ["", "Chains (one per log group the events reach, each checked once):"]
         lines += table(("LOG GROUP", "CONTROL", "STATUS", *COLUMNS, "REASONS"), chain_rows, width)
-    real_time_rows = [
-        (
-            (_truncate(chain.key, _MAX_GROUP), place, result.control, str(result.status)),
-            result.reasons or [f.detail for f in result.findings if f.ok][-1:] or ["-"],
-        )
-        for chain in report.chains.values()
-        for place, results in chain.real_time.items()
-        for result in results
-    ]
-    if real_time_rows:
-        lines += [
-            "",
-            "Real-time rules (opt-in realTime; not part of the CIS verdict, which rests on the chains):",
-        ]
-        lines += table(("LOG GROUP", "WHERE", "CONTROL", "STATUS", "REASONS"), real_time_rows, width)
+    lines += real_time_lines(report, width)
     lines += _drill_lines(report, width)
     closing = [*(f"note: {n}" for n in report.notes), *(f"error: {e}" for e in report.errors)]
     counts = totals(p.coverage for p in report.pairs if p.coverage is not None)

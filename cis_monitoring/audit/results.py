@@ -39,6 +39,9 @@ class Finding:
     """The core judge's problem codes when the check failed (``alarm.treat_missing_data`` ...)."""
     basis: tuple[AwsRead, ...] = ()
     """The AWS calls and fields this check's verdict rests on (empty when it was not checked)."""
+    evidence: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    """What AWS answered that the verdict used (the deployed pattern, the alarm's settings, the
+    subscriptions): for the findings model (``cis_monitoring.audit.findings``), not in this JSON."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -93,6 +96,10 @@ class ChainResult:
     @property
     def key(self) -> str:
         return self.group.key
+
+    def only(self, control: str) -> ChainResult:
+        """This chain as ``control`` alone sees it (its coverage verdict for that control's findings)."""
+        return ChainResult(self.group, self.account_name, [r for r in self.controls if r.control == control])
 
     @property
     def status(self) -> Status:
@@ -198,6 +205,9 @@ class CoverageReport:
     errors: list[str] = field(default_factory=list)
     """Errors that belong to no pair (organizations:ListAccounts failed): each makes the run ERROR."""
     drill_run: str | None = None
+    by_control: dict[str, list[PairResult]] = field(default_factory=dict)
+    """Per control, every pair judged against that control's chain alone (``ChainResult.only``): a
+    pair whose events reach a chain broken for one control is that control's FAIL, and only its."""
 
     def proofs(self) -> list[ProofResult]:
         return [p for chain in self.chains.values() for p in chain.proofs]

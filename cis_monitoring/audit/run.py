@@ -46,6 +46,7 @@ from cis_monitoring.audit.chain import (
     ChainChecks,
     Check,
     Outcome,
+    chain_evidence,
     check_basis,
 )
 from cis_monitoring.audit.drill import DrillPlan, run_drills
@@ -75,8 +76,23 @@ from cis_monitoring.core.topology import (
 
 ACTIVE = "ACTIVE"
 """organizations:ListAccounts' state of an account that is a member now."""
-Progress = Callable[[str], None]
-"""Called with one line per trail read and per chain checked (the CLI prints them for big audits)."""
+TRAILS, CHAINS = "trails", "chains"
+"""The phases of a run, as ``Step.phase`` names them."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One trail read or chain checked: what a progress display shows (a bar, or ``line``)."""
+
+    phase: str
+    done: int
+    total: int
+    line: str
+    """``[3/40] trails of 111111111111/eu-west-1: 2 trail(s)``, ``[1/1] chain <key>: PASS``."""
+
+
+Progress = Callable[[Step], None]
+"""Called once per trail read and per chain checked (the CLI shows them for big audits)."""
 
 
 # ---------------------------------------------------------------- one chain
@@ -121,6 +137,8 @@ def audit_metric_filter_chain(
         results = [*results, flagged]
         findings = [_flag_finding(f, flagged) for f in findings]
     status, reasons = fold(status, reasons, results)
+    seen = chain_evidence(verdict.path if verdict is not None else chain.lookups.path, group, chain.lookups)
+    findings = [replace(f, evidence=seen.get(f.check, {})) if f.ok is not None else f for f in findings]
     alarm = None
     if verdict is not None and verdict.ok and verdict.path.alarm is not None:
         alarm = chain.lookups.raw_alarm(verdict.path.alarm)  # what a drill starts from
@@ -406,11 +424,12 @@ def audit_coverage(
     def read_done(count: int, total: int, item: _Seen) -> None:
         if progress is not None:
             state = f"ERROR {item.error.code}" if item.error else f"{len(item.trails)} trail(s)"
-            progress(f"[{count}/{total}] trails of {item.account.account_id}/{item.region}: {state}")
+            line = f"[{count}/{total}] trails of {item.account.account_id}/{item.region}: {state}"
+            progress(Step(TRAILS, count, total, line))
 
     def chain_done(count: int, total: int, chain: ChainResult) -> None:
         if progress is not None:
-            progress(f"[{count}/{total}] chain {chain.key}: {chain.status}")
+            progress(Step(CHAINS, count, total, f"[{count}/{total}] chain {chain.key}: {chain.status}"))
 
     seen = _owners_delivery(in_pool(pairs, _read(reader, organization_trails), max_workers, read_done))
 
@@ -428,6 +447,9 @@ def audit_coverage(
         report.drill_run = drill.settings.run_id
         run_drills(list(report.chains.values()), sessions, scope, drill)
     report.pairs = [_pair_result(item, report.chains, delivery_window) for item in seen]
+    for control in controls:
+        alone = {group: chain.only(control.control_id) for group, chain in report.chains.items()}
+        report.by_control[control.control_id] = [_pair_result(item, alone, delivery_window) for item in seen]
     return report
 
 

@@ -9,7 +9,12 @@ disagree; the audit and the rollup fill it.
 
 ``FINDINGS_SCHEMA_VERSION`` is ``<major>.<minor>``: a minor bump only adds keys; a reader takes a
 document of its own major version and refuses any other with an ``InputError`` saying which.
-Standard library only.
+``docs/findings.schema.json`` is the JSON Schema of ``Findings.to_dict()`` (a test holds them
+equal). Standard library only.
+
+1.1 added ``run.homeRegion`` and each finding's ``assessment``, ``profile`` and
+``requirementSource`` (the benchmark version's rating of the control, and where the mapping
+comes from).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from cis_monitoring.core.errors import InputError
 from cis_monitoring.core.evidence import AwsRead
 from cis_monitoring.core.status import Status, worst
 
-FINDINGS_SCHEMA_VERSION = "1.0"
+FINDINGS_SCHEMA_VERSION = "1.1"
 
 AUDITED = "audited"
 """A finding the audit made from what AWS answered."""
@@ -63,6 +68,8 @@ class Run:
     """An emulator's URL when the run did not talk to AWS (its findings prove less: see each link)."""
     command: tuple[str, ...] = ()
     tool: str = "cis-monitoring"
+    home_region: str | None = None
+    """The Region the run asked STS in: where ``--security-hub`` imports (its ``ProductArn``'s Region)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +82,7 @@ class Run:
             "caller": self.caller.to_dict() if self.caller else None,
             "endpoint": self.endpoint,
             "command": list(self.command),
+            "homeRegion": self.home_region,
         }
 
 
@@ -153,6 +161,12 @@ class Finding:
     security_hub_id: str | None = None
     source: str = AUDITED
     notes: tuple[str, ...] = ()
+    assessment: str | None = None
+    """``Automated`` or ``Manual`` as the run's benchmark version rates the control (None: not rated)."""
+    profile: str | None = None
+    """``Level 1`` or ``Level 2`` in the run's benchmark version."""
+    requirement_source: str | None = None
+    """Where the control's id and title in that version come from (the catalog's ``frameworks``)."""
 
     @property
     def uid(self) -> str:
@@ -180,6 +194,9 @@ class Finding:
             "securityHubId": self.security_hub_id,
             "source": self.source,
             "notes": list(self.notes),
+            "assessment": self.assessment,
+            "profile": self.profile,
+            "requirementSource": self.requirement_source,
         }
 
 
@@ -195,9 +212,15 @@ class Findings:
 
     @property
     def status(self) -> Status:
-        if self.errors and not any(f.status == Status.FAIL for f in self.findings):
+        """The worst status of the findings that apply; ERROR when none does (nothing checked is no PASS).
+
+        A NOT_APPLICABLE finding (a control the run's benchmark version does not have) counts for
+        nothing: neither a PASS nor a FAIL.
+        """
+        applicable = [f.status for f in self.findings if f.status != Status.NOT_APPLICABLE]
+        if self.errors and Status.FAIL not in applicable:
             return Status.ERROR
-        return worst(f.status for f in self.findings) if self.findings else Status.ERROR
+        return worst(applicable) if applicable else Status.ERROR
 
     def summary(self) -> dict[str, Any]:
         counts = Counter(str(f.status) for f in self.findings)
@@ -235,8 +258,21 @@ def check_version(document: Mapping[str, Any], where: str) -> None:
 
 
 def from_dict(document: Mapping[str, Any], where: str = "findings") -> Findings:
-    """A findings document read back (e.g. to render it again); ``InputError`` for another version."""
+    """A findings document read back (e.g. to render it again); ``InputError`` for another version.
+
+    A document of this major version that lacks a key or holds a value of the wrong kind is an
+    ``InputError`` too, naming what is wrong (never a traceback).
+    """
     check_version(document, where)
+    try:
+        return _findings(document)
+    except KeyError as missing:
+        raise InputError(f"{where}: not a findings document: the key {missing} is missing") from None
+    except (TypeError, ValueError, AttributeError) as wrong:
+        raise InputError(f"{where}: not a findings document: {wrong}") from None
+
+
+def _findings(document: Mapping[str, Any]) -> Findings:
     run = document["run"]
     caller = run.get("caller")
     findings = Findings(
@@ -250,6 +286,7 @@ def from_dict(document: Mapping[str, Any], where: str = "findings") -> Findings:
             endpoint=run.get("endpoint"),
             command=tuple(run.get("command") or ()),
             tool=run.get("tool", "cis-monitoring"),
+            home_region=run.get("homeRegion"),
         ),
         [_finding(f) for f in document.get("findings", ())],
         list(document.get("notes", ())),
@@ -289,6 +326,9 @@ def _finding(raw: Mapping[str, Any]) -> Finding:
         security_hub_id=raw.get("securityHubId"),
         source=raw.get("source", AUDITED),
         notes=tuple(raw.get("notes", ())),
+        assessment=raw.get("assessment"),
+        profile=raw.get("profile"),
+        requirement_source=raw.get("requirementSource"),
     )
 
 

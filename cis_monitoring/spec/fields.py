@@ -13,6 +13,7 @@ neither the key nor the flag: the caller adds that.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -21,6 +22,7 @@ from pydantic.alias_generators import to_camel
 
 from cis_monitoring.core.aws import arns
 from cis_monitoring.core.aws.regions import is_known_region
+from cis_monitoring.core.catalog import ALL_CONTROLS, DEFAULT_CONTROL_IDS, select_controls
 from cis_monitoring.core.plan import MEMBERS_ACCOUNTS, MEMBERS_ALL
 
 NAME_PREFIX_MAX = 20
@@ -187,6 +189,19 @@ def covered_regions(value: Any) -> Any:
             raise ValueError(f"{name} is named twice; name each Region once")
         seen.add(name)
     return tuple(value)
+
+
+def controls(value: Any) -> Any:
+    """``controls``, before type coercion: ``all`` becomes every control of the catalog (in benchmark order)."""
+    if value == ALL_CONTROLS:
+        return select_controls(value)
+    if isinstance(value, str):
+        example = json.dumps(list(DEFAULT_CONTROL_IDS))
+        raise ValueError(
+            f"must be a list, not the string {value!r}; write e.g. controls: {example}, or controls:"
+            f" {ALL_CONTROLS} (every control of the catalog)"
+        )
+    return value
 
 
 def members(value: Any) -> Any:

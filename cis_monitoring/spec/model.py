@@ -9,12 +9,13 @@ and map fields are the accepted forms the error messages show (problems.py).
 
 from __future__ import annotations
 
+from typing import Annotated, Any
 from urllib.parse import urlparse
 
-from pydantic import Field, field_validator
+from pydantic import Field, WithJsonSchema, field_validator
 from pydantic.alias_generators import to_camel
 
-from cis_monitoring.core.catalog import CONTROLS, DEFAULT_CONTROL_IDS
+from cis_monitoring.core.catalog import ALL_CONTROLS, DEFAULT_CONTROL_IDS, select_controls
 from cis_monitoring.core.project import PROJECT
 
 from . import fields
@@ -30,6 +31,14 @@ BASE_TAGS = {"ManagedBy": "pulumi", "Project": PROJECT}
 CONTROL_TAG = "cis-control"
 """The tag naming the control on each alarm: the most-tagged resource carries BASE_TAGS plus this."""
 OWN_TAG_KEYS = (*BASE_TAGS, CONTROL_TAG)
+_CONTROLS = WithJsonSchema(
+    {
+        "anyOf": [
+            {"const": ALL_CONTROLS},
+            {"type": "array", "items": {"type": "string"}, "minItems": 1, "uniqueItems": True},
+        ]
+    }
+)
 _OWN_TAGS = ", ".join(f"`{key}`" for key in OWN_TAG_KEYS[:-1]) + f" and `{OWN_TAG_KEYS[-1]}`"
 
 
@@ -90,13 +99,14 @@ class StackConfig(Model):
         " these filter patterns first (waves: e.g. prod after dev); this stack refuses to deploy what that"
         " stack has not exported yet. Default: none, no wave to wait for.",
     )
-    controls: tuple[str, ...] = Field(
+    controls: Annotated[tuple[str, ...], _CONTROLS] = Field(
         default=DEFAULT_CONTROL_IDS,
-        examples=[list(DEFAULT_CONTROL_IDS)],
-        description="The catalog controls to provision on every chain: a list of ids, each in the catalog"
-        ' and each once, quoted (`"4.5"`: a YAML number is not an id). A list also for one control. Default:'
-        " the catalog's default controls.",
-        json_schema_extra={"minItems": 1, "uniqueItems": True},
+        examples=[list(DEFAULT_CONTROL_IDS), ALL_CONTROLS],
+        description=f"The catalog controls to provision on every chain: `{ALL_CONTROLS}` (every control of the"
+        " catalog: CIS 4.1 to 4.15, and an organization's own controls if any), or a list of ids, each in the"
+        ' catalog and each once, quoted (`"4.5"`: a YAML number is not an id); a list also for one control.'
+        " Default: the catalog's default controls. Adding or removing a control renames nothing else"
+        " (README: Renames).",
     )
     name_prefix: str = Field(
         default=DEFAULT_NAME_PREFIX,
@@ -143,19 +153,16 @@ class StackConfig(Model):
     def _prefix(cls, value: str) -> str:
         return fields.name_prefix(value)
 
+    @field_validator("controls", mode="before")
+    @classmethod
+    def _all_controls(cls, value: Any) -> Any:
+        # `all` becomes the ids here, so every reader of the config sees the controls themselves.
+        return fields.controls(value)
+
     @field_validator("controls")
     @classmethod
     def _controls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [c for c in value if c not in CONTROLS]
-        if unknown:
-            raise ValueError(
-                f"unknown control(s) {', '.join(unknown)}; the catalog has {', '.join(CONTROLS)}"
-            )
-        if not value:
-            raise ValueError("list at least one control")
-        if len(set(value)) != len(value):
-            raise ValueError("a control is listed twice")
-        return value
+        return select_controls(value)
 
     @field_validator("promote_after")
     @classmethod

@@ -25,7 +25,7 @@ stack: the pairs it covers get an advisory note here (``Judgement.notes``), not 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cis_monitoring.core.aws.arns import ANY_GROUP
 from cis_monitoring.core.catalog import Control
@@ -72,6 +72,9 @@ class Site:
 class Finding:
     message: str
     urn: str | None = None
+    target: Target | None = None
+    """The account and Region of the broken chain or uncovered pair (for the pack's report)."""
+    control: str | None = None
 
 
 @dataclass
@@ -91,7 +94,7 @@ def judge_stack(index: StackIndex, config: PackConfig) -> Judgement:
     judgement = Judgement()
     for position, control in enumerate(config.controls):
         judge = _ControlJudge(index, config, control, targets, here)
-        judgement.violations.extend(judge.violations())
+        judgement.violations.extend(replace(f, control=control.control_id) for f in judge.violations())
         if position == 0:  # whether a chain is judged elsewhere does not depend on the control
             judgement.notes.extend(judge.notes())
     return judgement
@@ -149,11 +152,11 @@ class _ControlJudge:
                     f" stack's own trail delivers there, so while it is broken, account {target.account}"
                     f" is {found.describe()} [codes: {codes}]"
                 )
-                findings.setdefault(key, Finding(message, verdict.urn or urn))
+                findings.setdefault(key, Finding(message, verdict.urn or urn, verdict.target))
             else:
                 findings.setdefault(
                     f"{target.account}/{target.region}",
-                    Finding(f"{target.label()}: {found.describe()} [codes: {found.code}]", urn),
+                    Finding(f"{target.label()}: {found.describe()} [codes: {found.code}]", urn, target),
                 )
         return list(findings.values())
 
@@ -203,11 +206,14 @@ class _ControlJudge:
             # A broken declared chain at the same target is reported below, naming what it leaves
             # uncovered; fixing it fixes this target too (its filters are among the target's).
             if not verdict.ok and site.target not in named:
-                findings.append(Finding(verdict.message, verdict.urn))
+                findings.append(Finding(verdict.message, verdict.urn, site.target))
         for site in sorted(self.broken, key=Site.sort_key):
             findings.append(self._uncovered(site, self.broken[site]))
         findings.extend(self._managed_violations())
-        findings.extend(Finding(f"{_accounts([c])}: {c.describe()} [codes: {c.code}]") for c in self.other)
+        findings.extend(
+            Finding(f"{_accounts([c])}: {c.describe()} [codes: {c.code}]", target=_pair(c))
+            for c in self.other
+        )
         return findings
 
     def _uncovered(self, site: Site, coverages: list[Coverage]) -> Finding:
@@ -224,6 +230,7 @@ class _ControlJudge:
             f"{site.target.label()}: {verdict.verdict.summary()}. While it is broken, {who} {verb} "
             f"{coverages[0].describe()} [codes: {codes}]",
             verdict.urn,
+            site.target,
         )
 
     def notes(self) -> list[str]:
@@ -305,6 +312,11 @@ def _trail_facts(index: StackIndex, resource: Resource, target: Target, control:
         else logging is not False,  # the provider enables logging by default
         all_management_events=complete,
     )
+
+
+def _pair(coverage: Coverage) -> Target:
+    """A required pair as a target; ``*`` (every Region) is no one Region."""
+    return Target(coverage.account_id, None if coverage.region == ALL_REGIONS else coverage.region)
 
 
 def _site_of(trail: DeclaredTrail) -> Site:

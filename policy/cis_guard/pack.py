@@ -1,16 +1,22 @@
-"""Build the CrossGuard policy pack (starting it serves gRPC and blocks)."""
+"""Build the CrossGuard policy pack and serve it (serving blocks), recording its verdicts (``verdicts``)."""
 
 from __future__ import annotations
 
-from pulumi_policy import EnforcementLevel, PolicyPack
+from pulumi_policy import EnforcementLevel
 
-from .rules import policies
+from .recording import pack_version, serve
+from .rules import CHAIN_POLICY, policies
+from .verdict_files import RECORDER
+from .verdicts import PACK_NAME
 
-PACK_NAME = "cis-monitoring-guard"
+__all__ = ["PACK_NAME", "build_pack"]
 
 
-def build_pack() -> PolicyPack:
-    return PolicyPack(
+def build_pack() -> None:
+    RECORDER.version = pack_version()
+    serve(
+        RECORDER,
+        CHAIN_POLICY,
         name=PACK_NAME,
         enforcement_level=EnforcementLevel.MANDATORY,
         policies=policies(),

@@ -13,13 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import PurePath, PureWindowsPath
 from typing import Any
 
 from jsonschema import Draft7Validator, ValidationError
 from pulumi_policy import PolicyConfigSchema
 
 from cis_monitoring.core.aws.regions import is_known_region
-from cis_monitoring.core.catalog import CONTROLS, DEFAULT_CONTROL_IDS, Control
+from cis_monitoring.core.catalog import ALL_CONTROLS, CONTROLS, DEFAULT_CONTROL_IDS, Control, select_controls
 from cis_monitoring.core.topology import ALL_REGIONS
 
 from .chain import ChainSettings
@@ -68,10 +69,18 @@ def _trails(members: bool, description: str) -> dict[str, Any]:
 
 PROPERTIES: dict[str, Any] = {
     "controls": {
-        "type": "array",
-        "items": {"type": "string", "enum": sorted(CONTROLS)},
+        "anyOf": [
+            {"type": "string", "enum": [ALL_CONTROLS]},
+            {
+                "type": "array",
+                "items": {"type": "string", "enum": list(CONTROLS)},
+                "minItems": 1,
+                "uniqueItems": True,
+            },
+        ],
         "default": list(DEFAULT_CONTROL_IDS),
-        "description": "Catalog controls every target must have a chain for.",
+        "description": f'"{ALL_CONTROLS}" (every control of the catalog) or a list of distinct control ids: the'
+        " catalog controls every target must have a chain for",
     },
     "strictCanonicalText": {
         "type": "boolean",
@@ -92,6 +101,12 @@ PROPERTIES: dict[str, Any] = {
     "accountTrails": _trails(
         False, "Accounts' own multi-Region trails: the chain in the home Region covers every Region."
     ),
+    "reportPath": {
+        "type": "string",
+        "minLength": 1,
+        "description": "An absolute directory where the pack writes its violations as JSON and JUnit "
+        "(cis-monitoring-guard.json, cis-monitoring-guard.junit.xml) for CI; created if missing.",
+    },
     "requiredTargets": {
         "type": "array",
         "default": [],
@@ -140,7 +155,11 @@ def load(raw: Mapping[str, Any]) -> PackConfig:
     """The config as the pack uses it; ``ConfigProblems`` (all of them) when it is not valid."""
     config = {k: v for k, v in raw.items() if k != "enforcementLevel"}  # the CLI's, not ours
     errors = sorted(_VALIDATOR.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
-    problems = [_say(e) for e in errors]
+    controls, control_problems = _controls(config)
+    # The catalog says what is wrong with a selection of controls in one sentence (as for a stack's
+    # `controls`); the schema's anyOf would only say that neither form fits.
+    problems = [_say(e) for e in errors if not (control_problems and _under(e, "controls"))]
+    problems += control_problems
     # The rules between entries run on the well-formed entries, so one run reports everything
     # (a malformed entry is left out; a rule that would only echo it is skipped).
     bad = {tuple(e.absolute_path)[:2] for e in errors}
@@ -156,6 +175,7 @@ def load(raw: Mapping[str, Any]) -> PackConfig:
     ]
     trails_complete = not any(key in {path[0] for path in bad if path} for key in LISTS[:2])
     problems += [
+        *_report_path_problems(config.get("reportPath")),
         *_region_problems(entries),
         *_trail_problems(config, trails),
         *_required_problems(required, trails, trails_complete),
@@ -163,7 +183,7 @@ def load(raw: Mapping[str, Any]) -> PackConfig:
     if problems:
         raise ConfigProblems(sorted(problems, key=_by_path))
     return PackConfig(
-        controls=tuple(CONTROLS[c] for c in config.get("controls", DEFAULT_CONTROL_IDS)),
+        controls=controls,
         settings=ChainSettings(
             strict_canonical_text=bool(config.get("strictCanonicalText", False)),
             allowed_external_topic_arns=tuple(config.get("allowedExternalTopicArns", ())),
@@ -174,6 +194,21 @@ def load(raw: Mapping[str, Any]) -> PackConfig:
 
 
 LISTS = ("organizationTrails", "accountTrails", "requiredTargets")
+
+
+def _controls(config: Mapping[str, Any]) -> tuple[tuple[Control, ...], list[str]]:
+    """The selected controls, or the problem with ``controls`` (a value of another type: the schema's)."""
+    value = config.get("controls", DEFAULT_CONTROL_IDS)
+    if not isinstance(value, str | list | tuple) or not all(isinstance(c, str) for c in value):
+        return (), []
+    try:
+        return tuple(CONTROLS[c] for c in select_controls(value)), []
+    except ValueError as error:
+        return (), [f"controls: {error}"]
+
+
+def _under(error: ValidationError, key: str) -> bool:
+    return tuple(error.absolute_path)[:1] == (key,)
 
 
 def _good_entries(config: Mapping[str, Any], key: str, bad: set[tuple[Any, ...]]) -> list[Any]:
@@ -216,6 +251,22 @@ def _say(error: ValidationError) -> str:
 
 
 # ---------------------------------------------------------------- the rules between entries
+
+
+def _report_path_problems(value: object) -> Iterable[str]:
+    # The Pulumi CLI starts the pack in the pack's own directory (pulumi/pulumi,
+    # sdk/go/common/resource/plugin/analyzer_plugin.go, NewPolicyAnalyzer: pwd := policyPackPath), so a
+    # relative path would write into the pack, not the project.
+    if (
+        isinstance(value, str)
+        and value
+        and not PurePath(value).is_absolute()
+        and not PureWindowsPath(value).is_absolute()
+    ):
+        yield (
+            f"reportPath: {value!r} is relative; the Pulumi CLI starts the pack in the pack's own directory, "
+            "so give an absolute directory (e.g. $RUNNER_TEMP/cis-guard, written into the config by the CI job)"
+        )
 
 
 def _region_problems(entries: Mapping[str, list[Any]]) -> Iterable[str]:

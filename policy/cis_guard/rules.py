@@ -30,7 +30,7 @@ from cis_monitoring.core.judge.notification import ALLOWED_PROTOCOLS, protocol_p
 from cis_monitoring.core.judge.pattern import judge_pattern
 from cis_monitoring.core.problems import Code
 
-from . import notes, pack_config
+from . import notes, pack_config, verdicts
 from .chain import EVALUATORS, StackIndex
 from .coverage import judge_stack
 from .facts import (
@@ -47,8 +47,14 @@ from .facts import (
 )
 from .real_time import EVENT_RULE, RealTimeIndex
 from .stack_model import Resource, plain
+from .verdict_files import RECORDER
 
 CHAIN_POLICY = "cis-monitoring-chain"
+FILTER_COVERS = "cis-metric-filter-covers-control"
+FILTER_CANONICAL = "cis-filter-canonical-text"
+FILTER_NOT_TOO_BROAD = "cis-filter-not-too-broad"
+ALARM_FIRES = "cis-alarm-fires-on-one-event"
+ALARM_NOT_MUTED = "cis-alarm-not-muted"
 
 NOTES_POLICY = "cis-monitoring-coverage-notes"
 
@@ -81,17 +87,32 @@ def _config(args: Any) -> Mapping[str, Any]:
 def validate_chain(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     key = notes.stack_key(r.urn for r in args.resources)
     notes.leave(key, ())
+    problems: list[str] = []
     try:
         config = pack_config.load(_config(args))
     except pack_config.ConfigProblems as bad:
+        problems = list(bad.problems)
+    # The report file is part of the config's promise: a CI job that reads it must not find it missing.
+    if RECORDER.problem:
+        problems.append(RECORDER.problem)
+    if problems:
         report_violation(
             f"The {CHAIN_POLICY} config is not valid, so this stack was not judged. Fix:\n"
-            + "\n".join(f"- {problem}" for problem in bad.problems),
+            + "\n".join(f"- {problem}" for problem in problems),
             None,
         )
         return
     judgement = judge_stack(StackIndex.build(to_resource(r) for r in args.resources), config)
     for finding in judgement.violations:
+        target = finding.target
+        verdicts.detail(
+            CHAIN_POLICY,
+            finding.message,
+            finding.urn,
+            account=target.account if target else None,
+            region=target.region if target else None,
+            control=finding.control,
+        )
         report_violation(finding.message, finding.urn)
     notes.leave(key, judgement.notes)
 
@@ -106,10 +127,13 @@ def validate_filter_covers(args: ResourceValidationArgs, report_violation: Repor
     for resource, control, pattern in _catalog_filters(args):
         coverage = judge_pattern(pattern, control)
         if not coverage.covers:
-            report_violation(
+            _report(
+                report_violation,
+                FILTER_COVERS,
+                control,
                 f"Metric filter {resource.name!r} writes the CIS {control.control_id} metric "
                 f"{control.namespace}/{control.metric_name}, but {coverage.explain()}. "
-                f"Use the benchmark pattern: {control.filter_pattern}"
+                f"Use the benchmark pattern: {control.filter_pattern}",
             )
 
 
@@ -117,10 +141,13 @@ def validate_filter_canonical(args: ResourceValidationArgs, report_violation: Re
     for resource, control, pattern in _catalog_filters(args):
         coverage = judge_pattern(pattern, control)
         if coverage.covers and not coverage.canonical:
-            report_violation(
+            _report(
+                report_violation,
+                FILTER_CANONICAL,
+                control,
                 f"Metric filter {resource.name!r} covers CIS {control.control_id}, but its text differs from the "
                 "benchmark's; audit tools that compare strings (Security Hub CloudWatch.5, many scanners) will "
-                f"flag it. Use exactly: {control.filter_pattern}"
+                f"flag it. Use exactly: {control.filter_pattern}",
             )
 
 
@@ -128,10 +155,19 @@ def validate_filter_not_too_broad(args: ResourceValidationArgs, report_violation
     for resource, control, pattern in _catalog_filters(args):
         coverage = judge_pattern(pattern, control)
         if coverage.covers and coverage.too_broad:
-            report_violation(
+            _report(
+                report_violation,
+                FILTER_NOT_TOO_BROAD,
+                control,
                 f"Metric filter {resource.name!r} for CIS {control.control_id} is too broad: {coverage.explain()}. "
-                "Every such event raises the alarm (alert noise)."
+                "Every such event raises the alarm (alert noise).",
             )
+
+
+def _report(report_violation: ReportViolation, policy: str, control: Control, message: str) -> None:
+    """Report a resource policy's violation, stating its control for the pack's report."""
+    verdicts.detail(policy, message, control=control.control_id)
+    report_violation(message)
 
 
 def _catalog_filters(args: ResourceValidationArgs) -> list[tuple[Resource, Control, str]]:
@@ -167,10 +203,13 @@ def validate_alarm_fires(args: ResourceValidationArgs, report_violation: ReportV
     # Alone, an alarm is judged against the catalog's metric value; the chain policy adds its filter.
     problems = alarm_problems(facts, control)
     if problems:
-        report_violation(
+        _report(
+            report_violation,
+            ALARM_FIRES,
+            control,
             f"Alarm {resource.name!r} on the CIS {control.control_id} metric {metric} cannot alert on a "
             f"single event: {'; '.join(p.detail for p in problems)}. Use {control.alarm.describe()}, actions"
-            f" enabled, and an SNS alarm action. [codes: {', '.join(p.code for p in problems)}]"
+            f" enabled, and an SNS alarm action. [codes: {', '.join(p.code for p in problems)}]",
         )
 
 
@@ -188,13 +227,23 @@ def validate_alarm_not_muted(args: StackValidationArgs, report_violation: Report
     for resource in (r for r in resources if r.type == ALARM):
         facts = alarm_facts(resource)
         name = resource.get("name")
-        if not isinstance(name, str) or _alarm_control([(facts.namespace, facts.metric_name)]) is None:
+        found = _alarm_control([(facts.namespace, facts.metric_name)])
+        if not isinstance(name, str) or found is None:
             continue
         target = index.target_of(resource)
         mine = [mute_rule_facts(r) for r in rules if index.target_of(r) == target]
         verdict = judge_mute_rules(name, mine)
         if not verdict.ok:
-            report_violation(f"{verdict.describe(name)}. [codes: {Code.ALARM_MUTED}]", resource.urn)
+            message = f"{verdict.describe(name)}. [codes: {Code.ALARM_MUTED}]"
+            verdicts.detail(
+                ALARM_NOT_MUTED,
+                message,
+                resource.urn,
+                account=target.account,
+                region=target.region,
+                control=found[0].control_id,
+            )
+            report_violation(message, resource.urn)
 
 
 def validate_real_time(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -214,6 +263,15 @@ def validate_real_time(args: StackValidationArgs, report_violation: ReportViolat
         return
     for verdict in real_time_verdicts(StackIndex.build(resources), config):
         if not verdict.ok:
+            target, control = verdict.target, verdict.verdict.control.control_id
+            verdicts.detail(
+                REAL_TIME_POLICY,
+                verdict.message,
+                verdict.urn,
+                account=target.account,
+                region=target.region,
+                control=control,
+            )
             report_violation(verdict.message, verdict.urn)
 
 
@@ -286,7 +344,7 @@ def policies() -> list[Any]:
             validate=validate_coverage_notes,
         ),
         StackValidationPolicy(
-            name="cis-alarm-not-muted",
+            name=ALARM_NOT_MUTED,
             description=(
                 "No alarm mute rule of the stack mutes an alarm on a CIS control's metric, now or on a schedule:"
                 " a muted alarm still changes state and notifies nobody."
@@ -306,13 +364,13 @@ def policies() -> list[Any]:
             config_schema=pack_config.CHAIN_CONFIG_SCHEMA,
         ),
         ResourceValidationPolicy(
-            name="cis-metric-filter-covers-control",
+            name=FILTER_COVERS,
             description="A metric filter that writes a catalog control's metric matches every event of that control.",
             enforcement_level=mandatory,
             validate=validate_filter_covers,
         ),
         ResourceValidationPolicy(
-            name="cis-alarm-fires-on-one-event",
+            name=ALARM_FIRES,
             description="An alarm on a catalog control's metric fires on a single matching event and notifies.",
             enforcement_level=mandatory,
             validate=validate_alarm_fires,
@@ -330,13 +388,13 @@ def policies() -> list[Any]:
             validate=validate_topic_key_usable,
         ),
         ResourceValidationPolicy(
-            name="cis-filter-canonical-text",
+            name=FILTER_CANONICAL,
             description="A covering metric filter uses the benchmark's exact text (string-comparing audit tools).",
             enforcement_level=advisory,
             validate=validate_filter_canonical,
         ),
         ResourceValidationPolicy(
-            name="cis-filter-not-too-broad",
+            name=FILTER_NOT_TOO_BROAD,
             description="A covering metric filter does not also match unrelated events (alert noise).",
             enforcement_level=advisory,
             validate=validate_filter_not_too_broad,

@@ -66,6 +66,7 @@ IAM_DIR = Path(__file__).resolve().parents[2] / "iam"
 AUDITOR = IAM_DIR / "auditor-policy.json"
 DEPLOYER = IAM_DIR / "deployer-policy.json"
 DRILL = IAM_DIR / "drill-policy.json"
+SECURITY_HUB = IAM_DIR / "security-hub-import-policy.json"
 DRILL_ONLY = {"cloudwatch:SetAlarmState"}
 """The one call that changes anything (an alarm's state): only in the opt-in drill policy."""
 NOT_IAM_CONTROLLED = {"sts:GetCallerIdentity"}
@@ -435,6 +436,18 @@ def test_the_drill_policy_sets_alarm_states_of_the_projects_alarms_only() -> Non
     assert iam_access_level("cloudwatch:SetAlarmState") == "Write"
 
 
+def test_the_security_hub_policy_imports_into_the_accounts_own_product_only() -> None:
+    from cis_monitoring.audit.security_hub import ACTION, POLICY
+    from cis_monitoring.report.asff import product_arn
+
+    hub, auditor = load(SECURITY_HUB), load(AUDITOR)
+    assert f"iam/{SECURITY_HUB.name}" == POLICY and granted_actions(hub) == {ACTION}
+    assert allows(hub, ACTION, product_arn(ACCOUNT, REGION))  # the ProductArn --security-hub sends
+    assert not allows(hub, ACTION, f"arn:aws:securityhub:{REGION}::product/partner/product")
+    assert not allows(auditor, ACTION, product_arn(ACCOUNT, REGION))  # opt-in: the auditor stays read-only
+    assert iam_access_level(ACTION) == "Write"
+
+
 def test_recorded_services_are_real_iam_prefixes(audit_calls: list[Call]) -> None:
     for action in {c.action for c in audit_calls}:
         assert iam_access_level(action) is not None, f"{action} is no IAM action (signing-name mapping?)"
@@ -529,7 +542,9 @@ def _justified(finding: Any, path: Path) -> bool:
     return set(finding.location.get("actions", [])) <= JUSTIFIED_PERMISSIONS_MANAGEMENT
 
 
-@pytest.mark.parametrize("path", [AUDITOR, DEPLOYER, DRILL], ids=["auditor", "deployer", "drill"])
+@pytest.mark.parametrize(
+    "path", [AUDITOR, DEPLOYER, DRILL, SECURITY_HUB], ids=["auditor", "deployer", "drill", "security-hub"]
+)
 def test_parliament_finds_nothing_medium_or_worse(path: Path, community_config: None) -> None:
     findings = _findings(path)
     serious = [

@@ -702,7 +702,7 @@ def test_the_callers_identity_is_asked_once_and_verifies_its_own_account(aws: No
 def test_progress_reports_every_pair_and_chain_once(aws: None) -> None:
     build_compliant()
     seen: list[str] = []
-    found = pairs(REGION, "eu-west-1", progress=seen.append)
+    found = pairs(REGION, "eu-west-1", progress=lambda step: seen.append(step.line))
     trails = sorted(line for line in seen if " trails of " in line)
     assert [line.split()[0] for line in trails] == ["[1/2]", "[2/2]"]
     assert {line.split()[3].rstrip(":") for line in trails} == {f"{ACCOUNT}/{REGION}", f"{ACCOUNT}/eu-west-1"}

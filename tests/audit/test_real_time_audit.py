@@ -14,7 +14,7 @@ from moto.core.models import MockAWS
 
 from cis_monitoring.audit.aws import Memo, SessionFactory
 from cis_monitoring.audit.real_time import DEFAULT_BUS, AwsRuleLookups, RulePlace, real_time_sites
-from cis_monitoring.audit.report import render_text
+from cis_monitoring.audit.report import render_chains, render_text
 from cis_monitoring.audit.results import ChainResult, CoverageReport
 from cis_monitoring.audit.run import audit_chain
 from cis_monitoring.core.access import Access
@@ -138,8 +138,13 @@ def test_the_text_report_shows_the_real_time_rules_apart_from_the_chains(aws: No
     section = text.split("Real-time rules (opt-in realTime; not part of the CIS verdict")[1]
     assert f"{REGION}  4.5      PASS" in section and f"{FORWARDING}  4.5      PASS" in section
     assert "forwards to event bus" in section
+    # The terminal's chains (what the audit prints above the findings' table) show the same section.
+    shown = render_chains(CoverageReport([], {chain.group: chain}, ("4.5",)), 200)
+    assert "Real-time rules (opt-in realTime" in shown
+    assert f"{REGION}  4.5      PASS" in shown and f"{FORWARDING}  4.5      PASS" in shown
     plain = _chain(())
     assert "Real-time" not in render_text(CoverageReport([], {plain.group: plain}, ("4.5",)), width=200)
+    assert "Real-time" not in render_chains(CoverageReport([], {plain.group: plain}, ("4.5",)), 200)
 
 
 def _transformer_without_who(topic: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 import pytest
 
+from cis_monitoring.core.catalog import CONTROLS
 from cis_monitoring.spec import ConfigError, load_config, targets
 from local.program_harness import run_program
 from tests.conftest import PAGER_URL
@@ -381,7 +382,12 @@ CASES: list[tuple[str, Mutation, str]] = [
         _set("accounts[0].roleARN", "x"),
         "accounts[0].roleARN: unknown key (typos are not ignored); did you mean 'roleArn'?",
     ),
-    ("unknown control", _set("controls", ["4.99"]), "controls: unknown control(s) 4.99"),
+    (
+        "unknown control",
+        _set("controls", ["4.99"]),
+        "controls: unknown control(s) 4.99; the catalog has 4.1, 4.2, 4.3, 4.4, 4.5, 4.6, 4.7, 4.8, 4.9, 4.10,"
+        " 4.11, 4.12, 4.13, 4.14, 4.15 (or write all for every one)",
+    ),
     ("bad name prefix", _set("namePrefix", "CIS_"), "namePrefix: 'CIS_' must be lowercase letters"),
     (
         "bad account name",
@@ -459,9 +465,17 @@ CASES: list[tuple[str, Mutation, str]] = [
         "namePrefix: 'cis-monitoring-prod-eu' is 22 characters; namePrefix may have at most 20",
     ),
     (
-        "controls as a scalar",
-        _set("controls", "all"),
-        """controls: must be a list, not the string 'all'; write e.g. controls: ["4.5"]""",
+        "controls as a scalar other than all",
+        _set("controls", "every"),
+        """controls: must be a list, not the string 'every'; write e.g. controls: ["4.5"], or controls: all"""
+        " (every control of the catalog)",
+    ),
+    ("controls empty", _set("controls", []), "controls: list at least one control id, or write all"),
+    ("a control twice", _set("controls", ["4.5", "4.1", "4.5"]), "controls: 4.5 is listed twice"),
+    (
+        "all inside the list",
+        _set("controls", ["all"]),
+        "controls: 'all' stands for every control: write it alone, not in a list",
     ),
     (
         "regions as a scalar",
@@ -664,3 +678,22 @@ def test_the_most_tags_an_alarm_can_take_are_accepted(dev_config: dict) -> None:
     # 47 of the user's + ManagedBy, Project and the alarm's cis-control tag = AWS's limit of 50.
     dev_config["tags"] = _many_tags(47)
     assert load_config(dev_config).tags == _many_tags(47)
+
+
+def test_controls_all_selects_every_control_of_the_catalog_in_benchmark_order(dev_config: dict) -> None:
+    dev_config["controls"] = "all"
+    assert load_config(dev_config).controls == tuple(CONTROLS) == tuple(f"4.{n}" for n in range(1, 16))
+    dev_config["controls"] = ["4.10", "4.5"]  # a list keeps its order
+    assert load_config(dev_config).controls == ("4.10", "4.5")
+    del dev_config["controls"]
+    assert load_config(dev_config).controls == ("4.5",)
+
+
+def test_every_controls_problem_is_said_at_once(dev_config: dict) -> None:
+    dev_config["controls"] = ["4.99", "4.5", "all", "4.5"]
+    with pytest.raises(ConfigError) as raised:
+        load_config(dev_config)
+    [problem] = raised.value.problems
+    assert problem.path == "controls"
+    for part in ("'all' stands for every control", "unknown control(s) 4.99", "4.5 is listed twice"):
+        assert part in problem.message

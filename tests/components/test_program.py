@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from cis_monitoring.core.catalog import CIS_4_5, DEFAULT_CONTROL_IDS
+from cis_monitoring.core.catalog import CIS_4_5, CONTROLS, DEFAULT_CONTROL_IDS, get_control
 from cis_monitoring.spec import DEFAULT_NAME_PREFIX
 from local.program_harness import REPO_ROOT, AwsMocks, ProgramRun, decode_provider_inputs, run_program
 from tests.conftest import PAGER_URL
@@ -37,6 +37,12 @@ def expected_targets(config: dict[str, Any]) -> set[tuple[str, str]]:
     if organization:
         sites.add((organization["accountId"], organization["homeRegion"]))
     return sites
+
+
+def controls_of(config: dict[str, Any]) -> list[str]:
+    """The control ids a config selects (``all``: every control of the catalog)."""
+    selected = config.get("controls", list(DEFAULT_CONTROL_IDS))
+    return list(CONTROLS) if selected == "all" else list(selected)
 
 
 def account_entry(config: dict[str, Any], account_id: str) -> dict[str, Any]:
@@ -70,19 +76,30 @@ def test_one_chain_per_monitored_log_group(stack: str, dev_config: dict, prod_co
     run = run_ok(config, stack=stack, secret_keys=["pagerEndpoint"])
     wanted = expected_targets(config)
     assert len(wanted) == 2  # dev: two accounts' own trails; prod: the organization trail and one own trail
-    for type_ in (FILTER, ALARM, TOPIC, KEY, TOPIC_POLICY):
+    for type_ in (TOPIC, KEY, TOPIC_POLICY):
         found = Counter(target_of(run, r) for r in run.of_type(type_))
         assert found == Counter(wanted), type_
+    # One filter and one alarm per control the stack selects (prod: all of them), in each site.
+    per_site = len(controls_of(config))
+    for type_ in (FILTER, ALARM):
+        found = Counter(target_of(run, r) for r in run.of_type(type_))
+        assert found == Counter(dict.fromkeys(wanted, per_site)), type_
     assert len(run.of_type(PROVIDER)) == len(wanted)
 
 
 def test_alarm_watches_exactly_the_metric_its_filter_writes(prod_config: dict) -> None:
     run = run_ok(prod_config, secret_keys=["pagerEndpoint"])
-    filters = {target_of(run, f): f for f in run.of_type(FILTER)}
+    by_urn = run.by_urn()
+    assert len(run.of_type(ALARM)) == 2 * len(controls_of(prod_config))
     for alarm in run.of_type(ALARM):
-        transformation = filters[target_of(run, alarm)].inputs["metricTransformation"]
-        assert alarm.inputs["metricName"] == transformation["name"] == CIS_4_5.metric_name
+        # The filter the alarm waits for: its own control's, in its own chain.
+        [metric_filter] = [by_urn[u] for u in alarm.dependencies if by_urn[u].type == FILTER]
+        assert target_of(run, metric_filter) == target_of(run, alarm)
+        transformation = metric_filter.inputs["metricTransformation"]
+        control = get_control(alarm.inputs["tags"]["cis-control"])
+        assert alarm.inputs["metricName"] == transformation["name"] == control.metric_name
         assert alarm.inputs["namespace"] == transformation["namespace"] == "CISBenchmark"
+        assert metric_filter.inputs["pattern"] == control.filter_pattern
         assert transformation["value"] == "1"
 
 
@@ -266,7 +283,10 @@ def test_names_are_unique_deterministic_and_carry_account_and_region(prod_config
     for alarm in first.of_type(ALARM):
         account, region = target_of(first, alarm)
         name = account_entry(prod_config, account)["name"]
-        assert alarm.inputs["name"] == f"cis-4-5-cloudtrail-changes-{name}-{region}"
+        control = get_control(alarm.inputs["tags"]["cis-control"])
+        tag = f"{control.control_id.replace('.', '-')}-{control.slug}"
+        assert alarm.inputs["name"] == f"cis-{tag}-{name}-{region}"
+    assert "cis-4-5-cloudtrail-changes-management-us-east-1" in alarm_names
     for topic in first.of_type(TOPIC):
         account, _ = target_of(first, topic)
         name = account_entry(prod_config, account)["name"]
@@ -300,12 +320,14 @@ def test_outputs_have_one_chain_per_log_group_and_coverage_per_account(prod_conf
     alarms = {a.inputs["name"]: a for a in run.of_type(ALARM)}
     for key, entry in chains.items():
         assert key == f"{entry['accountId']}/{entry['region']}/{entry['logGroup']}"
-        control = entry["controls"]["4.5"]
-        alarm = alarms[control["alarmName"]]
-        assert control["alarmArn"] == alarm.outputs["arn"]
-        assert entry["topicArn"] == alarm.inputs["alarmActions"][0]
-        assert control["metricFilterName"] == "cis-4-5-cloudtrail-changes"
-        assert control["filterPattern"] == SEED_PATTERN
+        assert set(entry["controls"]) == set(controls_of(prod_config))  # a map: the engine sorts its keys
+        for control_id, control in entry["controls"].items():
+            alarm = alarms[control["alarmName"]]
+            assert control["alarmArn"] == alarm.outputs["arn"]
+            assert entry["topicArn"] == alarm.inputs["alarmActions"][0]
+            assert control["filterPattern"] == get_control(control_id).filter_pattern
+        assert entry["controls"]["4.5"]["metricFilterName"] == "cis-4-5-cloudtrail-changes"
+        assert entry["controls"]["4.5"]["filterPattern"] == SEED_PATTERN
         assert [s["protocol"] for s in entry["subscriptions"]] in (["email", "https"], ["email", "sqs"])
     assert (chains[org_chain]["via"], chains[org_chain]["trail"]) == (
         "organization-trail",
@@ -342,9 +364,12 @@ def test_outputs_have_one_chain_per_log_group_and_coverage_per_account(prod_conf
         ),
     }
     summary = run.outputs["summary"]
-    assert summary["chains"] == 2 and summary["monitors"] == 2 and summary["accounts"] == 4
+    selected = controls_of(prod_config)
+    assert len(selected) == 15, "Pulumi.prod.yaml selects every control (controls: all)"
+    assert summary["chains"] == 2 and summary["monitors"] == 2 * 15 and summary["accounts"] == 4
     assert summary["coverage"] == {"direct": 2, "organization": 2, "none": 0}
-    assert summary["controls"] == ["4.5"] and summary["regions"] == 1
+    assert summary["controls"] == selected and summary["regions"] == 1
+    assert summary["controlPatterns"] == {c: get_control(c).filter_pattern for c in selected}
 
 
 def test_existing_topic_is_reused_and_no_topic_or_key_is_created(dev_config: dict) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -74,3 +75,25 @@ def test_another_major_version_is_refused_by_name(version: object) -> None:
     document["schemaVersion"] = version
     with pytest.raises(InputError, match=f"schemaVersion {version!r}; this release reads 1.x"):
         from_dict(document, "report.json")
+
+
+def test_a_malformed_document_of_this_version_is_an_input_error_not_a_traceback() -> None:
+    document = Findings(RUN, [_finding(Status.PASS)]).to_dict()
+    del document["findings"][0]["controlId"]
+    with pytest.raises(
+        InputError, match=r"report.json: not a findings document: the key 'controlId' is missing"
+    ):
+        from_dict(document, "report.json")
+    document = Findings(RUN, [_finding(Status.PASS)]).to_dict()
+    document["findings"][0]["status"] = "MAYBE"
+    with pytest.raises(
+        InputError, match=r"report.json: not a findings document: 'MAYBE' is not a valid Status"
+    ):
+        from_dict(document, "report.json")
+
+
+def test_not_applicable_findings_count_for_nothing() -> None:
+    na = dataclasses.replace(_finding(Status.PASS), status=Status.NOT_APPLICABLE)
+    assert Findings(RUN, [na, _finding(Status.PASS)]).status == Status.PASS
+    assert Findings(RUN, [na, _finding(Status.FAIL)]).status == Status.FAIL
+    assert Findings(RUN, [na]).status == Status.ERROR  # nothing that applies was checked: no PASS

@@ -25,6 +25,8 @@ from typing import Any
 import pytest
 from pulumi.runtime.mocks import MockResourceArgs
 
+from cis_monitoring.core.catalog import get_control
+from cis_monitoring.program.naming import control_tag
 from cis_monitoring.program.policies import topic_policy
 from cis_monitoring.spec import DeployTarget, load_config, targets
 from local.emulator import DEFAULT_ACCOUNT, MEMBER_ROLE, Emulator
@@ -214,8 +216,14 @@ def test_deploy_builds_the_whole_chain_in_every_monitored_log_group_and_none_els
 
         logs = deployed.client("logs", account, region)
         filters = logs.describe_metric_filters(logGroupName=group.name)["metricFilters"]
-        assert [(f["filterName"], f["filterPattern"]) for f in filters] == [(FILTER_NAME, SEED_PATTERN)], key
-        (transformation,) = filters[0]["metricTransformations"]
+        # One filter per control the stack selects (prod: all), each with its catalog pattern.
+        expected = {
+            f"cis-{control_tag(get_control(c))}": get_control(c).filter_pattern for c in result["controls"]
+        }
+        assert {f["filterName"]: f["filterPattern"] for f in filters} == expected, key
+        assert expected[FILTER_NAME] == SEED_PATTERN
+        (cis_4_5_filter,) = [f for f in filters if f["filterName"] == FILTER_NAME]
+        (transformation,) = cis_4_5_filter["metricTransformations"]
         assert (
             transformation["metricNamespace"],
             transformation["metricName"],
@@ -273,8 +281,9 @@ def test_deploy_builds_the_whole_chain_in_every_monitored_log_group_and_none_els
             alarms = deployed.client("cloudwatch", account.id, region).describe_alarms()["MetricAlarms"]
             topics = deployed.client("sns", account.id, region).list_topics()["Topics"]
             wanted = {
-                c["controls"]["4.5"]["alarmName"]
+                control["alarmName"]
                 for c in chains.values()
+                for control in c["controls"].values()
                 if (c["accountId"], c["region"]) == (account.id, region)
             }
             assert {a["AlarmName"] for a in alarms} == wanted, (account.id, region)
@@ -395,8 +404,8 @@ DEV_SHARED = ("dev", "shared-dev-trail")
             PROD_ORG,
             True,
             "chain_broken",
-            "subscription: topic arn:aws:sns:us-east-1:999999999999:cis-management-alarms",
-            id="unsubscribed",
+            "CIS 4.5: subscription: topic arn:aws:sns:us-east-1:999999999999:cis-management-alarms",
+            id="unsubscribed",  # prod selects every control: each reason names its control
         ),
         # A trail link: every pair that trail covers FAILs, naming the trail.
         pytest.param(
@@ -555,18 +564,24 @@ def test_adapter_refuses_what_it_does_not_model(emulator: Emulator) -> None:
 
 
 def test_demo_without_pulumi_deploys_through_the_adapter_and_passes(
-    emulator: Emulator, capfd: pytest.CaptureFixture[str]
+    emulator: Emulator, capfd: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     from local import demo
 
-    assert demo.main(["--adapter"]) == 0
+    assert demo.main(["--adapter", "--output-dir", str(tmp_path)]) == 0
     printed = capfd.readouterr().out
+    # It ends with the reports the audit wrote: the HTML page, the findings, OCSF and JUnit.
+    written = sorted(tmp_path.iterdir())
+    assert [p.name.split(".", 1)[1] for p in written] == ["html", "json", "junit.xml", "ocsf.json"]
+    assert printed.rstrip().splitlines()[-4:] == [f"  {p}" for p in written]
+    findings = json.loads(written[1].read_text())
+    assert findings["summary"]["byStatus"]["PASS"] == 15 and findings["status"] == "PASS"
     for number in range(1, 6):
         assert f"[{number}/5]" in printed
     assert demo.ADAPTER_NOTICE in printed
     # The organization world: 5 accounts x 3 Regions, two chains; moto's gaps are n/a, never PASS.
     words = " ".join(printed.split())
-    assert "CIS 4.5: 15 account-Region pair(s): 15 PASS, 0 FAIL, 0 ERROR" in words
+    assert "15 account-Region pair(s): 15 PASS, 0 FAIL, 0 ERROR" in words
     assert "MATCHER KEY SUBS HISTORY MUTE DRILL" in words
     assert "n/a (not available in this emulator): aws matcher, alarm history, mute rules, drill" in words
 

@@ -316,8 +316,8 @@ def test_a_base_the_pack_would_refuse_is_refused_with_every_problem(tmp_path: Pa
     )
     assert lines[3] == (
         f"  - --base {base} with the topology of {stack}: {CHAIN_POLICY}.strictCanonical: unknown key (the keys"
-        " here are accountTrails, allowedExternalTopicArns, controls, organizationTrails, requiredTargets,"
-        " strictCanonicalText)"
+        " here are accountTrails, allowedExternalTopicArns, controls, organizationTrails, reportPath,"
+        " requiredTargets, strictCanonicalText)"
     )
 
 

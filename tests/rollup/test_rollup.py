@@ -139,6 +139,8 @@ def test_totals_per_ou_and_by_stack(stacks: dict) -> None:
     }
     assert run.outputs["byStack"][PROD]["chains"] == 2
     assert run.outputs["byStack"][PROD]["coverage"] == {"direct": 2, "organization": 2, "none": 0}
+    # Pulumi.prod.yaml selects every control (controls: all): listed in the benchmark's order.
+    assert run.outputs["byStack"][PROD]["controls"] == [f"4.{n}" for n in range(1, 16)]
 
 
 def test_uncovered_accounts_are_the_inventory_gaps_with_their_ou(stacks: dict) -> None:

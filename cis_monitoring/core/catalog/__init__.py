@@ -7,19 +7,27 @@ program, the policy pack and the audit all read these entries, so each fact exis
 exactly one place. Adding a control means adding an entry and its samples; no component
 or rule changes. An organization's own controls can live outside the repository, in
 directories named by ``CIS_MONITORING_EXTRA_CONTROLS`` (see ``registry``).
+
+The packaged entries are CIS AWS Foundations v3.0.0 4.1-4.15, every metric-filter control of
+the monitoring section; 4.5 is the default. 4.16 ("Ensure AWS Security Hub is enabled") is not
+in the catalog: it is a service setting per account and Region, not an event to alert on, so
+there is no filter, alarm or rule to provision or judge, and an entry would have no pattern and
+no samples. Whether Security Hub is enabled is a posture check (``securityhub:DescribeHub``),
+which posture tools such as Security Hub's own CIS standard and Prowler already make.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from . import registry
 from .errors import CatalogError
 from .model import DETECTORS, NAMESPACE, AlarmSettings, Control
-from .registry import EXTRA_CONTROLS_ENV
+from .registry import ALL_CONTROLS, EXTRA_CONTROLS_ENV
 from .samples import SampleRecord, Samples
 
 __all__ = [
+    "ALL_CONTROLS",
     "AWS_MANAGED_SNS_KEY",
     "CATALOG_VERSION",
     "CIS_4_5",
@@ -38,9 +46,10 @@ __all__ = [
     "get_control",
     "is_aws_managed_sns_key",
     "reload",
+    "select_controls",
 ]
 
-CATALOG_VERSION = "2026.12.1"
+CATALOG_VERSION = "2026.12.2"
 """Bumped whenever any packaged entry or its samples change; stacks export it so rollouts can gate on it."""
 
 AWS_MANAGED_SNS_KEY = "alias/aws/sns"
@@ -85,6 +94,11 @@ def get_control(control_id: str) -> Control:
     except KeyError:
         known = ", ".join(CONTROLS)
         raise KeyError(f"unknown control {control_id!r}; known controls: {known}") from None
+
+
+def select_controls(value: str | Sequence[str]) -> tuple[str, ...]:
+    """``all`` or a list of distinct catalog ids, as the ids (``registry.select``); ValueError otherwise."""
+    return registry.select(value)
 
 
 def control_for_metric(namespace: str, metric_name: str) -> Control | None:

@@ -56,3 +56,9 @@ class Requirement:
     profile: str | None
     source: str
     """Where this mapping comes from (the CIS document, or a publication that transcribes it)."""
+
+
+def name_of(key: str) -> str:
+    """The benchmark's full name (``CIS Amazon Web Services Foundations Benchmark v7.0.0``), or ``key``
+    itself for a version this release does not know (a findings file from a newer one)."""
+    return BY_KEY[key].name if key in BY_KEY else key

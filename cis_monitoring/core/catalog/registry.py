@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +27,8 @@ from .model import Control
 from .samples import PACKAGED, SAMPLES_SUFFIX, display_name, read_json, source_dir
 
 EXTRA_CONTROLS_ENV = "CIS_MONITORING_EXTRA_CONTROLS"
+ALL_CONTROLS = "all"
+"""Stands for every control of the catalog: a stack's and a pack's ``controls``, the audit's ``--control``."""
 
 
 @dataclass(frozen=True)
@@ -147,3 +149,39 @@ class ControlsView(Mapping[str, Control]):
 
     def __repr__(self) -> str:
         return f"CONTROLS({', '.join(self)})"
+
+
+def select(value: str | Sequence[str]) -> tuple[str, ...]:
+    """The control ids ``value`` selects: ``all`` (every control, in benchmark order) or distinct catalog ids.
+
+    A list keeps its order. ValueError says what is wrong and what is accepted, every problem of
+    the list at once; it names neither key nor flag (the caller does: ``controls``, ``--control``).
+    """
+    known = current().controls
+    if value == ALL_CONTROLS:
+        return tuple(known)
+    if isinstance(value, str):
+        raise ValueError(
+            f"must be {ALL_CONTROLS} or a list of control ids, not the string {value!r}; the catalog has"
+            f" {', '.join(known)}"
+        )
+    if not value:
+        raise ValueError(
+            f"list at least one control id, or write {ALL_CONTROLS} (every control of the catalog)"
+        )
+    problems = []
+    if ALL_CONTROLS in value:
+        problems.append(f"{ALL_CONTROLS!r} stands for every control: write it alone, not in a list")
+    unknown = [c for c in dict.fromkeys(value) if c not in known and c != ALL_CONTROLS]
+    if unknown:
+        problems.append(
+            f"unknown control(s) {', '.join(unknown)}; the catalog has {', '.join(known)}"
+            f" (or write {ALL_CONTROLS} for every one)"
+        )
+    twice = [c for c in dict.fromkeys(value) if list(value).count(c) > 1]
+    if twice:
+        verb = "is" if len(twice) == 1 else "are"
+        problems.append(f"{', '.join(twice)} {verb} listed twice; list each control once")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return tuple(value)

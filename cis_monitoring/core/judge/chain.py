@@ -7,7 +7,10 @@ indexed resources, the audit from AWS calls, made only when the walk gets there.
 
 A chain works if any metric filter leads to a working alarm, topic and subscription.
 If none does, the verdict names the deepest link any attempt reached and every problem
-found there: the most useful thing to fix first.
+found there: the most useful thing to fix first. A filter that writes another catalog
+control's metric is that control's: it counts here only if it covers this control too, and
+its failing to is no problem of this control's chain (with every control on one log group,
+a missing filter of one is "no filter for it", not "the other filters do not cover it").
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from cis_monitoring.core.catalog import Control
+from cis_monitoring.core.catalog import Control, control_for_metric
 from cis_monitoring.core.problems import Code, Link, Problem, codes, describe
 from cis_monitoring.core.unknown import is_unknown
 
@@ -158,16 +161,27 @@ def judge_chain(
     usable = []
     for metric_filter in filters:  # all of them: a pure judgement, and the audit shows the others' problems
         problems = filter_problems(metric_filter, control, strict_canonical_text=strict_canonical_text)
-        if problems:
-            walk.fail(problems, ChainPath(metric_filter))
-        else:
+        if not problems:
             usable.append(metric_filter)
+        elif not _another_controls(metric_filter, control):
+            walk.fail(problems, ChainPath(metric_filter))
     for metric_filter in usable:
         path = walk.from_filter(metric_filter)
         if path is not None:
             rejected = tuple(p for _link, problems, _path in walk.dead_ends for p in problems)
             return ChainVerdict(control, True, None, (), path, rejected)
+    if not walk.dead_ends:  # only other controls' filters, none of which counts this one's events
+        return ChainVerdict(control, False, Link.FILTER, (_no_filter(control, place),))
     return _deepest(control, walk.dead_ends)
+
+
+def _another_controls(metric_filter: MetricFilterFacts, control: Control) -> bool:
+    """Whether the filter writes the metric of another catalog control (it is that control's filter)."""
+    namespace, metric = metric_filter.namespace, metric_filter.metric_name
+    if not isinstance(namespace, str) or not isinstance(metric, str):
+        return False  # no metric, or not known yet (preview): judged as a candidate
+    owner = control_for_metric(namespace, metric)
+    return owner is not None and owner.control_id != control.control_id
 
 
 def _deepest(control: Control, dead_ends: list[tuple[Link, list[Problem], ChainPath]]) -> ChainVerdict:

@@ -29,11 +29,15 @@ from cis_monitoring.core.catalog import (
     get_control,
     registry,
 )
+from cis_monitoring.core.filter_pattern import compile_pattern, matches, selectors
 from cis_monitoring.core.judge.pattern import judge_pattern
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 PACKAGED = REPO_ROOT / "cis_monitoring" / "core" / "catalog" / "controls"
 ROOT_USAGE = REPO_ROOT / "tests" / "data" / "root_usage_control"
+
+SECTION_4 = tuple(f"4.{n}" for n in range(1, 16))
+"""CIS AWS Foundations v3.0.0 4.1-4.15: every metric-filter control of the monitoring section (4.16 is not one)."""
 
 # The benchmark's remediation text, copied by hand (not read from the catalog).
 BENCHMARK_4_5 = (
@@ -71,7 +75,7 @@ def test_public_lookups() -> None:
     assert CONTROLS["4.5"] is CIS_4_5 is get_control("4.5")
     assert control_for_metric("CISBenchmark", "CloudTrailConfigChanges") is CIS_4_5
     assert control_for_metric("CISBenchmark", "Other") is None
-    with pytest.raises(KeyError, match=r"unknown control '9\.9'; known controls: 4\.5"):
+    with pytest.raises(KeyError, match=r"unknown control '9\.9'; known controls: 4\.1, 4\.2, .*, 4\.15"):
         get_control("9.9")
 
 
@@ -91,7 +95,9 @@ def test_every_packaged_entry_is_judged_complete_by_its_own_samples(control: Con
 
 def test_4_5_probes_are_its_event_names_varied() -> None:
     labels = [p.label for p in CIS_4_5.probe_samples()]
-    assert len(labels) == 4 * len(CIS_4_5.event_names)
+    # The file's own near miss (a record without eventName), then four variants of each event name.
+    assert labels[0] == "probe: a StopLogging call's record without eventName (a missing field)"
+    assert len(labels) == 1 + 4 * len(CIS_4_5.event_names)
     assert (
         "probe: hypothetical event 'CreateTrailX'" in labels
         and "probe: hypothetical event 'stoplogging'" in labels
@@ -158,7 +164,7 @@ def _edit(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
 
 def test_an_extension_directory_adds_its_entries(org_dir: Path) -> None:
     loaded = _load(org_dir)
-    assert list(loaded.controls) == ["4.3-test", "4.5"]
+    assert list(loaded.controls) == [*SECTION_4[:3], "4.3-test", *SECTION_4[3:]]  # in benchmark order
     root = loaded.controls["4.3-test"]
     assert (root.event_source, root.event_names, root.default, root.origin) == (None, (), False, str(org_dir))
     assert loaded.default_ids == ("4.5",)
@@ -340,7 +346,9 @@ def test_the_extension_variable_must_name_directories_with_entries(tmp_path: Pat
 
 def test_an_empty_variable_adds_nothing() -> None:
     assert (
-        list(registry.load({EXTRA_CONTROLS_ENV: ""}).controls) == list(registry.load({}).controls) == ["4.5"]
+        list(registry.load({EXTRA_CONTROLS_ENV: ""}).controls)
+        == list(registry.load({}).controls)
+        == list(SECTION_4)
     )
 
 
@@ -362,10 +370,10 @@ def test_reload_reads_the_variable_again_and_the_live_view_follows(
     _edit(org_dir / "cis_4_3_test.json", lambda e: e.update(default=True))
     restore_catalog.setenv(EXTRA_CONTROLS_ENV, str(org_dir))
     catalog.reload()
-    assert view is catalog.CONTROLS and "4.3-test" in view and len(view) == 2
+    assert view is catalog.CONTROLS and "4.3-test" in view and len(view) == len(SECTION_4) + 1
     assert catalog.DEFAULT_CONTROL_IDS == ("4.3-test", "4.5") == catalog.default_control_ids()
     assert control_for_metric("CISBenchmark", "RootAccountUsageTest") is view["4.3-test"]
-    assert repr(view) == "CONTROLS(4.3-test, 4.5)"
+    assert repr(view).startswith("CONTROLS(4.1, 4.2, 4.3, 4.3-test, 4.4, 4.5, ")
 
 
 def test_an_unchanged_entry_keeps_its_object_across_reloads(
@@ -403,3 +411,222 @@ def test_every_framework_mapping_of_4_5_is_pinned_and_cites_its_source() -> None
     assert CIS_4_5.requirement("cis-aws-6.0").title == "Ensure CloudTrail configuration changes are monitored"
     assert CIS_4_5.requirement("cis-aws-9.9") is None
     assert CIS_4_5.security_hub_id == "CloudWatch.5" and "CloudWatch.5" in str(CIS_4_5.security_hub_source)
+
+
+# ---------------------------------------------------------------- the whole monitoring section, 4.1-4.15
+
+# Golden: every control's text, copied by hand from the benchmark's remediation (CIS v3.0.0, as
+# Prowler's cis_3.0_aws.json transcribes it) or, for 4.1, from Security Hub CloudWatch.2 (the entry's
+# $comment says why). A changed character anywhere must change this table on purpose.
+GOLDEN_PATTERNS = {
+    "4.1": '{($.errorCode="*UnauthorizedOperation") || ($.errorCode="AccessDenied*")}',
+    "4.2": '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && '
+    '($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }',
+    "4.3": '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }',
+    "4.4": "{($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||($.eventName=DeleteUserPolicy)||"
+    "($.eventName=PutGroupPolicy)||($.eventName=PutRolePolicy)||($.eventName=PutUserPolicy)||"
+    "($.eventName=CreatePolicy)||($.eventName=DeletePolicy)||($.eventName=CreatePolicyVersion)||"
+    "($.eventName=DeletePolicyVersion)||($.eventName=AttachRolePolicy)||($.eventName=DetachRolePolicy)||"
+    "($.eventName=AttachUserPolicy)||($.eventName=DetachUserPolicy)||($.eventName=AttachGroupPolicy)||"
+    "($.eventName=DetachGroupPolicy)}",
+    "4.5": BENCHMARK_4_5,
+    "4.6": '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }',
+    "4.7": "{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion)) }",
+    "4.8": "{ ($.eventSource = s3.amazonaws.com) && (($.eventName = PutBucketAcl) || ($.eventName = PutBucketPolicy) || "
+    "($.eventName = PutBucketCors) || ($.eventName = PutBucketLifecycle) || ($.eventName = PutBucketReplication) || "
+    "($.eventName = DeleteBucketPolicy) || ($.eventName = DeleteBucketCors) || ($.eventName = DeleteBucketLifecycle) || "
+    "($.eventName = DeleteBucketReplication)) }",
+    "4.9": "{ ($.eventSource = config.amazonaws.com) && (($.eventName=StopConfigurationRecorder)||"
+    "($.eventName=DeleteDeliveryChannel)||($.eventName=PutDeliveryChannel)||($.eventName=PutConfigurationRecorder)) }",
+    "4.10": "{ ($.eventName = AuthorizeSecurityGroupIngress) || ($.eventName = AuthorizeSecurityGroupEgress) || "
+    "($.eventName = RevokeSecurityGroupIngress) || ($.eventName = RevokeSecurityGroupEgress) || "
+    "($.eventName = CreateSecurityGroup) || ($.eventName = DeleteSecurityGroup) }",
+    "4.11": "{ ($.eventName = CreateNetworkAcl) || ($.eventName = CreateNetworkAclEntry) || "
+    "($.eventName = DeleteNetworkAcl) || ($.eventName = DeleteNetworkAclEntry) || "
+    "($.eventName = ReplaceNetworkAclEntry) || ($.eventName = ReplaceNetworkAclAssociation) }",
+    "4.12": "{ ($.eventName = CreateCustomerGateway) || ($.eventName = DeleteCustomerGateway) || "
+    "($.eventName = AttachInternetGateway) || ($.eventName = CreateInternetGateway) || "
+    "($.eventName = DeleteInternetGateway) || ($.eventName = DetachInternetGateway) }",
+    "4.13": "{ ($.eventName = CreateRoute) || ($.eventName = CreateRouteTable) || ($.eventName = ReplaceRoute) || "
+    "($.eventName = ReplaceRouteTableAssociation) || ($.eventName = DeleteRouteTable) || ($.eventName = DeleteRoute) || "
+    "($.eventName = DisassociateRouteTable) }",
+    "4.14": "{ ($.eventName = CreateVpc) || ($.eventName = DeleteVpc) || ($.eventName = ModifyVpcAttribute) || "
+    "($.eventName = AcceptVpcPeeringConnection) || ($.eventName = CreateVpcPeeringConnection) || "
+    "($.eventName = DeleteVpcPeeringConnection) || ($.eventName = RejectVpcPeeringConnection) || "
+    "($.eventName = AttachClassicLinkVpc) || ($.eventName = DetachClassicLinkVpc) || "
+    "($.eventName = DisableVpcClassicLink) || ($.eventName = EnableVpcClassicLink) }",
+    "4.15": '{ ($.eventSource = organizations.amazonaws.com) && (($.eventName = "AcceptHandshake") || '
+    '($.eventName = "AttachPolicy") || ($.eventName = "CreateAccount") || ($.eventName = "CreateOrganizationalUnit") || '
+    '($.eventName = "CreatePolicy") || ($.eventName = "DeclineHandshake") || ($.eventName = "DeleteOrganization") || '
+    '($.eventName = "DeleteOrganizationalUnit") || ($.eventName = "DeletePolicy") || ($.eventName = "DetachPolicy") || '
+    '($.eventName = "DisablePolicyType") || ($.eventName = "EnablePolicyType") || '
+    '($.eventName = "InviteAccountToOrganization") || ($.eventName = "LeaveOrganization") || '
+    '($.eventName = "MoveAccount") || ($.eventName = "RemoveAccountFromOrganization") || '
+    '($.eventName = "UpdatePolicy") || ($.eventName = "UpdateOrganizationalUnit")) }',
+}
+# The texts the catalog did not pick where the sources disagree (see each entry's $comment).
+CIS_3_0_4_1 = (
+    '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") || '
+    '($.sourceIPAddress!="delivery.logs.amazonaws.com") || ($.eventName!="HeadBucket") }'
+)
+CIS_3_0_4_2_FIRST = '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }'
+CIS_3_0_4_13_AUDIT = (
+    "{($.eventSource = ec2.amazonaws.com) && ($.eventName =CreateRoute) || ($.eventName = CreateRouteTable) || "
+    "($.eventName =ReplaceRoute) || ($.eventName = ReplaceRouteTableAssociation) || ($.eventName= DeleteRouteTable) || "
+    "($.eventName = DeleteRoute) || ($.eventName =DisassociateRouteTable) }"
+)
+
+# Security Hub: CloudWatch.1 -> 4.3, .2 -> 4.1, .3 -> 4.2, .4-.14 -> 4.4-4.14; no control for 4.15.
+SECURITY_HUB = (
+    {"4.1": "CloudWatch.2", "4.2": "CloudWatch.3", "4.3": "CloudWatch.1"}
+    | {f"4.{n}": f"CloudWatch.{n}" for n in range(4, 15)}
+    | {"4.15": None}
+)
+LEVEL_2 = {"4.6", "4.7", "4.9", "4.10", "4.11"}
+"""Level 2 in every version that rates them (4.1 is Level 1 up to v3.0.0, then Level 2)."""
+
+
+def test_the_catalog_is_the_whole_monitoring_section_in_benchmark_order() -> None:
+    assert tuple(CONTROLS) == SECTION_4
+    assert DEFAULT_CONTROL_IDS == ("4.5",), "4.5 stays the only default"
+    assert {c.benchmark for c in CONTROLS.values()} == {"CIS AWS Foundations Benchmark v3.0.0"}
+    assert {c.detector for c in CONTROLS.values()} == {"metric-filter"}
+
+
+@pytest.mark.parametrize("control_id", SECTION_4)
+def test_every_text_is_pinned_byte_for_byte(control_id: str) -> None:
+    assert CONTROLS[control_id].filter_pattern == GOLDEN_PATTERNS[control_id]
+
+
+@pytest.mark.parametrize("control_id", SECTION_4)
+def test_each_pattern_matches_its_targets_and_none_of_its_unrelated_records_or_probes(
+    control_id: str,
+) -> None:
+    control = CONTROLS[control_id]
+    pattern = compile_pattern(control.filter_pattern)
+    missed = [s.label for s in control.target_samples() if not matches(pattern, s.record)]
+    wrong = [
+        s.label
+        for s in (*control.unrelated_samples(), *control.probe_samples())
+        if matches(pattern, s.record)
+    ]
+    assert (missed, wrong) == ([], [])
+    assert len(control.target_samples()) >= 4 and len(control.unrelated_samples()) >= 5
+
+
+# What each control's own text rules out, so its targets cannot show it (and why).
+ONLY_SUCCESS = {"4.2": "a failed sign-in is 4.6's; the chosen text counts successful IAM-user sign-ins only"}
+ONLY_FAILURE = {"4.1": "the control is about denied calls", "4.6": "the control is about failed sign-ins"}
+ONE_PRINCIPAL_TYPE = {"4.2": "the chosen text counts IAM users only", "4.3": "the control is the root user"}
+ONE_REGION = {"4.4": "IAM is a global service (us-east-1)", "4.15": "Organizations is global (us-east-1)"}
+
+
+def _failed(record: dict[str, Any]) -> bool:
+    return "errorCode" in record or "errorMessage" in record
+
+
+@pytest.mark.parametrize("control_id", SECTION_4)
+def test_targets_are_succeeded_and_denied_from_several_principals_and_regions(control_id: str) -> None:
+    records = [s.record for s in CONTROLS[control_id].target_samples()]
+    failed = sum(_failed(r) for r in records)
+    assert failed >= (0 if control_id in ONLY_SUCCESS else 1), "a failed or denied attempt is a target too"
+    assert len(records) - failed >= (0 if control_id in ONLY_FAILURE else 1), "a success is a target too"
+    if control_id in ONLY_SUCCESS:
+        assert failed == 0
+    if control_id in ONLY_FAILURE:
+        assert failed == len(records)
+    principals = {r["userIdentity"].get("type") for r in records}
+    assert len(principals) >= (1 if control_id in ONE_PRINCIPAL_TYPE else 2), principals
+    regions = {r["awsRegion"] for r in records}
+    assert len(regions) >= (1 if control_id in ONE_REGION else 2), regions
+    if control_id in ONE_REGION:
+        assert regions == {"us-east-1"}
+
+
+@pytest.mark.parametrize("control_id", SECTION_4)
+def test_each_control_has_a_near_miss_missing_a_field_its_pattern_tests(control_id: str) -> None:
+    control = CONTROLS[control_id]
+    tested = [s.removeprefix("$.").split(".") for s in selectors(compile_pattern(control.filter_pattern))]
+
+    def has(record: dict[str, Any], path: list[str]) -> bool:
+        node: Any = record
+        for part in path:
+            if not isinstance(node, dict) or part not in node:
+                return False
+            node = node[part]
+        return True
+
+    in_targets = [p for p in tested if all(has(s.record, p) for s in control.target_samples())]
+    near_misses = (*control.unrelated_samples(), *control.probe_samples())
+    assert any(not has(s.record, p) for s in near_misses for p in in_targets), control_id
+
+
+@pytest.mark.parametrize("control_id", [c for c in SECTION_4 if "$.eventSource" in GOLDEN_PATTERNS[c]])
+def test_a_text_that_tests_the_event_source_has_a_same_name_near_miss_from_another_source(
+    control_id: str,
+) -> None:
+    control = CONTROLS[control_id]
+    others = [
+        s.label
+        for s in (*control.unrelated_samples(), *control.probe_samples())
+        if s.event_name in control.event_names and s.record.get("eventSource") != control.event_source
+    ]
+    assert others, control_id
+
+
+def test_where_sources_disagree_the_other_texts_are_judged_as_the_pack_and_audit_judge_them() -> None:
+    # 4.1: v3.0.0's remediation text covers the control but matches nearly everything.
+    broad = judge_pattern(CIS_3_0_4_1, CONTROLS["4.1"])
+    assert (broad.covers, broad.too_broad, broad.canonical) == (True, True, False)
+    assert "DescribeInstances succeeded (no errorCode)" in broad.wrongly_matched
+    assert "it also matches" in broad.explain()
+    # 4.2: the first of v3.0.0's two texts also counts root, federated and failed sign-ins.
+    first = judge_pattern(CIS_3_0_4_2_FIRST, CONTROLS["4.2"])
+    assert (first.covers, first.too_broad) == (True, True)
+    assert "ConsoleLogin through IAM Identity Center (federated role, MFAUsed No)" in first.wrongly_matched
+    # 4.13: the audit step's text still covers every EC2 route event; it is not the remediation's text.
+    audit = judge_pattern(CIS_3_0_4_13_AUDIT, CONTROLS["4.13"])
+    assert (audit.covers, audit.too_broad, audit.canonical) == (True, False, False)
+
+
+@pytest.mark.parametrize("control_id", SECTION_4)
+def test_security_hub_ids_severity_and_framework_ids_are_pinned(control_id: str) -> None:
+    control = CONTROLS[control_id]
+    n = int(control_id.split(".")[1])
+    assert control.security_hub_id == SECURITY_HUB[control_id]
+    assert (control.security_hub_source is None) == (control.security_hub_id is None)
+    if control.security_hub_id:
+        assert control.security_hub_id in str(control.security_hub_source)
+    assert control.severity == "medium"
+    expected = {f"cis-aws-{v}": f"4.{n}" for v in ("1.4", "1.5", "2.0", "3.0", "4.0", "5.0")}
+    expected |= {"cis-aws-6.0": f"5.{n}", "cis-aws-7.0": f"5.{n}"}
+    if control_id != "4.15":  # v1.2.0 had 3.1-3.14, and no Organizations recommendation
+        expected["cis-aws-1.2"] = f"3.{n}"
+    assert {r.benchmark: r.id for r in control.frameworks} == expected
+    for requirement in control.frameworks:
+        assert requirement.source.strip() and requirement.title.strip()
+        if requirement.benchmark == "cis-aws-1.2":
+            assert (requirement.assessment, requirement.profile) == (None, None)
+            assert control.security_hub_id in requirement.source
+            continue
+        level = "Level 2" if control_id in LEVEL_2 else "Level 1"
+        if control_id == "4.1" and requirement.benchmark in (
+            "cis-aws-4.0",
+            "cis-aws-5.0",
+            "cis-aws-6.0",
+            "cis-aws-7.0",
+        ):
+            level = "Level 2"
+        assert requirement.profile == level, requirement
+        manual = requirement.benchmark in ("cis-aws-5.0", "cis-aws-6.0", "cis-aws-7.0") or (
+            requirement.benchmark == "cis-aws-4.0" and control_id != "4.1"
+        )
+        assert requirement.assessment == ("Manual" if manual else "Automated"), requirement
+
+
+def test_names_and_metrics_are_distinct_and_fit_aws_limits() -> None:
+    controls = list(CONTROLS.values())
+    assert len({c.slug for c in controls}) == len({c.metric_name for c in controls}) == len(controls)
+    assert {c.namespace for c in controls} == {"CISBenchmark"}
+    # logs FilterPattern: at most 1024 characters (botocore logs service-2.json, shape FilterPattern).
+    assert max(len(c.filter_pattern) for c in controls) <= 1024
