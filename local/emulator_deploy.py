@@ -137,6 +137,17 @@ class EmulatorDeployMocks(pulumi.runtime.Mocks):
                 frozenset({"action", "function", "principal", "sourceArn", "sourceAccount", "statementId"}),
                 self._lambda_permission,
             ),
+            # realTime: the rules, their targets, and the forwarding role.
+            "aws:cloudwatch/eventRule:EventRule": (
+                frozenset({"name", "description", "eventPattern", "state", "eventBusName", "tags"}),
+                self._event_rule,
+            ),
+            "aws:cloudwatch/eventTarget:EventTarget": (
+                frozenset({"rule", "targetId", "arn", "eventBusName", "inputTransformer", "roleArn"}),
+                self._event_target,
+            ),
+            "aws:iam/role:Role": (frozenset({"name", "assumeRolePolicy", "tags"}), self._role),
+            "aws:iam/rolePolicy:RolePolicy": (frozenset({"role", "policy"}), self._role_policy),
         }
 
     # -- the Mocks interface -------------------------------------------------------------
@@ -427,6 +438,54 @@ class EmulatorDeployMocks(pulumi.runtime.Mocks):
             request["SourceAccount"] = inputs["sourceAccount"]
         lambda_.add_permission(**request)
         return statement_id, {"statementId": statement_id, "createdInEmulator": True}
+
+    def _event_rule(self, t: ProviderTarget, region: str, name: str, inputs: dict) -> tuple[str, dict]:
+        events = self._client("events", t, region)
+        tags = _tags_all(t, inputs)
+        request: dict[str, Any] = {
+            "Name": inputs["name"],
+            "EventPattern": inputs["eventPattern"],
+            "State": inputs.get("state", "ENABLED"),
+            "Tags": [{"Key": k, "Value": v} for k, v in tags.items()],
+        }
+        if inputs.get("description"):
+            request["Description"] = inputs["description"]
+        if inputs.get("eventBusName"):
+            request["EventBusName"] = inputs["eventBusName"]
+        arn = events.put_rule(**request)["RuleArn"]
+        return inputs["name"], {"arn": arn, "tagsAll": tags}
+
+    def _event_target(self, t: ProviderTarget, region: str, name: str, inputs: dict) -> tuple[str, dict]:
+        events = self._client("events", t, region)
+        target: dict[str, Any] = {"Id": inputs["targetId"], "Arn": inputs["arn"]}
+        if inputs.get("roleArn"):
+            target["RoleArn"] = inputs["roleArn"]
+        transformer = inputs.get("inputTransformer")
+        if transformer:
+            target["InputTransformer"] = {
+                "InputPathsMap": dict(transformer.get("inputPaths") or {}),
+                "InputTemplate": transformer["inputTemplate"],
+            }
+        request: dict[str, Any] = {"Rule": inputs["rule"], "Targets": [target]}
+        if inputs.get("eventBusName"):
+            request["EventBusName"] = inputs["eventBusName"]
+        events.put_targets(**request)
+        return f"{inputs['rule']}-{inputs['targetId']}", {}
+
+    def _role(self, t: ProviderTarget, region: str, name: str, inputs: dict) -> tuple[str, dict]:
+        iam = self._client("iam", t, region)
+        tags = _tags_all(t, inputs)
+        role = iam.create_role(
+            RoleName=inputs["name"],
+            AssumeRolePolicyDocument=inputs["assumeRolePolicy"],
+            Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+        )["Role"]
+        return inputs["name"], {"arn": role["Arn"], "tagsAll": tags}
+
+    def _role_policy(self, t: ProviderTarget, region: str, name: str, inputs: dict) -> tuple[str, dict]:
+        iam = self._client("iam", t, region)
+        iam.put_role_policy(RoleName=inputs["role"], PolicyName=name, PolicyDocument=inputs["policy"])
+        return f"{inputs['role']}:{name}", {}
 
 
 def _tags_all(target: ProviderTarget, inputs: Mapping[str, Any]) -> dict[str, str]:

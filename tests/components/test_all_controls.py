@@ -25,6 +25,14 @@ from tests.conftest import PAGER_URL
 
 TOPIC = "aws:sns/topic:Topic"
 MONITOR = "cis-monitoring:aws:ControlMonitor"
+REAL_TIME_TYPES = {
+    "cis-monitoring:aws:RealTimeMonitor",
+    "aws:cloudwatch/eventRule:EventRule",
+    "aws:cloudwatch/eventTarget:EventTarget",
+    "aws:iam/role:Role",
+    "aws:iam/rolePolicy:RolePolicy",
+}
+"""What a control's real-time channel registers (Pulumi.prod.yaml has realTime)."""
 ALL = list(CONTROLS)
 # AWS's limits on the names the program makes (botocore's service models): cloudwatch
 # PutMetricAlarm AlarmName 1-255; logs PutMetricFilter filterName 1-512, pattern [^:*]*.
@@ -141,8 +149,9 @@ def every_control(prod: dict[str, Any]) -> list[Any]:
 
 
 def _monitor_urns(resources: list[Any], control_id: str) -> set[str]:
-    """The control's component and its filter and alarm, in every chain."""
-    name = re.compile(rf"-control-{re.escape(control_id)}(-filter|-alarm)?$")
+    """The control's components and what they hold, in every chain: its filter and alarm, and (the prod
+    stack has realTime) its real-time rules, their targets and its forwarding role."""
+    name = re.compile(rf"-control-{re.escape(control_id)}(-filter|-alarm|-event-rule(-.+)?)?$")
     return {r.urn for r in resources if name.search(r.urn.rsplit("::", 1)[1])}
 
 
@@ -157,7 +166,7 @@ def test_adding_every_control_to_4_5_only_creates_the_new_ones(
     assert all(old.urn == new.urn for old, new in result.kept)
     new = {r.urn for r in result.created}
     assert new == set().union(*(_monitor_urns(every_control, c) for c in ALL if c != "4.5"))
-    assert {r.type for r in result.created} == {MONITOR, FILTER, ALARM}
+    assert {r.type for r in result.created} == {MONITOR, FILTER, ALARM, *REAL_TIME_TYPES}
     assert losses(world, result.state) == []
 
 

@@ -55,6 +55,15 @@ def run_ok(config: dict[str, Any], **kwargs: Any) -> ProgramRun:
     return run
 
 
+def chain_side(run: ProgramRun, type_: str) -> list[Any]:
+    """The CIS chain's resources of ``type_``: not those of a high-risk topic (``realTime.highRisk``)."""
+    return [r for r in run.of_type(type_) if not r.parent.rsplit("::", 1)[-1].endswith("-high-risk")]
+
+
+def high_risk_side(run: ProgramRun, type_: str) -> list[Any]:
+    return [r for r in run.of_type(type_) if r.parent.rsplit("::", 1)[-1].endswith("-high-risk")]
+
+
 def target_of(run: ProgramRun, resource: Any) -> tuple[str, str]:
     provider = run.provider_for(resource)
     assert provider is not None, f"{resource.name} was registered without an explicit provider"
@@ -77,8 +86,11 @@ def test_one_chain_per_monitored_log_group(stack: str, dev_config: dict, prod_co
     wanted = expected_targets(config)
     assert len(wanted) == 2  # dev: two accounts' own trails; prod: the organization trail and one own trail
     for type_ in (TOPIC, KEY, TOPIC_POLICY):
-        found = Counter(target_of(run, r) for r in run.of_type(type_))
+        found = Counter(target_of(run, r) for r in chain_side(run, type_))
         assert found == Counter(wanted), type_
+        # With realTime.highRisk subscribers (prod), each site has its own high-risk topic too.
+        risky = Counter(target_of(run, r) for r in high_risk_side(run, type_))
+        assert risky == (Counter(wanted) if config.get("realTime", {}).get("highRisk") else Counter()), type_
     # One filter and one alarm per control the stack selects (prod: all of them), in each site.
     per_site = len(controls_of(config))
     for type_ in (FILTER, ALARM):
@@ -208,9 +220,10 @@ def _policy_of(resource: Any) -> dict:
 
 def test_topic_policy_admits_only_this_accounts_alarms_over_tls(prod_config: dict) -> None:
     run = run_ok(prod_config, secret_keys=["pagerEndpoint"])
-    topics = {t.outputs["arn"]: t for t in run.of_type(TOPIC)}
-    assert len(run.of_type(TOPIC_POLICY)) == len(topics)
-    for topic_policy in run.of_type(TOPIC_POLICY):
+    topics = {t.outputs["arn"]: t for t in chain_side(run, TOPIC)}
+    assert len(chain_side(run, TOPIC_POLICY)) == len(topics)
+    real_time = "realTime" in prod_config
+    for topic_policy in chain_side(run, TOPIC_POLICY):
         account, region = target_of(run, topic_policy)
         statements = {s["Sid"]: s for s in _policy_of(topic_policy)["Statement"]}
         assert topic_policy.inputs["arn"] in topics
@@ -226,6 +239,15 @@ def test_topic_policy_admits_only_this_accounts_alarms_over_tls(prod_config: dic
         deny = statements["DenyInsecureTransport"]
         assert deny["Effect"] == "Deny" and deny["Principal"] == "*"
         assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        # realTime (prod): EventBridge too, for exactly this site's rules (tests/components/test_real_time.py).
+        events = statements.pop("AllowTheRealTimeRulesOfThisStack", None)
+        assert (events is not None) == real_time
+        if events is not None:
+            assert events["Principal"] == {"Service": "events.amazonaws.com"}
+            rule_arns = events["Condition"]["ArnEquals"]["aws:SourceArn"]
+            assert rule_arns and all(
+                a.startswith(f"arn:aws:events:{region}:{account}:rule/") for a in rule_arns
+            )
         assert len(statements) == 2
 
 
@@ -249,7 +271,7 @@ def test_topic_is_encrypted_with_a_customer_key_cloudwatch_may_use(dev_config: d
 
 def test_subscriptions_follow_config_and_https_endpoints_are_secret(prod_config: dict) -> None:
     run = run_ok(prod_config, secret_keys=["pagerEndpoint"])
-    subscriptions = run.of_type(SUBSCRIPTION)
+    subscriptions = chain_side(run, SUBSCRIPTION)
     by_target: dict[tuple[str, str], list] = {}
     for sub in subscriptions:
         by_target.setdefault(target_of(run, sub), []).append(sub)
@@ -268,8 +290,13 @@ def test_subscriptions_follow_config_and_https_endpoints_are_secret(prod_config:
         )
     email = [s for s in subscriptions if s.inputs["protocol"] == "email"]
     assert all(s.raw_inputs["endpoint"] == "soc@example.com" for s in email)
-    topics = {t.outputs["arn"] for t in run.of_type(TOPIC)}
+    topics = {t.outputs["arn"] for t in chain_side(run, TOPIC)}
     assert {s.inputs["topic"] for s in subscriptions} == topics
+    # The high-risk topics' own subscribers (realTime.highRisk.subscriptions): the on-call list only.
+    risky = high_risk_side(run, SUBSCRIPTION)
+    assert [s.raw_inputs["endpoint"] for s in risky] == ["security-oncall@example.com"] * len(
+        expected_targets(prod_config)
+    )
 
 
 def test_names_are_unique_deterministic_and_carry_account_and_region(prod_config: dict) -> None:
@@ -287,13 +314,15 @@ def test_names_are_unique_deterministic_and_carry_account_and_region(prod_config
         tag = f"{control.control_id.replace('.', '-')}-{control.slug}"
         assert alarm.inputs["name"] == f"cis-{tag}-{name}-{region}"
     assert "cis-4-5-cloudtrail-changes-management-us-east-1" in alarm_names
-    for topic in first.of_type(TOPIC):
+    for topic in chain_side(first, TOPIC):
         account, _ = target_of(first, topic)
         name = account_entry(prod_config, account)["name"]
         assert topic.inputs["name"] == f"cis-{name}-alarms"
     assert {t.inputs["name"] for t in first.of_type(TOPIC)} == {
         "cis-management-alarms",
         "cis-security-tooling-alarms",
+        "cis-management-high-risk",
+        "cis-security-tooling-high-risk",
     }
 
 

@@ -28,6 +28,7 @@ from pulumi.runtime.mocks import MockResourceArgs
 from cis_monitoring.core.catalog import get_control
 from cis_monitoring.program.naming import control_tag
 from cis_monitoring.program.policies import topic_policy
+from cis_monitoring.program.real_time import publishers
 from cis_monitoring.spec import DeployTarget, load_config, targets
 from local.emulator import DEFAULT_ACCOUNT, MEMBER_ROLE, Emulator
 from local.emulator_adapter import EmulatorAdapter, EmulatorDeployError
@@ -262,7 +263,17 @@ def test_deploy_builds_the_whole_chain_in_every_monitored_log_group_and_none_els
         assert kms.get_key_rotation_status(KeyId=key_metadata["KeyId"])["KeyRotationEnabled"] is True
         aliases = {a["AliasName"]: a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"]}
         assert aliases[f"alias/cis-{target.account_name}-alarms"] == key_metadata["KeyId"]
-        assert json.loads(attributes["Policy"]) == json.loads(topic_policy(topic_arn, account, region))
+        # With realTime (prod), the policy also admits exactly this site's publishing rules.
+        rule_arns = publishers("cis", target, [get_control(c) for c in result["controls"]])[0]
+        assert json.loads(attributes["Policy"]) == json.loads(
+            topic_policy(topic_arn, account, region, rule_arns)
+        )
+        assert (rule_arns != []) == (stack == "prod")
+        for rule_arn in rule_arns:
+            described = deployed.client("events", account, region).describe_rule(
+                Name=rule_arn.rsplit("/", 1)[1]
+            )
+            assert described["Arn"] == rule_arn and described["State"] == "ENABLED"
 
         subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
         assert {(s["Protocol"], s["Endpoint"]) for s in subscriptions} == {
@@ -324,6 +335,15 @@ def test_audit_passes_every_account_and_region_after_deploy(
     assert {row[4] for row in rows.values()} == {"PASS"} and code == 0
     assert sorted(document["chains"]) == sorted(deployed.chains)
     assert document["summary"]["pairs"] == document["summary"]["pass"] == len(rows)
+    # realTime (prod): the audit read each chain's rules where the program put them, and each passed.
+    real_time = {
+        (key, place, control): result["status"]
+        for key, chain in document["chains"].items()
+        for place, results in chain.get("realTime", {}).items()
+        for control, result in results.items()
+    }
+    assert bool(real_time) == (stack == "prod")
+    assert set(real_time.values()) <= {"PASS"}, {k: v for k, v in real_time.items() if v != "PASS"}
 
 
 Break = Callable[[Deployed, str], None]
