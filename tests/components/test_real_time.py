@@ -11,9 +11,9 @@ import pytest
 
 from cis_monitoring.core.catalog import CONTROLS
 from cis_monitoring.core.detectors import event_rule as kind
-from cis_monitoring.core.event_pattern import InputTransformer
+from cis_monitoring.core.event_pattern import InputTransformer, as_event, render
 from cis_monitoring.core.judge.resource_policies import events_topic_grant, judge_grant
-from local.program_harness import ProgramRun, decode_provider_inputs, run_program
+from local.program_harness import REPO_ROOT, ProgramRun, decode_provider_inputs, run_program
 
 RULE = "aws:cloudwatch/eventRule:EventRule"
 TARGET = "aws:cloudwatch/eventTarget:EventTarget"
@@ -265,3 +265,30 @@ def test_the_deployer_passes_its_roles_only_to_eventbridge() -> None:
 
     [statement] = granting("iam:PassRole", f"arn:aws:iam::{SANDBOX}:role/cis-4-5-cloudtrail-changes-forward")
     assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "events.amazonaws.com"}}
+
+
+def _readme_section() -> str:
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    return text.split("## Real-time alerts (opt-in)\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_readme_shows_the_message_the_programs_transformer_renders() -> None:
+    """README "Real-time alerts (opt-in)": the message is the one the registered target renders for 4.5's
+    first sample record (the core's renderer, as EventBridge documents input transformers)."""
+    run = _run(_config({}))
+    target = next(t for t in run.of_type(TARGET) if t.inputs.get("inputTransformer"))
+    rule = next(r for r in run.of_type(RULE) if r.inputs["name"] == target.inputs["rule"])
+    transformer = InputTransformer(
+        target.inputs["inputTransformer"]["inputTemplate"], target.inputs["inputTransformer"]["inputPaths"]
+    )
+    sample = CONTROL.target_samples()[0]
+    message = render(transformer, as_event(sample.record), rule_name=rule.inputs["name"])
+    assert f"```\n{message}\n```" in _readme_section()
+
+
+def test_the_readmes_high_risk_table_names_each_controls_events() -> None:
+    rows = {
+        line.split("|")[1].strip(): line for line in _readme_section().splitlines() if line.startswith("| 4.")
+    }
+    for control_id, entry in kind.HIGH_RISK.items():
+        assert all(f"`{name}`" in rows[control_id] for name in entry.names), control_id
