@@ -8,7 +8,8 @@ fails when README.md or docs/stack-config.schema.json drift from the models.
 - ``config_schema``: the JSON Schema of the ``cis-monitoring:`` keys of ``Pulumi.<stack>.yaml``
   (camelCase, without the namespace), for editors and CI;
 - ``config_reference``: one Markdown table per object (key, type, required or default, description);
-- ``codes_reference``: one row per code of ``cis_monitoring.core.problems.CODES``.
+- ``codes_reference``: one row per code of ``cis_monitoring.core.problems.CODES``;
+- ``controls_reference`` (``controls_table``): one row per catalog control.
 
 ``python -m cis_monitoring.spec.docs --write`` (``make docs``) rewrites both files; ``--check``
 exits 1 naming what drifted.
@@ -35,15 +36,17 @@ from cis_monitoring.core.problems import CODES
 from cis_monitoring.core.project import PROJECT
 
 from .accounts import AccountConfig, OrganizationTrailConfig, RegionConfig, TrailConfig
+from .controls_table import controls_reference
 from .inventory import OrganizationConfig, SelectorConfig, ShardConfig
 from .model import EmulatorConfig, StackConfig
 from .notifications import NotificationConfig, SubscriptionConfig
-from .realtime import CentralBusConfig, HighRiskConfig, RealTimeConfig
+from .realtime import CentralBusConfig, HighRiskConfig, RealTimeConfig, real_time_option
 
 SCHEMA_PATH = Path("docs/stack-config.schema.json")
 README_PATH = Path("README.md")
 CONFIG_BLOCK = "config reference"
 CODES_BLOCK = "problem codes"
+CONTROLS_BLOCK = "supported controls"
 
 PARTS: tuple[type[BaseModel], ...] = (
     AccountConfig,
@@ -267,9 +270,19 @@ def replace_block(text: str, name: str, body: str) -> str:
     return pattern.sub(lambda _: f"{begin}\n{body}\n{end}", text)
 
 
+def _blocks(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    """Each generated README block: its marker name and its text."""
+    return (
+        (CONFIG_BLOCK, config_reference(model)),
+        (CODES_BLOCK, codes_reference()),
+        (CONTROLS_BLOCK, controls_reference([("real-time (opt-in)", real_time_option)])),
+    )
+
+
 def expected_readme(readme: str, model: type[BaseModel] = StackConfig) -> str:
-    readme = replace_block(readme, CONFIG_BLOCK, config_reference(model))
-    return replace_block(readme, CODES_BLOCK, codes_reference())
+    for name, body in _blocks(model):
+        readme = replace_block(readme, name, body)
+    return readme
 
 
 def drift(root: Path, model: type[BaseModel] = StackConfig) -> list[str]:
@@ -279,7 +292,7 @@ def drift(root: Path, model: type[BaseModel] = StackConfig) -> list[str]:
     if not schema_file.is_file() or schema_file.read_text(encoding="utf-8") != schema_text(model):
         found.append(f"{SCHEMA_PATH} differs from the models")
     readme = (root / README_PATH).read_text(encoding="utf-8")
-    for name, body in ((CONFIG_BLOCK, config_reference(model)), (CODES_BLOCK, codes_reference())):
+    for name, body in _blocks(model):
         try:
             current = replace_block(readme, name, body)
         except ValueError as error:

@@ -25,7 +25,7 @@ from pydantic import Field, field_validator, model_validator
 
 from cis_monitoring.core.aws import arns, regions
 from cis_monitoring.core.catalog import Control
-from cis_monitoring.core.detectors.event_rule import rule_pattern, selection
+from cis_monitoring.core.detectors.event_rule import high_risk_pattern, rule_pattern, selection
 from cis_monitoring.core.event_pattern import GLOBAL_SERVICE_REGION
 
 from . import fields
@@ -246,6 +246,14 @@ class RealTimeSettings:
         """Whether the rules of this site's Region notify a topic here (else they forward)."""
         bus = self.central_bus
         return bus is None or (bus.account_id, bus.region) == (account_id, region)
+
+
+def real_time_option(control: Control) -> str:
+    """The README's real-time cell of ``control``: its rule (and high-risk rule), or why it has none."""
+    chosen = selection(control)
+    if isinstance(chosen, str):
+        return f"no: {chosen}"
+    return "rule; high-risk rule" if high_risk_pattern(control) is not None else "rule"
 
 
 def controls_with_rules(controls: Sequence[Control]) -> list[Control]:

@@ -92,11 +92,14 @@ def judge_stack(index: StackIndex, config: PackConfig) -> Judgement:
     # The owner's chain belongs to the stack that deploys into the owner's account or requires it.
     here = {t.account for t in targets if t.account} | {account for account, _ in config.required}
     judgement = Judgement()
-    for position, control in enumerate(config.controls):
+    judges = []
+    for control in config.controls:
         judge = _ControlJudge(index, config, control, targets, here)
         judgement.violations.extend(replace(f, control=control.control_id) for f in judge.violations())
-        if position == 0:  # whether a chain is judged elsewhere does not depend on the control
-            judgement.notes.extend(judge.notes())
+        judges.append(judge)
+    # Whether a pair falls back to a chain judged elsewhere can depend on the control (its own chain
+    # may be broken for one control only): the notes speak of every control's fallbacks, each once.
+    judgement.notes.extend(_notes(config, judges))
     return judgement
 
 
@@ -233,35 +236,42 @@ class _ControlJudge:
             site.target,
         )
 
-    def notes(self) -> list[str]:
-        by_trail: dict[str, list[Coverage]] = {}
-        for coverage in self.elsewhere:
-            assert coverage.trail is not None
-            by_trail.setdefault(self.trail_of[coverage.trail].path, []).append(coverage)
-        notes = []
-        for coverages in by_trail.values():
-            owner = coverages[0].trail.owner_account if coverages[0].trail else ""
-            verb = "is" if len({c.account_id for c in coverages}) == 1 else "are"
-            notes.append(
-                f"{_accounts(coverages)} {verb} {coverages[0].describe()}; that chain is judged in the stack "
-                f"of account {owner}, which this stack neither deploys into nor lists in requiredTargets"
-            )
-        # Accounts the config speaks of: a declared trail's owner or member, or a required pair (a
-        # per-Region trail is declared as its required Regions: the pack states multi-Region trails only).
-        stated = {t.owner for t in self.config.trails} | {account for account, _ in self.config.required}
-        for site in self.plain:
-            account = site.target.account
-            if account is None or account in stated or self.config.trails_recording(account):
-                continue
-            # The pack cannot see trails: with none declared for the account, it counted a chain on
-            # any log group there. Said, not passed silently; the audit checks the delivery.
-            notes.append(
-                f"{site.target.label()}: no trail is declared for this account (pack config accountTrails or"
-                " organizationTrails, or an aws.cloudtrail.Trail in the stack), so the pack could not tell"
-                " whether the chain's log group is the one a trail delivers to; `cis-monitoring pack-config`"
-                " declares the stack's trails, and `cis-monitoring audit` checks the delivery"
-            )
-        return notes
+
+def _notes(config: PackConfig, judges: Sequence[_ControlJudge]) -> list[str]:
+    """The advisory notes of every control's judge, each pair and site said once."""
+    if not judges:
+        return []
+    trail_of = judges[0].trail_of
+    elsewhere = list({(c.account_id, c.region, c.trail): c for j in judges for c in j.elsewhere}.values())
+    by_trail: dict[str, list[Coverage]] = {}
+    for coverage in elsewhere:
+        assert coverage.trail is not None
+        by_trail.setdefault(trail_of[coverage.trail].path, []).append(coverage)
+    notes = []
+    for coverages in by_trail.values():
+        owner = coverages[0].trail.owner_account if coverages[0].trail else ""
+        verb = "is" if len({c.account_id for c in coverages}) == 1 else "are"
+        notes.append(
+            f"{_accounts(coverages)} {verb} {coverages[0].describe()}; that chain is judged in the stack "
+            f"of account {owner}, which this stack neither deploys into nor lists in requiredTargets"
+        )
+    # Accounts the config speaks of: a declared trail's owner or member, or a required pair (a
+    # per-Region trail is declared as its required Regions: the pack states multi-Region trails only).
+    stated = {t.owner for t in config.trails} | {account for account, _ in config.required}
+    plain = dict.fromkeys(site for j in judges for site in j.plain)
+    for site in plain:
+        account = site.target.account
+        if account is None or account in stated or config.trails_recording(account):
+            continue
+        # The pack cannot see trails: with none declared for the account, it counted a chain on
+        # any log group there. Said, not passed silently; the audit checks the delivery.
+        notes.append(
+            f"{site.target.label()}: no trail is declared for this account (pack config accountTrails or"
+            " organizationTrails, or an aws.cloudtrail.Trail in the stack), so the pack could not tell"
+            " whether the chain's log group is the one a trail delivers to; `cis-monitoring pack-config`"
+            " declares the stack's trails, and `cis-monitoring audit` checks the delivery"
+        )
+    return notes
 
 
 def _managed_trails(index: StackIndex, control: Control) -> list[tuple[TrailFacts, Resource]]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from cis_monitoring.core.catalog import CONTROLS
 from cis_monitoring.core.findings import FINDINGS_SCHEMA_VERSION, STATED, from_dict
 from cis_monitoring.core.status import Status
 from tests.rollup.rollup_harness import ROLLUP_DIR
@@ -50,8 +51,11 @@ def test_the_rollup_exports_its_coverage_as_stated_findings(exported: dict[str, 
     findings = from_dict(json.loads(json.dumps(document)), "rollup findings")
     coverage = exported["coverage"]
     controls = {c for counts in exported["byStack"].values() for c in counts["controls"]}
-    assert controls == {"4.5"}
-    assert sorted(f.uid for f in findings.findings) == sorted(f"4.5/{key}" for key in coverage)
+    assert controls == set(CONTROLS)  # dev selects 4.5, prod every control
+    # Every control a stack selects is stated for every pair it claims; 4.5 (both stacks') for every pair.
+    assert {f.uid for f in findings.findings if f.control_id == "4.5"} == {f"4.5/{key}" for key in coverage}
+    assert {f.uid.split("/", 1)[1] for f in findings.findings} == set(coverage)
+    assert {f.control_id for f in findings.findings} == controls
     assert {f.source for f in findings.findings} == {STATED}
     for finding in findings.findings:
         entry = coverage[f"{finding.account_id}/{finding.region}"]

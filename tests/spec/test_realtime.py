@@ -219,3 +219,26 @@ def test_every_problem_is_reported_together() -> None:
 def test_the_check_uses_the_programs_topic_name() -> None:
     target = targets(load_config(_config({})))[0]
     assert naming.topic_name("cis", target) == cis_topic_name("cis", target.account_name)
+
+
+def test_the_readmes_control_table_says_which_controls_get_a_rule() -> None:
+    """The generated supported-controls table (``make docs``; tests/spec/test_docs.py holds it current)."""
+    from cis_monitoring.core.detectors.event_rule import high_risk_pattern, rule_pattern
+    from local.program_harness import REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- BEGIN GENERATED: supported controls -->", 1)[1].split("<!-- END GENERATED", 1)[
+        0
+    ]
+    lines = table.splitlines()
+    heading = next(line for line in lines if line.startswith("| catalog"))
+    column = [cell.strip() for cell in heading.split("|")].index("real-time (opt-in)")
+    for control in CONTROLS.values():
+        row = next(line for line in lines if line.startswith(f"| `{control.control_id}`"))
+        cell = [c.strip() for c in row.split("|")][column]
+        if rule_pattern(control) is None:
+            assert cell.startswith("no: "), control.control_id
+        else:
+            assert cell == ("rule; high-risk rule" if high_risk_pattern(control) else "rule"), (
+                control.control_id
+            )
