@@ -22,9 +22,10 @@ Two rules no renderer can undo:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
-from cis_monitoring.audit.chain import CHECKS, Check
+from cis_monitoring.audit.chain import CHECKS
 from cis_monitoring.audit.proofs.result import ALARM_HISTORY, DRILL, MATCHER, PROOF_BASIS, ProofResult
 from cis_monitoring.audit.results import ChainResult, ControlResult, CoverageReport, PairResult
 from cis_monitoring.audit.trails import TrailReading
@@ -133,6 +134,15 @@ def _finding(
             reasons.append(
                 f"no evidence for {', '.join(missing)}: a link that was not read from AWS is never a PASS"
             )
+    real_time = real_time_links(chain, control, pair) if chain else ()
+    if real_time:
+        links = (*links, *real_time)
+        worst_link = next((link for link in real_time if link.status != Status.PASS), None)
+        notes.append(
+            "the opt-in real-time channel (EventBridge rules, judged apart: CIS compliance rests on the metric"
+            " filter) is "
+            + (f"{worst_link.status} at its {worst_link.link}" if worst_link else "PASS at every link")
+        )
     if requirement is None:
         version = name_of(benchmark)
         notes.append(f"the audit's own verdict for catalog control {control.control_id}: {status}")
@@ -159,6 +169,33 @@ def _finding(
         profile=requirement.profile if requirement else None,
         requirement_source=requirement.source if requirement else None,
     )
+
+
+REAL_TIME_LINK = "{link} ({place})"
+"""A real-time link's name: never one of ``REQUIRED_FOR_PASS``'s, so it cannot stand in for a CIS link."""
+
+
+def real_time_links(chain: ChainResult, control: Control, pair: PairResult) -> tuple[LinkEvidence, ...]:
+    """The opt-in real-time rules' links in the pair's own account and Region, for ``control``.
+
+    They are evidence beside the CIS chain's links and never change the finding's status: CIS is
+    judged on the metric filter. Rules the program puts elsewhere (a forwarding Region's, a central
+    bus's) belong to the findings of that account and Region.
+    """
+    if chain.group.account_id != pair.account_id:
+        return ()
+    links: list[LinkEvidence] = []
+    for place, results in chain.real_time.items():
+        if place.split(" ", 1)[0] != pair.region:
+            continue
+        for result in results:
+            if result.control != control.control_id:
+                continue
+            links += [
+                replace(link, link=REAL_TIME_LINK.format(place=place, link=link.link))
+                for link in chain_links(result)
+            ]
+    return tuple(links)
 
 
 def unproven(links: Sequence[LinkEvidence]) -> list[str]:
@@ -276,7 +313,7 @@ def chain_links(result: ControlResult) -> tuple[LinkEvidence, ...]:
             evidence["error"] = result.error.to_dict()
         links.append(
             LinkEvidence(
-                str(Check(check.check)),
+                str(check.check),
                 status,
                 check.detail,
                 tuple(str(c) for c in check.codes),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -13,7 +14,8 @@ from botocore.stub import Stubber
 from moto.core.models import MockAWS
 
 from cis_monitoring.audit.aws import Memo, SessionFactory
-from cis_monitoring.audit.real_time import DEFAULT_BUS, AwsRuleLookups, RulePlace, real_time_sites
+from cis_monitoring.audit.findings import REQUIRED_FOR_PASS, real_time_links
+from cis_monitoring.audit.real_time import DEFAULT_BUS, AwsRuleLookups, RuleCheck, RulePlace, real_time_sites
 from cis_monitoring.audit.report import render_chains, render_text
 from cis_monitoring.audit.results import ChainResult, CoverageReport
 from cis_monitoring.audit.run import audit_chain
@@ -300,3 +302,34 @@ def test_the_audit_reads_rules_where_the_program_puts_them() -> None:
     assert bus == {
         ("111111111111", "eu-west-1"): (RulePlace("eu-west-1"), RulePlace("eu-west-1", "cis-realtime"))
     }
+
+
+# ---------------------------------------------------------------- in the findings (reports)
+
+
+def _pair(account: str, region: str) -> Any:
+    """The only fields of a pair ``real_time_links`` reads."""
+    return SimpleNamespace(account_id=account, region=region)
+
+
+def test_the_findings_carry_the_rules_of_their_own_account_and_region(aws: None) -> None:
+    deploy_real_time()
+    chain = _chain()
+    home = real_time_links(chain, CIS_4_5, _pair(ACCOUNT, REGION))
+    assert [link.link for link in home] == [f"{check} ({REGION})" for check in RuleCheck]
+    assert all(link.status == Status.PASS for link in home)
+    assert all(link.basis for link in home if link.link.startswith(str(RuleCheck.RULE)))
+    forwarding = real_time_links(chain, CIS_4_5, _pair(ACCOUNT, FORWARDING))
+    assert forwarding and all(link.link.endswith(f"({FORWARDING})") for link in forwarding)
+    assert real_time_links(chain, CIS_4_5, _pair("999999999999", REGION)) == ()
+    # A real-time link can never stand in for a link the CIS verdict needs.
+    assert not {link.link for link in (*home, *forwarding)} & set(REQUIRED_FOR_PASS)
+
+
+def test_a_broken_rule_is_a_failed_link_of_the_finding_not_its_status(aws: None) -> None:
+    deploy_real_time()
+    boto3.client("events", region_name=REGION).disable_rule(Name=RULE)
+    chain = _chain((HOME,))
+    links = real_time_links(chain, CIS_4_5, _pair(ACCOUNT, REGION))
+    assert links[0].status == Status.FAIL and links[0].link == f"{RuleCheck.RULE} ({REGION})"
+    assert chain.status == Status.PASS  # CIS is judged on the metric filter
