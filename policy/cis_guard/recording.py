@@ -22,6 +22,7 @@ from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import PolicyPack, StackValidationPolicy
 from pulumi_policy import policy as sdk
 
+from .servicer import decoding_once
 from .stack_model import plain, provider_target
 from .verdict_files import Recorder
 from .verdicts import (
@@ -68,7 +69,9 @@ def serve(recorder: Recorder, chain_policy: str, **pack: Any) -> None:
     if _SDK_SERVICER is None:
         recorder.problem = RECORDER_UNAVAILABLE
     else:
-        sdk._PolicyAnalyzerServicer = _recording_servicer(_SDK_SERVICER, recorder, chain_policy)  # type: ignore[attr-defined]
+        # Recording on top of one decoding per request (``servicer``): the SDK's servicer, twice subclassed.
+        base = decoding_once(_SDK_SERVICER)
+        sdk._PolicyAnalyzerServicer = _recording_servicer(base, recorder, chain_policy)  # type: ignore[attr-defined]
     PolicyPack(**pack)
 
 
