@@ -1,23 +1,34 @@
 """Policy pack: AnalyzeStack over gRPC, the real pack vs a pack with one no-op stack policy.
 
-Both packs are started exactly as the Pulumi CLI starts them (``python -u -m pulumi.policy <engine> .``
+The packs are started exactly as the Pulumi CLI starts them (``python -u -m pulumi.policy <engine> .``
 in the pack's directory, via the repo's test support), configured with their schema defaults, and
 sent the same request objects. Stacks come from ``benchmarks.stacks`` (the program's own
 registrations, replicated). Each size gets one untimed warm-up call per pack, then the packs
-alternate for the timed calls.
+rotate for the timed calls. Three packs: the real one; the real one with its collector policy
+removed (``policy/cis_guard/collector.py`` replaced by no-ops in a copy of the build), to show
+what that policy is worth; the no-op. Each pack process's peak RSS is read per size (``VmHWM``,
+reset before the size's first call).
 
-A diagnostic pass runs the same requests once more in this process through pulumi-policy's own
-servicer (no gRPC) with the garbage collector clocked, to show how much of each pack's time the
+With its schema defaults the pack config declares no trail, so the advisory coverage notes policy
+has a note for every target ("no trail is declared for this account"): the benchmark counts them
+and checks there is one per target, so the notes are made and reported in every timed call.
+
+A diagnostic pass runs the same requests once more in this process through the packs' servicers
+(no gRPC) with the garbage collector on and clocked, to show how much of each pack's time the
 collector takes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -28,9 +39,19 @@ from benchmarks.measure import REPO_ROOT, GcClock, growth_per_10x, median, ratio
 
 # Repo test support (not product code): starts a pack as the CLI does, converts recorded runs.
 from local.analyzer_client import PolicyPackServer, built_pack_dir, stack_resources
+from policy.cis_guard.rules import NOTES_POLICY
 
 NOOP_PACK_DIR = REPO_ROOT / "benchmarks" / "noop_pack"
-PACKS = ("ours", "noop")
+PACKS = ("ours", "ours_default_gc", "noop")
+"""The real pack; the same with CPython's default collector (no collector policy); the no-op pack."""
+DEFAULT_GC_COLLECTOR = (
+    '"""Benchmark copy (benchmarks/pack_bench.py): no collector policy, CPython\'s default collector."""\n'
+    "import contextlib\n\n\n"
+    "def freeze_imports() -> None:\n    pass\n\n\n"
+    "paused = contextlib.nullcontext\n"
+)
+PER_RESOURCE_PASSES = 4
+IN_PROCESS_PACKS = ("ours", "noop")
 MAX_MESSAGE = 1 << 30  # a 50k-resource request is ~70 MB; gRPC's default limit is 4 MB
 
 Log = Callable[[str], None]
@@ -62,12 +83,43 @@ class LargeMessagePackServer(PolicyPackServer):
         grpc.channel_ready_future(self.channel).result(timeout=30)
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
 
-    def timed_analyze(self, request: analyzer_pb2.AnalyzeStackRequest) -> tuple[float, int]:
+    def timed_analyze(self, request: analyzer_pb2.AnalyzeStackRequest) -> tuple[float, int, int]:
+        """Seconds, mandatory violations, and advisory coverage notes of one AnalyzeStack call."""
         started = time.perf_counter()
         response = self.stub.AnalyzeStack(request)
         elapsed = time.perf_counter() - started
         # Advisory notes (e.g. "the config declares no trail for this account") are not violations.
-        return elapsed, sum(1 for d in response.diagnostics if d.enforcementLevel == analyzer_pb2.MANDATORY)
+        mandatory = sum(1 for d in response.diagnostics if d.enforcementLevel == analyzer_pb2.MANDATORY)
+        notes = sum(
+            1
+            for d in response.diagnostics
+            if d.policyName == NOTES_POLICY and d.enforcementLevel == analyzer_pb2.ADVISORY
+        )
+        return elapsed, mandatory, notes
+
+    def reset_peak_rss(self) -> None:
+        """Start a new peak for ``peak_rss_mb`` (Linux: ``/proc/PID/clear_refs``; elsewhere a no-op)."""
+        with contextlib.suppress(OSError):
+            Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
+
+    def peak_rss_mb(self) -> float | None:
+        """The pack process's peak resident memory since the last reset (``VmHWM``), or None."""
+        try:
+            status = Path(f"/proc/{self.process.pid}/status").read_text()
+        except OSError:
+            return None
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return None
+
+
+def _pack_with_default_gc() -> Path:
+    """A copy of the built pack whose collector policy does nothing (CPython's default collector)."""
+    parent = tempfile.mkdtemp(prefix="cis-pack-default-gc-")
+    copy = Path(shutil.copytree(built_pack_dir(), Path(parent) / "policy-pack"))
+    (copy / "cis_guard" / "collector.py").write_text(DEFAULT_GC_COLLECTOR)
+    return copy
 
 
 def build_requests(
@@ -87,8 +139,10 @@ def build_requests(
 
 def bench(settings: PackSettings, log: Log = print) -> dict[str, Any]:
     requests = build_requests(settings, log)
+    default_gc_dir = _pack_with_default_gc()
     servers = {
         "ours": LargeMessagePackServer(built_pack_dir()),
+        "ours_default_gc": LargeMessagePackServer(default_gc_dir),
         "noop": LargeMessagePackServer(NOOP_PACK_DIR),
     }
     try:
@@ -102,6 +156,7 @@ def bench(settings: PackSettings, log: Log = print) -> dict[str, Any]:
     finally:
         for server in servers.values():
             server.close()
+        shutil.rmtree(default_gc_dir.parent, ignore_errors=True)
     result: dict[str, Any] = {
         "repetitions": list(settings.repetitions),
         "seed_targets": settings.seed_targets,
@@ -113,13 +168,17 @@ def bench(settings: PackSettings, log: Log = print) -> dict[str, Any]:
         ),
         "sizes": rows,
         "growth": {p: _growth(rows, p) for p in PACKS},
+        "collector_policy": (
+            "gc.freeze() after the pack's imports, and the collector paused for each AnalyzeStack call "
+            "(policy/cis_guard/collector.py); ours_default_gc is the same pack without it"
+        ),
         "analyze_per_resource": per_resource,
     }
     if settings.gc_diagnostic:
         rows_in_process = gc_diagnostic(requests, log)
         result["gc_in_process"] = {
             "sizes": rows_in_process,
-            "growth_without_gc": {p: _growth_without_gc(rows_in_process, p) for p in PACKS},
+            "growth_without_gc": {p: _growth_without_gc(rows_in_process, p) for p in IN_PROCESS_PACKS},
         }
     return result
 
@@ -132,27 +191,41 @@ def _measure_size(
     log: Log,
 ) -> dict[str, Any]:
     for server in servers.values():
+        server.reset_peak_rss()
         server.timed_analyze(request)  # warm-up
     seconds: dict[str, list[float]] = {p: [] for p in PACKS}
-    violations = {}
+    violations, notes = {}, {}
     for repetition in range(repetitions):
-        for pack in PACKS if repetition % 2 == 0 else PACKS[::-1]:
-            elapsed, violations[pack] = servers[pack].timed_analyze(request)
+        # Rotate the order, so no pack always runs right after the same one.
+        order = PACKS[repetition % len(PACKS) :] + PACKS[: repetition % len(PACKS)]
+        for pack in order:
+            elapsed, violations[pack], notes[pack] = servers[pack].timed_analyze(request)
             seconds[pack].append(elapsed)
-    ours, noop = median(seconds["ours"]), median(seconds["noop"])
-    log(f"pack {shape.resources:>6} resources: ours {ours:.3f} s, no-op {noop:.3f} s")
-    return {
+    row: dict[str, Any] = {
         "resources": shape.resources,
         "targets": shape.targets,
         "weakened_targets": shape.weakened_targets,
         "targets_without_alarm": shape.targets_without_alarm,
         "request_bytes": request.ByteSize(),
-        "ours": {"seconds": ours, "runs": [round(s, 4) for s in seconds["ours"]]},
-        "noop": {"seconds": noop, "runs": [round(s, 4) for s in seconds["noop"]]},
-        "ratio": ratio(ours, noop),
-        "violations": violations["ours"],
-        "expected_violations": shape.weakened_targets + shape.targets_without_alarm,
     }
+    for pack in PACKS:
+        row[pack] = {
+            "seconds": median(seconds[pack]),
+            "runs": [round(s, 4) for s in seconds[pack]],
+            "peak_rss_mb": servers[pack].peak_rss_mb(),
+        }
+    row["ratio"] = ratio(row["ours"]["seconds"], row["noop"]["seconds"])
+    row["default_gc_ratio"] = ratio(row["ours_default_gc"]["seconds"], row["noop"]["seconds"])
+    row["violations"] = violations["ours"]
+    row["expected_violations"] = shape.weakened_targets + shape.targets_without_alarm
+    row["notes"] = notes["ours"]
+    row["expected_notes"] = shape.targets  # the default config declares no trail: one note per target
+    log(
+        f"pack {shape.resources:>6} resources: ours {row['ours']['seconds']:.3f} s, default GC "
+        f"{row['ours_default_gc']['seconds']:.3f} s, no-op {row['noop']['seconds']:.3f} s; "
+        f"{row['notes']} notes"
+    )
+    return row
 
 
 def analyze_per_resource(
@@ -160,17 +233,19 @@ def analyze_per_resource(
 ) -> dict[str, Any]:
     """The CLI's other call: ``Analyze`` once per resource (the resource policies), over the smallest stack.
 
-    Not a goal of the issue; measured because at scale it costs more than AnalyzeStack.
+    The packs alternate passes over the stack (one warm-up pass each, then ``PER_RESOURCE_PASSES``).
     """
     result: dict[str, Any] = {"resources": len(request.resources)}
-    for pack, server in servers.items():
-        passes = []
-        for _ in range(3):
+    chosen = {pack: servers[pack] for pack in ("ours", "noop")}
+    passes: dict[str, list[float]] = {pack: [] for pack in chosen}
+    for repetition in range(PER_RESOURCE_PASSES + 1):  # the first pass of each is the warm-up
+        for pack in chosen if repetition % 2 == 0 else list(chosen)[::-1]:
             started = time.perf_counter()
             for resource in request.resources:
-                server.analyze(resource)
-            passes.append(time.perf_counter() - started)
-        seconds = median(passes[1:])  # the first pass is the warm-up
+                chosen[pack].analyze(resource)
+            passes[pack].append(time.perf_counter() - started)
+    for pack in chosen:
+        seconds = median(passes[pack][1:])
         result[pack] = {"seconds": seconds, "resources_per_second": len(request.resources) / seconds}
     result["ratio"] = ratio(result["ours"]["seconds"], result["noop"]["seconds"])
     log(
@@ -210,27 +285,49 @@ def _growth(rows: Sequence[dict[str, Any]], pack: str) -> list[dict[str, Any]]:
 
 
 def _servicer(pack: str) -> Any:
-    """pulumi-policy's own servicer for the real or the no-op pack, without a server."""
+    """The servicer class the real pack serves with (``recording.servicer_class``), or the SDK's own for
+    the no-op pack, without a server."""
     from pulumi_policy import EnforcementLevel, StackValidationPolicy
     from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-    from policy.cis_guard.rules import policies
+    from policy.cis_guard.recording import servicer_class
+    from policy.cis_guard.rules import CHAIN_POLICY, policies
+    from policy.cis_guard.verdict_files import Recorder
 
-    chosen = (
-        policies()
-        if pack == "ours"
-        else [StackValidationPolicy(name="noop", description="no-op", validate=lambda args, report: None)]
-    )
+    if pack == "ours":
+        served = servicer_class(Recorder(pack="in-process", version="0"), CHAIN_POLICY)
+        assert served is not None, "pulumi-policy >= 1.20, < 2 has the servicer the pack serves with"
+        return served(pack, "0.0.0", policies(), EnforcementLevel.MANDATORY)
+    chosen = [StackValidationPolicy(name="noop", description="no-op", validate=lambda args, report: None)]
     return _PolicyAnalyzerServicer(pack, "0.0.0", chosen, EnforcementLevel.MANDATORY, *([None] * 7))
 
 
 def gc_diagnostic(
     requests: Sequence[tuple[stacks.StackShape, analyzer_pb2.AnalyzeStackRequest]], log: Log
 ) -> list[dict[str, Any]]:
-    """One in-process AnalyzeStack per size and pack, with the garbage collector's share clocked."""
+    """One in-process AnalyzeStack per size and pack, with the garbage collector on and its share clocked.
+
+    The real pack's collector policy is left out here (the collector is never paused), so this shows
+    what the collector costs each pack's own work; the gRPC rows above show the policy's effect.
+    """
+
+    from policy.cis_guard import collector
+
+    servicers = {p: _servicer(p) for p in IN_PROCESS_PACKS}
+    paused, collector.paused = collector.paused, contextlib.nullcontext  # type: ignore[assignment]
+    try:
+        return _clocked(servicers, requests, log)
+    finally:
+        collector.paused = paused  # type: ignore[assignment]
+
+
+def _clocked(
+    servicers: dict[str, Any],
+    requests: Sequence[tuple[stacks.StackShape, analyzer_pb2.AnalyzeStackRequest]],
+    log: Log,
+) -> list[dict[str, Any]]:
     import gc
 
-    servicers = {p: _servicer(p) for p in PACKS}
     rows = []
     for shape, request in requests:
         row: dict[str, Any] = {"resources": shape.resources}
