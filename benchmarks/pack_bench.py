@@ -46,8 +46,7 @@ PACKS = ("ours", "ours_default_gc", "noop")
 """The real pack; the same with CPython's default collector (no collector policy); the no-op pack."""
 DEFAULT_GC_COLLECTOR = (
     '"""Benchmark copy (benchmarks/pack_bench.py): no collector policy, CPython\'s default collector."""\n'
-    "import contextlib\n\n\n"
-    "def freeze_imports() -> None:\n    pass\n\n\n"
+    "import contextlib\n\n"
     "paused = contextlib.nullcontext\n"
 )
 PER_RESOURCE_PASSES = 4
@@ -169,8 +168,8 @@ def bench(settings: PackSettings, log: Log = print) -> dict[str, Any]:
         "sizes": rows,
         "growth": {p: _growth(rows, p) for p in PACKS},
         "collector_policy": (
-            "gc.freeze() after the pack's imports, and the collector paused for each AnalyzeStack call "
-            "(policy/cis_guard/collector.py); ours_default_gc is the same pack without it"
+            "the collector paused for each AnalyzeStack call (policy/cis_guard/collector.py); "
+            "ours_default_gc is the same pack without it"
         ),
         "analyze_per_resource": per_resource,
     }

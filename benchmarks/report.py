@@ -172,8 +172,7 @@ def pack_table(pack: dict[str, Any]) -> list[str]:
         )
     lines += [
         "",
-        "ours = the pack as shipped (collector policy: gc.freeze() after imports, collector paused during "
-        "AnalyzeStack); default GC = the same pack with CPython's default collector; notes = the advisory "
+        "ours = the pack as shipped (collector policy: the collector paused during AnalyzeStack); default GC = the same pack with CPython's default collector; notes = the advisory "
         "coverage notes it reported (one per target: the default config declares no trail).",
         "",
         _growth_line("Growth per 10x resources", pack["growth"], "from_resources", "to_resources"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel
 
-from . import collector
 from .recording import pack_version, serve
 from .rules import CHAIN_POLICY, policies
 from .verdict_files import RECORDER
@@ -15,7 +14,6 @@ __all__ = ["PACK_NAME", "build_pack"]
 
 def build_pack() -> None:
     RECORDER.version = pack_version()
-    collector.freeze_imports()  # every module is imported by now (see ``collector``)
     serve(
         RECORDER,
         CHAIN_POLICY,
