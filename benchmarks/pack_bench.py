@@ -3,11 +3,15 @@
 The packs are started exactly as the Pulumi CLI starts them (``python -u -m pulumi.policy <engine> .``
 in the pack's directory, via the repo's test support), configured with their schema defaults, and
 sent the same request objects. Stacks come from ``benchmarks.stacks`` (the program's own
-registrations, replicated). Each size gets one untimed warm-up call per pack, then the packs
-rotate for the timed calls. Three packs: the real one; the real one with its collector policy
-removed (``policy/cis_guard/collector.py`` replaced by no-ops in a copy of the build), to show
-what that policy is worth; the no-op. Each pack process's peak RSS is read per size (``VmHWM``,
-reset before the size's first call).
+registrations, replicated). Each size gets one untimed warm-up call per pack; then the timed calls
+go in rounds over the sizes, the packs in rotating order, so load that changes during the run
+spreads over every size and pack. Each call also counts the pack process's CPU time (``/proc``),
+which other load on the machine inflates less than wall time.
+
+Three packs: the real one; the real one with its collector policy removed
+(``policy/cis_guard/collector.py`` replaced by a no-op in a copy of the build), to show what that
+policy is worth; the no-op. Each pack process's peak RSS is read per call (``VmHWM``, reset before
+the call), the highest kept per size.
 
 With its schema defaults the pack config declares no trail, so the advisory coverage notes policy
 has a note for every target ("no trail is declared for this account"): the benchmark counts them
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import shutil
 import sys
 import tempfile
@@ -29,7 +34,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import grpc
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
@@ -66,6 +71,14 @@ class PackSettings:
     gc_diagnostic: bool = True
 
 
+class Call(NamedTuple):
+    seconds: float
+    cpu_seconds: float
+    """The pack process's CPU time in the call: less sensitive than wall time to other load on the machine."""
+    violations: int
+    notes: int
+
+
 class LargeMessagePackServer(PolicyPackServer):
     """The test harness's pack process, with a channel that can send a 50k-resource request."""
 
@@ -82,11 +95,13 @@ class LargeMessagePackServer(PolicyPackServer):
         grpc.channel_ready_future(self.channel).result(timeout=30)
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
 
-    def timed_analyze(self, request: analyzer_pb2.AnalyzeStackRequest) -> tuple[float, int, int]:
-        """Seconds, mandatory violations, and advisory coverage notes of one AnalyzeStack call."""
+    def timed_analyze(self, request: analyzer_pb2.AnalyzeStackRequest) -> Call:
+        """One AnalyzeStack call: its seconds, the pack process's CPU seconds, violations and notes."""
+        cpu = self.cpu_seconds()
         started = time.perf_counter()
         response = self.stub.AnalyzeStack(request)
         elapsed = time.perf_counter() - started
+        cpu_used = self.cpu_seconds() - cpu
         # Advisory notes (e.g. "the config declares no trail for this account") are not violations.
         mandatory = sum(1 for d in response.diagnostics if d.enforcementLevel == analyzer_pb2.MANDATORY)
         notes = sum(
@@ -94,7 +109,16 @@ class LargeMessagePackServer(PolicyPackServer):
             for d in response.diagnostics
             if d.policyName == NOTES_POLICY and d.enforcementLevel == analyzer_pb2.ADVISORY
         )
-        return elapsed, mandatory, notes
+        return Call(elapsed, cpu_used, mandatory, notes)
+
+    def cpu_seconds(self) -> float:
+        """The pack process's CPU time so far (user + system, all threads; Linux ``/proc``, else 0)."""
+        try:
+            stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        except OSError:
+            return 0.0
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "; comm may hold spaces
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def reset_peak_rss(self) -> None:
         """Start a new peak for ``peak_rss_mb`` (Linux: ``/proc/PID/clear_refs``; elsewhere a no-op)."""
@@ -147,10 +171,7 @@ def bench(settings: PackSettings, log: Log = print) -> dict[str, Any]:
     try:
         for server in servers.values():
             server.configure()
-        rows = [
-            _measure_size(servers, shape, request, repetitions, log)
-            for (shape, request), repetitions in zip(requests, settings.repetitions, strict=True)
-        ]
+        rows = _measure_sizes(servers, requests, settings.repetitions, log)
         per_resource = analyze_per_resource(servers, requests[0][1], log)
     finally:
         for server in servers.values():
@@ -167,6 +188,7 @@ def bench(settings: PackSettings, log: Log = print) -> dict[str, Any]:
         ),
         "sizes": rows,
         "growth": {p: _growth(rows, p) for p in PACKS},
+        "cpu_growth": {p: _growth(rows, p, "cpu_seconds") for p in PACKS},
         "collector_policy": (
             "the collector paused for each AnalyzeStack call (policy/cis_guard/collector.py); "
             "ours_default_gc is the same pack without it"
@@ -182,24 +204,49 @@ def bench(settings: PackSettings, log: Log = print) -> dict[str, Any]:
     return result
 
 
-def _measure_size(
+def _measure_sizes(
     servers: dict[str, LargeMessagePackServer],
+    requests: Sequence[tuple[stacks.StackShape, analyzer_pb2.AnalyzeStackRequest]],
+    repetitions: Sequence[int],
+    log: Log,
+) -> list[dict[str, Any]]:
+    """Every size's calls, in rounds that visit each size in turn (one call per pack, in rotating order).
+
+    On a shared machine the load changes during a run; measuring one size after the other would
+    fold that change into the growth between sizes. Rounds spread every size's calls over the run.
+    """
+    calls: dict[tuple[int, str], list[Call]] = {}
+    peaks: dict[tuple[int, str], float] = {}
+    for _, request in requests:
+        for server in servers.values():
+            server.timed_analyze(request)  # warm-up
+    for repetition in range(max(repetitions)):
+        for position, (_, request) in enumerate(requests):
+            if repetition >= repetitions[position]:
+                continue
+            shift = (repetition + position) % len(PACKS)
+            for pack in PACKS[shift:] + PACKS[:shift]:  # no pack always runs right after the same one
+                server = servers[pack]
+                server.reset_peak_rss()
+                calls.setdefault((position, pack), []).append(server.timed_analyze(request))
+                peak = server.peak_rss_mb()
+                if peak is not None:
+                    peaks[(position, pack)] = max(peak, peaks.get((position, pack), 0.0))
+    return [
+        _size_row(
+            shape, request, {p: calls[(i, p)] for p in PACKS}, {p: peaks.get((i, p)) for p in PACKS}, log
+        )
+        for i, (shape, request) in enumerate(requests)
+    ]
+
+
+def _size_row(
     shape: stacks.StackShape,
     request: analyzer_pb2.AnalyzeStackRequest,
-    repetitions: int,
+    calls: dict[str, list[Call]],
+    peaks: dict[str, float | None],
     log: Log,
 ) -> dict[str, Any]:
-    for server in servers.values():
-        server.reset_peak_rss()
-        server.timed_analyze(request)  # warm-up
-    seconds: dict[str, list[float]] = {p: [] for p in PACKS}
-    violations, notes = {}, {}
-    for repetition in range(repetitions):
-        # Rotate the order, so no pack always runs right after the same one.
-        order = PACKS[repetition % len(PACKS) :] + PACKS[: repetition % len(PACKS)]
-        for pack in order:
-            elapsed, violations[pack], notes[pack] = servers[pack].timed_analyze(request)
-            seconds[pack].append(elapsed)
     row: dict[str, Any] = {
         "resources": shape.resources,
         "targets": shape.targets,
@@ -208,16 +255,20 @@ def _measure_size(
         "request_bytes": request.ByteSize(),
     }
     for pack in PACKS:
+        made = calls[pack]
         row[pack] = {
-            "seconds": median(seconds[pack]),
-            "runs": [round(s, 4) for s in seconds[pack]],
-            "peak_rss_mb": servers[pack].peak_rss_mb(),
+            "seconds": median([c.seconds for c in made]),
+            "runs": [round(c.seconds, 4) for c in made],
+            # Mean, not median: /proc counts CPU time in clock ticks (10 ms), coarse for one small call.
+            "cpu_seconds": sum(c.cpu_seconds for c in made) / len(made),
+            "peak_rss_mb": peaks[pack],
         }
     row["ratio"] = ratio(row["ours"]["seconds"], row["noop"]["seconds"])
     row["default_gc_ratio"] = ratio(row["ours_default_gc"]["seconds"], row["noop"]["seconds"])
-    row["violations"] = violations["ours"]
+    row["cpu_ratio"] = ratio(row["ours"]["cpu_seconds"], row["noop"]["cpu_seconds"])
+    row["violations"] = calls["ours"][-1].violations
     row["expected_violations"] = shape.weakened_targets + shape.targets_without_alarm
-    row["notes"] = notes["ours"]
+    row["notes"] = calls["ours"][-1].notes
     row["expected_notes"] = shape.targets  # the default config declares no trail: one note per target
     log(
         f"pack {shape.resources:>6} resources: ours {row['ours']['seconds']:.3f} s, default GC "
@@ -270,13 +321,13 @@ def _growth_without_gc(rows: Sequence[dict[str, Any]], pack: str) -> list[dict[s
     ]
 
 
-def _growth(rows: Sequence[dict[str, Any]], pack: str) -> list[dict[str, Any]]:
+def _growth(rows: Sequence[dict[str, Any]], pack: str, measure: str = "seconds") -> list[dict[str, Any]]:
     return [
         {
             "from_resources": a["resources"],
             "to_resources": b["resources"],
             "factor_per_10x": growth_per_10x(
-                a["resources"], a[pack]["seconds"], b["resources"], b[pack]["seconds"]
+                a["resources"], a[pack][measure], b["resources"], b[pack][measure]
             ),
         }
         for a, b in itertools.pairwise(rows)

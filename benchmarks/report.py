@@ -78,19 +78,21 @@ def pack_goals(pack: dict[str, Any]) -> list[dict[str, Any]]:
             PACK_PER_RESOURCE_LIMIT,
         )
     )
-    for pack_name, label, note in (
-        ("ours", "policy pack", notes),
-        ("ours_default_gc", "policy pack without its collector policy", "reference"),
-        ("noop", "no-op pack", "reference: the SDK's own cost"),
+    for pack_name, label, note, growth in (
+        ("ours", "policy pack", notes, "growth"),
+        ("ours", "policy pack, CPU time", "reference: the pack process's CPU seconds", "cpu_growth"),
+        ("ours_default_gc", "policy pack without its collector policy", "reference", "growth"),
+        ("noop", "no-op pack", "reference: the SDK's own cost", "growth"),
+        ("noop", "no-op pack, CPU time", "reference", "cpu_growth"),
     ):
-        for step in pack["growth"][pack_name]:
+        for step in pack[growth][pack_name]:
             found.append(
                 _goal(
                     f"{label} growth per 10x, {step['from_resources']} -> {step['to_resources']} resources",
                     step["factor_per_10x"],
                     GROWTH_LIMIT,
                     note,
-                    met=notes_made if pack_name == "ours" else True,
+                    met=notes_made if note == notes else True,
                 )
             )
     return found
@@ -153,8 +155,9 @@ def pack_table(pack: dict[str, Any]) -> list[str]:
         "### Policy pack: AnalyzeStack over gRPC (seconds: median of calls after a warm-up call)",
         "",
         "| resources | targets | violations | notes | request MB | ours s | ours, default GC s | no-op s "
-        "| ours/no-op | default GC/no-op | peak RSS MB ours / default GC / no-op | GC share in-process ours / no-op |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| ours/no-op | default GC/no-op | CPU s ours / no-op (ratio) | peak RSS MB ours / default GC / no-op "
+        "| GC share in-process ours / no-op |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     in_process = pack.get("gc_in_process", {"sizes": []})
     gc_rows = {r["resources"]: r for r in in_process["sizes"]}
@@ -168,7 +171,9 @@ def pack_table(pack: dict[str, Any]) -> list[str]:
             f"| {row['resources']:,} | {row['targets']:,} | {row['violations']} | {row['notes']:,} "
             f"| {row['request_bytes'] / 1e6:.1f} | {_n(row['ours']['seconds'], 3)} "
             f"| {_n(row['ours_default_gc']['seconds'], 3)} | {_n(row['noop']['seconds'], 3)} "
-            f"| **{_n(row['ratio'])}** | {_n(row['default_gc_ratio'])} | {rss} | {shares} |"
+            f"| **{_n(row['ratio'])}** | {_n(row['default_gc_ratio'])} "
+            f"| {_n(row['ours']['cpu_seconds'], 3)} / {_n(row['noop']['cpu_seconds'], 3)} ({_n(row['cpu_ratio'])}) "
+            f"| {rss} | {shares} |"
         )
     lines += [
         "",
@@ -176,6 +181,10 @@ def pack_table(pack: dict[str, Any]) -> list[str]:
         "coverage notes it reported (one per target: the default config declares no trail).",
         "",
         _growth_line("Growth per 10x resources", pack["growth"], "from_resources", "to_resources"),
+        "",
+        _growth_line(
+            "Growth per 10x resources, CPU time", pack["cpu_growth"], "from_resources", "to_resources"
+        ),
     ]
     per_resource = pack["analyze_per_resource"]
     lines += [

@@ -72,9 +72,10 @@ def test_pack_figures(smoke: tuple[dict[str, Any], str]) -> None:
     assert len(pack["sizes"]) == len(bench_run.SMOKE.pack.sizes)
     packs = ("ours", "ours_default_gc", "noop")
     for row in pack["sizes"]:
-        assert _number(row["ratio"]) and _number(row["default_gc_ratio"])
+        # CPU time comes in 10 ms ticks: a smoke-sized call may count none, and its ratio be infinite.
+        assert _number(row["ratio"]) and _number(row["default_gc_ratio"]) and row["cpu_ratio"] >= 0
         for name in packs:
-            assert _number(row[name]["seconds"]) and row[name]["runs"], name
+            assert _number(row[name]["seconds"]) and _number(row[name]["cpu_seconds"]) and row[name]["runs"]
             # Peak RSS comes from /proc (Linux, as in CI); elsewhere the bench says n/a.
             assert _number(row[name]["peak_rss_mb"]) or not Path("/proc/self/status").exists(), name
         assert row["violations"] == row["expected_violations"]
@@ -83,6 +84,7 @@ def test_pack_figures(smoke: tuple[dict[str, Any], str]) -> None:
     assert pack["sizes"][-1]["violations"] > 0, "the slow path (non-compliant targets) must run"
     for name in packs:
         assert all(_number(step["factor_per_10x"]) for step in pack["growth"][name])
+        assert all(step["factor_per_10x"] >= 0 for step in pack["cpu_growth"][name])
     for name in ("ours", "noop"):
         assert _number(pack["analyze_per_resource"][name]["resources_per_second"])
     assert _number(pack["analyze_per_resource"]["ratio"])
@@ -110,7 +112,8 @@ def test_pack_goals_are_stated_from_the_figures(smoke: tuple[dict[str, Any], str
     assert per_resource["limit"] == report.PACK_PER_RESOURCE_LIMIT == 1.3
     growth = found[f"policy pack growth per 10x, {first['resources']} -> {top['resources']} resources"]
     assert growth["limit"] == report.GROWTH_LIMIT == 11.0
-    assert all(_number(goal["measured"]) and isinstance(goal["met"], bool) for goal in found.values())
+    assert all(isinstance(goal["met"], bool) for goal in found.values())
+    assert all(_number(goal["measured"]) for goal in found.values() if "CPU" not in goal["goal"])
     # A run whose notes were not made does not meet the goals, whatever its times.
     for row in pack["sizes"]:
         row["ratio"] = 0.5
