@@ -10,9 +10,10 @@ policy is handed:
 - a ``SharedStackPolicy`` gets ``SharedStackArgs`` over one ``StackAnalysis`` per call
   (``decode``: plain data, straight from the request), made when the first such policy runs;
 - any other stack policy gets the SDK's own ``StackValidationArgs``, built the SDK's way, per policy;
-- every resource policy gets the SDK's ``ResourceValidationArgs`` over one decoding of the resource
-  (the SDK's proxies, shared), which also carries the pack's plain ``Resource`` (``DecodedResourceArgs``),
-  decoded on first use.
+- every resource policy gets the SDK's ``ResourceValidationArgs`` over one view of the request
+  (``DecodedResourceArgs``): the SDK's proxies, options and provider, and the pack's plain
+  ``Resource``, each decoded when a policy first reads it and then shared. This pack's policies
+  read the type, then the plain ``Resource`` only for the types they judge.
 
 What the SDK does with a policy's outcome is kept: a disabled policy is skipped before anything is
 decoded, ``remediate`` reports as mandatory, an ``UnknownValueError`` becomes the SDK's advisory
@@ -54,16 +55,68 @@ __all__ = ["DecodedResourceArgs", "decoding_once"]
 _NOT_APPLICABLE = getattr(sdk, "_NotApplicableError", None)
 
 
-class DecodedResourceArgs(ResourceValidationArgs):
-    """The SDK's resource validation args, plus the resource as the pack's plain ``Resource``."""
+class _RequestView:
+    """One ``Analyze`` request, decoded on first use, once, for every resource policy that reads it."""
 
-    def __init__(self, request: Any, *args: Any) -> None:
-        super().__init__(*args)
-        self._request = request
+    def __init__(self, servicer: Any, request: Any) -> None:
+        self._servicer, self.request = servicer, request
+
+    @cached_property
+    def props(self) -> Any:
+        """The SDK's view: its unknown-checking proxy over its own deserialization."""
+        return unknown_checking_proxy(
+            deserialize_properties(json_format.MessageToDict(self.request.properties))
+        )
+
+    @cached_property
+    def opts(self) -> Any:
+        return self._servicer._get_resource_options(self.request)
+
+    @cached_property
+    def provider(self) -> Any:
+        return self._servicer._get_provider_resource(self.request)
 
     @cached_property
     def resource(self) -> Resource:
-        return decode_resource(self._request)
+        """The pack's view: a plain ``Resource`` (``decode``)."""
+        return decode_resource(self.request)
+
+
+_LAZY: Any = object()
+"""Passed to the SDK's constructor for what ``DecodedResourceArgs`` reads from the request view."""
+
+
+def _from_view(name: str) -> property:
+    """An attribute of the SDK's args read from the request view when first read (not when set)."""
+
+    def read(args: DecodedResourceArgs) -> Any:
+        value = args.__dict__.get(name, _LAZY)
+        return getattr(args._view, name) if value is _LAZY else value
+
+    def write(args: DecodedResourceArgs, value: Any) -> None:
+        args.__dict__[name] = value
+
+    return property(read, write)
+
+
+class DecodedResourceArgs(ResourceValidationArgs):
+    """The SDK's resource validation args over one request view, plus the resource as the pack's
+    plain ``Resource``. ``props``, ``opts`` and ``provider`` are the SDK's own objects, built when a
+    policy first reads them: this pack's policies read the plain ``Resource`` instead, so the SDK's
+    decoding is made only for a policy that asks for it."""
+
+    props = _from_view("props")
+    opts = _from_view("opts")
+    provider = _from_view("provider")
+
+    def __init__(self, view: _RequestView, config: Any, stack_tags: Any) -> None:
+        self._view = view
+        request = view.request
+        super().__init__(request.type, _LAZY, request.urn, request.name, _LAZY, _LAZY, config, stack_tags)
+
+    @property
+    def resource(self) -> Resource:
+        return self._view.resource
 
 
 def decoding_once(base: type) -> type:
@@ -112,7 +165,7 @@ def decoding_once(base: type) -> type:
         def Analyze(self, request: Any, _context: Any) -> Any:
             self._configure_runtime_settings()
             response = proto.AnalyzeResponse()
-            shared: tuple[Any, Any, Any] | None = None
+            view = _RequestView(self, request)
             for policy in self.pack_policies:
                 if not isinstance(policy, ResourceValidationPolicy):
                     continue
@@ -126,25 +179,7 @@ def decoding_once(base: type) -> type:
                         )
                     )
                     continue
-                if shared is None:
-                    props = deserialize_properties(json_format.MessageToDict(request.properties))
-                    shared = (
-                        unknown_checking_proxy(props),
-                        self._get_resource_options(request),
-                        self._get_provider_resource(request),
-                    )
-                props, opts, provider = shared
-                args = DecodedResourceArgs(
-                    request,
-                    request.type,
-                    props,
-                    request.urn,
-                    request.name,
-                    opts,
-                    provider,
-                    self._get_policy_config(policy.name),
-                    self.stack_tags,
-                )
+                args = DecodedResourceArgs(view, self._get_policy_config(policy.name), self.stack_tags)
                 self._run(policy, level, args, response)
             return response
 

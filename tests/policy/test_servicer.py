@@ -117,22 +117,48 @@ def test_the_stack_is_decoded_once_for_all_stack_policies(
     assert counted == {"sdk": 0, "pack": 1}
 
 
-def test_a_resource_is_decoded_once_for_all_resource_policies(
-    stack: analyzer_pb2.AnalyzeStackRequest, counted: dict[str, int]
+def test_a_resource_is_decoded_at_most_once_for_all_resource_policies(
+    stack: analyzer_pb2.AnalyzeStackRequest, counted: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The pack's own policies read its plain decoding, once; a policy that reads the SDK's proxies gets
+    them, decoded once however many such policies there are."""
+    plain = {"count": 0}
+    decode = servicer.decode_resource
+
+    def counting(request: Any) -> Any:
+        plain["count"] += 1
+        return decode(request)
+
+    monkeypatch.setattr(servicer, "decode_resource", counting)
+    seen: list[Any] = []
+    foreign = [
+        ResourceValidationPolicy(
+            name=f"foreign-{n}",
+            description="reads the SDK's proxies",
+            validate=lambda args, report: seen.append((dict(args.props), args.provider, args.opts)),
+        )
+        for n in range(2)
+    ]
     resource_policies = [p for p in policies() if isinstance(p, ResourceValidationPolicy)]
     assert len(resource_policies) > 2
-    pack = _pack(policies())
+    ours, with_foreign = _pack(policies()), _pack([*policies(), *foreign])
+    judged = 0
     for resource in stack.resources:
-        counted["sdk"] = 0
         request = analyzer_pb2.AnalyzeRequest(
             type=resource.type, properties=resource.properties, urn=resource.urn, name=resource.name
         )
         if resource.HasField("provider"):
             request.provider.CopyFrom(resource.provider)
-        pack.Analyze(request, None)
-        # Its properties, and its provider's: once each, however many resource policies ran.
+        counted["sdk"], plain["count"] = 0, 0
+        ours.Analyze(request, None)
+        assert counted["sdk"] == 0 and plain["count"] <= 1, resource.type
+        judged += plain["count"]
+        counted["sdk"] = 0
+        with_foreign.Analyze(request, None)
+        # The SDK's decoding of its properties, and of its provider's: once each for both policies.
         assert counted["sdk"] == 1 + resource.HasField("provider"), resource.type
+        assert seen[-1][0] == seen[-2][0] and seen[-1][1] is seen[-2][1]
+    assert judged > 0, "the pack's resource policies judged some resources"
 
 
 def test_where_the_sdk_runs_the_policies_itself_the_chain_is_judged_and_the_notes_say_why_not(
