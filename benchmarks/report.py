@@ -178,7 +178,9 @@ def pack_table(pack: dict[str, Any]) -> list[str]:
     lines += [
         "",
         "ours = the pack as shipped (collector policy: the collector paused during AnalyzeStack); default GC = the same pack with CPython's default collector; notes = the advisory "
-        "coverage notes it reported (one per target: the default config declares no trail).",
+        "coverage notes it reported (one per target: the default config declares no trail); peak RSS = the "
+        "pack process's highest resident memory during a call of that size, including what it kept from "
+        "earlier, larger calls (the sizes' calls alternate), so the largest size's is the telling one.",
         "",
         _growth_line("Growth per 10x resources", pack["growth"], "from_resources", "to_resources"),
         "",
