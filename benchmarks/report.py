@@ -6,26 +6,29 @@ import math
 from typing import Any
 
 PROGRAM_RATIO_LIMIT = 1.25
-PACK_RATIO_LIMIT = 1.5
+PACK_RATIO_LIMIT = 1.25
+"""Issue 18: the pack's AnalyzeStack at most 1.25x the no-op pack's, at 50k resources, notes enabled."""
+PACK_PER_RESOURCE_LIMIT = 1.3
+"""Issue 18: the pack's per-resource Analyze at most 1.3x the no-op pack's."""
 GROWTH_LIMIT = 11.0
 
 
-def _goal(name: str, measured: float, limit: float, note: str = "") -> dict[str, Any]:
-    return {"goal": name, "measured": measured, "limit": limit, "met": measured <= limit, "note": note}
+def _goal(name: str, measured: float, limit: float, note: str = "", *, met: bool = True) -> dict[str, Any]:
+    """A goal, met when ``measured <= limit`` and ``met`` (what else it rests on) holds."""
+    return {
+        "goal": name,
+        "measured": measured,
+        "limit": limit,
+        "met": met and measured <= limit,
+        "note": note,
+    }
 
 
 def goals(result: dict[str, Any]) -> list[dict[str, Any]]:
     """Every goal of the issue, checked against a full run's figures."""
     program, pack = result["program"], result["pack"]
     top = program["sizes"][-1]
-    found = [
-        _goal(f"program/baseline at {top['targets']} targets", top["ratio"], PROGRAM_RATIO_LIMIT),
-        _goal(
-            f"policy/no-op at {pack['sizes'][-1]['resources']} resources",
-            pack["sizes"][-1]["ratio"],
-            PACK_RATIO_LIMIT,
-        ),
-    ]
+    found = [_goal(f"program/baseline at {top['targets']} targets", top["ratio"], PROGRAM_RATIO_LIMIT)]
     for variant, label in (
         ("ours", "program"),
         ("baseline", "baseline program"),
@@ -40,14 +43,56 @@ def goals(result: dict[str, Any]) -> list[dict[str, Any]]:
                 "" if variant == "ours" else "reference: no code of ours",
             )
         )
-    for pack_name, label in (("ours", "policy pack"), ("noop", "no-op pack")):
-        for step in pack["growth"][pack_name]:
+    return found + pack_goals(pack)
+
+
+def pack_goals(pack: dict[str, Any]) -> list[dict[str, Any]]:
+    """The policy pack's goals (issue 18), and the references that explain them.
+
+    The AnalyzeStack goals hold only with the advisory notes made: a row whose note count is not
+    one per target (the bench's config declares no trail) is not met, whatever its time.
+    """
+    top = pack["sizes"][-1]
+    notes_made = all(row["notes"] == row["expected_notes"] for row in pack["sizes"])
+    notes = f"advisory notes on: {top['notes']:,} of {top['expected_notes']:,} made"
+    found = [
+        _goal(
+            f"policy pack AnalyzeStack / no-op at {top['resources']} resources",
+            top["ratio"],
+            PACK_RATIO_LIMIT,
+            notes,
+            met=notes_made,
+        ),
+        _goal(
+            f"policy pack without its collector policy / no-op at {top['resources']} resources",
+            top["default_gc_ratio"],
+            PACK_RATIO_LIMIT,
+            "reference: CPython's default collector",
+        ),
+    ]
+    per_resource = pack["analyze_per_resource"]
+    found.append(
+        _goal(
+            f"policy pack per-resource Analyze / no-op ({per_resource['resources']} calls)",
+            per_resource["ratio"],
+            PACK_PER_RESOURCE_LIMIT,
+        )
+    )
+    for pack_name, label, note, growth in (
+        ("ours", "policy pack", notes, "growth"),
+        ("ours", "policy pack, CPU time", "reference: the pack process's CPU seconds", "cpu_growth"),
+        ("ours_default_gc", "policy pack without its collector policy", "reference", "growth"),
+        ("noop", "no-op pack", "reference: the SDK's own cost", "growth"),
+        ("noop", "no-op pack, CPU time", "reference", "cpu_growth"),
+    ):
+        for step in pack[growth][pack_name]:
             found.append(
                 _goal(
                     f"{label} growth per 10x, {step['from_resources']} -> {step['to_resources']} resources",
                     step["factor_per_10x"],
                     GROWTH_LIMIT,
-                    "" if pack_name == "ours" else "reference: same SDK cost",
+                    note,
+                    met=notes_made if note == notes else True,
                 )
             )
     return found
@@ -109,8 +154,10 @@ def pack_table(pack: dict[str, Any]) -> list[str]:
     lines = [
         "### Policy pack: AnalyzeStack over gRPC (seconds: median of calls after a warm-up call)",
         "",
-        "| resources | targets | violations | request MB | ours s | no-op s | ours/no-op | GC share ours / no-op |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| resources | targets | violations | notes | request MB | ours s | ours, default GC s | no-op s "
+        "| ours/no-op | default GC/no-op | CPU s ours / no-op (ratio) | peak RSS MB ours / default GC / no-op "
+        "| GC share in-process ours / no-op |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     in_process = pack.get("gc_in_process", {"sizes": []})
     gc_rows = {r["resources"]: r for r in in_process["sizes"]}
@@ -119,23 +166,41 @@ def pack_table(pack: dict[str, Any]) -> list[str]:
         shares = (
             f"{_pct(gc_row['ours']['gc_share'])} / {_pct(gc_row['noop']['gc_share'])}" if gc_row else "n/a"
         )
+        rss = " / ".join(_n(row[p].get("peak_rss_mb"), 0) for p in ("ours", "ours_default_gc", "noop"))
         lines.append(
-            f"| {row['resources']:,} | {row['targets']:,} | {row['violations']} | {row['request_bytes'] / 1e6:.1f} "
-            f"| {_n(row['ours']['seconds'], 3)} | {_n(row['noop']['seconds'], 3)} | **{_n(row['ratio'])}** | {shares} |"
+            f"| {row['resources']:,} | {row['targets']:,} | {row['violations']} | {row['notes']:,} "
+            f"| {row['request_bytes'] / 1e6:.1f} | {_n(row['ours']['seconds'], 3)} "
+            f"| {_n(row['ours_default_gc']['seconds'], 3)} | {_n(row['noop']['seconds'], 3)} "
+            f"| **{_n(row['ratio'])}** | {_n(row['default_gc_ratio'])} "
+            f"| {_n(row['ours']['cpu_seconds'], 3)} / {_n(row['noop']['cpu_seconds'], 3)} ({_n(row['cpu_ratio'])}) "
+            f"| {rss} | {shares} |"
         )
-    lines += ["", _growth_line("Growth per 10x resources", pack["growth"], "from_resources", "to_resources")]
+    lines += [
+        "",
+        "ours = the pack as shipped (collector policy: the collector paused during AnalyzeStack); default GC = the same pack with CPython's default collector; notes = the advisory "
+        "coverage notes it reported (one per target: the default config declares no trail); peak RSS = the "
+        "pack process's highest resident memory during a call of that size, including what it kept from "
+        "earlier, larger calls (the sizes' calls alternate), so the largest size's is the telling one.",
+        "",
+        _growth_line("Growth per 10x resources", pack["growth"], "from_resources", "to_resources"),
+        "",
+        _growth_line(
+            "Growth per 10x resources, CPU time", pack["cpu_growth"], "from_resources", "to_resources"
+        ),
+    ]
     per_resource = pack["analyze_per_resource"]
     lines += [
         "",
         f"Per-resource `Analyze` (the CLI's call for resource policies), {per_resource['resources']:,} calls: "
         f"ours {_n(per_resource['ours']['seconds'], 3)} s ({_n(per_resource['ours']['resources_per_second'], 0)}/s), "
-        f"no-op {_n(per_resource['noop']['seconds'], 3)} s ({_n(per_resource['noop']['resources_per_second'], 0)}/s).",
+        f"no-op {_n(per_resource['noop']['seconds'], 3)} s ({_n(per_resource['noop']['resources_per_second'], 0)}/s): "
+        f"**{_n(per_resource['ratio'])}x**.",
     ]
     if "growth_without_gc" in in_process:
         lines += [
             "",
             _growth_line(
-                "Growth per 10x resources in-process, GC time subtracted",
+                "Growth per 10x resources in-process (collector on), GC time subtracted",
                 in_process["growth_without_gc"],
                 "from_resources",
                 "to_resources",
@@ -178,7 +243,7 @@ def engine_table(engine: dict[str, Any]) -> list[str]:
 def goals_table(found: list[dict[str, Any]]) -> list[str]:
     lines = ["### Goals", "", "| goal | measured | limit | status |", "|---|---:|---:|---|"]
     for goal in found:
-        status = "met" if goal["met"] else "**missed**"
+        status = "MET" if goal["met"] else "**NOT MET**"
         note = f" ({goal['note']})" if goal["note"] else ""
         lines.append(f"| {goal['goal']} | {_n(goal['measured'])} | {_n(goal['limit'])} | {status}{note} |")
     return lines

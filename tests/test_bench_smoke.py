@@ -7,13 +7,16 @@ the versions and the machine are in the JSON it writes, and the table is printed
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from benchmarks import report
 from benchmarks import run as bench_run
 
 
@@ -67,12 +70,22 @@ def test_program_figures(smoke: tuple[dict[str, Any], str]) -> None:
 def test_pack_figures(smoke: tuple[dict[str, Any], str]) -> None:
     pack = smoke[0]["pack"]
     assert len(pack["sizes"]) == len(bench_run.SMOKE.pack.sizes)
+    packs = ("ours", "ours_default_gc", "noop")
     for row in pack["sizes"]:
-        assert _number(row["ratio"]) and _number(row["ours"]["seconds"]) and _number(row["noop"]["seconds"])
+        # CPU time comes in 10 ms ticks: a smoke-sized call may count none, and its ratio be infinite.
+        assert _number(row["ratio"]) and _number(row["default_gc_ratio"]) and row["cpu_ratio"] >= 0
+        for name in packs:
+            assert _number(row[name]["seconds"]) and _number(row[name]["cpu_seconds"]) and row[name]["runs"]
+            # Peak RSS comes from /proc (Linux, as in CI); elsewhere the bench says n/a.
+            assert _number(row[name]["peak_rss_mb"]) or not Path("/proc/self/status").exists(), name
         assert row["violations"] == row["expected_violations"]
+        # The advisory notes ran in every call: one per target (the default config declares no trail).
+        assert row["notes"] == row["expected_notes"] == row["targets"] > 0
     assert pack["sizes"][-1]["violations"] > 0, "the slow path (non-compliant targets) must run"
-    for name in ("ours", "noop"):
+    for name in packs:
         assert all(_number(step["factor_per_10x"]) for step in pack["growth"][name])
+        assert all(step["factor_per_10x"] >= 0 for step in pack["cpu_growth"][name])
+    for name in ("ours", "noop"):
         assert _number(pack["analyze_per_resource"][name]["resources_per_second"])
     assert _number(pack["analyze_per_resource"]["ratio"])
     for row in pack["gc_in_process"]["sizes"]:
@@ -81,6 +94,32 @@ def test_pack_figures(smoke: tuple[dict[str, Any], str]) -> None:
         assert all(
             _number(step["factor_per_10x"]) for step in pack["gc_in_process"]["growth_without_gc"][name]
         )
+
+
+@pytest.mark.protocol
+def test_pack_goals_are_stated_from_the_figures(smoke: tuple[dict[str, Any], str]) -> None:
+    """Every pack goal of issue 18 gets a measured ratio, its limit and a status; no time is asserted."""
+    pack = copy.deepcopy(smoke[0]["pack"])
+    found = {goal["goal"]: goal for goal in report.pack_goals(pack)}
+    top, first = pack["sizes"][-1], pack["sizes"][0]
+    analyze_stack = found[f"policy pack AnalyzeStack / no-op at {top['resources']} resources"]
+    assert (
+        analyze_stack["measured"] == top["ratio"]
+        and analyze_stack["limit"] == report.PACK_RATIO_LIMIT == 1.25
+    )
+    assert "advisory notes on" in analyze_stack["note"]
+    per_resource = found[f"policy pack per-resource Analyze / no-op ({first['resources']} calls)"]
+    assert per_resource["limit"] == report.PACK_PER_RESOURCE_LIMIT == 1.3
+    growth = found[f"policy pack growth per 10x, {first['resources']} -> {top['resources']} resources"]
+    assert growth["limit"] == report.GROWTH_LIMIT == 11.0
+    assert all(isinstance(goal["met"], bool) for goal in found.values())
+    assert all(_number(goal["measured"]) for goal in found.values() if "CPU" not in goal["goal"])
+    # A run whose notes were not made does not meet the goals, whatever its times.
+    for row in pack["sizes"]:
+        row["ratio"] = 0.5
+    top["notes"] = 0
+    assert not {goal["goal"]: goal for goal in report.pack_goals(pack)}[analyze_stack["goal"]]["met"]
+    assert "| goal | measured | limit | status |" in "\n".join(report.goals_table(report.pack_goals(pack)))
 
 
 @pytest.mark.protocol

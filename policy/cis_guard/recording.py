@@ -22,6 +22,7 @@ from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import PolicyPack, StackValidationPolicy
 from pulumi_policy import policy as sdk
 
+from .servicer import decoding_once
 from .stack_model import plain, provider_target
 from .verdict_files import Recorder
 from .verdicts import (
@@ -65,11 +66,20 @@ def pack_version() -> str:
 
 def serve(recorder: Recorder, chain_policy: str, **pack: Any) -> None:
     """Build and serve the pack (blocks), recording into ``recorder``."""
-    if _SDK_SERVICER is None:
+    servicer = servicer_class(recorder, chain_policy)
+    if servicer is None:
         recorder.problem = RECORDER_UNAVAILABLE
     else:
-        sdk._PolicyAnalyzerServicer = _recording_servicer(_SDK_SERVICER, recorder, chain_policy)  # type: ignore[attr-defined]
+        sdk._PolicyAnalyzerServicer = servicer  # type: ignore[attr-defined]
     PolicyPack(**pack)
+
+
+def servicer_class(recorder: Recorder, chain_policy: str) -> type | None:
+    """The class the pack serves with: the SDK's servicer decoding once (``servicer``), recording into
+    ``recorder``; None when this pulumi-policy has no servicer to subclass."""
+    if _SDK_SERVICER is None:
+        return None
+    return _recording_servicer(decoding_once(_SDK_SERVICER), recorder, chain_policy)
 
 
 def _recording_servicer(base: type, recorder: Recorder, chain_policy: str) -> type:
@@ -90,7 +100,9 @@ def _recording_servicer(base: type, recorder: Recorder, chain_policy: str) -> ty
         def Analyze(self, request: Any, context: Any) -> Any:
             take_details()  # whatever an earlier call on this thread left is not this call's
             response = super().Analyze(request, context)
-            target = provider_target(_props(request.provider)) if request.HasField("provider") else None
+            # The provider's account and Region, read only when there is a violation to place.
+            placed = response.diagnostics and request.HasField("provider")
+            target = provider_target(_props(request.provider)) if placed else None
             # A resource policy's violation is about the resource analyzed, whether or not it names it.
             recorder.record(ANALYZE, _verdicts(response, ANALYZE, lambda _urn: target, request.urn))
             return response
@@ -98,10 +110,13 @@ def _recording_servicer(base: type, recorder: Recorder, chain_policy: str) -> ty
         def AnalyzeStack(self, request: Any, context: Any) -> Any:
             take_details()
             response = super().AnalyzeStack(request, context)
+            # The provider's account and Region only for the resources a diagnostic names (not the
+            # whole stack: decoding every resource's provider again cost a third of the call).
+            named = {d.urn for d in response.diagnostics if d.urn}
             targets = {
                 r.urn: provider_target(_props(r.provider))
                 for r in request.resources
-                if r.HasField("provider")
+                if r.urn in named and r.HasField("provider")
             }
             recorder.record(ANALYZE_STACK, _verdicts(response, ANALYZE_STACK, targets.get))
             return response

@@ -18,7 +18,6 @@ from pulumi_policy import (
     ResourceValidationArgs,
     ResourceValidationPolicy,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
 from cis_monitoring.core.catalog import Control, control_for_metric
@@ -30,9 +29,10 @@ from cis_monitoring.core.judge.notification import ALLOWED_PROTOCOLS, protocol_p
 from cis_monitoring.core.judge.pattern import judge_pattern
 from cis_monitoring.core.problems import Code
 
-from . import notes, pack_config, verdicts
+from . import pack_config, verdicts
+from .analysis import SharedStackPolicy, StackAnalysis, shared_analysis
 from .chain import EVALUATORS, StackIndex
-from .coverage import judge_stack
+from .coverage import Judgement, judge_stack
 from .facts import (
     ALARM,
     FILTER,
@@ -46,6 +46,7 @@ from .facts import (
     topic_facts,
 )
 from .real_time import EVENT_RULE, RealTimeIndex
+from .servicer import DecodedResourceArgs
 from .stack_model import Resource, plain
 from .verdict_files import RECORDER
 
@@ -62,7 +63,14 @@ REAL_TIME_POLICY = "cis-real-time-alerts"
 
 
 def to_resource(resource: Any) -> Resource:
-    """A plain ``Resource`` from the SDK's PolicyResource (stack) or ResourceValidationArgs (resource)."""
+    """A plain ``Resource`` from the SDK's PolicyResource (stack) or ResourceValidationArgs (resource).
+
+    The pack's servicer has already decoded them (``servicer``, ``decode``): then that is it.
+    """
+    if isinstance(resource, Resource):
+        return resource
+    if isinstance(resource, DecodedResourceArgs):
+        return resource.resource
     provider = resource.provider
     return Resource(
         urn=resource.urn,
@@ -84,25 +92,51 @@ def _config(args: Any) -> Mapping[str, Any]:
     return args.get_config() or {}
 
 
-def validate_chain(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    key = notes.stack_key(r.urn for r in args.resources)
-    notes.leave(key, ())
+def _analysis(args: Any, policy: str) -> StackAnalysis:
+    """The call's one analysis (the pack's servicer), or one of this policy's own where the SDK ran it."""
+    shared = shared_analysis(args)
+    if shared is not None:
+        return shared
+    return StackAnalysis([to_resource(r) for r in args.resources], {policy: _config(args)}, standalone=True)
+
+
+def _judge_chain(
+    analysis: StackAnalysis, raw_config: Mapping[str, Any]
+) -> tuple[list[str], Judgement | None]:
+    """The chain policy's config problems, or its judgement of the stack (violations and notes)."""
     problems: list[str] = []
     try:
-        config = pack_config.load(_config(args))
+        config = pack_config.load(raw_config)
     except pack_config.ConfigProblems as bad:
         problems = list(bad.problems)
     # The report file is part of the config's promise: a CI job that reads it must not find it missing.
     if RECORDER.problem:
         problems.append(RECORDER.problem)
     if problems:
+        return problems, None
+    return [], judge_stack(analysis.index, config)
+
+
+def _chain_outcome(analysis: StackAnalysis) -> tuple[list[str], Judgement | None] | None:
+    """The chain's judgement, made once per call for both policies that report it; None when the
+    chain policy is disabled (its notes are not made either)."""
+    raw_config = analysis.config_of(CHAIN_POLICY)
+    if raw_config is None:
+        return None
+    return analysis.once(CHAIN_POLICY, lambda: _judge_chain(analysis, raw_config))
+
+
+def validate_chain(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    outcome = _chain_outcome(_analysis(args, CHAIN_POLICY))
+    assert outcome is not None  # the policy runs, so it is enabled, and its own config is there
+    problems, judgement = outcome
+    if judgement is None:
         report_violation(
             f"The {CHAIN_POLICY} config is not valid, so this stack was not judged. Fix:\n"
             + "\n".join(f"- {problem}" for problem in problems),
             None,
         )
         return
-    judgement = judge_stack(StackIndex.build(to_resource(r) for r in args.resources), config)
     for finding in judgement.violations:
         target = finding.target
         verdicts.detail(
@@ -114,12 +148,24 @@ def validate_chain(args: StackValidationArgs, report_violation: ReportViolation)
             control=finding.control,
         )
         report_violation(finding.message, finding.urn)
-    notes.leave(key, judgement.notes)
+
+
+NOTES_WITHOUT_CHAIN_CONFIG = (
+    "The coverage notes were not made: pulumi-policy ran this policy itself, and a policy it runs sees"
+    " only its own config, not the {chain} policy's. Use pulumi-policy >= 1.20, < 2 (the pack's"
+    " requirements.txt)."
+)
 
 
 def validate_coverage_notes(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    """The chain policy's advisory notes for this stack (see ``notes``): it runs just before."""
-    for note in notes.take(notes.stack_key(r.urn for r in args.resources)):
+    """The chain policy's advisory notes for this stack, from the same judgement (``analysis``)."""
+    analysis = _analysis(args, NOTES_POLICY)
+    if analysis.standalone:
+        report_violation(NOTES_WITHOUT_CHAIN_CONFIG.format(chain=CHAIN_POLICY), None)
+        return
+    outcome = _chain_outcome(analysis)
+    judgement = outcome[1] if outcome is not None else None
+    for note in judgement.notes if judgement is not None else ():
         report_violation(note, None)
 
 
@@ -219,11 +265,12 @@ def validate_alarm_not_muted(args: StackValidationArgs, report_violation: Report
     The core's judgement (``cis_monitoring.core.judge.mute_rules``), the one the audit makes from
     ListAlarmMuteRules: a muted alarm still goes to ALARM and notifies nobody.
     """
-    resources = [to_resource(r) for r in args.resources]
+    analysis = _analysis(args, ALARM_NOT_MUTED)
+    resources = analysis.resources
     rules = [r for r in resources if r.type == MUTE_RULE]
     if not rules:
         return
-    index = StackIndex.build(resources)
+    index = analysis.index
     for resource in (r for r in resources if r.type == ALARM):
         facts = alarm_facts(resource)
         name = resource.get("name")
@@ -253,15 +300,15 @@ def validate_real_time(args: StackValidationArgs, report_violation: ReportViolat
     Opt-in: a stack without a rule that selects a control's events is not judged. The verdict is the
     real-time channel's own; the CIS chain policy alone judges CIS compliance.
     """
-    resources = [to_resource(r) for r in args.resources]
-    if not any(r.type == EVENT_RULE for r in resources):
+    analysis = _analysis(args, REAL_TIME_POLICY)
+    if not any(r.type == EVENT_RULE for r in analysis.resources):
         return
     try:
         config = pack_config.load(_config(args))
     except pack_config.ConfigProblems as bad:
         report_violation(f"The {REAL_TIME_POLICY} config is not valid: {'; '.join(bad.problems)}", None)
         return
-    for verdict in real_time_verdicts(StackIndex.build(resources), config):
+    for verdict in real_time_verdicts(analysis.index, config):
         if not verdict.ok:
             target, control = verdict.target, verdict.verdict.control.control_id
             verdicts.detail(
@@ -320,7 +367,7 @@ def policies() -> list[Any]:
     """Every policy of the pack, with its default enforcement level."""
     mandatory, advisory = EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY
     return [
-        StackValidationPolicy(
+        SharedStackPolicy(
             name=CHAIN_POLICY,
             description=(
                 "Every AWS account and region of the stack has a complete CIS monitoring chain: a metric filter "
@@ -332,9 +379,8 @@ def policies() -> list[Any]:
             validate=validate_chain,
             config_schema=pack_config.CHAIN_CONFIG_SCHEMA,
         ),
-        # Right after the chain policy: the SDK runs stack policies in this order, and this one
-        # reports the notes the chain policy left for the same stack.
-        StackValidationPolicy(
+        # The chain policy's judgement, reported at its own level (``analysis``: made once per call).
+        SharedStackPolicy(
             name=NOTES_POLICY,
             description=(
                 "Required accounts covered by an organization trail whose chain this stack does not hold: "
@@ -343,7 +389,7 @@ def policies() -> list[Any]:
             enforcement_level=advisory,
             validate=validate_coverage_notes,
         ),
-        StackValidationPolicy(
+        SharedStackPolicy(
             name=ALARM_NOT_MUTED,
             description=(
                 "No alarm mute rule of the stack mutes an alarm on a CIS control's metric, now or on a schedule:"
@@ -352,7 +398,7 @@ def policies() -> list[Any]:
             enforcement_level=mandatory,
             validate=validate_alarm_not_muted,
         ),
-        StackValidationPolicy(
+        SharedStackPolicy(
             name=REAL_TIME_POLICY,
             description=(
                 "Opt-in real-time alerts (where the stack registers EventBridge rules for CIS controls): each"
