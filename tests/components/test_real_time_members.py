@@ -168,3 +168,12 @@ def test_existing_resources_keep_their_urns_and_inputs_when_a_member_gets_a_role
 def test_without_real_time_members_get_nothing() -> None:
     run = _run(_config(None))
     assert not run.of_type(RULE) and not run.of_type(PERMISSION) and "realTimeMembers" not in run.outputs
+
+
+def test_the_deployer_may_admit_members_on_the_default_bus_and_no_other_bus() -> None:
+    from tests.components.test_deployer_policy import granting
+
+    default = f"arn:aws:events:us-east-1:{OWNER}:event-bus/default"
+    for action in ("events:PutPermission", "events:RemovePermission", "events:DescribeEventBus"):
+        assert granting(action, default)
+        assert not granting(action, default.replace("default", "other-bus"))
