@@ -296,3 +296,31 @@ def _statement_admits(statement: dict[str, Any], sender: str | None) -> bool:
     named = principal.get("AWS") if isinstance(principal, dict) else None
     named = named if isinstance(named, list) else [named]
     return any(isinstance(n, str) and (n == sender or n == f"arn:aws:iam::{sender}:root") for n in named)
+
+
+FORWARDING_TYPES = frozenset({EVENT_RULE, EVENT_TARGET, "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy"})
+"""What the program registers in a member account covered only by the organization trail (no chain)."""
+
+
+def forwarding_only_targets(index: Any) -> set[Target]:
+    """The targets where the stack registers nothing but real-time forwarding to another account's bus.
+
+    The program's member accounts (``spec.MemberForwarding``): no chain is deployed there, because the
+    organization trail's chain covers them; the coverage judgement counts them as members, not as chain sites.
+    """
+    kinds: dict[Target, set[str]] = defaultdict(set)
+    crosses: set[Target] = set()
+    for resource in index.resources.values():
+        if not resource.type.startswith("aws:"):
+            continue  # components, providers, the stack itself
+        target = index.target_of(resource)
+        kinds[target].add(resource.type)
+        if resource.type == EVENT_TARGET:
+            parsed = parse_arn(resource.get("arn"))
+            if (
+                parsed is not None
+                and parsed.resource.startswith("event-bus/")
+                and parsed.account != target.account
+            ):
+                crosses.add(target)
+    return {t for t, found in kinds.items() if t in crosses and found <= FORWARDING_TYPES}

@@ -7,10 +7,17 @@ fails the member's verdict, naming it; none passes unchecked.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from local.program_harness import run_program
+from local.analyzer_client import POLICY_SOURCE_DIR
+from local.program_harness import run_program, stack_config
+from policy.cis_guard import pack_config
+from policy.cis_guard.chain import StackIndex
+from policy.cis_guard.coverage import judge_stack
+from policy.cis_guard.rules import real_time_verdicts
 from tests.components.test_real_time_members import OWNER, PAYMENTS, _config
+from tests.conftest import PAGER_URL
 from tests.policy.test_real_time_pack import _resources, _verdicts
 
 PERMISSION = "aws:cloudwatch/eventPermission:EventPermission"
@@ -75,3 +82,34 @@ def test_with_a_central_bus_the_organization_policy_admits_the_member() -> None:
     assert verdicts and all(v.ok for v in verdicts), _summary(verdicts)
     failing = _member_verdicts({"centralBus": bus}, drop=lambda r: r.type == BUS_POLICY)
     assert failing and not any(v.ok for v in failing)
+
+
+def test_the_prod_stack_with_member_roles_passes_the_whole_pack_with_its_shipped_config() -> None:
+    """``Pulumi.prod.yaml`` with a deployer role in each member: no CIS violation, and every member passes."""
+    config = stack_config("prod")[0]
+    config["pagerEndpoint"] = PAGER_URL
+    members = [a for a in config["accounts"] if "trail" not in a and "roleArn" not in a]
+    assert [a["id"] for a in members] == [PAYMENTS, "444444444444"]
+    for account in members:
+        account["roleArn"] = f"arn:aws:iam::{account['id']}:role/cis-monitoring-deployer"
+    run = run_program(config, stack="prod", secret_keys=["pagerEndpoint"])
+    assert run.error is None, run.error
+    shipped = json.loads((POLICY_SOURCE_DIR / "config" / "prod.json").read_text())
+    settings = pack_config.load(shipped["cis-monitoring-chain"])
+    index = StackIndex.build(_resources(run))
+    assert judge_stack(index, settings).violations == []
+    verdicts = [
+        v for v in real_time_verdicts(index, settings) if v.target.account in (PAYMENTS, "444444444444")
+    ]
+    assert {(v.target.account, v.target.region) for v in verdicts} == {
+        (a, r) for a in (PAYMENTS, "444444444444") for r in ("us-east-1", "us-west-2", "eu-west-1")
+    }
+    assert all(v.ok for v in verdicts), " ".join(v.message for v in verdicts)
+
+
+def test_a_forwarding_only_member_without_a_declared_trail_is_still_a_chain_site() -> None:
+    """The pack cannot see trails: a member it is not told the organization trail records keeps needing a chain."""
+    run = run_program(_config({}))
+    assert run.error is None, run.error
+    violations = judge_stack(StackIndex.build(_resources(run)), pack_config.load({})).violations
+    assert any(v.target is not None and v.target.account == PAYMENTS for v in violations)
