@@ -9,7 +9,10 @@ them into resources, in every Region of the site's account the stack watches:
   message says who did what), and, with ``highRisk``, the high-risk rule and its target;
 - in every other watched Region: the same rule, forwarding the raw events to the delivery point's bus
   (a cross-Region or cross-account event-bus target needs a role: this control's forwarding role may
-  only ``events:PutEvents`` on that one bus).
+  only ``events:PutEvents`` on that one bus);
+- in a member account covered only by the organization trail, with a ``roleArn`` (``forward_members``,
+  ``spec.MemberForwarding``): the same forwarding rules in each watched Region, to the central bus or the
+  organization trail site's default bus, which then admits the member (``admit_member``).
 
 One provider per account and chain Region serves every watched Region: each rule outside the
 provider's Region names its own (pulumi-aws v7's per-resource ``region``), so no provider is added per
