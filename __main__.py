@@ -26,8 +26,10 @@ from cis_monitoring.program.outputs import (
 from cis_monitoring.program.providers import aws_provider
 from cis_monitoring.program.real_time import central_bus_at, kinds, publishers
 from cis_monitoring.program.stack import load_stack
+from cis_monitoring.spec import member_forwardings
 from components import MONITORS, MonitorArgs
 from components.notification import AlarmNotification, AlarmNotificationArgs
+from components.real_time import forward_members
 
 
 async def main() -> dict:
@@ -116,11 +118,25 @@ async def main() -> dict:
         key = chain_keys[target.key] = chain_key(target, log_group)
         chains.append((key, chain_result(target, log_group, notification, monitors, real_time)))
 
+    # Members covered only by the organization trail: their own buses get their events, so their rules
+    # forward to the delivery bus (README "Real-time alerts (opt-in)", members).
+    members = member_forwardings(config)
+    sites = {(t.account_id, t.region): providers[t.key] for t in targets}
+    member_results = forward_members(
+        members,
+        controls,
+        prefix,
+        lambda member: aws_provider(
+            naming.member_base(member.account_id), member, config.tags, config.emulator
+        ),
+        lambda account_id, region: sites.get((account_id, region)),
+    )
     return {
         "resultsSchemaVersion": RESULTS_SCHEMA_VERSION,
         "chains": keyed(chains),
         "coverage": coverage_result(config, plan, targets, chain_keys),
         "summary": summary(config, plan, targets, controls),
+        **({"realTimeMembers": member_results} if member_results else {}),
     }
 
 

@@ -9,7 +9,10 @@ them into resources, in every Region of the site's account the stack watches:
   message says who did what), and, with ``highRisk``, the high-risk rule and its target;
 - in every other watched Region: the same rule, forwarding the raw events to the delivery point's bus
   (a cross-Region or cross-account event-bus target needs a role: this control's forwarding role may
-  only ``events:PutEvents`` on that one bus).
+  only ``events:PutEvents`` on that one bus);
+- in a member account covered only by the organization trail, with a ``roleArn`` (``forward_members``,
+  ``spec.MemberForwarding``): the same forwarding rules in each watched Region, to the central bus or the
+  organization trail site's default bus, which then admits the member (``admit_member``).
 
 One provider per account and chain Region serves every watched Region: each rule outside the
 provider's Region names its own (pulumi-aws v7's per-resource ``region``), so no provider is added per
@@ -20,7 +23,7 @@ delete: turning ``realTime`` off removes the rules; the CIS chain is another com
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +37,7 @@ from cis_monitoring.program import naming
 from cis_monitoring.program.aliases import child_options, own_options
 from cis_monitoring.program.policies import forward_role_policy, forward_role_trust
 from cis_monitoring.spec import CONTROL_TAG
-from cis_monitoring.spec.realtime import RealTimeSettings
+from cis_monitoring.spec.realtime import NO_ROLE, MemberForwarding, RealTimeSettings
 
 from .monitor import MonitorArgs
 
@@ -53,6 +56,9 @@ class RealTimeMonitorArgs:
     name_prefix: str
     high_risk_topic_arn: pulumi.Input[str] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    forward_bus_arn: str | None = None
+    """Set for a member account covered only by the organization trail (``spec.MemberForwarding``): every
+    rule here forwards to this bus in another account, and nothing here notifies a topic."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,7 @@ class RealTimeMonitor(pulumi.ComponentResource):
 
     def _places(self, settings: RealTimeSettings) -> list[_Place]:
         args = self._args
-        delivers = settings.delivers(args.account_id, args.region)
+        delivers = args.forward_bus_arn is None and settings.delivers(args.account_id, args.region)
         places = [_Place(None, DEFAULT_BUS, delivers)]
         places += [_Place(region, DEFAULT_BUS, False) for region in settings.forward_regions]
         bus = settings.central_bus
@@ -122,6 +128,8 @@ class RealTimeMonitor(pulumi.ComponentResource):
     def _forward_to(self) -> str:
         """The bus this site's forwarding rules send to: the central bus, or the chain Region's default bus."""
         args, bus = self._args, self._args.settings.central_bus
+        if args.forward_bus_arn is not None:
+            return args.forward_bus_arn
         if bus is not None:
             return arns.event_bus_arn(bus.account_id, bus.region, bus.bus_name, _partition(bus.region))
         return arns.event_bus_arn(args.account_id, args.region, DEFAULT_BUS, _partition(args.region))
@@ -227,9 +235,101 @@ class RealTimeMonitor(pulumi.ComponentResource):
             opts,
         )
 
+    @classmethod
+    def for_member(
+        cls,
+        name: str,
+        member: MemberForwarding,
+        control: Control,
+        name_prefix: str,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> RealTimeMonitor:
+        """The control's forwarding rules in a member account that has no chain of its own.
+
+        Same rule name and pattern (``detector.registrations`` with the stack's quiet roles) as at a chain
+        site, so the delivery point's rule, whose pattern never names ``account``, matches the forwarded
+        events too; the high-risk rule lives only at the delivery point and sees them there.
+        """
+        return cls(
+            name,
+            RealTimeMonitorArgs(
+                control=control,
+                account_id=member.account_id,
+                region=member.region,
+                settings=member.settings(),
+                topic_arn="",
+                name_prefix=name_prefix,
+                tags=member.tags,
+                forward_bus_arn=member.bus_arn,
+            ),
+            opts,
+        )
+
     def _child(self) -> pulumi.ResourceOptions:
         return child_options(self, TYPE, None, None)
 
 
 def _partition(region: str) -> str:
     return regions.partition_of(region) or "aws"
+
+
+def admit_member(
+    name: str, member: MemberForwarding, statement_id: str, opts: pulumi.ResourceOptions
+) -> aws.cloudwatch.EventPermission:
+    """One statement on the delivery point's default bus that lets ``member``'s account put events there.
+
+    Only without a central bus (whose policy admits the organization by ``aws:PrincipalOrgID``): the default
+    bus takes another account's events only when its resource policy admits that account ("Sending and
+    receiving events between AWS accounts in Amazon EventBridge": "edit the permissions on an event bus to
+    allow specified AWS accounts"). ``PutPermission`` adds one statement by its id, so the bus's other
+    statements (another tool's) are kept, which a whole ``EventBusPolicy`` would replace (botocore events
+    model 2015-10-07, ``PutPermission``: ``StatementId``, ``Principal``).
+    """
+    return aws.cloudwatch.EventPermission(
+        name,
+        principal=member.account_id,
+        statement_id=statement_id,
+        action="events:PutEvents",
+        opts=opts,
+    )
+
+
+def forward_members(
+    members: Sequence[MemberForwarding],
+    controls: Sequence[Control],
+    name_prefix: str,
+    provider_of: Callable[[MemberForwarding], pulumi.ProviderResource],
+    delivery_provider: Callable[[str, str], pulumi.ProviderResource | None],
+) -> dict[str, dict[str, Any]]:
+    """Each member's forwarding rules (where the stack gives a way in), and the output entry per member.
+
+    ``provider_of``: the member account's provider; ``delivery_provider``: the provider of the chain site at
+    (account, Region), which admits the members on its default bus when there is no central bus.
+    """
+    results: dict[str, dict[str, Any]] = {}
+    with_rules = [c for c in controls if detector.rule_pattern(c) is not None]
+    for member in members:
+        entry: dict[str, Any] = {"accountName": member.account_name, "forwardsTo": member.bus_arn}
+        if not member.deploys or not with_rules:
+            results[member.account_id] = {
+                "accountName": member.account_name,
+                "notDeployed": NO_ROLE if not member.deploys else "no selected control has a real-time rule",
+            }
+            continue
+        in_member = pulumi.ResourceOptions(providers=[provider_of(member)])
+        monitors = {}
+        for control in with_rules:
+            name = naming.member_monitor_name(member.account_id, control)
+            monitor = RealTimeMonitor.for_member(name, member, control, name_prefix, in_member)
+            monitors[control.control_id] = monitor.result()
+        if member.bus_arn.endswith(f":event-bus/{DEFAULT_BUS}"):
+            owner = delivery_provider(member.bus_account_id, member.bus_region)
+            assert owner is not None, f"no chain site holds {member.bus_arn}"
+            admit_member(
+                naming.member_admission_name(member.bus_account_id, member.bus_region, member.account_id),
+                member,
+                naming.member_statement_id(name_prefix, member.account_id),
+                pulumi.ResourceOptions(providers=[owner]),
+            )
+        results[member.account_id] = {**entry, "regions": list(member.regions), "realTime": monitors}
+    return results

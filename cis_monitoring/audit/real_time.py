@@ -43,7 +43,7 @@ from cis_monitoring.core.judge.notification import READS as NOTIFICATION_READS
 from cis_monitoring.core.problems import Link
 from cis_monitoring.core.status import Status
 from cis_monitoring.spec import StackConfig
-from cis_monitoring.spec.resolve import account_indexes, real_time_settings, site_contexts
+from cis_monitoring.spec.resolve import account_indexes, member_forwardings, real_time_settings, site_contexts
 
 DEFAULT_BUS = "default"
 NOT_CHECKED = "not checked (an earlier link failed)"
@@ -109,6 +109,31 @@ def real_time_sites(config: StackConfig) -> dict[tuple[str, str], tuple[RulePlac
         places += [RulePlace(region, DEFAULT_BUS, False) for region in found.forward_regions]
         sites[(site.account_id, site.region)] = tuple(places)
     return sites
+
+
+def member_notes(config: StackConfig) -> list[str]:
+    """What the audit says, and does not judge, about the accounts covered only by the organization trail.
+
+    The program forwards a member's events from its own default buses (``spec.MemberForwarding``); this
+    audit reads real-time rules at chain sites only, so a member's forwarding rules, its role and the
+    receiving bus's permission for it are not read here: each note says so, and no verdict passes them (the
+    pack's ``cis-real-time-alerts`` judges them in the stack). A member without ``roleArn`` got no rules.
+    """
+    notes = []
+    for member in member_forwardings(config):
+        if member.deploys:
+            notes.append(
+                f"real-time: account {member.account_id} ({member.account_name}) forwards its events from"
+                f" {', '.join(member.regions)} to {member.bus_arn}; this audit does not read those forwarding rules,"
+                " their role or the bus's permission for the account (not judged here; the policy pack judges them)"
+            )
+        else:
+            notes.append(
+                f"real-time: account {member.account_id} ({member.account_name}) has no roleArn, so no real-time rules"
+                " were deployed there: its API calls reach only its own event buses and raise no real-time alert"
+                " (its CIS coverage by the organization trail is unaffected)"
+            )
+    return notes
 
 
 # ---------------------------------------------------------------- EventBridge's answers as the core's facts

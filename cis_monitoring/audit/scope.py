@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from cis_monitoring.audit.real_time import RulePlace, real_time_sites
+from cis_monitoring.audit.real_time import RulePlace, member_notes, real_time_sites
 from cis_monitoring.core.access import DEFAULT_SESSION_NAME, Access
 from cis_monitoring.core.aws import arns
 from cis_monitoring.core.aws.regions import partition_of
@@ -212,6 +212,7 @@ def stack_scope(
             "organizationTrail.members is 'all': only the stack's accounts are reported; pass"
             " --members-from-organization to report every ACTIVE account of the organization"
         )
+    notes += member_notes(config)
     stated = None
     if organization is not None:
         stated = OrganizationSource(organization.account_id, organization.home_region, organization.name)

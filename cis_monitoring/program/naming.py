@@ -130,3 +130,26 @@ def high_risk_rule_name(prefix: str, control: Control) -> str:
 def forward_role_name(prefix: str, control: Control) -> str:
     """The role EventBridge assumes to forward the control's events to the delivery bus (IAM: one per account)."""
     return f"{prefix}-{control_tag(control)}-forward"
+
+
+# ---------------------------------------------------------------- member accounts (real-time forwarding only)
+
+
+def member_base(account_id: str) -> str:
+    """A member account covered only by the organization trail: its id alone, so neither the Regions it
+    watches nor the delivery bus renames its forwarding rules."""
+    return f"{account_id}-realtime-member"
+
+
+def member_monitor_name(account_id: str, control: Control) -> str:
+    return f"{member_base(account_id)}-control-{control.control_id}"
+
+
+def member_admission_name(bus_account_id: str, bus_region: str, member_account_id: str) -> str:
+    """The delivery bus's statement that admits one member account (its own resource, in the bus's account)."""
+    return f"{bus_account_id}-{bus_region}-admit-{member_account_id}"
+
+
+def member_statement_id(prefix: str, member_account_id: str) -> str:
+    """The statement's id on the bus (``PutPermission`` ``StatementId``: letters, digits, ``-`` and ``_``)."""
+    return f"{prefix}-realtime-{member_account_id}"

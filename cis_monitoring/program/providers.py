@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import pulumi_aws as aws
 
-from cis_monitoring.spec import BASE_TAGS, DeployTarget, EmulatorConfig
+from cis_monitoring.spec import BASE_TAGS, DeployTarget, EmulatorConfig, MemberForwarding
 
 from .aliases import own_options
 
@@ -34,7 +34,7 @@ EMULATED_SERVICES = (
 
 def aws_provider(
     name: str,
-    target: DeployTarget,
+    target: DeployTarget | MemberForwarding,
     stack_tags: Mapping[str, str],
     emulator: EmulatorConfig | None = None,
     *,
@@ -48,6 +48,7 @@ def aws_provider(
     """
     assume_roles = None
     access = target.access
+    assert access is not None, "a member account without roleArn gets no provider (spec.MemberForwarding)"
     if access.role_arn:
         assume_roles = [
             aws.ProviderAssumeRoleArgs(

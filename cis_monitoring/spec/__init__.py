@@ -52,7 +52,15 @@ from .notifications import (
     check_endpoint,
 )
 from .problems import ConfigError, ConfigProblem, problems_from
-from .resolve import DeployTarget, NotificationSettings, Subscription, coverage_plan, targets
+from .realtime import MemberForwarding
+from .resolve import (
+    DeployTarget,
+    NotificationSettings,
+    Subscription,
+    coverage_plan,
+    member_forwardings,
+    targets,
+)
 
 __all__ = [
     "BASE_TAGS",
@@ -68,6 +76,7 @@ __all__ = [
     "ConfigProblem",
     "DeployTarget",
     "EmulatorConfig",
+    "MemberForwarding",
     "NotificationConfig",
     "NotificationSettings",
     "OrganizationConfig",
@@ -85,6 +94,7 @@ __all__ = [
     "coverage_plan",
     "load_config",
     "load_stack_file",
+    "member_forwardings",
     "problems_from",
     "read_project_keys",
     "read_stack_file",

@@ -167,8 +167,10 @@ class _AssumesRole(Model):
     role_arn: str | None = Field(
         default=None,
         description="The IAM role the provider (and the audit) assumes to get into the account,"
-        " `arn:aws:iam::<account>:role/<name>`; it must be in that account. Only an account where a chain"
-        " goes needs one. Default: none, so an account entry uses the caller's own credentials, and"
+        " `arn:aws:iam::<account>:role/<name>`; it must be in that account. An account where a chain goes"
+        " needs one, and so does, with `realTime`, a member covered only by the organization trail whose"
+        " events should raise real-time alerts: without one it gets no real-time rules (README: Real-time"
+        " alerts, members). Default: none, so an account entry uses the caller's own credentials, and"
         " `organizationTrail` uses its owner's entry's role.",
     )
     external_id: str | None = Field(

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import Field, field_validator, model_validator
 
+from cis_monitoring.core.access import Access
 from cis_monitoring.core.aws import arns, regions
 from cis_monitoring.core.catalog import Control
 from cis_monitoring.core.detectors.event_rule import high_risk_pattern, rule_pattern, selection
@@ -246,6 +247,57 @@ class RealTimeSettings:
         """Whether the rules of this site's Region notify a topic here (else they forward)."""
         bus = self.central_bus
         return bus is None or (bus.account_id, bus.region) == (account_id, region)
+
+
+@dataclass(frozen=True)
+class MemberForwarding:
+    """A member account covered only by the organization trail, and where its real-time rules forward.
+
+    CloudTrail sends a member's API calls to the default bus of that member's account, in the Region of
+    the call ("AWS service events delivered via AWS CloudTrail": "CloudTrail sends the following types of
+    events to the default EventBridge event bus"), never to the trail owner's bus: without rules in the
+    member, nobody is alerted in real time. Each watched Region of the member gets the control's rule,
+    forwarding to ``bus_arn`` (the central bus, or the organization trail site's default bus) through a
+    role that may only ``events:PutEvents`` there. A cross-account event-bus target needs that role and a
+    receiving bus policy that admits the sender ("Sending and receiving events between AWS accounts in
+    Amazon EventBridge": "On the receiver account, edit the permissions on an event bus to allow specified
+    AWS accounts, an organization, or all AWS accounts"; "the sending event bus must have IAM roles
+    attached"); it works across Regions where the destination is a supported cross-Region destination.
+    """
+
+    account_id: str
+    account_name: str
+    access: Access | None
+    """None: the account entry has no ``roleArn``, so the program has no way in and registers nothing there
+    (the caller's own credentials are another account's); the outputs and the README say so."""
+    region: str
+    """The member provider's Region: the delivery bus's Region when watched, else the first watched one."""
+    regions: tuple[str, ...]
+    """Every watched Region of the member (each forwards; none delivers)."""
+    bus_arn: str
+    bus_account_id: str
+    bus_region: str
+    quiet_roles: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def deploys(self) -> bool:
+        return self.access is not None
+
+    @property
+    def forward_regions(self) -> tuple[str, ...]:
+        """The watched Regions other than the provider's (their rules name their own Region)."""
+        return tuple(r for r in self.regions if r != self.region)
+
+    def settings(self) -> RealTimeSettings:
+        """What ``RealTimeMonitor`` registers here: forwarding rules only, with the stack's quiet roles."""
+        return RealTimeSettings(forward_regions=self.forward_regions, quiet_roles=self.quiet_roles)
+
+
+NO_ROLE = (
+    "no rules: the account entry has no roleArn, so the program cannot deploy into it; give it a roleArn"
+    " (README: Real-time alerts, members) to forward its events"
+)
 
 
 def real_time_option(control: Control) -> str:

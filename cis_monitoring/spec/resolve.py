@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from cis_monitoring.core.access import Access
-from cis_monitoring.core.aws import arns
+from cis_monitoring.core.aws import arns, regions
 from cis_monitoring.core.aws.arns import BY_NAME, BY_PREFIX, LogGroupRef
 from cis_monitoring.core.catalog import CONTROLS
 from cis_monitoring.core.plan import (
@@ -39,6 +39,7 @@ from .problems import ConfigError, ConfigProblem
 from .realtime import (
     CentralBus,
     HighRiskSettings,
+    MemberForwarding,
     RealTimeSettings,
     controls_with_rules,
     default_regions,
@@ -350,6 +351,64 @@ def real_time_settings(
             central_bus=central,
         )
     return settings, list(dict.fromkeys(problems))
+
+
+def member_forwardings(config: StackConfig) -> list[MemberForwarding]:
+    """The stack's accounts covered only by the organization trail, with where their real-time rules forward.
+
+    Only with ``realTime`` and an ``organizationTrail`` whose owner is listed (its site is the default
+    delivery point). The bus: ``realTime.centralBus`` when set, else the default bus of the organization
+    trail's site (its account and home Region), where the chain's own rule notifies the topic. The Regions:
+    ``realTime.regions``, else the defaults of an account whose chain is at the delivery point (that Region,
+    plus us-east-1 for global services). An account with a chain site of its own is not a member here: its
+    chain's settings already place its rules (``real_time_settings``).
+    """
+    real_time, organization = config.real_time, config.organization_trail
+    if real_time is None or organization is None:
+        return []
+    accounts = list(enumerate(config.accounts))
+    contexts = site_contexts(config.notifications, accounts, organization)
+    delivery = next((c.site for c in contexts if c.organization is not None), None)
+    if delivery is None:
+        return []
+    with_sites = {c.site.account_id for c in contexts}
+    bus = real_time.central_bus
+    if bus is not None:
+        bus_account, bus_region = bus.account_id, bus.region
+        bus_name = bus.bus_name or f"{config.name_prefix}-realtime"
+    else:
+        bus_account, bus_region, bus_name = delivery.account_id, delivery.region, "default"
+    controls = controls_with_rules([CONTROLS[c] for c in config.controls if c in CONTROLS])
+    watched = real_time.regions or default_regions([bus_region], controls)
+    members = organization.members
+    found: dict[str, MemberForwarding] = {}
+    for _, account in accounts:
+        if account.id in with_sites or account.id in found:
+            continue
+        if isinstance(members, tuple) and account.id not in members:
+            continue
+        access = (
+            Access(account.id, account.role_arn, account.external_id, account.session_name)
+            if account.role_arn
+            else None
+        )
+        found[account.id] = MemberForwarding(
+            account_id=account.id,
+            account_name=account.name,
+            access=access,
+            region=bus_region if bus_region in watched else watched[0],
+            regions=tuple(watched),
+            bus_arn=arns.event_bus_arn(bus_account, bus_region, bus_name, _partition(bus_region)),
+            bus_account_id=bus_account,
+            bus_region=bus_region,
+            quiet_roles=real_time.quiet_roles,
+            tags={**config.tags, **account.tags},
+        )
+    return list(found.values())
+
+
+def _partition(region: str) -> str:
+    return regions.partition_of(region) or "aws"
 
 
 def account_indexes(accounts: Iterable[tuple[int, AccountConfig]]) -> dict[str, int]:

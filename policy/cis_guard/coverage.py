@@ -45,6 +45,7 @@ from .chain import EVALUATORS, StackIndex, TargetVerdict
 from .declared import DeclaredTrail
 from .facts import LOG_GROUP, trail_log_group, trail_selectors
 from .pack_config import PackConfig
+from .real_time import forwarding_only_targets
 from .stack_model import Resource, Target
 
 NO_TARGET = (
@@ -85,7 +86,14 @@ class Judgement:
 
 
 def judge_stack(index: StackIndex, config: PackConfig) -> Judgement:
-    targets = index.all_targets()
+    # A member account where the stack only forwards real-time events to another account's bus holds no
+    # chain by design: when a declared trail records it, it is that trail's pair, not a chain site.
+    forwarding = forwarding_only_targets(index)
+    targets = [
+        t
+        for t in index.all_targets()
+        if not (t in forwarding and t.account is not None and config.trails_recording(t.account))
+    ]
     if not targets and not config.required:
         controls = ", ".join(c.control_id for c in config.controls)
         return Judgement([Finding(NO_TARGET.format(controls=controls))])

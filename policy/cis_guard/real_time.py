@@ -13,6 +13,7 @@ are judged (the stack opted in there).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -151,8 +152,47 @@ class StackRuleLookups:
             return Reached(topic=self.index.topics_by_arn[arn])
         parsed = parse_arn(arn)
         if parsed is not None and parsed.service == "events" and parsed.resource.startswith("event-bus/"):
+            if parsed.account != self.place.account:
+                return self._cross_account(target, arn, parsed.account, parsed.region, parsed.resource)
             return Reached(trusted=f"it forwards to event bus {arn}, judged where that bus's rule delivers")
         return Reached(missing="is no SNS topic in this stack")
+
+    def _cross_account(
+        self, target: TargetFacts, arn: str, account: str, region: str, resource: str
+    ) -> Reached:
+        """A member's forwarding to another account's bus: the links this stack shows, each checked.
+
+        The rule needs a role ("the sending event bus must have IAM roles attached"), the receiving bus a
+        policy that admits the sender, and that bus a rule that selects the forwarded events (EventBridge
+        User Guide, "Sending and receiving events between AWS accounts in Amazon EventBridge"). What the bus
+        then delivers is judged at its own place; a link this stack does not hold is reported missing, never
+        passed.
+        """
+        bus = resource.split("/", 1)[1]
+        sender = self.place.account
+        if not self.index.resources[str(target.ref)].get("roleArn"):
+            return Reached(
+                missing=f"is event bus {arn} in another account, and the target has no role to send with"
+            )
+        admitted = _bus_admits(self.index, Target(account, region), bus, sender)
+        if admitted is False:
+            return Reached(
+                missing=f"is event bus {arn}, and no bus policy or permission in this stack lets account {sender}"
+                " put events on it"
+            )
+        names = {
+            r.get("name") for r in self.real_time.rules.get(Target(account, region), ()) if _bus(r) == bus
+        }
+        rule_name = self.index.resources[str(target.ref)].get("rule")
+        if not is_unknown(rule_name) and rule_name not in names:
+            return Reached(
+                missing=f"is event bus {arn}, where this stack has no rule {rule_name} for the forwarded events"
+            )
+        how = "admits it" if admitted else "is not known until the update runs"
+        return Reached(
+            trusted=f"it forwards to event bus {arn} (its policy for account {sender} {how}; the bus's rule"
+            " is judged where it delivers)"
+        )
 
     def subscriptions_of(self, topic: TopicFacts) -> Sequence[SubscriptionFacts]:
         found = self.index.subscriptions_by_topic_urn.get(str(topic.ref), []) + (
@@ -201,3 +241,86 @@ def evaluate_rules(
     rules = [rule_facts(r) for r in real_time.rules.get(target, ())]
     verdict = event_rule.DETECTOR.judge(rules, StackRuleLookups(index, real_time, target), control)
     return RealTimeVerdict(target, verdict)
+
+
+EVENT_PERMISSION = "aws:cloudwatch/eventPermission:EventPermission"
+EVENT_BUS_POLICY = "aws:cloudwatch/eventBusPolicy:EventBusPolicy"
+
+
+def _bus_admits(index: Any, place: Target, bus: str, sender: str | None) -> bool | None:
+    """Whether a permission or bus policy at ``place`` lets ``sender``'s account put events on ``bus``.
+
+    None: a policy there is not known until the update runs. An organization-wide statement
+    (``aws:PrincipalOrgID``) admits every member; the stack holds no organization membership to check it
+    against, and the program writes it only with the stack's own ``organizationId``.
+    """
+    unknown = False
+    for resource in index.by_type.get(EVENT_PERMISSION, ()):
+        if index.target_of(resource) != place or _bus(resource) != bus:
+            continue
+        principal, action = resource.get("principal"), resource.get("action", "events:PutEvents")
+        if is_unknown(principal):
+            unknown = True
+        elif principal == sender and action in ("events:PutEvents", None):
+            return True
+    for resource in index.by_type.get(EVENT_BUS_POLICY, ()):
+        if index.target_of(resource) != place or _bus(resource) != bus:
+            continue
+        policy = resource.get("policy")
+        if is_unknown(policy) or not isinstance(policy, str):
+            unknown = True
+            continue
+        if any(_statement_admits(s, sender) for s in _statements(policy)):
+            return True
+    return None if unknown else False
+
+
+def _statements(policy: str) -> list[dict[str, Any]]:
+    try:
+        document = json.loads(policy)
+    except ValueError:
+        return []
+    found = document.get("Statement", []) if isinstance(document, dict) else []
+    return [s for s in (found if isinstance(found, list) else [found]) if isinstance(s, dict)]
+
+
+def _statement_admits(statement: dict[str, Any], sender: str | None) -> bool:
+    actions = statement.get("Action")
+    actions = actions if isinstance(actions, list) else [actions]
+    if statement.get("Effect") != "Allow" or not ({"events:PutEvents", "events:*"} & set(actions)):
+        return False
+    principal = statement.get("Principal")
+    if principal == "*" or principal == {"AWS": "*"}:
+        condition = statement.get("Condition", {})
+        return isinstance(condition, dict) and "aws:PrincipalOrgID" in condition.get("StringEquals", {})
+    named = principal.get("AWS") if isinstance(principal, dict) else None
+    named = named if isinstance(named, list) else [named]
+    return any(isinstance(n, str) and (n == sender or n == f"arn:aws:iam::{sender}:root") for n in named)
+
+
+FORWARDING_TYPES = frozenset({EVENT_RULE, EVENT_TARGET, "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy"})
+"""What the program registers in a member account covered only by the organization trail (no chain)."""
+
+
+def forwarding_only_targets(index: Any) -> set[Target]:
+    """The targets where the stack registers nothing but real-time forwarding to another account's bus.
+
+    The program's member accounts (``spec.MemberForwarding``): no chain is deployed there, because the
+    organization trail's chain covers them; the coverage judgement counts them as members, not as chain sites.
+    """
+    kinds: dict[Target, set[str]] = defaultdict(set)
+    crosses: set[Target] = set()
+    for resource in index.resources.values():
+        if not resource.type.startswith("aws:"):
+            continue  # components, providers, the stack itself
+        target = index.target_of(resource)
+        kinds[target].add(resource.type)
+        if resource.type == EVENT_TARGET:
+            parsed = parse_arn(resource.get("arn"))
+            if (
+                parsed is not None
+                and parsed.resource.startswith("event-bus/")
+                and parsed.account != target.account
+            ):
+                crosses.add(target)
+    return {t for t, found in kinds.items() if t in crosses and found <= FORWARDING_TYPES}
