@@ -7,13 +7,14 @@ by name or prefix, one alarm topic and one ControlMonitor per control -> stack o
 (``chains``, and ``coverage`` per account and Region: cis_monitoring/program/outputs.py).
 
 Logical names come from account id, Region and control id only; the ``legacy_name``s
-alias each resource to its name in releases that used the account's name (naming.py).
+alias each resource to its name in releases that used the account's name (naming.py), unless
+the stack says ``legacyAliases: false``.
 """
 
 import pulumi
 
 from cis_monitoring.core.catalog import get_control
-from cis_monitoring.program import naming
+from cis_monitoring.program import collector, naming
 from cis_monitoring.program.log_groups import find_log_groups
 from cis_monitoring.program.outputs import (
     RESULTS_SCHEMA_VERSION,
@@ -28,11 +29,18 @@ from cis_monitoring.program.stack import load_stack
 from components import MONITORS, MonitorArgs
 from components.notification import AlarmNotification, AlarmNotificationArgs
 
+# After the imports, before any resource: the SDK's objects live until the program ends, and CPython's
+# default collector spent over half of a large stack's evaluation walking them (collector.py says why
+# and what bounds memory instead).
+collector.apply_policy()
+
 
 async def main() -> dict:
     config, targets, plan = await load_stack()
     controls = [get_control(control_id) for control_id in config.controls]
     prefix = config.name_prefix
+    # Aliases to the names of releases before stable ids only where such a name can still be in the state.
+    legacy = config.legacy_aliases
 
     providers = {
         target.key: aws_provider(
@@ -40,7 +48,7 @@ async def main() -> dict:
             target,
             config.tags,
             config.emulator,
-            legacy_name=naming.legacy_provider_name(prefix, target),
+            legacy_name=naming.legacy_provider_name(prefix, target) if legacy else None,
         )
         for target in targets
     }
@@ -66,7 +74,7 @@ async def main() -> dict:
                 tags=target.tags,
             ),
             in_target,
-            legacy_name=naming.legacy_notification_name(prefix, target),
+            legacy_name=naming.legacy_notification_name(prefix, target) if legacy else None,
         )
         ok_actions = [target.fill(arn) for arn in settings.ok_actions]
         if settings.notify_on_ok:
@@ -85,7 +93,7 @@ async def main() -> dict:
                     insufficient_data_actions=[target.fill(a) for a in settings.insufficient_data_actions],
                 ),
                 in_target,
-                legacy_name=naming.legacy_monitor_name(prefix, target, control),
+                legacy_name=naming.legacy_monitor_name(prefix, target, control) if legacy else None,
             )
             monitors[control.control_id] = monitor.result()
         key = chain_keys[target.key] = chain_key(target, log_group)

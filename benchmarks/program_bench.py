@@ -10,7 +10,14 @@ separates the SDK's per-resource work from the collector's cost of traversing it
 A third, diagnostic variant ("structured": the baseline plus the program's two component
 resources, getLogGroup invoke and stack outputs, but none of its code) splits ours/baseline into
 the cost of the program's own code (ours/structured) and the SDK's cost of its structure
-(structured/baseline).
+(structured/baseline). Two more diagnostics measure the program's levers, before and after, in the
+same rotation: "ours, CPython's collector" (the program without its collector policy,
+cis_monitoring/program/collector.py) and "ours, new stack" (``legacyAliases: false``: no aliases to
+the names of releases before stable ids). The baseline keeps CPython's default collector: it is the
+bare script a user would write.
+
+"All controls": the program with ``controls: all`` (every catalog control on every chain) against the
+baseline registering the same filters and alarms (``benchControls: all``).
 """
 
 from __future__ import annotations
@@ -34,13 +41,34 @@ from benchmarks.measure import REPO_ROOT, GcClock, growth_per_10x, median, ratio
 
 BASELINE_PROGRAM = REPO_ROOT / "benchmarks" / "baseline_program.py"
 VARIANTS = ("ours", "baseline", "structured")
+LEVER_VARIANTS = ("ours_cpython_gc", "ours_new_stack")
+"""Diagnostics: the program without its collector policy, and without the legacy aliases."""
+ALL_CONTROLS_VARIANTS = ("ours_all", "baseline_all")
 GC_OFF_VARIANTS = ("ours", "baseline")
 WARMUP_TARGETS = 5
 RESULT_MARK = "BENCH_RESULT "
 # Per target: provider, 2 components, Key, Alias, Topic, TopicPolicy, TopicSubscription, filter, alarm.
 OURS_PER_TARGET = 10
 BASELINE_PER_TARGET = 8  # the same without the 2 components
-PER_TARGET = {"ours": OURS_PER_TARGET, "baseline": BASELINE_PER_TARGET, "structured": OURS_PER_TARGET}
+
+
+def per_target(variant: str) -> int:
+    """Registrations per target; with all controls each further control adds its monitor component
+    (ours only), filter and alarm."""
+    from cis_monitoring.core.catalog import CONTROLS
+
+    others = len(CONTROLS) - 1
+    return {
+        "ours": OURS_PER_TARGET,
+        "ours_cpython_gc": OURS_PER_TARGET,
+        "ours_new_stack": OURS_PER_TARGET,
+        "structured": OURS_PER_TARGET,
+        "baseline": BASELINE_PER_TARGET,
+        "ours_all": OURS_PER_TARGET + 3 * others,
+        "baseline_all": BASELINE_PER_TARGET + 2 * others,
+    }[variant]
+
+
 WORKER_TIMEOUT = 900
 
 Log = Callable[[str], None]
@@ -53,16 +81,26 @@ class ProgramSettings:
     repetitions: tuple[int, ...]
     """Timed runs per size (each variant)."""
     gc_off_diagnostic: bool = True
+    diagnostics_up_to: int = 1_000
+    """Sizes above this run only ours and the baseline (the diagnostics would double a long run)."""
+    all_controls_targets: int = 100
+    all_controls_repetitions: int = 3
 
 
 def run_variant(variant: str, targets: int) -> Any:
     """One run under the test harness's mocks (repo test support, imported lazily)."""
     from local.program_harness import run_program
 
-    if variant == "ours":
+    if variant in ("ours", "ours_cpython_gc"):
         run = run_program(t.program_config(targets))
+    elif variant == "ours_new_stack":
+        run = run_program({**t.program_config(targets), "legacyAliases": False})
+    elif variant == "ours_all":
+        run = run_program({**t.program_config(targets), "controls": "all"})
     elif variant == "baseline":
         run = run_program({"benchTargets": targets}, program=BASELINE_PROGRAM)
+    elif variant == "baseline_all":
+        run = run_program({"benchTargets": targets, "benchControls": "all"}, program=BASELINE_PROGRAM)
     elif variant == "structured":
         run = run_program({"benchTargets": targets, "benchStructure": True}, program=BASELINE_PROGRAM)
     else:
@@ -73,6 +111,10 @@ def run_variant(variant: str, targets: int) -> Any:
 
 
 def _worker(variant: str, targets: int, gc_off: bool) -> dict[str, Any]:
+    if variant == "ours_cpython_gc":
+        from cis_monitoring.program import collector
+
+        collector.apply_policy = lambda: None  # type: ignore[assignment]  # this process only
     run_variant(variant, WARMUP_TARGETS)
     gc.collect()
     clock = GcClock()
@@ -83,7 +125,7 @@ def _worker(variant: str, targets: int, gc_off: bool) -> dict[str, Any]:
         run = run_variant(variant, targets)
         seconds = time.perf_counter() - started
     gc.enable()
-    expected = PER_TARGET[variant] * targets
+    expected = per_target(variant) * targets
     if len(run.resources) != expected:
         raise RuntimeError(f"{variant}: {len(run.resources)} registrations, expected {expected}")
     return {
@@ -133,12 +175,16 @@ def _inputs_signature(run: Any) -> Counter[tuple[str, str]]:
 
 def check_same_inputs(targets: int = 2) -> list[str]:
     """Differences between the custom resources (type, inputs) of ours and of each baseline; [] if none."""
-    ours = _inputs_signature(run_variant("ours", targets))
     differences = []
-    for variant in VARIANTS[1:]:
-        other = _inputs_signature(run_variant(variant, targets))
-        differences += [f"only in ours: {k[0]} {k[1][:200]}" for k in ours - other]
-        differences += [f"only in {variant}: {k[0]} {k[1][:200]}" for k in other - ours]
+    for mine, others in (
+        ("ours", ("baseline", "structured", "ours_new_stack")),
+        ("ours_all", ("baseline_all",)),
+    ):
+        ours = _inputs_signature(run_variant(mine, targets))
+        for variant in others:
+            other = _inputs_signature(run_variant(variant, targets))
+            differences += [f"only in {mine}: {k[0]} {k[1][:200]}" for k in ours - other]
+            differences += [f"only in {variant}: {k[0]} {k[1][:200]}" for k in other - ours]
     return differences
 
 
@@ -168,6 +214,18 @@ def _growth(rows: Sequence[dict[str, Any]], key: Callable[[dict[str, Any]], floa
     ]
 
 
+def _rotate(variants: Sequence[str], targets: int, repetitions: int, log: Log) -> dict[str, Any]:
+    """``repetitions`` timed runs of each variant, rotating their order; each variant's summary."""
+    runs: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
+    for repetition in range(repetitions):
+        shift = repetition % len(variants)
+        for variant in [*variants[shift:], *variants[:shift]]:
+            result = measure_once(variant, targets)
+            runs[variant].append(result)
+            log(f"program {variant:15} {targets:>5} targets  run {repetition + 1}: {result['seconds']:.2f} s")
+    return {v: _summarise(runs[v]) for v in variants}
+
+
 def bench(settings: ProgramSettings, log: Log = print) -> dict[str, Any]:
     differences = check_same_inputs()
     if differences:
@@ -176,37 +234,45 @@ def bench(settings: ProgramSettings, log: Log = print) -> dict[str, Any]:
         )
     rows = []
     for targets, repetitions in zip(settings.sizes, settings.repetitions, strict=True):
-        runs: dict[str, list[dict[str, Any]]] = {v: [] for v in VARIANTS}
-        for repetition in range(repetitions):
-            shift = repetition % len(VARIANTS)
-            for variant in VARIANTS[shift:] + VARIANTS[:shift]:
-                result = measure_once(variant, targets)
-                runs[variant].append(result)
-                log(
-                    f"program {variant:8} {targets:>5} targets  run {repetition + 1}: {result['seconds']:.2f} s"
-                )
-        ours, baseline, structured = (_summarise(runs[v]) for v in VARIANTS)
-        rows.append(
-            {
-                "targets": targets,
-                "ours": ours,
-                "baseline": baseline,
-                "structured": structured,
-                "ratio": ratio(ours["seconds"], baseline["seconds"]),
-                "ours_vs_structured": ratio(ours["seconds"], structured["seconds"]),
-                "structured_vs_baseline": ratio(structured["seconds"], baseline["seconds"]),
-            }
-        )
+        diagnostics = targets <= settings.diagnostics_up_to
+        variants = [*VARIANTS, *LEVER_VARIANTS] if diagnostics else ["ours", "baseline"]
+        found = _rotate(variants, targets, repetitions, log)
+        ours, baseline = found["ours"], found["baseline"]
+        row: dict[str, Any] = {
+            "targets": targets,
+            **found,
+            "ratio": ratio(ours["seconds"], baseline["seconds"]),
+            "peak_rss_kb_per_resource": {
+                v: found[v]["peak_rss_mb"] * 1024 / found[v]["resources"] for v in found
+            },
+        }
+        if diagnostics:
+            structured = found["structured"]
+            row["ours_vs_structured"] = ratio(ours["seconds"], structured["seconds"])
+            row["structured_vs_baseline"] = ratio(structured["seconds"], baseline["seconds"])
+            row["collector_policy_gain"] = ratio(found["ours_cpython_gc"]["seconds"], ours["seconds"])
+            row["legacy_aliases_cost"] = ratio(ours["seconds"], found["ours_new_stack"]["seconds"])
+        rows.append(row)
+    all_targets = settings.all_controls_targets
+    everything = _rotate(ALL_CONTROLS_VARIANTS, all_targets, settings.all_controls_repetitions, log)
     result: dict[str, Any] = {
         "repetitions": list(settings.repetitions),
         "warmup_targets": WARMUP_TARGETS,
         "baseline_inputs_match": True,
-        "all_controls_variant": "skipped: the catalog has only control 4.5, so 'all controls' is the same run",
+        "all_controls": {
+            "targets": all_targets,
+            **everything,
+            "ratio": ratio(everything["ours_all"]["seconds"], everything["baseline_all"]["seconds"]),
+            "real_time_rules": "not measured: the real-time component is not on this branch",
+        },
         "sizes": rows,
-        "growth": {v: _growth(rows, lambda row, v=v: row[v]["seconds"]) for v in VARIANTS},
+        "growth": {
+            v: _growth([r for r in rows if v in r], lambda row, v=v: row[v]["seconds"])
+            for v in (*VARIANTS, *LEVER_VARIANTS)
+        },
     }
     if settings.gc_off_diagnostic:
-        result["gc_off"] = _gc_off(settings.sizes, log)
+        result["gc_off"] = _gc_off([n for n in settings.sizes if n <= settings.diagnostics_up_to], log)
     return result
 
 
@@ -224,7 +290,9 @@ def _gc_off(sizes: Sequence[int], log: Log) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Worker for one program benchmark run (see benchmarks.run).")
-    parser.add_argument("--worker", choices=VARIANTS, required=True)
+    parser.add_argument(
+        "--worker", choices=(*VARIANTS, *LEVER_VARIANTS, *ALL_CONTROLS_VARIANTS), required=True
+    )
     parser.add_argument("--targets", type=int, required=True)
     parser.add_argument("--gc-off", action="store_true")
     args = parser.parse_args(argv)

@@ -8,6 +8,7 @@ program's ``pulumi.run()`` entry point runs, then the stack's outputs are regist
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import runpy
 from collections.abc import Iterable, Mapping
@@ -71,6 +72,9 @@ def run_under_mocks(
     """Run ``program`` with ``config`` (project keys, no namespace); the program's error, if any."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    # The program sets the collector's policy for its process (cis_monitoring/program/collector.py);
+    # here many programs share one process, so each run gets back the settings it started with.
+    thresholds, callbacks = gc.get_threshold(), list(gc.callbacks)
     try:
         pulumi_settings.reset_options(project=project, stack=stack, preview=preview)
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
@@ -85,6 +89,8 @@ def run_under_mocks(
             return error
         return None
     finally:
+        gc.set_threshold(*thresholds)
+        gc.callbacks[:] = callbacks
         pulumi.runtime.set_all_config({}, [])
         loop.close()
         asyncio.set_event_loop(None)
