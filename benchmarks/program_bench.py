@@ -83,6 +83,10 @@ class ProgramSettings:
     gc_off_diagnostic: bool = True
     diagnostics_up_to: int = 1_000
     """Sizes above this run only ours and the baseline (the diagnostics would double a long run)."""
+    structured_up_to: int = 1_000
+    """The structured baseline (the split of ours/baseline) up to this size."""
+    baseline_up_to: int | None = None
+    """None: the baseline at every size; else above this size only ours runs (its growth is the goal)."""
     all_controls_targets: int = 100
     all_controls_repetitions: int = 3
 
@@ -235,21 +239,29 @@ def bench(settings: ProgramSettings, log: Log = print) -> dict[str, Any]:
     rows = []
     for targets, repetitions in zip(settings.sizes, settings.repetitions, strict=True):
         diagnostics = targets <= settings.diagnostics_up_to
-        variants = [*VARIANTS, *LEVER_VARIANTS] if diagnostics else ["ours", "baseline"]
+        variants = ["ours"]
+        if settings.baseline_up_to is None or targets <= settings.baseline_up_to:
+            variants.append("baseline")
+        if targets <= settings.structured_up_to:
+            variants.append("structured")
+        if diagnostics:
+            variants += LEVER_VARIANTS
         found = _rotate(variants, targets, repetitions, log)
-        ours, baseline = found["ours"], found["baseline"]
+        ours = found["ours"]
         row: dict[str, Any] = {
             "targets": targets,
             **found,
-            "ratio": ratio(ours["seconds"], baseline["seconds"]),
             "peak_rss_kb_per_resource": {
                 v: found[v]["peak_rss_mb"] * 1024 / found[v]["resources"] for v in found
             },
         }
-        if diagnostics:
+        if "baseline" in found:
+            row["ratio"] = ratio(ours["seconds"], found["baseline"]["seconds"])
+        if "structured" in found and "baseline" in found:
             structured = found["structured"]
             row["ours_vs_structured"] = ratio(ours["seconds"], structured["seconds"])
-            row["structured_vs_baseline"] = ratio(structured["seconds"], baseline["seconds"])
+            row["structured_vs_baseline"] = ratio(structured["seconds"], found["baseline"]["seconds"])
+        if diagnostics:
             row["collector_policy_gain"] = ratio(found["ours_cpython_gc"]["seconds"], ours["seconds"])
             row["legacy_aliases_cost"] = ratio(ours["seconds"], found["ours_new_stack"]["seconds"])
         rows.append(row)

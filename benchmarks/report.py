@@ -43,7 +43,8 @@ def goals(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 def program_goals(program: dict[str, Any]) -> list[dict[str, Any]]:
     """The program's goals (issue 18): ratio at 1,000 targets, all controls, growth, peak memory."""
-    at = next((r for r in program["sizes"] if r["targets"] == PROGRAM_GOAL_TARGETS), program["sizes"][-1])
+    compared = [r for r in program["sizes"] if "ratio" in r]
+    at = next((r for r in compared if r["targets"] == PROGRAM_GOAL_TARGETS), compared[-1])
     found = [_goal(f"program/baseline at {at['targets']} targets", at["ratio"], PROGRAM_RATIO_LIMIT)]
     everything = program.get("all_controls")
     if everything:
@@ -97,8 +98,8 @@ def _n(value: float | None, digits: int = 2) -> str:
     return f"{value:,.{digits}f}"
 
 
-def _pct(value: float) -> str:
-    return f"{value:.0%}"
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
 
 
 def program_table(program: dict[str, Any]) -> list[str]:
@@ -111,14 +112,17 @@ def program_table(program: dict[str, Any]) -> list[str]:
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in program["sizes"]:
-        ours, base = row["ours"], row["baseline"]
-        per = row["peak_rss_kb_per_resource"]
+        ours, per = row["ours"], row["peak_rss_kb_per_resource"]
+        base = row.get("baseline") or dict.fromkeys(
+            ("resources", "seconds", "resources_per_second", "gc_share", "gc_full_collections", "peak_rss_mb")
+        )
         lines.append(
-            f"| {row['targets']:,} | {ours['resources']:,} / {base['resources']:,} | {_n(ours['seconds'])} "
+            f"| {row['targets']:,} | {ours['resources']:,} / {_n(base['resources'], 0)} | {_n(ours['seconds'])} "
             f"| {_n(base['seconds'])} | {_n(ours['resources_per_second'], 0)} | {_n(base['resources_per_second'], 0)} "
-            f"| **{_n(row['ratio'])}** | {_pct(ours['gc_share'])} / {_pct(base['gc_share'])} "
+            f"| **{_n(row.get('ratio'))}** | {_pct(ours['gc_share'])} / {_pct(base['gc_share'])} "
             f"| {_n(ours['gc_full_collections'], 0)} / {_n(base['gc_full_collections'], 0)} "
-            f"| {_n(ours['peak_rss_mb'], 0)} / {_n(base['peak_rss_mb'], 0)} | {_n(per['ours'], 0)} / {_n(per['baseline'], 0)} |"
+            f"| {_n(ours['peak_rss_mb'], 0)} / {_n(base['peak_rss_mb'], 0)} "
+            f"| {_n(per['ours'], 0)} / {_n(per.get('baseline'), 0)} |"
         )
     lines += ["", _growth_line("Growth per 10x targets", program["growth"], "from_targets", "to_targets")]
     diagnosed = [r for r in program["sizes"] if "ours_cpython_gc" in r]
@@ -135,8 +139,8 @@ def program_table(program: dict[str, Any]) -> list[str]:
             lines.append(
                 f"| {row['targets']:,} | {_n(row['ours']['seconds'])} | {_n(row['ours_cpython_gc']['seconds'])} "
                 f"| {_n(row['collector_policy_gain'])}x | {_n(row['ours_new_stack']['seconds'])} "
-                f"| {_n(row['legacy_aliases_cost'])}x | {_n(row['structured']['seconds'])} "
-                f"| {_n(row['ours_vs_structured'])} | {_n(row['ours']['peak_rss_mb'], 0)} / "
+                f"| {_n(row['legacy_aliases_cost'])}x | {_n(row.get('structured', {}).get('seconds'))} "
+                f"| {_n(row.get('ours_vs_structured'))} | {_n(row['ours']['peak_rss_mb'], 0)} / "
                 f"{_n(row['ours_cpython_gc']['peak_rss_mb'], 0)} |"
             )
         lines += [
