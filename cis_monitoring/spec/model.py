@@ -138,7 +138,7 @@ class StackConfig(Model):
         " (README: Upgrading). An alias only matches while the stack's state still holds the old name, and"
         " one successful `pulumi up` with this release replaces the old names in the state, so `false` is"
         " safe for a stack created by a release with stable names (its outputs have `resultsSchemaVersion`"
-        " 2 or later) or after that update; it saves about a fifth of the program's evaluation time."
+        " 2 or later) or after that update; it makes the program's evaluation a little faster (BENCHMARKS.md)."
         " Default `true`.",
     )
     emulator: EmulatorConfig | None = Field(
