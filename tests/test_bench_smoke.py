@@ -50,20 +50,28 @@ def test_program_figures(smoke: tuple[dict[str, Any], str]) -> None:
     assert len(program["sizes"]) == len(bench_run.SMOKE.program.sizes)
     variants = (*program_bench.VARIANTS, *program_bench.LEVER_VARIANTS)
     for row in program["sizes"]:  # the smoke run's sizes are all within diagnostics_up_to
-        for key in ("ratio", "ours_vs_structured", "structured_vs_baseline"):
+        for key in ("ratio", "cpu_ratio", "ours_vs_structured", "structured_vs_baseline"):
             assert _number(row[key]), key
         for key in ("collector_policy_gain", "legacy_aliases_cost"):
             assert _number(row[key]), key
         for variant in variants:
             figures = row[variant]
-            for key in ("seconds", "resources_per_second", "gc_seconds", "gc_share", "peak_rss_mb"):
+            for key in (
+                "seconds",
+                "cpu_seconds",
+                "resources_per_second",
+                "gc_seconds",
+                "gc_share",
+                "peak_rss_mb",
+            ):
                 assert _number(figures[key]), (variant, key)
             assert figures["resources"] > 0 and figures["runs"]
             assert _number(row["peak_rss_kb_per_resource"][variant])
     for variant in variants:
         assert [_number(step["factor_per_10x"]) for step in program["growth"][variant]] == [True]
+        assert [_number(step["factor_per_10x"]) for step in program["cpu_growth"][variant]] == [True]
     everything = program["all_controls"]
-    assert _number(everything["ratio"])
+    assert _number(everything["ratio"]) and _number(everything["cpu_ratio"])
     for variant in program_bench.ALL_CONTROLS_VARIANTS:  # every catalog control's filter and alarm
         assert everything[variant]["resources"] == program_bench.per_target(variant) * everything["targets"]
     assert program_bench.per_target("ours_all") > program_bench.per_target("ours")
