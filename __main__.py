@@ -30,8 +30,8 @@ from components import MONITORS, MonitorArgs
 from components.notification import AlarmNotification, AlarmNotificationArgs
 
 # After the imports, before any resource: the SDK's objects live until the program ends, and CPython's
-# default collector spent over half of a large stack's evaluation walking them (collector.py says why
-# and what bounds memory instead).
+# collector spent over half of a large stack's evaluation walking them. Off, with a memory guard
+# (collector.py says why and what bounds memory instead).
 collector.apply_policy()
 
 
@@ -58,6 +58,7 @@ async def main() -> dict:
     chains = []
     chain_keys = {}
     for target in targets:
+        collector.check_memory()  # this loop never yields to the event loop, where the guard's timer runs
         in_target = pulumi.ResourceOptions(providers=[providers[target.key]])
         log_group = log_groups[target.key]
         settings = target.notifications

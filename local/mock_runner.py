@@ -74,7 +74,7 @@ def run_under_mocks(
     asyncio.set_event_loop(loop)
     # The program sets the collector's policy for its process (cis_monitoring/program/collector.py);
     # here many programs share one process, so each run gets back the settings it started with.
-    thresholds, callbacks = gc.get_threshold(), list(gc.callbacks)
+    enabled, thresholds, callbacks = gc.isenabled(), gc.get_threshold(), list(gc.callbacks)
     try:
         pulumi_settings.reset_options(project=project, stack=stack, preview=preview)
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
@@ -91,6 +91,8 @@ def run_under_mocks(
     finally:
         gc.set_threshold(*thresholds)
         gc.callbacks[:] = callbacks
+        if enabled:
+            gc.enable()
         pulumi.runtime.set_all_config({}, [])
         loop.close()
         asyncio.set_event_loop(None)

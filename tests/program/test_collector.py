@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -16,10 +17,12 @@ if TYPE_CHECKING:
 
 @pytest.fixture
 def saved_collector() -> Iterator[None]:
-    thresholds, callbacks = gc.get_threshold(), list(gc.callbacks)
+    enabled, thresholds, callbacks = gc.isenabled(), gc.get_threshold(), list(gc.callbacks)
     yield
     gc.set_threshold(*thresholds)
     gc.callbacks[:] = callbacks
+    if enabled:
+        gc.enable()
 
 
 def _guard(readings: list[float], baseline: float = 100.0) -> collector.MemoryGuard:
@@ -29,51 +32,38 @@ def _guard(readings: list[float], baseline: float = 100.0) -> collector.MemoryGu
     )
 
 
-def test_policy_raises_the_young_threshold_and_leaves_full_collections_to_the_guard(
-    saved_collector: None,
-) -> None:
-    guard = collector.apply_policy()
-    assert gc.get_threshold() == (
-        collector.YOUNG_THRESHOLD,
-        collector.MIDDLE_THRESHOLD,
-        collector.NO_AUTOMATIC_FULL,
-    )
-    assert collector.NO_AUTOMATIC_FULL > 10_000  # CPython's default is 10
-    again = collector.apply_policy()  # a second program in the same process: still one guard
-    assert [c for c in gc.callbacks if isinstance(c, collector.MemoryGuard)] == [again]
-    assert guard is not again
+def test_guard_collects_only_once_memory_doubled(saved_collector: None) -> None:
+    full: list[int] = []
+    gc.callbacks.append(lambda phase, info: phase == "stop" and full.append(info["generation"]))
+    guard = _guard([180.0, 210.0, 120.0, 230.0])
+    assert not guard.check() and full == []  # 180 MB: not yet twice the 100 MB baseline
+    assert guard.check() and full == [2]  # 210 MB: doubled, above the floor: one full collection
+    assert guard.baseline_mb == 120.0 and guard.full_collections == 1  # measured after it
+    assert not guard.check()  # 230 MB: less than twice the new baseline
 
 
-def test_guard_asks_for_a_full_collection_once_memory_doubled(saved_collector: None) -> None:
-    gc.set_threshold(collector.YOUNG_THRESHOLD, collector.MIDDLE_THRESHOLD, collector.NO_AUTOMATIC_FULL)
-    guard = _guard([180.0, 210.0, 250.0])
-    guard("start", {"generation": 1})  # nothing is read before a collection
-    guard("stop", {"generation": 0})  # nor after a young one
-    guard("stop", {"generation": 1})  # 180 MB: not yet twice the 100 MB baseline
-    assert gc.get_threshold()[2] == collector.NO_AUTOMATIC_FULL and not guard.full_requested
-    guard("stop", {"generation": 1})  # 210 MB: doubled, above the floor
-    assert gc.get_threshold()[2] == 0 and guard.full_requested
-    guard("stop", {"generation": 1})  # asked once: no more reading until the full collection ran
-    guard("stop", {"generation": 2})  # the full collection ran: back to no automatic full, new baseline
-    assert gc.get_threshold() == (
-        collector.YOUNG_THRESHOLD,
-        collector.MIDDLE_THRESHOLD,
-        collector.NO_AUTOMATIC_FULL,
-    )
-    assert guard.baseline_mb == 250.0 and guard.full_collections == 1 and not guard.full_requested
-
-
-def test_guard_never_asks_below_its_floor(saved_collector: None) -> None:
+def test_guard_never_collects_below_its_floor(saved_collector: None) -> None:
     guard = _guard([140.0], baseline=10.0)
-    guard("stop", {"generation": 1})
-    assert not guard.full_requested
+    assert not guard.check() and guard.full_collections == 0
 
 
-def test_guard_in_a_real_collection_restores_its_thresholds(saved_collector: None) -> None:
-    guard = collector.apply_policy()
-    gc.collect()
-    assert guard.full_collections == 1
-    assert gc.get_threshold()[2] == collector.NO_AUTOMATIC_FULL
+def test_policy_turns_the_collector_off_inside_an_event_loop_and_the_guard_keeps_watching(
+    saved_collector: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert collector.apply_policy() is None and gc.isenabled(), "no event loop: nothing changes"
+    monkeypatch.setattr(collector, "CHECK_SECONDS", 0.01)
+    checks: list[int] = []
+
+    async def program() -> collector.MemoryGuard | None:
+        guard = collector.apply_policy()
+        assert guard is not None
+        monkeypatch.setattr(guard, "check", lambda: checks.append(1) or False)
+        await asyncio.sleep(0.1)
+        return guard
+
+    asyncio.run(program())
+    assert not gc.isenabled()
+    assert len(checks) >= 3, "the guard looks at memory while the loop runs"
 
 
 def test_resident_memory_is_read_on_linux() -> None:
@@ -84,6 +74,7 @@ def test_resident_memory_is_read_on_linux() -> None:
 def test_a_program_run_in_the_harness_leaves_the_collector_as_it_found_it(saved_collector: None) -> None:
     from local.program_harness import run_program
 
+    gc.enable()
     gc.set_threshold(700, 10, 10)
     before = list(gc.callbacks)
     config = {
@@ -96,19 +87,19 @@ def test_a_program_run_in_the_harness_leaves_the_collector_as_it_found_it(saved_
         ],
         "notifications": {"subscriptions": [{"protocol": "email", "endpoint": "soc@example.com"}]},
     }
-    seen: list[tuple[int, int, int]] = []
+    seen: list[bool] = []
     run = run_program(config, mocks=_spying_mocks(seen))
     assert run.error is None, run.error
-    assert seen and seen[0][2] == collector.NO_AUTOMATIC_FULL, "the program applies its policy"
-    assert gc.get_threshold() == (700, 10, 10) and gc.callbacks == before
+    assert seen and not any(seen), "the program turns the collector off while it registers"
+    assert gc.isenabled() and gc.get_threshold() == (700, 10, 10) and gc.callbacks == before
 
 
-def _spying_mocks(seen: list[tuple[int, int, int]]) -> AwsMocks:
+def _spying_mocks(seen: list[bool]) -> AwsMocks:
     from local.program_harness import AwsMocks
 
     class Spying(AwsMocks):
         def new_resource(self, args):  # type: ignore[no-untyped-def]
-            seen.append(gc.get_threshold())
+            seen.append(gc.isenabled())
             return super().new_resource(args)
 
     return Spying()
