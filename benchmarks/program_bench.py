@@ -94,9 +94,14 @@ class ProgramSettings:
     all_controls_repetitions: int = 3
 
 
-def run_variant(variant: str, targets: int) -> Any:
-    """One run under the test harness's mocks (repo test support, imported lazily)."""
-    from local.program_harness import run_program
+def run_variant(variant: str, targets: int, *, last: bool = False) -> Any:
+    """One run under the test harness's mocks (repo test support, imported lazily). ``last``: the
+    process ends after it, so the collector is left as the program set it (``restore_collector``)."""
+    from functools import partial
+
+    from local.program_harness import run_program as run_any
+
+    run_program = partial(run_any, restore_collector=not last)
 
     if variant in ("ours", "ours_cpython_gc"):
         run = run_program(t.program_config(targets))
@@ -129,10 +134,10 @@ def _worker(variant: str, targets: int, gc_off: bool) -> dict[str, Any]:
         gc.disable()
     with clock.running():
         started, cpu_started = time.perf_counter(), time.process_time()
-        run = run_variant(variant, targets)
+        run = run_variant(variant, targets, last=True)
         seconds = time.perf_counter() - started
         cpu_seconds = time.process_time() - cpu_started
-    gc.enable()
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     expected = per_target(variant) * targets
     if len(run.resources) != expected:
         raise RuntimeError(f"{variant}: {len(run.resources)} registrations, expected {expected}")
@@ -144,7 +149,7 @@ def _worker(variant: str, targets: int, gc_off: bool) -> dict[str, Any]:
         "gc_seconds": clock.total,
         "gc_collections": sum(clock.collections.values()),
         "gc_full_collections": clock.collections[2],
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb,
     }
 
 

@@ -68,8 +68,13 @@ def run_under_mocks(
     secret_keys: Iterable[str] = (),
     preview: bool = False,
     project: str = PROJECT,
+    restore_collector: bool = True,
 ) -> BaseException | None:
-    """Run ``program`` with ``config`` (project keys, no namespace); the program's error, if any."""
+    """Run ``program`` with ``config`` (project keys, no namespace); the program's error, if any.
+
+    ``restore_collector=False`` leaves the collector as the program set it, as the language host's
+    process does until it exits (the benchmark's timed run: re-enabling it would start a young
+    collection of every object the run made, a cost no real run pays)."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     # The program sets the collector's policy for its process (cis_monitoring/program/collector.py);
@@ -89,10 +94,11 @@ def run_under_mocks(
             return error
         return None
     finally:
-        gc.set_threshold(*thresholds)
-        gc.callbacks[:] = callbacks
-        if enabled:
-            gc.enable()
+        if restore_collector:
+            gc.set_threshold(*thresholds)
+            gc.callbacks[:] = callbacks
+            if enabled:
+                gc.enable()
         pulumi.runtime.set_all_config({}, [])
         loop.close()
         asyncio.set_event_loop(None)

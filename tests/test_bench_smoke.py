@@ -89,6 +89,7 @@ def test_program_goals_are_computed_from_the_figures(smoke: tuple[dict[str, Any]
     assert any("controls: all" in name for name in names)
     assert any(name.startswith("program growth per 10x") for name in names)
     assert any(name.startswith("program peak memory per resource") for name in names)
+    assert any("legacyAliases: false" in name for name in names)
     assert all(_number(goal["measured"]) and isinstance(goal["met"], bool) for goal in found)
     table = "\n".join(report.goals_table(found))
     assert "MET" in table
