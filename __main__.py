@@ -7,13 +7,14 @@ by name or prefix, one alarm topic and one ControlMonitor per control -> stack o
 (``chains``, and ``coverage`` per account and Region: cis_monitoring/program/outputs.py).
 
 Logical names come from account id, Region and control id only; the ``legacy_name``s
-alias each resource to its name in releases that used the account's name (naming.py).
+alias each resource to its name in releases that used the account's name (naming.py), unless
+the stack says ``legacyAliases: false``.
 """
 
 import pulumi
 
 from cis_monitoring.core.catalog import get_control
-from cis_monitoring.program import naming
+from cis_monitoring.program import collector, naming
 from cis_monitoring.program.log_groups import find_log_groups
 from cis_monitoring.program.outputs import (
     RESULTS_SCHEMA_VERSION,
@@ -31,11 +32,18 @@ from components import MONITORS, MonitorArgs
 from components.notification import AlarmNotification, AlarmNotificationArgs
 from components.real_time import forward_members
 
+# After the imports, before any resource: the SDK's objects live until the program ends, and CPython's
+# collector spent over half of a large stack's evaluation walking them. Off, with a memory guard
+# (collector.py says why and what bounds memory instead).
+collector.apply_policy()
+
 
 async def main() -> dict:
     config, targets, plan = await load_stack()
     controls = [get_control(control_id) for control_id in config.controls]
     prefix = config.name_prefix
+    # Aliases to the names of releases before stable ids only where such a name can still be in the state.
+    legacy = config.legacy_aliases
 
     providers = {
         target.key: aws_provider(
@@ -43,7 +51,7 @@ async def main() -> dict:
             target,
             config.tags,
             config.emulator,
-            legacy_name=naming.legacy_provider_name(prefix, target),
+            legacy_name=naming.legacy_provider_name(prefix, target) if legacy else None,
         )
         for target in targets
     }
@@ -53,6 +61,7 @@ async def main() -> dict:
     chains = []
     chain_keys = {}
     for target in targets:
+        collector.check_memory()  # this loop never yields to the event loop, where the guard's timer runs
         in_target = pulumi.ResourceOptions(providers=[providers[target.key]])
         log_group = log_groups[target.key]
         settings = target.notifications
@@ -72,7 +81,7 @@ async def main() -> dict:
                 central_bus=central_bus_at(target),
             ),
             in_target,
-            legacy_name=naming.legacy_notification_name(prefix, target),
+            legacy_name=naming.legacy_notification_name(prefix, target) if legacy else None,
         )
         high_risk = target.real_time.high_risk if target.real_time is not None else None
         high_risk_topic = high_risk.topic_arn if high_risk is not None else None
@@ -112,7 +121,9 @@ async def main() -> dict:
                         high_risk_topic_arn=high_risk_topic,
                     ),
                     in_target,
-                    legacy_name=naming.legacy_monitor_name(prefix, target, control) if own else None,
+                    legacy_name=naming.legacy_monitor_name(prefix, target, control)
+                    if own and legacy
+                    else None,
                 )
                 (monitors if own else real_time)[control.control_id] = monitor.result()
         key = chain_keys[target.key] = chain_key(target, log_group)

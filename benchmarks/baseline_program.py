@@ -7,6 +7,9 @@ component resources, no log-group lookup, no stack outputs. Only the target coun
 config (``cis-monitoring:benchTargets``). The policy documents come from the same pure functions
 the program uses, so the inputs are identical (``program_bench.check_same_inputs`` verifies it).
 
+``cis-monitoring:benchControls: all`` also registers a filter and an alarm for every other catalog
+control (the program's ``controls: all``), with the inputs the program gives them.
+
 Diagnostic mode (``cis-monitoring:benchStructure: true``): the same loop plus the program's
 *structure*: the two component resources per target (same types, names and registered
 outputs), the getLogGroup invoke, and stack outputs of the same shape. It still has none of
@@ -21,16 +24,59 @@ import pulumi_aws as aws
 
 from benchmarks import targets as t
 from cis_monitoring.core.catalog import CIS_4_5 as CONTROL
+from cis_monitoring.core.catalog import CONTROLS, Control
 from cis_monitoring.core.project import PROJECT
 from cis_monitoring.program.policies import key_policy, topic_policy
 
 BASE_TAGS = {"ManagedBy": "pulumi", "Project": PROJECT}
 TAG = f"{CONTROL.control_id.replace('.', '-')}-{CONTROL.slug}"
-FILTER_NAME = f"{t.PREFIX}-{TAG}"
-ALARM = CONTROL.alarm
 
 
-def register_target(index: int, structured: bool) -> dict[str, Any]:
+def register_control(
+    control: Control,
+    base: str,
+    name: str,
+    log_group: pulumi.Input[str],
+    tags: dict[str, str],
+    topic_arn: pulumi.Output[str],
+    opts: pulumi.ResourceOptions,
+) -> tuple[aws.cloudwatch.LogMetricFilter, aws.cloudwatch.MetricAlarm]:
+    """One control's filter and alarm, with the inputs ``metric_filter.registrations`` gives the program."""
+    tag = f"{control.control_id.replace('.', '-')}-{control.slug}"
+    filter_name, settings = f"{t.PREFIX}-{tag}", control.alarm
+    metric_filter = aws.cloudwatch.LogMetricFilter(
+        f"{base}-{tag}-filter",
+        name=filter_name,
+        log_group_name=log_group,
+        pattern=control.filter_pattern,
+        metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
+            name=control.metric_name, namespace=control.namespace, value=control.metric_value
+        ),
+        opts=opts,
+    )
+    alarm = aws.cloudwatch.MetricAlarm(
+        f"{base}-{tag}-alarm",
+        name=f"{t.PREFIX}-{tag}-{name}-{t.REGION}",
+        alarm_description=f"{control.alarm_description}. Metric filter {filter_name}.",
+        metric_name=control.metric_name,
+        namespace=control.namespace,
+        statistic=settings.statistic,
+        period=settings.period,
+        threshold=settings.threshold,
+        comparison_operator=settings.comparison_operator,
+        evaluation_periods=settings.evaluation_periods,
+        treat_missing_data=settings.treat_missing_data,
+        actions_enabled=True,
+        alarm_actions=[topic_arn],
+        ok_actions=[],
+        insufficient_data_actions=[],
+        tags={**tags, "cis-control": control.control_id},
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[metric_filter])),
+    )
+    return metric_filter, alarm
+
+
+def register_target(index: int, structured: bool, other_controls: tuple[Control, ...] = ()) -> dict[str, Any]:
     account, name = t.account_id(index), t.account_name(index)
     base = f"{account}-{t.REGION}"  # the program's logical-name stem (account id, Region)
     topic_name = f"{t.PREFIX}-{name}-alarms"
@@ -84,35 +130,11 @@ def register_target(index: int, structured: bool) -> dict[str, Any]:
     subscription = aws.sns.TopicSubscription(
         f"{base}-notify-sub-0", topic=topic.arn, protocol="email", endpoint=t.EMAIL, opts=notify_opts
     )
-    metric_filter = aws.cloudwatch.LogMetricFilter(
-        f"{base}-{TAG}-filter",
-        name=FILTER_NAME,
-        log_group_name=log_group,
-        pattern=CONTROL.filter_pattern,
-        metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
-            name=CONTROL.metric_name, namespace=CONTROL.namespace, value=CONTROL.metric_value
-        ),
-        opts=monitor_opts,
-    )
-    alarm = aws.cloudwatch.MetricAlarm(
-        f"{base}-{TAG}-alarm",
-        name=f"{t.PREFIX}-{TAG}-{name}-{t.REGION}",
-        alarm_description=f"{CONTROL.alarm_description}. Metric filter {FILTER_NAME}.",
-        metric_name=CONTROL.metric_name,
-        namespace=CONTROL.namespace,
-        statistic=ALARM.statistic,
-        period=ALARM.period,
-        threshold=ALARM.threshold,
-        comparison_operator=ALARM.comparison_operator,
-        evaluation_periods=ALARM.evaluation_periods,
-        treat_missing_data=ALARM.treat_missing_data,
-        actions_enabled=True,
-        alarm_actions=[topic.arn],
-        ok_actions=[],
-        insufficient_data_actions=[],
-        tags={**tags, "cis-control": CONTROL.control_id},
-        opts=pulumi.ResourceOptions.merge(monitor_opts, pulumi.ResourceOptions(depends_on=[metric_filter])),
-    )
+    metric_filter, alarm = register_control(CONTROL, base, name, log_group, tags, topic.arn, monitor_opts)
+    for other in other_controls:  # benchControls: all (never with benchStructure)
+        register_control(
+            other, base, name, log_group, tags, topic.arn, pulumi.ResourceOptions(provider=provider)
+        )
     if notification is None or monitor is None:
         return {}
     notification.register_outputs(
@@ -144,9 +166,14 @@ def register_target(index: int, structured: bool) -> dict[str, Any]:
 if __name__ == "__main__":
     config = pulumi.Config()
     structured = bool(config.get_bool("benchStructure"))
+    others = (
+        tuple(c for c in CONTROLS.values() if c is not CONTROL)
+        if config.get("benchControls") == "all"
+        else ()
+    )
     results = {}
     for i in range(config.require_int("benchTargets")):
-        results[f"{t.account_id(i)}/{t.REGION}"] = register_target(i, structured)
+        results[f"{t.account_id(i)}/{t.REGION}"] = register_target(i, structured, others)
     if structured:
         pulumi.export("resultsSchemaVersion", 1)
         pulumi.export("monitoring", results)

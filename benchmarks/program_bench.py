@@ -10,7 +10,17 @@ separates the SDK's per-resource work from the collector's cost of traversing it
 A third, diagnostic variant ("structured": the baseline plus the program's two component
 resources, getLogGroup invoke and stack outputs, but none of its code) splits ours/baseline into
 the cost of the program's own code (ours/structured) and the SDK's cost of its structure
-(structured/baseline).
+(structured/baseline). Two more diagnostics measure the program's levers, before and after, in the
+same rotation: "ours, CPython's collector" (the program without its collector policy,
+cis_monitoring/program/collector.py) and "ours, new stack" (``legacyAliases: false``: no aliases to
+the names of releases before stable ids). The baseline keeps CPython's default collector: it is the
+bare script a user would write.
+
+Each run records wall time and the worker's CPU time (``time.process_time``, all its threads): on
+a machine other work loads, CPU time is what stays comparable, and the goals use it.
+
+"All controls": the program with ``controls: all`` (every catalog control on every chain) against the
+baseline registering the same filters and alarms (``benchControls: all``).
 """
 
 from __future__ import annotations
@@ -34,13 +44,34 @@ from benchmarks.measure import REPO_ROOT, GcClock, growth_per_10x, median, ratio
 
 BASELINE_PROGRAM = REPO_ROOT / "benchmarks" / "baseline_program.py"
 VARIANTS = ("ours", "baseline", "structured")
+LEVER_VARIANTS = ("ours_cpython_gc", "ours_new_stack")
+"""Diagnostics: the program without its collector policy, and without the legacy aliases."""
+ALL_CONTROLS_VARIANTS = ("ours_all", "baseline_all")
 GC_OFF_VARIANTS = ("ours", "baseline")
 WARMUP_TARGETS = 5
 RESULT_MARK = "BENCH_RESULT "
 # Per target: provider, 2 components, Key, Alias, Topic, TopicPolicy, TopicSubscription, filter, alarm.
 OURS_PER_TARGET = 10
 BASELINE_PER_TARGET = 8  # the same without the 2 components
-PER_TARGET = {"ours": OURS_PER_TARGET, "baseline": BASELINE_PER_TARGET, "structured": OURS_PER_TARGET}
+
+
+def per_target(variant: str) -> int:
+    """Registrations per target; with all controls each further control adds its monitor component
+    (ours only), filter and alarm."""
+    from cis_monitoring.core.catalog import CONTROLS
+
+    others = len(CONTROLS) - 1
+    return {
+        "ours": OURS_PER_TARGET,
+        "ours_cpython_gc": OURS_PER_TARGET,
+        "ours_new_stack": OURS_PER_TARGET,
+        "structured": OURS_PER_TARGET,
+        "baseline": BASELINE_PER_TARGET,
+        "ours_all": OURS_PER_TARGET + 3 * others,
+        "baseline_all": BASELINE_PER_TARGET + 2 * others,
+    }[variant]
+
+
 WORKER_TIMEOUT = 900
 
 Log = Callable[[str], None]
@@ -53,16 +84,35 @@ class ProgramSettings:
     repetitions: tuple[int, ...]
     """Timed runs per size (each variant)."""
     gc_off_diagnostic: bool = True
+    diagnostics_up_to: int = 1_000
+    """Sizes above this run only ours and the baseline (the diagnostics would double a long run)."""
+    structured_up_to: int = 1_000
+    """The structured baseline (the split of ours/baseline) up to this size."""
+    baseline_up_to: int | None = None
+    """None: the baseline at every size; else above this size only ours runs (its growth is the goal)."""
+    all_controls_targets: int = 100
+    all_controls_repetitions: int = 3
 
 
-def run_variant(variant: str, targets: int) -> Any:
-    """One run under the test harness's mocks (repo test support, imported lazily)."""
-    from local.program_harness import run_program
+def run_variant(variant: str, targets: int, *, last: bool = False) -> Any:
+    """One run under the test harness's mocks (repo test support, imported lazily). ``last``: the
+    process ends after it, so the collector is left as the program set it (``restore_collector``)."""
+    from functools import partial
 
-    if variant == "ours":
+    from local.program_harness import run_program as run_any
+
+    run_program = partial(run_any, restore_collector=not last)
+
+    if variant in ("ours", "ours_cpython_gc"):
         run = run_program(t.program_config(targets))
+    elif variant == "ours_new_stack":
+        run = run_program({**t.program_config(targets), "legacyAliases": False})
+    elif variant == "ours_all":
+        run = run_program({**t.program_config(targets), "controls": "all"})
     elif variant == "baseline":
         run = run_program({"benchTargets": targets}, program=BASELINE_PROGRAM)
+    elif variant == "baseline_all":
+        run = run_program({"benchTargets": targets, "benchControls": "all"}, program=BASELINE_PROGRAM)
     elif variant == "structured":
         run = run_program({"benchTargets": targets, "benchStructure": True}, program=BASELINE_PROGRAM)
     else:
@@ -73,27 +123,33 @@ def run_variant(variant: str, targets: int) -> Any:
 
 
 def _worker(variant: str, targets: int, gc_off: bool) -> dict[str, Any]:
+    if variant == "ours_cpython_gc":
+        from cis_monitoring.program import collector
+
+        collector.apply_policy = lambda: None  # type: ignore[assignment]  # this process only
     run_variant(variant, WARMUP_TARGETS)
     gc.collect()
     clock = GcClock()
     if gc_off:
         gc.disable()
     with clock.running():
-        started = time.perf_counter()
-        run = run_variant(variant, targets)
+        started, cpu_started = time.perf_counter(), time.process_time()
+        run = run_variant(variant, targets, last=True)
         seconds = time.perf_counter() - started
-    gc.enable()
-    expected = PER_TARGET[variant] * targets
+        cpu_seconds = time.process_time() - cpu_started
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    expected = per_target(variant) * targets
     if len(run.resources) != expected:
         raise RuntimeError(f"{variant}: {len(run.resources)} registrations, expected {expected}")
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "resources": len(run.resources),
         "invokes": len(run.invokes),
         "gc_seconds": clock.total,
         "gc_collections": sum(clock.collections.values()),
         "gc_full_collections": clock.collections[2],
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb,
     }
 
 
@@ -133,12 +189,16 @@ def _inputs_signature(run: Any) -> Counter[tuple[str, str]]:
 
 def check_same_inputs(targets: int = 2) -> list[str]:
     """Differences between the custom resources (type, inputs) of ours and of each baseline; [] if none."""
-    ours = _inputs_signature(run_variant("ours", targets))
     differences = []
-    for variant in VARIANTS[1:]:
-        other = _inputs_signature(run_variant(variant, targets))
-        differences += [f"only in ours: {k[0]} {k[1][:200]}" for k in ours - other]
-        differences += [f"only in {variant}: {k[0]} {k[1][:200]}" for k in other - ours]
+    for mine, others in (
+        ("ours", ("baseline", "structured", "ours_new_stack")),
+        ("ours_all", ("baseline_all",)),
+    ):
+        ours = _inputs_signature(run_variant(mine, targets))
+        for variant in others:
+            other = _inputs_signature(run_variant(variant, targets))
+            differences += [f"only in {mine}: {k[0]} {k[1][:200]}" for k in ours - other]
+            differences += [f"only in {variant}: {k[0]} {k[1][:200]}" for k in other - ours]
     return differences
 
 
@@ -147,6 +207,7 @@ def _summarise(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     resources = runs[0]["resources"]
     return {
         "seconds": seconds,
+        "cpu_seconds": median([r["cpu_seconds"] for r in runs]),
         "runs": [round(r["seconds"], 4) for r in runs],
         "resources": resources,
         "resources_per_second": resources / seconds if seconds else None,
@@ -168,6 +229,18 @@ def _growth(rows: Sequence[dict[str, Any]], key: Callable[[dict[str, Any]], floa
     ]
 
 
+def _rotate(variants: Sequence[str], targets: int, repetitions: int, log: Log) -> dict[str, Any]:
+    """``repetitions`` timed runs of each variant, rotating their order; each variant's summary."""
+    runs: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
+    for repetition in range(repetitions):
+        shift = repetition % len(variants)
+        for variant in [*variants[shift:], *variants[:shift]]:
+            result = measure_once(variant, targets)
+            runs[variant].append(result)
+            log(f"program {variant:15} {targets:>5} targets  run {repetition + 1}: {result['seconds']:.2f} s")
+    return {v: _summarise(runs[v]) for v in variants}
+
+
 def bench(settings: ProgramSettings, log: Log = print) -> dict[str, Any]:
     differences = check_same_inputs()
     if differences:
@@ -176,55 +249,89 @@ def bench(settings: ProgramSettings, log: Log = print) -> dict[str, Any]:
         )
     rows = []
     for targets, repetitions in zip(settings.sizes, settings.repetitions, strict=True):
-        runs: dict[str, list[dict[str, Any]]] = {v: [] for v in VARIANTS}
-        for repetition in range(repetitions):
-            shift = repetition % len(VARIANTS)
-            for variant in VARIANTS[shift:] + VARIANTS[:shift]:
-                result = measure_once(variant, targets)
-                runs[variant].append(result)
-                log(
-                    f"program {variant:8} {targets:>5} targets  run {repetition + 1}: {result['seconds']:.2f} s"
-                )
-        ours, baseline, structured = (_summarise(runs[v]) for v in VARIANTS)
-        rows.append(
-            {
-                "targets": targets,
-                "ours": ours,
-                "baseline": baseline,
-                "structured": structured,
-                "ratio": ratio(ours["seconds"], baseline["seconds"]),
-                "ours_vs_structured": ratio(ours["seconds"], structured["seconds"]),
-                "structured_vs_baseline": ratio(structured["seconds"], baseline["seconds"]),
-            }
-        )
+        diagnostics = targets <= settings.diagnostics_up_to
+        variants = ["ours"]
+        if settings.baseline_up_to is None or targets <= settings.baseline_up_to:
+            variants.append("baseline")
+        if targets <= settings.structured_up_to:
+            variants.append("structured")
+        if diagnostics:
+            variants += LEVER_VARIANTS
+        found = _rotate(variants, targets, repetitions, log)
+        ours = found["ours"]
+        row: dict[str, Any] = {
+            "targets": targets,
+            **found,
+            "peak_rss_kb_per_resource": {
+                v: found[v]["peak_rss_mb"] * 1024 / found[v]["resources"] for v in found
+            },
+        }
+        if "baseline" in found:
+            row["ratio"] = ratio(ours["seconds"], found["baseline"]["seconds"])
+            row["cpu_ratio"] = ratio(ours["cpu_seconds"], found["baseline"]["cpu_seconds"])
+        if "structured" in found and "baseline" in found:
+            structured = found["structured"]
+            row["ours_vs_structured"] = ratio(ours["cpu_seconds"], structured["cpu_seconds"])
+            row["structured_vs_baseline"] = ratio(structured["cpu_seconds"], found["baseline"]["cpu_seconds"])
+        if diagnostics:
+            row["collector_policy_gain"] = ratio(found["ours_cpython_gc"]["cpu_seconds"], ours["cpu_seconds"])
+            row["legacy_aliases_cost"] = ratio(ours["cpu_seconds"], found["ours_new_stack"]["cpu_seconds"])
+        rows.append(row)
+    all_targets = settings.all_controls_targets
+    everything = _rotate(ALL_CONTROLS_VARIANTS, all_targets, settings.all_controls_repetitions, log)
     result: dict[str, Any] = {
         "repetitions": list(settings.repetitions),
         "warmup_targets": WARMUP_TARGETS,
         "baseline_inputs_match": True,
-        "all_controls_variant": "skipped: the catalog has only control 4.5, so 'all controls' is the same run",
+        "all_controls": {
+            "targets": all_targets,
+            **everything,
+            "ratio": ratio(everything["ours_all"]["seconds"], everything["baseline_all"]["seconds"]),
+            "cpu_ratio": ratio(
+                everything["ours_all"]["cpu_seconds"], everything["baseline_all"]["cpu_seconds"]
+            ),
+            "real_time_rules": "not measured: the real-time component is not on this branch",
+        },
         "sizes": rows,
-        "growth": {v: _growth(rows, lambda row, v=v: row[v]["seconds"]) for v in VARIANTS},
+        "growth": {
+            v: _growth([r for r in rows if v in r], lambda row, v=v: row[v]["seconds"])
+            for v in (*VARIANTS, *LEVER_VARIANTS)
+        },
+        "cpu_growth": {
+            v: _growth([r for r in rows if v in r], lambda row, v=v: row[v]["cpu_seconds"])
+            for v in (*VARIANTS, *LEVER_VARIANTS)
+        },
     }
     if settings.gc_off_diagnostic:
-        result["gc_off"] = _gc_off(settings.sizes, log)
+        result["gc_off"] = _gc_off([n for n in settings.sizes if n <= settings.diagnostics_up_to], log)
     return result
 
 
 def _gc_off(sizes: Sequence[int], log: Log) -> dict[str, Any]:
-    """Diagnostic: one run per size and variant with the cyclic garbage collector disabled."""
+    """Diagnostic: one run per size and variant with the cyclic garbage collector disabled (CPU seconds)."""
     rows = []
     for targets in sizes:
-        seconds = {v: measure_once(v, targets, gc_off=True)["seconds"] for v in GC_OFF_VARIANTS}
+        runs = {v: measure_once(v, targets, gc_off=True) for v in GC_OFF_VARIANTS}
+        cpu = {v: runs[v]["cpu_seconds"] for v in GC_OFF_VARIANTS}
         log(
-            f"program gc-off   {targets:>5} targets: ours {seconds['ours']:.2f} s, baseline {seconds['baseline']:.2f} s"
+            f"program gc-off   {targets:>5} targets: ours {cpu['ours']:.2f} s, baseline {cpu['baseline']:.2f} s CPU"
         )
-        rows.append({"targets": targets, **seconds, "ratio": ratio(seconds["ours"], seconds["baseline"])})
+        rows.append(
+            {
+                "targets": targets,
+                **cpu,
+                "peak_rss_mb": {v: runs[v]["peak_rss_mb"] for v in GC_OFF_VARIANTS},
+                "ratio": ratio(cpu["ours"], cpu["baseline"]),
+            }
+        )
     return {"sizes": rows, "growth": {v: _growth(rows, lambda row, v=v: row[v]) for v in GC_OFF_VARIANTS}}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Worker for one program benchmark run (see benchmarks.run).")
-    parser.add_argument("--worker", choices=VARIANTS, required=True)
+    parser.add_argument(
+        "--worker", choices=(*VARIANTS, *LEVER_VARIANTS, *ALL_CONTROLS_VARIANTS), required=True
+    )
     parser.add_argument("--targets", type=int, required=True)
     parser.add_argument("--gc-off", action="store_true")
     args = parser.parse_args(argv)

@@ -33,6 +33,9 @@ from cis_monitoring.spec import CONTROL_TAG
 from .monitor import MonitorArgs
 
 TYPE = "cis-monitoring:aws:ControlMonitor"
+# The children's type tokens, for their aliases' URNs (cis_monitoring/program/aliases.py).
+FILTER_TYPE = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+ALARM_TYPE = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ class ControlMonitor(pulumi.ComponentResource):
         legacy_name: str | None = None,
     ) -> None:
         """``legacy_name``: this monitor's logical name in releases that built it from the account name."""
-        super().__init__(TYPE, name, None, own_options(opts, legacy_name))
+        super().__init__(TYPE, name, None, own_options(opts, TYPE, legacy_name))
         control = self.control = args.control
         if not args.alarm_actions:
             raise ValueError(
@@ -85,7 +88,7 @@ class ControlMonitor(pulumi.ComponentResource):
                 namespace=spec_filter.metric_namespace,
                 value=spec_filter.metric_value,
             ),
-            opts=self._child(legacy_name, "-filter"),
+            opts=self._child(legacy_name, FILTER_TYPE, "-filter"),
         )
         alarm = aws.cloudwatch.MetricAlarm(
             f"{name}-alarm",
@@ -105,7 +108,7 @@ class ControlMonitor(pulumi.ComponentResource):
             insufficient_data_actions=list(args.insufficient_data_actions),
             tags=dict(spec_alarm.tags),
             # The metric exists only once the filter does.
-            opts=self._child(legacy_name, "-alarm", depends_on=[metric_filter]),
+            opts=self._child(legacy_name, ALARM_TYPE, "-alarm", depends_on=[metric_filter]),
         )
 
         self.metric_filter_name = metric_filter.name
@@ -160,7 +163,9 @@ class ControlMonitor(pulumi.ComponentResource):
             legacy_name=legacy_name,
         )
 
-    def _child(self, legacy_name: str | None, suffix: str, **options: Any) -> pulumi.ResourceOptions:
+    def _child(
+        self, legacy_name: str | None, type_: str, suffix: str, **options: Any
+    ) -> pulumi.ResourceOptions:
         """A child that Pulumi never deletes from AWS (see the module's docstring)."""
         legacy_child = f"{legacy_name}{suffix}" if legacy_name else None
-        return child_options(self, TYPE, legacy_name, legacy_child, retain_on_delete=True, **options)
+        return child_options(self, TYPE, type_, legacy_name, legacy_child, retain_on_delete=True, **options)

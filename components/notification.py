@@ -52,6 +52,16 @@ from cis_monitoring.spec import Subscription
 from cis_monitoring.spec.realtime import CentralBus
 
 TYPE = "cis-monitoring:aws:AlarmNotification"
+# The children's type tokens, for their aliases' URNs (cis_monitoring/program/aliases.py).
+KEY_TYPE = "aws:kms/key:Key"
+KEY_ALIAS_TYPE = "aws:kms/alias:Alias"
+TOPIC_TYPE = "aws:sns/topic:Topic"
+TOPIC_POLICY_TYPE = "aws:sns/topicPolicy:TopicPolicy"
+SUBSCRIPTION_TYPE = "aws:sns/topicSubscription:TopicSubscription"
+QUEUE_POLICY_TYPE = "aws:sqs/queuePolicy:QueuePolicy"
+PERMISSION_TYPE = "aws:lambda/permission:Permission"
+EVENT_BUS_TYPE = "aws:cloudwatch/eventBus:EventBus"
+EVENT_BUS_POLICY_TYPE = "aws:cloudwatch/eventBusPolicy:EventBusPolicy"
 
 
 @dataclass(frozen=True)
@@ -88,7 +98,7 @@ class AlarmNotification(pulumi.ComponentResource):
         legacy_name: str | None = None,
     ) -> None:
         """``legacy_name``: this component's logical name in releases that built it from the account name."""
-        super().__init__(TYPE, name, None, own_options(opts, legacy_name))
+        super().__init__(TYPE, name, None, own_options(opts, TYPE, legacy_name))
         self._logical, self._legacy_name = name, legacy_name
 
         key_arn: pulumi.Input[str] | None = None
@@ -103,13 +113,13 @@ class AlarmNotification(pulumi.ComponentResource):
                     deletion_window_in_days=30,
                     policy=key_policy(args.account_id, args.region, events=bool(args.event_rule_arns)),
                     tags=dict(args.tags),
-                    opts=self._child("-key"),
+                    opts=self._child(KEY_TYPE, "-key"),
                 )
                 aws.kms.Alias(
                     f"{name}-key-alias",
                     name=args.key_alias,
                     target_key_id=key.key_id,
-                    opts=self._child("-key-alias"),
+                    opts=self._child(KEY_ALIAS_TYPE, "-key-alias"),
                 )
                 key_arn = key.arn
             else:
@@ -119,7 +129,7 @@ class AlarmNotification(pulumi.ComponentResource):
                 name=args.topic_name,
                 kms_master_key_id=key_arn,
                 tags=dict(args.tags),
-                opts=self._child("-topic"),
+                opts=self._child(TOPIC_TYPE, "-topic"),
             )
             aws.sns.TopicPolicy(
                 f"{name}-topic-policy",
@@ -127,7 +137,7 @@ class AlarmNotification(pulumi.ComponentResource):
                 policy=topic.arn.apply(
                     lambda arn: topic_policy(arn, args.account_id, args.region, args.event_rule_arns)
                 ),
-                opts=self._child("-topic-policy"),
+                opts=self._child(TOPIC_POLICY_TYPE, "-topic-policy"),
             )
             topic_arn = topic.arn
 
@@ -141,14 +151,14 @@ class AlarmNotification(pulumi.ComponentResource):
                 f"{name}-central-bus",
                 name=args.central_bus.bus_name,
                 tags=dict(args.tags),
-                opts=self._child(None),
+                opts=self._child(EVENT_BUS_TYPE, None),  # new: no earlier name
             )
             organization = args.central_bus.organization_id
             aws.cloudwatch.EventBusPolicy(
                 f"{name}-central-bus-policy",
                 event_bus_name=bus.name,
                 policy=bus.arn.apply(lambda arn: central_bus_policy(arn, organization)),
-                opts=self._child(None),
+                opts=self._child(EVENT_BUS_POLICY_TYPE, None),
             )
             self.event_bus_arn = bus.arn
 
@@ -165,11 +175,11 @@ class AlarmNotification(pulumi.ComponentResource):
             }
         )
 
-    def _child(self, legacy_suffix: str | None, **options: Any) -> pulumi.ResourceOptions:
+    def _child(self, type_: str, legacy_suffix: str | None, **options: Any) -> pulumi.ResourceOptions:
         """A child, aliased to ``<legacy name><legacy_suffix>`` if it existed in earlier releases."""
         legacy = self._legacy_name
         legacy_child = f"{legacy}{legacy_suffix}" if legacy and legacy_suffix else None
-        return child_options(self, TYPE, legacy, legacy_child, **options)
+        return child_options(self, TYPE, type_, legacy, legacy_child, **options)
 
     def _subscribe(
         self,
@@ -195,7 +205,7 @@ class AlarmNotification(pulumi.ComponentResource):
                     ),
                     # SetQueueAttributes goes to the queue's own Region (its URL names it).
                     region=_elsewhere(subscription.endpoint, args),
-                    opts=self._child(None),  # new: no earlier name
+                    opts=self._child(QUEUE_POLICY_TYPE, None),  # new: no earlier name
                 )
             )
         created = aws.sns.TopicSubscription(
@@ -204,7 +214,7 @@ class AlarmNotification(pulumi.ComponentResource):
             protocol=subscription.protocol,
             endpoint=endpoint,
             endpoint_auto_confirms=subscription.auto_confirms if subscription.protocol == "https" else None,
-            opts=self._child(legacy_suffix, depends_on=waits_for),
+            opts=self._child(SUBSCRIPTION_TYPE, legacy_suffix, depends_on=waits_for),
         )
         if subscription.protocol == "lambda" and _same_account(subscription.endpoint, args):
             # SNS may invoke the function only if the function's policy says so.
@@ -215,7 +225,7 @@ class AlarmNotification(pulumi.ComponentResource):
                 principal="sns.amazonaws.com",
                 source_arn=topic_arn,
                 region=_elsewhere(subscription.endpoint, args),  # AddPermission in the function's Region
-                opts=self._child(f"{legacy_suffix}-invoke"),
+                opts=self._child(PERMISSION_TYPE, f"{legacy_suffix}-invoke"),
             )
         status = created.pending_confirmation.apply(
             lambda pending: {

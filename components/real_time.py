@@ -81,7 +81,7 @@ class RealTimeMonitor(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: RealTimeMonitorArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(TYPE, name, None, own_options(opts, None))
+        super().__init__(TYPE, name, None, own_options(opts, TYPE, None))
         self.control = control = args.control
         self._name, self._args = name, args
         settings = args.settings
@@ -266,7 +266,7 @@ class RealTimeMonitor(pulumi.ComponentResource):
         )
 
     def _child(self) -> pulumi.ResourceOptions:
-        return child_options(self, TYPE, None, None)
+        return child_options(self, TYPE, TYPE, None, None)  # new resources: no earlier names
 
 
 def _partition(region: str) -> str:

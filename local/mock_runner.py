@@ -8,6 +8,7 @@ program's ``pulumi.run()`` entry point runs, then the stack's outputs are regist
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import runpy
 from collections.abc import Iterable, Mapping
@@ -67,10 +68,18 @@ def run_under_mocks(
     secret_keys: Iterable[str] = (),
     preview: bool = False,
     project: str = PROJECT,
+    restore_collector: bool = True,
 ) -> BaseException | None:
-    """Run ``program`` with ``config`` (project keys, no namespace); the program's error, if any."""
+    """Run ``program`` with ``config`` (project keys, no namespace); the program's error, if any.
+
+    ``restore_collector=False`` leaves the collector as the program set it, as the language host's
+    process does until it exits (the benchmark's timed run: re-enabling it would start a young
+    collection of every object the run made, a cost no real run pays)."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    # The program sets the collector's policy for its process (cis_monitoring/program/collector.py);
+    # here many programs share one process, so each run gets back the settings it started with.
+    enabled, thresholds, callbacks = gc.isenabled(), gc.get_threshold(), list(gc.callbacks)
     try:
         pulumi_settings.reset_options(project=project, stack=stack, preview=preview)
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
@@ -85,6 +94,11 @@ def run_under_mocks(
             return error
         return None
     finally:
+        if restore_collector:
+            gc.set_threshold(*thresholds)
+            gc.callbacks[:] = callbacks
+            if enabled:
+                gc.enable()
         pulumi.runtime.set_all_config({}, [])
         loop.close()
         asyncio.set_event_loop(None)

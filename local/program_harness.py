@@ -216,12 +216,20 @@ def run_program(
     preview: bool = False,
     mocks: AwsMocks | None = None,
     program: Path = PROGRAM,
+    restore_collector: bool = True,
 ) -> ProgramRun:
     """Run ``program`` once under mocks with ``config`` (project keys without namespace)."""
     mocks = mocks or AwsMocks()
     monitor = RecordingMonitor(mocks)
     error = run_under_mocks(
-        program, config, mocks, monitor, stack=stack, secret_keys=secret_keys, preview=preview
+        program,
+        config,
+        mocks,
+        monitor,
+        stack=stack,
+        secret_keys=secret_keys,
+        preview=preview,
+        restore_collector=restore_collector,
     )
     outputs = monitor.stack_outputs
     return ProgramRun(resources=monitor.registrations, outputs=outputs, invokes=mocks.invokes, error=error)

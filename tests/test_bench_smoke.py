@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks import report
+from benchmarks import program_bench, report
 from benchmarks import run as bench_run
 
 
@@ -49,21 +49,52 @@ def test_versions_and_machine(smoke: tuple[dict[str, Any], str]) -> None:
 def test_program_figures(smoke: tuple[dict[str, Any], str]) -> None:
     program = smoke[0]["program"]
     assert program["baseline_inputs_match"] is True
-    assert "skipped" in program["all_controls_variant"]
     assert len(program["sizes"]) == len(bench_run.SMOKE.program.sizes)
-    for row in program["sizes"]:
-        for key in ("ratio", "ours_vs_structured", "structured_vs_baseline"):
+    variants = (*program_bench.VARIANTS, *program_bench.LEVER_VARIANTS)
+    for row in program["sizes"]:  # the smoke run's sizes are all within diagnostics_up_to
+        for key in ("ratio", "cpu_ratio", "ours_vs_structured", "structured_vs_baseline"):
             assert _number(row[key]), key
-        for variant in ("ours", "baseline", "structured"):
+        for key in ("collector_policy_gain", "legacy_aliases_cost"):
+            assert _number(row[key]), key
+        for variant in variants:
             figures = row[variant]
-            for key in ("seconds", "resources_per_second", "gc_seconds", "gc_share", "peak_rss_mb"):
+            for key in (
+                "seconds",
+                "cpu_seconds",
+                "resources_per_second",
+                "gc_seconds",
+                "gc_share",
+                "peak_rss_mb",
+            ):
                 assert _number(figures[key]), (variant, key)
             assert figures["resources"] > 0 and figures["runs"]
-    for variant in ("ours", "baseline", "structured"):
+            assert _number(row["peak_rss_kb_per_resource"][variant])
+    for variant in variants:
         assert [_number(step["factor_per_10x"]) for step in program["growth"][variant]] == [True]
+        assert [_number(step["factor_per_10x"]) for step in program["cpu_growth"][variant]] == [True]
+    everything = program["all_controls"]
+    assert _number(everything["ratio"]) and _number(everything["cpu_ratio"])
+    for variant in program_bench.ALL_CONTROLS_VARIANTS:  # every catalog control's filter and alarm
+        assert everything[variant]["resources"] == program_bench.per_target(variant) * everything["targets"]
+    assert program_bench.per_target("ours_all") > program_bench.per_target("ours")
     for variant in ("ours", "baseline"):
         assert all(_number(step["factor_per_10x"]) for step in program["gc_off"]["growth"][variant])
     assert all(_number(row["ours"]) and _number(row["baseline"]) for row in program["gc_off"]["sizes"])
+
+
+@pytest.mark.protocol
+def test_program_goals_are_computed_from_the_figures(smoke: tuple[dict[str, Any], str]) -> None:
+    """The smoke run checks no goal, but the goal lines a full run prints must come out of its figures."""
+    found = report.program_goals(smoke[0]["program"])
+    names = [goal["goal"] for goal in found]
+    assert any(name.startswith("program/baseline at ") for name in names)
+    assert any("controls: all" in name for name in names)
+    assert any(name.startswith("program growth per 10x") for name in names)
+    assert any(name.startswith("program peak memory per resource") for name in names)
+    assert any("legacyAliases: false" in name for name in names)
+    assert all(_number(goal["measured"]) and isinstance(goal["met"], bool) for goal in found)
+    table = "\n".join(report.goals_table(found))
+    assert "MET" in table
 
 
 @pytest.mark.protocol

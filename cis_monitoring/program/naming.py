@@ -82,7 +82,17 @@ def legacy_provider_name(prefix: str, target: DeployTarget) -> str:
     return legacy_target_base(prefix, target)
 
 
-def legacy_monitor_name(prefix: str, target: DeployTarget, control: Control) -> str:
+# The catalog's controls that no release with account-name logical names could deploy: its catalog
+# had only 4.5, and an organization's own control (CIS_MONITORING_EXTRA_CONTROLS) may share neither id
+# nor slug with a catalog control (cis_monitoring/core/catalog/registry.py), so no state holds an old
+# name of theirs and an alias would only cost time.
+CONTROLS_AFTER_LEGACY_NAMES = frozenset(f"4.{n}" for n in range(1, 16)) - {"4.5"}
+
+
+def legacy_monitor_name(prefix: str, target: DeployTarget, control: Control) -> str | None:
+    """None for a control no earlier release could deploy (``CONTROLS_AFTER_LEGACY_NAMES``)."""
+    if control.control_id in CONTROLS_AFTER_LEGACY_NAMES:
+        return None
     return f"{legacy_target_base(prefix, target)}-{control_tag(control)}"
 
 

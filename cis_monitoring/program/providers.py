@@ -17,6 +17,8 @@ from cis_monitoring.spec import BASE_TAGS, DeployTarget, EmulatorConfig, MemberF
 
 from .aliases import own_options
 
+PROVIDER_TYPE = "pulumi:providers:aws"
+
 # The services the program and its provider call; all are redirected to an emulator.
 EMULATED_SERVICES = (
     "cloudtrail",
@@ -73,5 +75,5 @@ def aws_provider(
         assume_roles=assume_roles,
         default_tags=aws.ProviderDefaultTagsArgs(tags={**BASE_TAGS, **stack_tags, **target.tags}),
         **emulated,
-        opts=own_options(None, legacy_name),
+        opts=own_options(None, PROVIDER_TYPE, legacy_name),
     )

@@ -141,6 +141,16 @@ class StackConfig(Model):
         " says who did what, where, when and whether it failed (README: Real-time alerts). `{}` turns them on"
         " with the defaults. CIS compliance is still judged on the metric filter alone. Default: none, off.",
     )
+    legacy_aliases: bool = Field(
+        default=True,
+        description="Give every resource an alias to its logical name in the releases that built names from"
+        " the account's name, so that a stack those releases deployed upgrades without replacing anything"
+        " (README: Upgrading). An alias only matches while the stack's state still holds the old name, and"
+        " one successful `pulumi up` with this release replaces the old names in the state, so `false` is"
+        " safe for a stack created by a release with stable names (its outputs have `resultsSchemaVersion`"
+        " 2 or later) or after that update; it makes the program's evaluation a little faster (BENCHMARKS.md)."
+        " Default `true`.",
+    )
     emulator: EmulatorConfig | None = Field(
         default=None,
         examples=[{"endpoint": "http://127.0.0.1:5000"}],

@@ -132,7 +132,7 @@ def test_alarm_parameters_fire_on_a_single_event(dev_config: dict) -> None:
 def test_alarm_actions_point_at_the_topic_of_the_same_target(prod_config: dict) -> None:
     run = run_ok(prod_config, secret_keys=["pagerEndpoint"])
     by_urn = run.by_urn()
-    topics = {target_of(run, t): t for t in run.of_type(TOPIC)}
+    topics = {target_of(run, t): t for t in chain_side(run, TOPIC)}
     for alarm in run.of_type(ALARM):
         topic = topics[target_of(run, alarm)]
         assert alarm.inputs["alarmActions"] == [topic.outputs["arn"]]

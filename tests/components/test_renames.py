@@ -323,3 +323,39 @@ def test_moving_an_account_with_pulumi_state_move_changes_nothing_in_either_orde
 
     assert [r.aws_changes() for r in results] == [[], []]
     assert losses(world, *(r.state for r in results)) == []
+
+
+# ---------------------------------------------------------------- aliases only where an old name can exist
+
+
+def test_after_one_update_with_the_aliases_dropping_them_changes_nothing() -> None:
+    """legacyAliases: false is safe once the state holds today's names (any successful update)."""
+    before = from_recorded("dev", LEGACY_STATE)
+    world = world_of(before)
+    upgraded = update(world, "dev", before, run(config()))
+    without = update(world, "dev", upgraded.state, run(config(legacyAliases=False)))
+    assert without.aws_changes() == [] and not without.created and not without.removed
+    assert all(old.urn == new.urn for old, new in without.kept)
+    assert losses(world, without.state) == []
+
+
+def test_without_the_aliases_a_stack_of_an_earlier_release_would_lose_its_chains() -> None:
+    """Why legacyAliases defaults to true: the same upgrade without them deletes and recreates."""
+    before = from_recorded("dev", LEGACY_STATE)
+    after = run(config(legacyAliases=False))
+    assert all(not r.aliases for r in after)
+    result = update(world_of(before), "dev", before, after)
+    assert {r.type for r in result.removed if r.custom} >= {TOPIC, SUBSCRIPTION, KEY, KEY_ALIAS}
+    assert result.aws_changes() != []
+
+
+def test_controls_no_earlier_release_could_deploy_get_no_alias() -> None:
+    resources = run(config(controls="all"))
+    monitors = {
+        r.urn.rsplit("::", 1)[1]: r for r in resources if r.type == "cis-monitoring:aws:ControlMonitor"
+    }
+    aliased = {name.rsplit("-control-", 1)[1] for name, r in monitors.items() if r.aliases}
+    assert aliased == {"4.5"}
+    children = [r for r in resources if r.type in (FILTER, ALARM)]
+    assert {bool(r.aliases) for r in children if "-control-4.5-" in r.urn} == {True}
+    assert {bool(r.aliases) for r in children if "-control-4.5-" not in r.urn} == {False}
