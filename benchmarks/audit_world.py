@@ -370,8 +370,9 @@ def serve(pairs: int, workdir: Path, share_broken: float = 0.05) -> None:
         organization = build(emulator.url, pairs, workdir, share_broken)
         log.snapshot(reset=True)
         print(json.dumps(organization.to_dict()), flush=True)
-        for line in sys.stdin:
-            if line.strip() == STOP:
+        while True:  # readline, not iteration: iterating reads ahead and would wait for more input
+            line = sys.stdin.readline()
+            if not line or line.strip() == STOP:
                 break
 
 

@@ -39,8 +39,8 @@ FULL = Settings(
     pack=pack_bench.PackSettings(sizes=(1_000, 10_000, 50_000), repetitions=(7, 5, 5)),
     engine=engine_bench.EngineSettings(repetitions=5, min_seconds=0.3, stack_resources=10_000),
     reports=report_bench.ReportSettings(accounts=(30, 295), repetitions=3, browser_repetitions=3),
-    # Prowler's CLI spends ~30 s starting per account: 6 accounts per size are run and extrapolated.
-    audit=audit_bench.AuditSettings(pairs=(100, 500), repetitions=3, cli_accounts=6),
+    # Prowler's CLI spends ~30 s starting per account: 4 accounts per size are run and extrapolated.
+    audit=audit_bench.AuditSettings(pairs=(100, 500), repetitions=3, cli_accounts=4),
 )
 SMOKE = Settings(
     kind="smoke",
