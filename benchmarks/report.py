@@ -17,6 +17,10 @@ PACK_RATIO_LIMIT = 1.25
 PACK_PER_RESOURCE_LIMIT = 1.3
 """Issue 18: the pack's per-resource Analyze at most 1.3x the no-op pack's."""
 GROWTH_LIMIT = 11.0
+AUDIT_IN_PROCESS_FLOOR = 10.0
+"""Our audit at least this many times faster than Prowler's check in-process (issue 18)."""
+AUDIT_CLI_FLOOR = 100.0
+"""... and than Prowler's CLI, one run per account, as its users scan an organization."""
 
 
 def _goal(name: str, measured: float, limit: float, note: str = "", *, met: bool = True) -> dict[str, Any]:
@@ -85,6 +89,35 @@ def pack_goals(pack: dict[str, Any]) -> list[dict[str, Any]]:
                     note,
                     met=notes_made if note == notes else True,
                 )
+            )
+    return found + audit_goals(result.get("audit"))
+
+
+def audit_goals(audit: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Ours against Prowler at each size: the ratio of Prowler's time to ours, at least the floor."""
+    if audit is None:
+        return []
+    found = []
+    for row in audit["sizes"]:
+        ratios = row.get("ratios", {})
+        for key, floor, what in (
+            ("in_process", AUDIT_IN_PROCESS_FLOOR, "Prowler in-process"),
+            ("cli", AUDIT_CLI_FLOOR, "Prowler CLI"),
+        ):
+            measured = ratios.get(key, math.nan)
+            note = audit.get("skipped", "")
+            if key == "cli" and "prowler" in row and row["prowler"]["cli"]["extrapolated"]:
+                cli = row["prowler"]["cli"]
+                note = f"Prowler CLI: {cli['accounts_run']} of {cli['accounts']} accounts run, extrapolated"
+            found.append(
+                {
+                    "goal": f"audit vs {what} at {row['pairs']} pairs (Prowler's time / ours)",
+                    "measured": measured,
+                    "limit": floor,
+                    "at_least": True,
+                    "met": math.isfinite(measured) and measured >= floor,
+                    "note": note,
+                }
             )
     return found
 
@@ -343,7 +376,8 @@ def goals_table(found: list[dict[str, Any]]) -> list[str]:
     for goal in found:
         status = "MET" if goal["met"] else "**NOT MET**"
         note = f" ({goal['note']})" if goal["note"] else ""
-        lines.append(f"| {goal['goal']} | {_n(goal['measured'])} | {_n(goal['limit'])} | {status}{note} |")
+        limit = f"≥ {_n(goal['limit'])}" if goal.get("at_least") else _n(goal["limit"])
+        lines.append(f"| {goal['goal']} | {_n(goal['measured'])} | {limit} | {status}{note} |")
     return lines
 
 
@@ -378,6 +412,70 @@ def reports_table(reports: dict[str, Any]) -> list[str]:
     return lines
 
 
+def audit_table(audit: dict[str, Any]) -> list[str]:
+    prowler = f"Prowler {audit['prowler_version']}" if "prowler_version" in audit else "Prowler"
+    lines = [
+        f"### Audit: ours against {prowler}'s check `{audit['prowler_check']}` (emulated organization, moto)",
+        "",
+    ]
+    if "skipped" in audit:
+        lines += [f"Prowler skipped: {audit['skipped']}.", ""]
+    lines += [
+        "| pairs (accounts) | broken | ours s (with proofs / no matcher / CLI) | ours calls/pair "
+        "| Prowler in-process s (+start-up) | Prowler calls/pair | Prowler CLI s per account | Prowler CLI s, all "
+        "| in-process ratio | CLI ratio |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in audit["sizes"]:
+        ours = row["ours"]
+        broken = ", ".join(f"{n} {name}" for name, n in row["broken"].items())
+        mine = f"{_n(ours['proofs']['seconds'])} / {_n(ours['no_matcher']['seconds'])} / {_n(ours['cli']['seconds'])}"
+        calls = f"{_n(ours['proofs']['calls_per_pair'], 1)} / {_n(ours['no_matcher']['calls_per_pair'], 1)}"
+        if "prowler" not in row:
+            lines.append(
+                f"| {row['pairs']:,} ({row['accounts']}) | {broken} | {mine} | {calls} | skipped | | | | | |"
+            )
+            continue
+        inside, cli = row["prowler"]["in_process"], row["prowler"]["cli"]
+        sampled = (
+            f" ({cli['accounts_run']} of {cli['accounts']} run, extrapolated)" if cli["extrapolated"] else ""
+        )
+        lines.append(
+            f"| {row['pairs']:,} ({row['accounts']}) | {broken} | {mine} | {calls} "
+            f"| {_n(inside['seconds'])} (+{_n(inside['startup_seconds'], 1)}) | {_n(inside['calls_per_pair'], 1)} "
+            f"| {_n(cli['seconds_per_account'], 1)} | {_n(cli['seconds'], 0)}{sampled} "
+            f"| **{_n(row['ratios']['in_process'], 1)}x** | **{_n(row['ratios']['cli'], 0)}x** |"
+        )
+    lines += [
+        "",
+        "ours calls/pair: with proofs / without the matcher (botocore before-call events); Prowler's: botocore "
+        "calls in its runner. In-process ratio: Prowler in-process / ours with proofs; CLI ratio: Prowler CLI "
+        "(one run per account) / our CLI (one run).",
+        "",
+    ]
+    for goal in audit_goals(audit):
+        status = "MET" if goal["met"] else "NOT MET"
+        lines.append(
+            f"- {goal['goal']} ≥ {_n(goal['limit'], 0)}x: measured {_n(goal['measured'], 1)}x, {status}"
+        )
+    for row in audit["sizes"]:
+        if row["ours"]["unexpected"]:
+            lines.append(f"- ours, not the verdict built for: {'; '.join(row['ours']['unexpected'])}")
+        verdicts = row.get("verdicts")
+        if verdicts is None:
+            continue
+        lines.append(
+            f"- verdicts at {row['pairs']} pairs: {verdicts['comparable']} of {verdicts['pairs']} pairs comparable, "
+            f"{verdicts['agree']} agree, {verdicts['disagree']} disagree"
+            + "".join(f"; {n} because {cause}" for cause, n in verdicts["by_cause"].items())
+        )
+        if verdicts["prowler_unexpected"]:
+            lines.append(
+                f"  - Prowler, not the verdict expected: {'; '.join(verdicts['prowler_unexpected'])}"
+            )
+    return lines
+
+
 def markdown(result: dict[str, Any]) -> str:
     versions = ", ".join(f"{k} {v}" for k, v in result["versions"].items())
     machine = result["machine"]
@@ -395,6 +493,8 @@ def markdown(result: dict[str, Any]) -> str:
         *engine_table(result["engine"]),
         "",
         *reports_table(result["reports"]),
+        "",
+        *(audit_table(result["audit"]) if "audit" in result else []),
         "",
     ]
     if result["goals"]:

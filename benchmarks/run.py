@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import engine_bench, pack_bench, program_bench, report, report_bench
+from benchmarks import audit_bench, engine_bench, pack_bench, program_bench, report, report_bench
 from benchmarks.measure import REPO_ROOT, machine, versions
 
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results" / "latest.json"
@@ -30,6 +30,7 @@ class Settings:
     pack: pack_bench.PackSettings
     engine: engine_bench.EngineSettings
     reports: report_bench.ReportSettings
+    audit: audit_bench.AuditSettings
 
 
 FULL = Settings(
@@ -46,6 +47,8 @@ FULL = Settings(
     pack=pack_bench.PackSettings(sizes=(1_000, 10_000, 50_000), repetitions=(7, 5, 5)),
     engine=engine_bench.EngineSettings(repetitions=5, min_seconds=0.3, stack_resources=10_000),
     reports=report_bench.ReportSettings(accounts=(30, 295), repetitions=3, browser_repetitions=3),
+    # Prowler's CLI spends ~30 s starting per account: 4 accounts per size are run and extrapolated.
+    audit=audit_bench.AuditSettings(pairs=(100, 500), repetitions=3, cli_accounts=4),
 )
 SMOKE = Settings(
     kind="smoke",
@@ -59,6 +62,7 @@ SMOKE = Settings(
     pack=pack_bench.PackSettings(sizes=(100, 1_000), repetitions=(1, 1), seed_targets=10),
     engine=engine_bench.EngineSettings(repetitions=1, min_seconds=0.01, stack_resources=1_000),
     reports=report_bench.ReportSettings(accounts=(2,), repetitions=1, browser_repetitions=1),
+    audit=audit_bench.AuditSettings(pairs=(4,), repetitions=1, cli_accounts=1),
 )
 
 
@@ -79,6 +83,7 @@ def run(settings: Settings) -> dict[str, Any]:
     result["pack"] = pack_bench.bench(settings.pack, log)
     result["engine"] = engine_bench.bench(settings.engine, settings.pack.seed_targets, log)
     result["reports"] = report_bench.bench(settings.reports, log)
+    result["audit"] = audit_bench.bench(settings.audit, log)
     same_size = [
         r for r in result["pack"]["sizes"] if r["resources"] == result["engine"]["share"]["resources"]
     ]

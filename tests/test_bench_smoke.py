@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks import program_bench, report
+from benchmarks import audit_bench, program_bench, report
 from benchmarks import run as bench_run
 
 
@@ -189,6 +189,71 @@ def test_report_figures(smoke: tuple[dict[str, Any], str]) -> None:
 @pytest.mark.protocol
 def test_table_is_printed(smoke: tuple[dict[str, Any], str]) -> None:
     table = smoke[1]
-    for heading in ("### Program evaluation", "### Policy pack", "### Pattern engine", "### Reports"):
+    for heading in (
+        "### Program evaluation",
+        "### Policy pack",
+        "### Pattern engine",
+        "### Reports",
+        "### Audit",
+    ):
         assert heading in table
     assert "Goals not checked" in table
+
+
+@pytest.mark.protocol
+def test_audit_figures(smoke: tuple[dict[str, Any], str]) -> None:
+    audit = smoke[0]["audit"]
+    assert [row["pairs"] for row in audit["sizes"]] == list(bench_run.SMOKE.audit.pairs)
+    for row in audit["sizes"]:
+        assert row["pairs"] == row["accounts"] * len(row["regions"])
+        assert sum(row["broken"].values()) >= 1, "a broken account, so FAIL paths run"
+        for mode in ("proofs", "no_matcher"):
+            figures = row["ours"][mode]
+            for key in ("seconds", "seconds_per_pair", "calls_per_pair", "requests_per_pair"):
+                assert _number(figures[key]) and figures[key] > 0, (mode, key)
+            assert figures["calls"]["sts:AssumeRole"] == row["accounts"], "a role assumed per account, once"
+        # The matcher's call is what the two modes differ by.
+        assert "logs:TestMetricFilter" in row["ours"]["proofs"]["calls"]
+        assert "logs:TestMetricFilter" not in row["ours"]["no_matcher"]["calls"]
+        assert row["ours"]["unexpected"] == [], "every pair has the verdict the organization was built for"
+        cli = row["ours"]["cli"]
+        assert cli["exit_code"] == 1 and cli["pair_statuses"].get("FAIL", 0) >= 1 and _number(cli["seconds"])
+        if "skipped" in audit:
+            assert "prowler" not in row and "ratios" not in row
+            continue
+        inside, prowler_cli = row["prowler"]["in_process"], row["prowler"]["cli"]
+        for key in (
+            "seconds",
+            "seconds_per_account",
+            "startup_seconds",
+            "calls_per_pair",
+            "requests_per_pair",
+        ):
+            assert _number(inside[key]) and inside[key] > 0, key
+        assert prowler_cli["accounts_run"] >= 1 and _number(prowler_cli["seconds_per_account"])
+        assert all(
+            run["exit_code"] in (0, 3) and run["verdict"] in ("PASS", "FAIL") for run in prowler_cli["runs"]
+        )
+        assert all(_number(value) for value in row["ratios"].values())
+        verdicts = row["verdicts"]
+        assert verdicts["comparable"] == verdicts["pairs"] == row["pairs"]
+        assert verdicts["agree"] + verdicts["disagree"] == verdicts["comparable"]
+        assert all(not d["cause"].startswith("unexplained") for d in verdicts["disagreements"])
+        assert verdicts["prowler_unexpected"] == [] and verdicts["prowler_cli_differs_from_in_process"] == []
+    goals = "\n".join(line for line in smoke[1].splitlines() if line.startswith("- audit vs Prowler"))
+    if "skipped" in audit:
+        assert f"Prowler skipped: {audit['skipped']}" in smoke[1]
+    else:
+        assert "in-process" in goals and "Prowler CLI" in goals and ("MET" in goals)
+
+
+def test_audit_bench_says_prowler_is_missing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    missing = tmp_path_factory.mktemp("no-prowler") / "bin" / "python"
+    monkeypatch.setenv(audit_bench.PROWLER_PYTHON_ENV, str(missing))
+    found = audit_bench.bench(
+        audit_bench.AuditSettings(pairs=(), repetitions=1, cli_accounts=1), lambda _: None
+    )
+    assert found["skipped"] == f"Prowler not installed at {missing} (set {audit_bench.PROWLER_PYTHON_ENV})"
+    assert found["sizes"] == [] and "prowler_version" not in found

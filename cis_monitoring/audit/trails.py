@@ -110,18 +110,22 @@ class TrailReader:
             if facts.log_group is None or not records(facts, who.account_id):
                 readings.append(TrailReading(facts))
                 continue
-            logging, delivery, complete, selectors = self._details_of(who, facts)
+            # A trail homed in this Region is read with this client (no second client for the same place).
+            here = cloudtrail if facts.home_region == region else None
+            logging, delivery, complete, selectors = self._details_of(who, facts, here)
             read = replace(facts, logging=logging, delivery=delivery, all_management_events=complete)
             readings.append(TrailReading(read, selectors))
         return readings
 
-    def _details_of(self, who: Access, facts: TrailFacts) -> tuple[bool, CloudWatchDelivery, bool, str]:
+    def _details_of(
+        self, who: Access, facts: TrailFacts, home_client: Any | None = None
+    ) -> tuple[bool, CloudWatchDelivery, bool, str]:
         key, arn = (who.account_id, facts.arn), facts.arn
         with self._lock:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
             if key not in self._details:
-                cloudtrail = self.sessions.client(who, "cloudtrail", facts.home_region)
+                cloudtrail = home_client or self.sessions.client(who, "cloudtrail", facts.home_region)
                 status = cloudtrail.get_trail_status(Name=arn)
                 delivery = cloudwatch_delivery(status, self.clock())
                 complete, selectors = selector_verdict(

@@ -688,6 +688,32 @@ def test_role_is_assumed_once_per_account_and_role(aws: None) -> None:
     assert calls.count("GetCallerIdentity") == 1
 
 
+def test_one_sts_client_of_the_callers_assumes_every_role(aws: None) -> None:
+    """Creating a client costs more CPU than its call (the audit bench's profile): AssumeRole for each
+    account goes through one STS client of the caller's per Region, not a new one per account."""
+    session = new_session()
+    created: list[str] = []
+    session.events.register("creating-client-class.sts", lambda **_: created.append("sts"))
+    sessions = SessionFactory(session)
+    accounts = ("111111111111", "222222222222", "333333333333")
+    for account in accounts:
+        access = Access(account, f"arn:aws:iam::{account}:role/cis-monitoring-auditor")
+        assert sessions.client(access, "sts", REGION).get_caller_identity()["Account"] == account
+    # One for AssumeRole, then per account one to verify its credentials and the one returned above.
+    assert len(created) == 1 + 2 * len(accounts)
+
+
+def test_a_trail_homed_in_the_region_read_is_read_with_the_same_client(aws: None) -> None:
+    build_compliant()
+    session = new_session()
+    created: list[str] = []
+    session.events.register("creating-client-class.cloudtrail", lambda **_: created.append("cloudtrail"))
+    [pair] = pairs(sessions=SessionFactory(session))
+    assert pair.status == Status.PASS
+    # DescribeTrails, GetTrailStatus and GetEventSelectors in the trail's home Region: one client.
+    assert created == ["cloudtrail"]
+
+
 def test_the_callers_identity_is_asked_once_and_verifies_its_own_account(aws: None) -> None:
     session = new_session()
     calls: list[str] = []
