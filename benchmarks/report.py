@@ -37,8 +37,7 @@ def _goal(name: str, measured: float, limit: float, note: str = "", *, met: bool
 def goals(result: dict[str, Any]) -> list[dict[str, Any]]:
     """Every goal of the issue, checked against a full run's figures."""
     program, pack = result["program"], result["pack"]
-    found = program_goals(program)
-    return found + pack_goals(pack)
+    return [*program_goals(program), *pack_goals(pack), *audit_goals(result.get("audit"))]
 
 
 def pack_goals(pack: dict[str, Any]) -> list[dict[str, Any]]:
@@ -90,7 +89,7 @@ def pack_goals(pack: dict[str, Any]) -> list[dict[str, Any]]:
                     met=notes_made if note == notes else True,
                 )
             )
-    return found + audit_goals(result.get("audit"))
+    return found
 
 
 def audit_goals(audit: dict[str, Any] | None) -> list[dict[str, Any]]:
