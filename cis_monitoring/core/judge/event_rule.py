@@ -37,7 +37,8 @@ from cis_monitoring.core.event_pattern import (
     matches,
     render,
 )
-from cis_monitoring.core.problems import Code, Link, Problem, codes, describe
+from cis_monitoring.core.judge.chain import ChainVerdict
+from cis_monitoring.core.problems import Code, Link, Problem
 from cis_monitoring.core.unknown import is_unknown
 
 from .facts import SubscriptionFacts, TopicFacts
@@ -119,24 +120,10 @@ class RulePath:
 
 
 @dataclass(frozen=True)
-class RuleVerdict:
-    control: Control
-    ok: bool
-    link: Link | None
-    problems: tuple[Problem, ...]
-    path: RulePath = field(default_factory=RulePath)
-    rejected: tuple[Problem, ...] = ()
+class RuleVerdict(ChainVerdict):
+    """A chain verdict whose path is the rule's (rule -> target -> topic -> subscriptions)."""
 
-    @property
-    def codes(self) -> tuple[str, ...]:
-        return codes(self.problems)
-
-    @property
-    def ref(self) -> str | None:
-        return next((p.ref for p in self.problems if p.ref), None)
-
-    def summary(self) -> str:
-        return describe(self.problems)
+    path: RulePath = field(default_factory=RulePath)  # type: ignore[assignment]
 
 
 # ---------------------------------------------------------------- the rule
