@@ -14,7 +14,7 @@ the stack says ``legacyAliases: false``.
 import pulumi
 
 from cis_monitoring.core.catalog import get_control
-from cis_monitoring.program import collector, naming
+from cis_monitoring.program import collector, naming, sdk_cycles
 from cis_monitoring.program.log_groups import find_log_groups
 from cis_monitoring.program.outputs import (
     RESULTS_SCHEMA_VERSION,
@@ -33,8 +33,10 @@ from components.notification import AlarmNotification, AlarmNotificationArgs
 from components.real_time import forward_members
 
 # After the imports, before any resource: the SDK's objects live until the program ends, and CPython's
-# collector spent over half of a large stack's evaluation walking them. Off, with a memory guard
-# (collector.py says why and what bounds memory instead).
+# collector spent over half of a large stack's evaluation walking them. The SDK's one source of cyclic
+# garbage replaced (sdk_cycles.py), then the collector off with a memory guard (collector.py says why
+# and what bounds memory instead).
+sdk_cycles.apply()
 collector.apply_policy()
 
 

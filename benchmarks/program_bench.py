@@ -12,7 +12,8 @@ resources, getLogGroup invoke and stack outputs, but none of its code) splits ou
 the cost of the program's own code (ours/structured) and the SDK's cost of its structure
 (structured/baseline). Two more diagnostics measure the program's levers, before and after, in the
 same rotation: "ours, CPython's collector" (the program without its collector policy,
-cis_monitoring/program/collector.py) and "ours, new stack" (``legacyAliases: false``: no aliases to
+cis_monitoring/program/collector.py), "ours, SDK's cycles" (without the acyclic ``contains_unknowns``,
+cis_monitoring/program/sdk_cycles.py) and "ours, new stack" (``legacyAliases: false``: no aliases to
 the names of releases before stable ids). The baseline keeps CPython's default collector: it is the
 bare script a user would write.
 
@@ -44,8 +45,9 @@ from benchmarks.measure import REPO_ROOT, GcClock, growth_per_10x, median, ratio
 
 BASELINE_PROGRAM = REPO_ROOT / "benchmarks" / "baseline_program.py"
 VARIANTS = ("ours", "baseline", "structured")
-LEVER_VARIANTS = ("ours_cpython_gc", "ours_new_stack")
-"""Diagnostics: the program without its collector policy, and without the legacy aliases."""
+LEVER_VARIANTS = ("ours_cpython_gc", "ours_sdk_cycles", "ours_new_stack")
+"""Diagnostics: the program without its collector policy, with the SDK's cyclic ``contains_unknowns``
+(cis_monitoring/program/sdk_cycles.py not applied), and without the legacy aliases."""
 ALL_CONTROLS_VARIANTS = ("ours_all", "baseline_all")
 GC_OFF_VARIANTS = ("ours", "baseline")
 WARMUP_TARGETS = 5
@@ -64,6 +66,7 @@ def per_target(variant: str) -> int:
     return {
         "ours": OURS_PER_TARGET,
         "ours_cpython_gc": OURS_PER_TARGET,
+        "ours_sdk_cycles": OURS_PER_TARGET,
         "ours_new_stack": OURS_PER_TARGET,
         "structured": OURS_PER_TARGET,
         "baseline": BASELINE_PER_TARGET,
@@ -103,7 +106,7 @@ def run_variant(variant: str, targets: int, *, last: bool = False) -> Any:
 
     run_program = partial(run_any, restore_collector=not last)
 
-    if variant in ("ours", "ours_cpython_gc"):
+    if variant in ("ours", "ours_cpython_gc", "ours_sdk_cycles"):
         run = run_program(t.program_config(targets))
     elif variant == "ours_new_stack":
         run = run_program({**t.program_config(targets), "legacyAliases": False})
@@ -127,6 +130,10 @@ def _worker(variant: str, targets: int, gc_off: bool) -> dict[str, Any]:
         from cis_monitoring.program import collector
 
         collector.apply_policy = lambda: None  # type: ignore[assignment]  # this process only
+    if variant == "ours_sdk_cycles":
+        from cis_monitoring.program import sdk_cycles
+
+        sdk_cycles.apply = lambda: False  # type: ignore[assignment]  # this process only
     run_variant(variant, WARMUP_TARGETS)
     gc.collect()
     clock = GcClock()
@@ -275,6 +282,7 @@ def bench(settings: ProgramSettings, log: Log = print) -> dict[str, Any]:
             row["structured_vs_baseline"] = ratio(structured["cpu_seconds"], found["baseline"]["cpu_seconds"])
         if diagnostics:
             row["collector_policy_gain"] = ratio(found["ours_cpython_gc"]["cpu_seconds"], ours["cpu_seconds"])
+            row["sdk_cycles_gain"] = ratio(found["ours_sdk_cycles"]["cpu_seconds"], ours["cpu_seconds"])
             row["legacy_aliases_cost"] = ratio(ours["cpu_seconds"], found["ours_new_stack"]["cpu_seconds"])
         rows.append(row)
     all_targets = settings.all_controls_targets

@@ -234,17 +234,19 @@ def program_table(program: dict[str, Any]) -> list[str]:
             "",
             "Levers, before and after, in the same rotation (CPU seconds; peak RSS MB):",
             "",
-            "| targets | ours | ours, CPython's collector | policy gain | ours, new stack (`legacyAliases: false`) "
-            "| aliases cost | structured | ours/structured | peak RSS ours / CPython's collector |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| targets | ours | ours, CPython's collector | policy gain | ours, SDK's cycles | cycles gain "
+            "| ours, new stack (`legacyAliases: false`) | aliases cost | structured | ours/structured "
+            "| peak RSS ours / CPython's collector / SDK's cycles |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for row in diagnosed:
             lines.append(
                 f"| {row['targets']:,} | {_n(row['ours']['cpu_seconds'])} | {_n(row['ours_cpython_gc']['cpu_seconds'])} "
-                f"| {_n(row['collector_policy_gain'])}x | {_n(row['ours_new_stack']['cpu_seconds'])} "
+                f"| {_n(row['collector_policy_gain'])}x | {_n(row['ours_sdk_cycles']['cpu_seconds'])} "
+                f"| {_n(row['sdk_cycles_gain'])}x | {_n(row['ours_new_stack']['cpu_seconds'])} "
                 f"| {_n(row['legacy_aliases_cost'])}x | {_n(row.get('structured', {}).get('cpu_seconds'))} "
                 f"| {_n(row.get('ours_vs_structured'))} | {_n(row['ours']['peak_rss_mb'], 0)} / "
-                f"{_n(row['ours_cpython_gc']['peak_rss_mb'], 0)} |"
+                f"{_n(row['ours_cpython_gc']['peak_rss_mb'], 0)} / {_n(row['ours_sdk_cycles']['peak_rss_mb'], 0)} |"
             )
         lines += [
             "",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -103,3 +104,42 @@ def _spying_mocks(seen: list[bool]) -> AwsMocks:
             return super().new_resource(args)
 
     return Spying()
+
+
+def test_the_guard_floor_is_a_quarter_of_the_memory_the_process_may_use() -> None:
+    assert collector.guard_floor_mb(24_000.0) == 6_000.0
+    assert collector.guard_floor_mb(512.0) == collector.MIN_FLOOR_MB, "never below the minimum"
+    assert collector.guard_floor_mb(None) == collector.MIN_FLOOR_MB, "unknown: the minimum"
+
+
+def test_a_containers_cgroup_limit_lowers_the_memory_the_process_may_use(tmp_path: Path) -> None:
+    (tmp_path / "ci" / "job").mkdir(parents=True)
+    (tmp_path / "ci" / "job" / "memory.max").write_text("2147483648\n")  # cgroup v2: 2 GiB
+    physical = collector.memory_limit_mb(root=tmp_path, cgroups="")
+    assert physical is not None and physical > 0
+    limited = collector.memory_limit_mb(root=tmp_path, cgroups="0::/ci/job\n")
+    assert limited == min(physical, 2048.0)
+
+
+def test_cgroup_v1_limits_and_no_limit(tmp_path: Path) -> None:
+    v1 = tmp_path / "memory" / "docker" / "abc"
+    v1.mkdir(parents=True)
+    (v1 / "memory.limit_in_bytes").write_text("1073741824\n")  # 1 GiB
+    cgroups = "4:memory:/docker/abc\n1:cpu:/docker/abc\n"
+    assert collector.memory_limit_mb(root=tmp_path, cgroups=cgroups) == 1024.0
+    (v1 / "memory.limit_in_bytes").write_text("9223372036854771712\n")  # v1's "no limit"
+    (tmp_path / "memory.max").write_text("max\n")  # v2's "no limit"
+    unlimited = collector.memory_limit_mb(root=tmp_path, cgroups=cgroups + "0::/\n")
+    assert unlimited == collector.memory_limit_mb(root=tmp_path, cgroups="")
+
+
+def test_the_policy_sets_the_guard_floor_from_the_memory_limit(
+    saved_collector: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(collector, "memory_limit_mb", lambda: 4_000.0)
+
+    async def program() -> collector.MemoryGuard | None:
+        return collector.apply_policy()
+
+    guard = asyncio.run(program())
+    assert guard is not None and guard.floor_mb == 1_000.0
