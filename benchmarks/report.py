@@ -35,9 +35,13 @@ def _goal(name: str, measured: float, limit: float, note: str = "", *, met: bool
 
 
 def goals(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every goal of the issue, checked against a full run's figures."""
-    program, pack = result["program"], result["pack"]
-    return [*program_goals(program), *pack_goals(pack), *audit_goals(result.get("audit"))]
+    """Every goal of the issue, checked against a full run's figures (of the parts it ran)."""
+    found = []
+    if "program" in result:
+        found += program_goals(result["program"])
+    if "pack" in result:
+        found += pack_goals(result["pack"])
+    return found + audit_goals(result.get("audit"))
 
 
 def pack_goals(pack: dict[str, Any]) -> list[dict[str, Any]]:
@@ -487,17 +491,23 @@ def markdown(result: dict[str, Any]) -> str:
         f"Load average at start {_n(machine['load_average'][0]) if machine['load_average'] else 'n/a'}.",
         f"Versions: {versions}.",
         "",
-        *program_table(result["program"]),
-        "",
-        *pack_table(result["pack"]),
-        "",
-        *engine_table(result["engine"]),
-        "",
-        *reports_table(result["reports"]),
-        "",
-        *(audit_table(result["audit"]) if "audit" in result else []),
-        "",
     ]
+    for part, table in (
+        ("program", program_table),
+        ("pack", pack_table),
+        ("engine", engine_table),
+        ("reports", reports_table),
+        ("audit", audit_table),
+    ):
+        if part in result:
+            lines += [*table(result[part]), ""]
+    for run in result.get("part_runs", []):
+        lines.append(
+            f"Parts {', '.join(run['parts'])}: run from {run['started_at']}, {run['duration_seconds']:.0f} s, load"
+            f" average {_n(run['load_average_at_start'])} at the start and {_n(run['load_average_at_end'])} at the end."
+        )
+    if result.get("part_runs"):
+        lines.append("")
     if result["goals"]:
         lines += goals_table(result["goals"])
     else:

@@ -54,7 +54,7 @@ def test_program_figures(smoke: tuple[dict[str, Any], str]) -> None:
     for row in program["sizes"]:  # the smoke run's sizes are all within diagnostics_up_to
         for key in ("ratio", "cpu_ratio", "ours_vs_structured", "structured_vs_baseline"):
             assert _number(row[key]), key
-        for key in ("collector_policy_gain", "legacy_aliases_cost"):
+        for key in ("collector_policy_gain", "sdk_cycles_gain", "legacy_aliases_cost"):
             assert _number(row[key]), key
         for variant in variants:
             figures = row[variant]
@@ -257,3 +257,29 @@ def test_audit_bench_says_prowler_is_missing(
     )
     assert found["skipped"] == f"Prowler not installed at {missing} (set {audit_bench.PROWLER_PYTHON_ENV})"
     assert found["sizes"] == [] and "prowler_version" not in found
+
+
+@pytest.mark.protocol
+def test_full_runs_of_different_parts_combine_into_one_report_with_every_goal(
+    smoke: tuple[dict[str, Any], str], tmp_path: Path
+) -> None:
+    result = copy.deepcopy(smoke[0])
+    first = {k: v for k, v in result.items() if k not in ("audit", "reports")} | {"kind": "full"}
+    second = {k: v for k, v in result.items() if k not in ("program", "pack", "engine")} | {"kind": "full"}
+    paths = [tmp_path / "a.json", tmp_path / "b.json"]
+    for path, part in zip(paths, (first, second), strict=True):
+        path.write_text(json.dumps(part))
+    out, table = tmp_path / "all.json", io.StringIO()
+    with contextlib.redirect_stdout(table):
+        assert bench_run.main(["--combine", *map(str, paths), "--out", str(out)]) == 0
+    combined = json.loads(out.read_text())
+    assert all(part in combined for part in bench_run.PARTS)
+    assert combined["goals_checked"] is True
+    named = {goal["goal"] for goal in combined["goals"]}
+    assert any(name.startswith("audit vs Prowler") for name in named)
+    assert any("AnalyzeStack" in name for name in named) and any("program" in name for name in named)
+    assert len(combined["part_runs"]) == 2 and "| goal | measured | limit | status |" in table.getvalue()
+    # The same part in two files, or a smoke run, is refused with exit 2 and nothing written.
+    with pytest.raises(SystemExit) as refused:
+        bench_run.main(["--combine", str(paths[0]), str(paths[0]), "--out", str(tmp_path / "x.json")])
+    assert refused.value.code == 2 and not (tmp_path / "x.json").exists()
