@@ -18,7 +18,7 @@ from cis_monitoring.core.aws import regions
 from cis_monitoring.core.aws.arns import LogGroupRef, alarm_arn, parse_sns_topic_arn, sns_topic_arn
 from cis_monitoring.core.catalog import Control
 from cis_monitoring.core.detectors import event_rule, metric_filter
-from cis_monitoring.core.judge.chain import ChainVerdict, Notified, judge_chain
+from cis_monitoring.core.judge.chain import Notified, judge_chain
 from cis_monitoring.core.judge.facts import AlarmFacts, MetricFilterFacts, SubscriptionFacts, TopicFacts
 from cis_monitoring.core.unknown import UNKNOWN, is_unknown
 
@@ -38,6 +38,7 @@ from .facts import (
 )
 from .real_time import evaluate_rules
 from .stack_model import Resource, Target, provider_target
+from .target_verdict import TargetVerdict
 
 __all__ = [
     "ALARM",
@@ -63,33 +64,6 @@ UNKNOWN_ACTIONS = "its alarm actions are not known until the update runs"
 class ChainSettings:
     strict_canonical_text: bool = False
     allowed_external_topic_arns: Sequence[str] = ()
-
-
-@dataclass(frozen=True)
-class TargetVerdict:
-    """The core's verdict for one target and control, told as the pack reports it."""
-
-    target: Target
-    verdict: ChainVerdict
-
-    @property
-    def ok(self) -> bool:
-        return self.verdict.ok
-
-    @property
-    def codes(self) -> tuple[str, ...]:
-        return self.verdict.codes
-
-    @property
-    def urn(self) -> str | None:
-        return self.verdict.ref
-
-    @property
-    def message(self) -> str:
-        """What is broken and what to do, then the problem codes (for tools: ``[codes: a, b]``)."""
-        if self.verdict.ok:
-            return ""
-        return f"{self.target.label()}: {self.verdict.summary()} [codes: {', '.join(self.codes)}]"
 
 
 def topic_arn(topic: Resource, target: Target) -> str | None:

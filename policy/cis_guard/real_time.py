@@ -23,12 +23,13 @@ from cis_monitoring.core.aws.arns import LogGroupRef, parse_arn
 from cis_monitoring.core.catalog import Control
 from cis_monitoring.core.detectors import event_rule
 from cis_monitoring.core.event_pattern import InputTransformer
-from cis_monitoring.core.judge.event_rule import Reached, RuleFacts, RuleVerdict, TargetFacts, rule_problems
+from cis_monitoring.core.judge.event_rule import Reached, RuleFacts, TargetFacts, rule_problems
 from cis_monitoring.core.judge.facts import SubscriptionFacts, TopicFacts
 from cis_monitoring.core.unknown import UNKNOWN, is_unknown
 
 from .facts import subscription_facts
 from .stack_model import Resource, Target
+from .target_verdict import TargetVerdict
 
 EVENT_RULE = event_rule.EVENT_RULE
 EVENT_TARGET = event_rule.EVENT_TARGET
@@ -201,38 +202,9 @@ class StackRuleLookups:
         return [subscription_facts(s) for s in {s.urn: s for s in found}.values()]
 
 
-@dataclass(frozen=True)
-class RealTimeVerdict:
-    """The core's verdict for one place and control, told as the pack reports it (as ``chain.TargetVerdict``)."""
-
-    target: Target
-    verdict: RuleVerdict
-
-    @property
-    def ok(self) -> bool:
-        return self.verdict.ok
-
-    @property
-    def codes(self) -> tuple[str, ...]:
-        return self.verdict.codes
-
-    @property
-    def urn(self) -> str | None:
-        return self.verdict.ref
-
-    @property
-    def message(self) -> str:
-        if self.verdict.ok:
-            return ""
-        return (
-            f"{self.target.label()}: real-time alerts for CIS {self.verdict.control.control_id} (not part of the"
-            f" CIS verdict): {self.verdict.summary()} [codes: {', '.join(self.codes)}]"
-        )
-
-
 def evaluate_rules(
     index: Any, target: Target, control: Control, settings: Any = None, log_group: LogGroupRef | None = None
-) -> RealTimeVerdict:
+) -> TargetVerdict:
     """The core's verdict on ``control``'s real-time rules at ``target`` (an account and Region).
 
     ``settings`` and ``log_group`` (the metric filter's) do not apply: a rule does not read a log group.
@@ -240,7 +212,8 @@ def evaluate_rules(
     real_time = RealTimeIndex.of(index)
     rules = [rule_facts(r) for r in real_time.rules.get(target, ())]
     verdict = event_rule.DETECTOR.judge(rules, StackRuleLookups(index, real_time, target), control)
-    return RealTimeVerdict(target, verdict)
+    lead = f"real-time alerts for CIS {control.control_id} (not part of the CIS verdict): "
+    return TargetVerdict(target, verdict, lead)
 
 
 EVENT_PERMISSION = "aws:cloudwatch/eventPermission:EventPermission"
