@@ -175,6 +175,39 @@ def _chain_texts(result: ControlResult) -> list[str]:
     return texts or [_PASS_TEXT]
 
 
+def _chain_rows(
+    report: CoverageReport, statuses: Sequence[Status] = ()
+) -> list[tuple[tuple[str, ...], list[str]]]:
+    """One row per chain and control. A reason every shown control of a chain has (a broken topic
+    breaks all of them) is written in full on the chain's first row only; the others point at it,
+    so ``controls: all`` does not repeat one sentence fifteen times."""
+    rows = []
+    for chain in report.chains.values():
+        results = [r for r in chain.controls if not statuses or r.status in statuses]
+        texts = [_chain_texts(r) for r in results]
+        shared = (
+            [t for t in texts[0] if t != _PASS_TEXT and all(t in other for other in texts[1:])]
+            if len(texts) > 1
+            else []
+        )
+        for position, (result, own) in enumerate(zip(results, texts, strict=True)):
+            if position and shared:
+                rest = [t for t in own if t not in shared]
+                own = [*rest, f"and the {len(shared)} reason(s) of CIS {results[0].control} above"]
+            rows.append(
+                (
+                    (
+                        _truncate(chain.key, _MAX_GROUP),
+                        result.control,
+                        str(result.status),
+                        *(cell(result.proofs, kinds) for kinds in COLUMNS.values()),
+                    ),
+                    own,
+                )
+            )
+    return rows
+
+
 def _drill_lines(report: CoverageReport, width: int) -> list[str]:
     drilled = [(c, p) for c in report.chains.values() for p in c.proofs if p.proof == DRILL and p.evidence]
     if not report.drill_run:
@@ -231,20 +264,7 @@ def render_chains(report: CoverageReport, width: int, statuses: Sequence[Status]
     one line per (account, Region) and each reason once; here is what AWS judged of each chain.
     ``statuses`` (``--status``) keeps only the chains with those statuses.
     """
-    rows = [
-        (
-            (
-                _truncate(chain.key, _MAX_GROUP),
-                result.control,
-                str(result.status),
-                *(cell(result.proofs, kinds) for kinds in COLUMNS.values()),
-            ),
-            _chain_texts(result),
-        )
-        for chain in report.chains.values()
-        for result in chain.controls
-        if not statuses or result.status in statuses
-    ]
+    rows = _chain_rows(report, statuses)
     lines = []
     if rows:
         lines += ["Chains (one per log group the events reach, each checked once):"]
@@ -265,19 +285,7 @@ def render_text(report: CoverageReport, width: int | None = None) -> str:
     ]
     lines = [f"Coverage per account and Region (CIS {controls}):"]
     lines += table(("ACCOUNT", "NAME", "REGION", "STATUS", "COVERAGE"), pair_rows, width)
-    chain_rows = [
-        (
-            (
-                _truncate(chain.key, _MAX_GROUP),
-                result.control,
-                str(result.status),
-                *(cell(result.proofs, kinds) for kinds in COLUMNS.values()),
-            ),
-            _chain_texts(result),
-        )
-        for chain in report.chains.values()
-        for result in chain.controls
-    ]
+    chain_rows = _chain_rows(report)
     if chain_rows:
         lines += ["", "Chains (one per log group the events reach, each checked once):"]
         lines += table(("LOG GROUP", "CONTROL", "STATUS", *COLUMNS, "REASONS"), chain_rows, width)

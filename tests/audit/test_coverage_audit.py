@@ -766,3 +766,37 @@ def test_a_chain_in_an_account_the_caller_cannot_enter_says_how_to_get_in(
     assert pair["reasons"][-1].startswith(
         f"to read the chain in account {elsewhere}, give that account a roleArn"
     )
+
+
+def test_a_reason_every_control_of_a_chain_has_is_written_once_in_the_table(
+    aws: None,
+    root_control: Control,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    setup = compliant()
+    put_root_chain(setup, root_control, root_control.filter_pattern)
+    setup.client("sns").unsubscribe(SubscriptionArn=setup.subscription_arn)  # breaks both controls' alarms
+    (tmp_path / "Pulumi.two.yaml").write_text(
+        f"""
+config:
+  cis-monitoring:controls: ["4.5", "{ROOT}"]
+  cis-monitoring:notifications:
+    subscriptions: [{{protocol: email, endpoint: soc@example.com}}]
+  cis-monitoring:accounts:
+    - id: "{ACCOUNT}"
+      name: sandbox
+      trail: {{homeRegion: {REGION}, logGroup: {LOG_GROUP}}}
+""",
+        encoding="utf-8",
+    )
+    code, out, _err = run_cli(
+        ["--stack", "two", "--repo-root", str(tmp_path), "--no-color"], capsys, monkeypatch
+    )
+    assert code == 1
+    chains = " ".join(out.split("Chains (", 1)[1].split("\n\n", 1)[0].split())
+    # Each control's own sentence names its alarm; the note both share is written once.
+    assert chains.count("reaches nobody") == 2, chains
+    assert chains.count("not available in this emulator") == 1, chains
+    assert "and the 1 reason(s) of CIS 4.5 above" in chains, chains
