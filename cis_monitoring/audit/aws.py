@@ -2,8 +2,10 @@
 
 - ``SessionFactory`` builds clients for an ``Access`` (the core's "how to get into an account"):
   it assumes the role once per (account, role, external id, session name), refreshes the
-  credentials shortly before they expire, and checks with ``sts:GetCallerIdentity`` that they
-  are the account's, so a wrong profile or role can never report one account's state as another's.
+  credentials shortly before they expire, and checks that they are the account's, so a wrong
+  profile or role can never report one account's state as another's: for a role, from the
+  session ARN AssumeRole returns with them; for the caller's own credentials, with
+  ``sts:GetCallerIdentity`` (once per run).
 - ``can_look`` is the check before anything is audited: the caller has credentials, and the first
   STS call connects. Otherwise nothing could be audited (``CannotLookError``, exit 2) instead of
   one ERROR row per pair. ``enabled_regions`` is ``--region all`` (``ec2:DescribeRegions``).
@@ -27,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from cis_monitoring.core.access import Access
+from cis_monitoring.core.aws.arns import parse_assumed_role_arn
 from cis_monitoring.core.aws.regions import is_known_region, partition_of
 from cis_monitoring.core.errors import CannotLookError
 
@@ -119,6 +122,8 @@ class _Credentials:
     secret_key: str
     token: str | None
     expires: datetime | None
+    session_arn: str | None = None
+    """AssumeRole's ``AssumedRoleUser.Arn``: whose credentials AWS issued (None: not in the answer)."""
 
     def fresh(self) -> bool:
         return self.expires is None or self.expires - datetime.now(UTC) > _REFRESH_MARGIN
@@ -208,23 +213,43 @@ class SessionFactory:
         args: dict[str, Any] = {"RoleArn": who.role_arn, "RoleSessionName": who.session_name}
         if who.external_id:
             args["ExternalId"] = who.external_id
-        found = sts.assume_role(**args)["Credentials"]
+        answer = sts.assume_role(**args)
+        found = answer["Credentials"]
         expires = found.get("Expiration")
         return _Credentials(
             found["AccessKeyId"],
             found["SecretAccessKey"],
             found.get("SessionToken"),
             expires if isinstance(expires, datetime) else None,
+            (answer.get("AssumedRoleUser") or {}).get("Arn"),
         )
 
     def _verify_account(self, who: Access, region: str, credentials: _Credentials | None) -> None:
+        """AccountMismatchError unless the credentials are ``who``'s account's.
+
+        A role's credentials are judged by AWS's own answer to AssumeRole: its ``AssumedRoleUser.Arn``
+        is the ARN of the credentials it returns (STS API reference, AssumedRoleUser:
+        https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumedRoleUser.html; botocore's sts
+        2011-06-15 model, ``AssumeRoleResponse.AssumedRoleUser``), ``arn:aws:sts::<account>:
+        assumed-role/<role>/<session>``, and STS issues credentials of the role's own account only. So
+        the account is read from it, with no client and call of its own (creating a client costs more
+        CPU than its call: BENCHMARKS.md). The model does not mark ``AssumedRoleUser`` required in the
+        response, so when it is missing or is no assumed-role ARN (an emulator or proxy that answers
+        otherwise), the credentials are asked with GetCallerIdentity as before: the check is made
+        either way, never skipped.
+        """
+        session = parse_assumed_role_arn(credentials.session_arn) if credentials else None
         if credentials is None:
             caller = self.caller(region)  # the caller's own credentials: the answer is the run's one
+            account, arn = caller["Account"], caller.get("Arn", "?")
+        elif session is not None:
+            account, arn = session.account, str(session)
         else:
             caller = self._make_client("sts", region, credentials).get_caller_identity()
-        if caller["Account"] != who.account_id:
+            account, arn = caller["Account"], caller.get("Arn", "?")
+        if account != who.account_id:
             via = f"role {who.role_arn}" if who.role_arn else "the caller's own credentials"
-            raise AccountMismatchError(who.account_id, caller["Account"], caller.get("Arn", "?"), via)
+            raise AccountMismatchError(who.account_id, account, arn, via)
 
 
 def can_look(sessions: SessionFactory, region: str) -> str:
