@@ -12,6 +12,8 @@
 - ``AwsError`` is what a row says about an AWS error (code, message, operation), read the same
   for the checks and the proofs; ``Clients`` and ``Memo`` let the checks of every control of one
   chain share clients and answers; ``in_pool`` runs the reads on a bounded thread pool.
+- ``EmulatorGaps``: against an emulator endpoint only, an operation the emulator answered as not
+  implemented is not sent again in the same run (its later callers get the same answer at once).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import boto3
+from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from botocore.exceptions import ConnectionError as BotoConnectionError
@@ -113,6 +116,58 @@ def aws_error(error: Exception) -> AwsError:
     return unexpected(error)
 
 
+# ---------------------------------------------------------------- operations an emulator lacks
+
+
+def emulator_lacks(status: int, code: str) -> bool:
+    """Whether an answer is an emulator's "not implemented": LocalStack's HTTP 501, or moto's HTTP 500
+    with an HTML page (botocore then uses the HTTP status as the error code). Real AWS always answers
+    with an AWS error body (a code such as ``InternalFailure``) and never 501."""
+    return status == 501 or (status == 500 and code == "500")
+
+
+class EmulatorGaps:
+    """The operations an emulator endpoint answered as not implemented, learned once per run.
+
+    moto lacks TestMetricFilter, DescribeAlarmHistory and ListAlarmMuteRules: it answers HTTP 500 and
+    botocore retries each, for every chain (the audit bench: 3 of 11 requests per pair, and most of
+    the back-off). Once an operation's final answer (after botocore's retries) was "not implemented",
+    later calls of it in this run get that same answer without a request: the proofs turn it into
+    "not available in this emulator" either way, which is never PASS. Only clients of a factory with
+    an ``endpoint_url`` are watched; against AWS every call is sent.
+    """
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self._lacking: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def lacking(self) -> frozenset[tuple[str, str]]:
+        with self._lock:
+            return frozenset(self._lacking)
+
+    def watch(self, client: Any) -> None:
+        client.meta.events.register("before-call", self._answer_known_gap)
+        client.meta.events.register("after-call", self._learn)
+
+    def _learn(self, http_response: Any, parsed: Mapping[str, Any], model: Any, **_: Any) -> None:
+        code = str((parsed or {}).get("Error", {}).get("Code") or "")
+        if emulator_lacks(int(http_response.status_code), code):
+            with self._lock:
+                self._lacking.add((model.service_model.service_name, model.name))
+
+    def _answer_known_gap(self, model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        with self._lock:
+            known = (model.service_model.service_name, model.name) in self._lacking
+        if not known:
+            return None  # botocore sends the request
+        # The shape moto's own answer had (HTTP 500, the status as the code), so it reads the same.
+        message = f"not implemented by the emulator at {self.endpoint} (learned earlier in this run)"
+        parsed = {"Error": {"Code": "500", "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 500}}
+        return AWSResponse(self.endpoint, 500, {}, None), parsed
+
+
 # ---------------------------------------------------------------- verified clients
 
 
@@ -155,6 +210,7 @@ class SessionFactory:
         self._credentials: dict[Access, _Credentials | None] = {}
         self._caller_lock = threading.Lock()
         self._caller: Mapping[str, Any] | None = None
+        self.gaps = EmulatorGaps(endpoint_url) if endpoint_url else None
         # The caller's own STS client per Region, shared by every AssumeRole: creating a client costs
         # more CPU than the call it makes (the audit bench's profile: creation was the largest cost).
         self._callers_sts: dict[str, Any] = {}
@@ -182,13 +238,16 @@ class SessionFactory:
                 "aws_session_token": credentials.token,
             }
         with self._create_lock:
-            return self.base.client(
+            client = self.base.client(
                 service,
                 region_name=region,
                 endpoint_url=self.endpoint_url,
                 config=config or self.config,
                 **keys,
             )
+        if self.gaps is not None:
+            self.gaps.watch(client)
+        return client
 
     def _credentials_for(self, who: Access, region: str) -> _Credentials | None:
         with self._cache_lock:
