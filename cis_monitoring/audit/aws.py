@@ -175,15 +175,30 @@ def emulator_lacks(status: int, code: str) -> bool:
     return status == 501 or (status == 500 and code == "500")
 
 
+LEARNABLE_GAPS = frozenset(
+    {
+        ("logs", "TestMetricFilter"),
+        ("cloudwatch", "DescribeAlarmHistory"),
+        ("cloudwatch", "ListAlarmMuteRules"),
+        ("cloudwatch", "GetAlarmMuteRule"),
+    }
+)
+"""The operations ``EmulatorGaps`` may learn: only proofs call them (no check's basis names them:
+tests/audit/test_emulator_gaps.py), and a proof an emulator cannot give is "not available", never
+PASS. An operation a check also calls is always sent: one odd 500 must not turn later chains' reads
+into errors."""
+
+
 class EmulatorGaps:
     """The operations an emulator endpoint answered as not implemented, learned once per run.
 
     moto lacks TestMetricFilter, DescribeAlarmHistory and ListAlarmMuteRules: it answers HTTP 500 and
     botocore retries each, for every chain (the audit bench: 3 of 11 requests per pair, and most of
-    the back-off). Once an operation's final answer (after botocore's retries) was "not implemented",
-    later calls of it in this run get that same answer without a request: the proofs turn it into
-    "not available in this emulator" either way, which is never PASS. Only clients of a factory with
-    an ``endpoint_url`` are watched; against AWS every call is sent.
+    the back-off). Once such an operation's final answer (after botocore's retries) was "not
+    implemented", later calls of it in this run get that same answer without a request: the proofs
+    turn it into "not available in this emulator" either way, which is never PASS. Only
+    ``LEARNABLE_GAPS`` are learned, and only clients of a factory with an ``endpoint_url`` are
+    watched; against AWS every call is sent.
     """
 
     def __init__(self, endpoint: str) -> None:
@@ -201,10 +216,11 @@ class EmulatorGaps:
         client.meta.events.register("after-call", self._learn)
 
     def _learn(self, http_response: Any, parsed: Mapping[str, Any], model: Any, **_: Any) -> None:
+        operation = (model.service_model.service_name, model.name)
         code = str((parsed or {}).get("Error", {}).get("Code") or "")
-        if emulator_lacks(int(http_response.status_code), code):
+        if operation in LEARNABLE_GAPS and emulator_lacks(int(http_response.status_code), code):
             with self._lock:
-                self._lacking.add((model.service_model.service_name, model.name))
+                self._lacking.add(operation)
 
     def _answer_known_gap(self, model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
         with self._lock:

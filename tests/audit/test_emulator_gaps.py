@@ -18,12 +18,15 @@ from typing import Any
 import boto3
 import pytest
 
-from cis_monitoring.audit.aws import EmulatorGaps, SessionFactory
+from cis_monitoring.audit.aws import LEARNABLE_GAPS, EmulatorGaps, SessionFactory
+from cis_monitoring.audit.chain import CHECKS, check_basis
 from cis_monitoring.audit.proof_run import ProofSettings
+from cis_monitoring.audit.real_time import RULE_CHECKS, rule_basis
 from cis_monitoring.audit.results import CoverageReport
 from cis_monitoring.audit.run import audit_coverage
 from cis_monitoring.audit.scope import stack_scope
 from cis_monitoring.core.catalog import CIS_4_5
+from cis_monitoring.core.topology import TRAIL_READS
 from cis_monitoring.spec import load_config
 from local.emulator import EMULATOR_KEY, MEMBER_ROLE, Emulator
 from local.worlds import REGIONS
@@ -105,3 +108,13 @@ def test_against_aws_no_client_is_watched() -> None:
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
     assert SessionFactory(session).gaps is None
     assert isinstance(SessionFactory(session, endpoint_url="http://127.0.0.1:1").gaps, EmulatorGaps)
+
+
+def test_only_operations_no_check_reads_are_learned() -> None:
+    """A check's read is always sent: only proofs' operations (never PASS when not available) are learned."""
+    checks_read = {read.action for read in TRAIL_READS}
+    checks_read |= {read.action for link in RULE_CHECKS for read in rule_basis(link)}
+    checks_read |= {read.action for check in CHECKS for read in check_basis(check, CIS_4_5)}
+    learnable = {f"{service}:{operation}" for service, operation in LEARNABLE_GAPS}
+    assert checks_read and not learnable & checks_read
+    assert LACKING <= LEARNABLE_GAPS
