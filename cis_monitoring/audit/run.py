@@ -34,6 +34,7 @@ from cis_monitoring.audit.aws import (
     AccountMismatchError,
     AwsError,
     Clients,
+    FewerCollections,
     Memo,
     SessionFactory,
     aws_error,
@@ -397,6 +398,7 @@ def _groups_to_check(seen: Sequence[_Seen], delivery_window: timedelta) -> list[
     return list(dict.fromkeys(asked))
 
 
+@FewerCollections()
 def audit_coverage(
     scope: AuditScope,
     sessions: SessionFactory,

@@ -23,7 +23,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cis_monitoring.audit.aws import AwsError, error_code, read_error, unexpected
+from cis_monitoring.audit.aws import AwsError, emulator_lacks, error_code, read_error, unexpected
 from cis_monitoring.core.evidence import AwsRead
 from cis_monitoring.core.status import Status
 
@@ -160,9 +160,7 @@ def is_not_implemented(error: BaseException) -> bool:
         return True
     if not isinstance(error, ClientError):
         return False
-    status, code = _http_status(error), error_code(error)
-    # botocore uses the HTTP status as the code when the body is no AWS error (moto's HTML page).
-    return status == 501 or (status == 500 and code == "500")
+    return emulator_lacks(_http_status(error), error_code(error))
 
 
 def proof_error(error: ClientError | BotoCoreError) -> ProofError:

@@ -22,6 +22,7 @@ _ROLE_PATH_AND_NAME_RE = re.compile(r"^role/[\w+=,.@/-]{1,512}$", re.ASCII)
 _TOPIC_NAME_RE = re.compile(r"^[\w-]{1,256}$", re.ASCII)
 _QUEUE_NAME_RE = re.compile(r"^[\w-]{1,80}(?:\.fifo)?$", re.ASCII)
 _FUNCTION_RE = re.compile(r"^function:[\w-]{1,64}(?::[\w$-]+)?$", re.ASCII)
+_ASSUMED_ROLE_RE = re.compile(r"^assumed-role/[\w+=,.@-]{1,64}/[\w+=,.@-]{2,64}$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,25 @@ def parse_role_arn(text: object) -> Arn | None:
         or arn.region
         or not is_account_id(arn.account)
         or not _ROLE_PATH_AND_NAME_RE.match(arn.resource)
+    ):
+        return None
+    return arn
+
+
+def parse_assumed_role_arn(text: object) -> Arn | None:
+    """An STS assumed-role session ARN (``arn:aws:sts::<account>:assumed-role/<role>/<session>``), or None.
+
+    The shape is IAM's (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html,
+    "IAM ARNs": ``arn:aws:sts::account:assumed-role/role-name/role-session-name``); the role's path
+    is not part of it, and a session name is 2-64 of ``[\\w+=,.@-]`` (AssumeRole's RoleSessionName).
+    """
+    arn = parse_arn(text)
+    if (
+        arn is None
+        or arn.service != "sts"
+        or arn.region
+        or not is_account_id(arn.account)
+        or not _ASSUMED_ROLE_RE.match(arn.resource)
     ):
         return None
     return arn
