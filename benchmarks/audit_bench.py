@@ -6,7 +6,8 @@ way), the organization is served by moto in a process of its own, and timed:
 - ours in-process: ``audit_coverage`` (the audit's Python entry: role per account, trails, chains,
   verdicts), with the AWS-judged proofs (the default) and without them (``--no-test-metric-filter``;
   the proofs that need no flag still run, as a user's run would), median of ``repetitions`` runs,
-  each with fresh sessions (roles assumed again); and once as the CLI a user types
+  each with fresh sessions (roles assumed again), one round before Prowler's in-process scan and the
+  rest after it (the 1-minute load average at the start of each run is kept); and once as the CLI a user types
   (``cis-monitoring audit --stack ... --role-name ...``, a new interpreter);
 - Prowler in-process (``benchmarks/prowler_runner.py`` under Prowler's own Python): per account its
   provider through the role, the three services its check reads, the check; the imports (start-up)
@@ -168,6 +169,7 @@ def _ours_once(organization: BenchOrganization, proofs: ProofSettings, max_worke
     calls = CallCount(base)
     sessions = SessionFactory(base, endpoint_url=organization.endpoint, max_attempts=EMULATOR_ATTEMPTS)
     requests_received(organization.endpoint, reset=True)
+    load = _load_average()
     started = time.perf_counter()
     report = audit_coverage(scope, sessions, [CIS_4_5], proofs=proofs, max_workers=max_workers)
     seconds = time.perf_counter() - started
@@ -175,6 +177,7 @@ def _ours_once(organization: BenchOrganization, proofs: ProofSettings, max_worke
     verdicts = {f"{p.account_id}/{p.region}": str(p.status) for p in report.pairs}
     return {
         "seconds": seconds,
+        "load_average_at_start": load,
         "calls": dict(calls.counts.most_common()),
         "clients": calls.clients,
         "requests": received,
@@ -182,14 +185,15 @@ def _ours_once(organization: BenchOrganization, proofs: ProofSettings, max_worke
     }
 
 
-def _ours(organization: BenchOrganization, proofs: ProofSettings, settings: AuditSettings) -> dict[str, Any]:
-    runs = [_ours_once(organization, proofs, settings.max_workers) for _ in range(settings.repetitions)]
+def _ours(organization: BenchOrganization, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of ``runs`` (``_ours_once``), with the last run's counts."""
     seconds = median([r["seconds"] for r in runs])
     last = runs[-1]
     pairs = organization.pairs
     return {
         "seconds": seconds,
         "runs": [r["seconds"] for r in runs],
+        "load_average_at_start": [r["load_average_at_start"] for r in runs],
         "seconds_per_pair": seconds / pairs,
         "calls_per_pair": sum(last["calls"].values()) / pairs,
         "requests_per_pair": sum(last["requests"].values()) / pairs,
@@ -244,6 +248,7 @@ def _prowler_in_process(python: Path, organization: BenchOrganization) -> dict[s
         "accounts": [{"account_id": a, "role_arn": organization.role_arn(a)} for a in organization.accounts],
     }
     requests_received(organization.endpoint, reset=True)
+    load = _load_average()
     done = subprocess.run(
         [str(python), str(RUNNER)],
         input=json.dumps(request),
@@ -266,6 +271,7 @@ def _prowler_in_process(python: Path, organization: BenchOrganization) -> dict[s
         "seconds": seconds,
         "seconds_per_account": seconds / len(accounts),
         "seconds_per_pair": seconds / pairs,
+        "load_average_at_start": load,
         "startup_seconds": result["startup_seconds"],
         "calls_per_pair": sum(calls.values()) / pairs,
         "requests_per_pair": sum(received.values()) / pairs,
@@ -406,10 +412,30 @@ def _size(pairs: int, settings: AuditSettings, python: Path | None, log: Log) ->
             "broken": dict(Counter(b.name for b in org.broken.values())),
             "build_seconds": org.build_seconds,
         }
-        with_proofs = _ours(org, ProofSettings(), settings)
-        log(f"audit: ours {with_proofs['seconds']:.2f} s with proofs")
-        without = _ours(org, ProofSettings(test_metric_filter=False), settings)
-        log(f"audit: ours {without['seconds']:.2f} s without the matcher")
+        # Ours in rounds around Prowler's in-process scan (one round before it, the rest after), so that
+        # load which changes during the size (a shared machine) reaches both sides of the ratio.
+        runs: dict[str, list[dict[str, Any]]] = {"proofs": [], "no_matcher": []}
+
+        def one_round() -> None:
+            for key, proofs in (
+                ("proofs", ProofSettings()),
+                ("no_matcher", ProofSettings(test_metric_filter=False)),
+            ):
+                runs[key].append(_ours_once(org, proofs, settings.max_workers))
+                log(f"audit: ours ({key}) run {len(runs[key])}: {runs[key][-1]['seconds']:.2f} s")
+
+        one_round()
+        in_process = _prowler_in_process(python, org) if python is not None else None
+        if in_process is not None:
+            log(
+                f"audit: Prowler in-process {in_process['seconds']:.2f} s (+ {in_process['startup_seconds']:.1f} s start-up)"
+            )
+        for _ in range(settings.repetitions - 1):
+            one_round()
+        with_proofs, without = _ours(org, runs["proofs"]), _ours(org, runs["no_matcher"])
+        log(
+            f"audit: ours {with_proofs['seconds']:.2f} s with proofs, {without['seconds']:.2f} s without the matcher"
+        )
         cli = _ours_cli(org)
         log(f"audit: ours as the CLI {cli['seconds']:.2f} s")
         row["ours"] = {
@@ -418,12 +444,8 @@ def _size(pairs: int, settings: AuditSettings, python: Path | None, log: Log) ->
             "cli": cli,
             "unexpected": unexpected(org, with_proofs["verdicts"]) + unexpected(org, without["verdicts"]),
         }
-        if python is None:
+        if python is None or in_process is None:
             return row
-        in_process = _prowler_in_process(python, org)
-        log(
-            f"audit: Prowler in-process {in_process['seconds']:.2f} s (+ {in_process['startup_seconds']:.1f} s start-up)"
-        )
         prowler_cli = _prowler_cli(python, org, settings.cli_accounts, Path(temporary))
         log(
             f"audit: Prowler CLI {prowler_cli['seconds_per_account']:.1f} s per account"
@@ -443,6 +465,13 @@ def _size(pairs: int, settings: AuditSettings, python: Path | None, log: Log) ->
         )
         row["prowler_findings"] = in_process["findings"]
         return row
+
+
+def _load_average() -> float | None:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return None
 
 
 def _strip(figures: dict[str, Any]) -> dict[str, Any]:
