@@ -283,3 +283,30 @@ def test_full_runs_of_different_parts_combine_into_one_report_with_every_goal(
     with pytest.raises(SystemExit) as refused:
         bench_run.main(["--combine", str(paths[0]), str(paths[0]), "--out", str(tmp_path / "x.json")])
     assert refused.value.code == 2 and not (tmp_path / "x.json").exists()
+
+
+@pytest.mark.protocol
+def test_the_client_micro_benchmark_runs_at_its_smallest(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import client_bench
+
+    assert client_bench.main(["--accounts", "1", "--rounds", "1"]) == 0
+    assert "ms" in capsys.readouterr().out
+
+
+@pytest.mark.protocol
+def test_the_before_and_after_audit_runs_at_its_smallest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks import audit_ab
+    from benchmarks.measure import REPO_ROOT
+
+    out = tmp_path / "runs.json"
+    argv = ["--pairs", "2", "--rounds", "2", "--checkout", f"a={REPO_ROOT}", "--checkout", f"b={REPO_ROOT}"]
+    assert audit_ab.main([*argv, "--json", str(out)]) == 0
+    runs = json.loads(out.read_text())
+    assert sorted((r["name"], r["round"]) for r in runs) == [("a", 0), ("a", 1), ("b", 0), ("b", 1)]
+    assert all(_number(r["cpu_seconds"]) and r["clients"] > 0 for r in runs)
+    assert {json.dumps(r["verdicts"], sort_keys=True) for r in runs} == {
+        json.dumps(runs[0]["verdicts"], sort_keys=True)
+    }
+    assert "median        a" in capsys.readouterr().out
