@@ -21,7 +21,10 @@ Each run records wall time and the worker's CPU time (``time.process_time``, all
 a machine other work loads, CPU time is what stays comparable, and the goals use it.
 
 "All controls": the program with ``controls: all`` (every catalog control on every chain) against the
-baseline registering the same filters and alarms (``benchControls: all``).
+baseline registering the same filters and alarms (``benchControls: all``); and the same with real-time
+rules (``realTime`` of ``targets.REAL_TIME``: two Regions) against the baseline registering the same
+rules, targets, forwarding roles and policies, and the topic and key policies that admit EventBridge
+(``benchRealTime``).
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ LEVER_VARIANTS = ("ours_cpython_gc", "ours_sdk_cycles", "ours_new_stack")
 """Diagnostics: the program without its collector policy, with the SDK's cyclic ``contains_unknowns``
 (cis_monitoring/program/sdk_cycles.py not applied), and without the legacy aliases."""
 ALL_CONTROLS_VARIANTS = ("ours_all", "baseline_all")
+REAL_TIME_VARIANTS = ("ours_all_rt", "baseline_all_rt")
+"""``controls: all`` with the real-time rules (``targets.REAL_TIME``) against the bare script of the same."""
 GC_OFF_VARIANTS = ("ours", "baseline")
 WARMUP_TARGETS = 5
 RESULT_MARK = "BENCH_RESULT "
@@ -59,10 +64,15 @@ BASELINE_PER_TARGET = 8  # the same without the 2 components
 
 def per_target(variant: str) -> int:
     """Registrations per target; with all controls each further control adds its monitor component
-    (ours only), filter and alarm."""
+    (ours only), filter and alarm; with real-time rules each control that has one adds, in the chain's
+    Region, a rule and its topic target, in each other Region a rule and its forwarding target, and (once)
+    the forwarding role and its policy, plus (ours only) its ``RealTimeMonitor`` component."""
     from cis_monitoring.core.catalog import CONTROLS
+    from cis_monitoring.core.detectors.event_rule import rule_pattern
 
     others = len(CONTROLS) - 1
+    with_rules = sum(1 for c in CONTROLS.values() if rule_pattern(c) is not None)
+    real_time = with_rules * (2 * len(t.REAL_TIME["regions"]) + 2)
     return {
         "ours": OURS_PER_TARGET,
         "ours_cpython_gc": OURS_PER_TARGET,
@@ -72,6 +82,8 @@ def per_target(variant: str) -> int:
         "baseline": BASELINE_PER_TARGET,
         "ours_all": OURS_PER_TARGET + 3 * others,
         "baseline_all": BASELINE_PER_TARGET + 2 * others,
+        "ours_all_rt": OURS_PER_TARGET + 3 * others + real_time + with_rules,
+        "baseline_all_rt": BASELINE_PER_TARGET + 2 * others + real_time,
     }[variant]
 
 
@@ -112,10 +124,16 @@ def run_variant(variant: str, targets: int, *, last: bool = False) -> Any:
         run = run_program({**t.program_config(targets), "legacyAliases": False})
     elif variant == "ours_all":
         run = run_program({**t.program_config(targets), "controls": "all"})
+    elif variant == "ours_all_rt":
+        run = run_program({**t.program_config(targets), "controls": "all", "realTime": t.REAL_TIME})
     elif variant == "baseline":
         run = run_program({"benchTargets": targets}, program=BASELINE_PROGRAM)
     elif variant == "baseline_all":
         run = run_program({"benchTargets": targets, "benchControls": "all"}, program=BASELINE_PROGRAM)
+    elif variant == "baseline_all_rt":
+        run = run_program(
+            {"benchTargets": targets, "benchControls": "all", "benchRealTime": True}, program=BASELINE_PROGRAM
+        )
     elif variant == "structured":
         run = run_program({"benchTargets": targets, "benchStructure": True}, program=BASELINE_PROGRAM)
     else:
@@ -200,6 +218,7 @@ def check_same_inputs(targets: int = 2) -> list[str]:
     for mine, others in (
         ("ours", ("baseline", "structured", "ours_new_stack")),
         ("ours_all", ("baseline_all",)),
+        ("ours_all_rt", ("baseline_all_rt",)),
     ):
         ours = _inputs_signature(run_variant(mine, targets))
         for variant in others:
@@ -287,6 +306,7 @@ def bench(settings: ProgramSettings, log: Log = print) -> dict[str, Any]:
         rows.append(row)
     all_targets = settings.all_controls_targets
     everything = _rotate(ALL_CONTROLS_VARIANTS, all_targets, settings.all_controls_repetitions, log)
+    real_time = _rotate(REAL_TIME_VARIANTS, all_targets, settings.all_controls_repetitions, log)
     result: dict[str, Any] = {
         "repetitions": list(settings.repetitions),
         "warmup_targets": WARMUP_TARGETS,
@@ -298,7 +318,14 @@ def bench(settings: ProgramSettings, log: Log = print) -> dict[str, Any]:
             "cpu_ratio": ratio(
                 everything["ours_all"]["cpu_seconds"], everything["baseline_all"]["cpu_seconds"]
             ),
-            "real_time_rules": "not measured: the real-time component is not on this branch",
+            "real_time": {
+                "regions": list(t.REAL_TIME["regions"]),
+                **real_time,
+                "ratio": ratio(real_time["ours_all_rt"]["seconds"], real_time["baseline_all_rt"]["seconds"]),
+                "cpu_ratio": ratio(
+                    real_time["ours_all_rt"]["cpu_seconds"], real_time["baseline_all_rt"]["cpu_seconds"]
+                ),
+            },
         },
         "sizes": rows,
         "growth": {
@@ -338,7 +365,9 @@ def _gc_off(sizes: Sequence[int], log: Log) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Worker for one program benchmark run (see benchmarks.run).")
     parser.add_argument(
-        "--worker", choices=(*VARIANTS, *LEVER_VARIANTS, *ALL_CONTROLS_VARIANTS), required=True
+        "--worker",
+        choices=(*VARIANTS, *LEVER_VARIANTS, *ALL_CONTROLS_VARIANTS, *REAL_TIME_VARIANTS),
+        required=True,
     )
     parser.add_argument("--targets", type=int, required=True)
     parser.add_argument("--gc-off", action="store_true")

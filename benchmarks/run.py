@@ -173,7 +173,9 @@ def combine(paths: Sequence[Path]) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Every benchmark (or some parts), a markdown report, and JSON.")
+    parser = argparse.ArgumentParser(
+        description="Every benchmark (or some parts), a markdown report, and JSON."
+    )
     parser.add_argument("--smoke", action="store_true", help="smallest sizes, one repetition, no goals")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON file (default {DEFAULT_OUT})")
     parser.add_argument(

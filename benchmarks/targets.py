@@ -15,6 +15,12 @@ LOG_GROUP = "org-trail/cloudtrail"
 EMAIL = "cloud-security@example.com"
 STACK_TAGS = {"Environment": "bench"}
 FIRST_ACCOUNT = 100_000_000_000
+FORWARD_REGION = "eu-west-1"
+REAL_TIME = {"regions": [REGION, FORWARD_REGION]}
+"""The real-time variants' ``realTime``: the chain's Region (where the rules notify the topic) and one more
+Region whose rules forward to it. The default (the chain's Region, plus us-east-1 for IAM's events) would be
+us-east-1 alone here, with no forwarding rule, target role or role policy: a second Region registers every
+kind of resource the real-time component makes for a chain site (no high-risk channel, no central bus)."""
 
 
 def account_id(index: int) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks import audit_bench, program_bench, report
+from benchmarks import audit_bench, program_bench, report, targets
 from benchmarks import run as bench_run
 
 
@@ -77,6 +77,12 @@ def test_program_figures(smoke: tuple[dict[str, Any], str]) -> None:
     for variant in program_bench.ALL_CONTROLS_VARIANTS:  # every catalog control's filter and alarm
         assert everything[variant]["resources"] == program_bench.per_target(variant) * everything["targets"]
     assert program_bench.per_target("ours_all") > program_bench.per_target("ours")
+    real_time = everything["real_time"]
+    assert _number(real_time["ratio"]) and _number(real_time["cpu_ratio"])
+    assert real_time["regions"] == list(targets.REAL_TIME["regions"])
+    for variant in program_bench.REAL_TIME_VARIANTS:  # every real-time rule, target, role and policy too
+        assert _number(real_time[variant]["cpu_seconds"]), variant
+        assert real_time[variant]["resources"] == program_bench.per_target(variant) * everything["targets"]
     for variant in ("ours", "baseline"):
         assert all(_number(step["factor_per_10x"]) for step in program["gc_off"]["growth"][variant])
     assert all(_number(row["ours"]) and _number(row["baseline"]) for row in program["gc_off"]["sizes"])
@@ -89,6 +95,7 @@ def test_program_goals_are_computed_from_the_figures(smoke: tuple[dict[str, Any]
     names = [goal["goal"] for goal in found]
     assert any(name.startswith("program/baseline at ") for name in names)
     assert any("controls: all" in name for name in names)
+    assert any("controls: all and real-time rules" in name for name in names)
     assert any(name.startswith("program growth per 10x") for name in names)
     assert any(name.startswith("program peak memory per resource") for name in names)
     assert any("legacyAliases: false" in name for name in names)
