@@ -255,6 +255,55 @@ def _growth(rows: Sequence[dict[str, Any]], key: Callable[[dict[str, Any]], floa
     ]
 
 
+def _rounds(
+    plan: Sequence[tuple[int, Sequence[str], int]], log: Log
+) -> dict[int, dict[str, list[dict[str, Any]]]]:
+    """Every (targets, variants, repetitions) of ``plan`` in rounds: round *r* runs each size that still
+    has a repetition to make, back to back, variants in rotated order. Sizes measured an hour apart on
+    a shared machine (a VM whose host load we cannot see: the same run's CPU time moved by 20-30% over an
+    evening here) would fold that drift into the growth between them; within a round it mostly cancels."""
+    runs: dict[int, dict[str, list[dict[str, Any]]]] = {t: {v: [] for v in vs} for t, vs, _ in plan}
+    for repetition in range(max(r for _, _, r in plan)):
+        for targets, variants, repetitions in plan:
+            if repetition >= repetitions:
+                continue
+            shift = repetition % len(variants)
+            for variant in [*variants[shift:], *variants[:shift]]:
+                result = measure_once(variant, targets)
+                result["round"] = repetition
+                runs[targets][variant].append(result)
+                log(
+                    f"program {variant:15} {targets:>5} targets  round {repetition + 1}: {result['seconds']:.2f} s,"
+                    f" {result['cpu_seconds']:.2f} s CPU"
+                )
+    return runs
+
+
+def _paired_growth(
+    runs_by_size: dict[int, dict[str, list[dict[str, Any]]]], variant: str, key: str
+) -> list[dict[str, Any]]:
+    """Growth per 10x between consecutive sizes: the median of the factors of the rounds both ran in."""
+    sizes = sorted(t for t, runs in runs_by_size.items() if runs.get(variant))
+    steps = []
+    for small, large in itertools.pairwise(sizes):
+        by_round = {r["round"]: r[key] for r in runs_by_size[small][variant]}
+        factors = [
+            growth_per_10x(small, by_round[r["round"]], large, r[key])
+            for r in runs_by_size[large][variant]
+            if r["round"] in by_round
+        ]
+        if factors:
+            steps.append(
+                {
+                    "from_targets": small,
+                    "to_targets": large,
+                    "factor_per_10x": median(factors),
+                    "factors_by_round": factors,
+                }
+            )
+    return steps
+
+
 def _rotate(variants: Sequence[str], targets: int, repetitions: int, log: Log) -> dict[str, Any]:
     """``repetitions`` timed runs of each variant, rotating their order; each variant's summary."""
     runs: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
@@ -273,17 +322,21 @@ def bench(settings: ProgramSettings, log: Log = print) -> dict[str, Any]:
         raise RuntimeError(
             "the baseline no longer registers the program's inputs:\n" + "\n".join(differences)
         )
-    rows = []
+    plan = []
     for targets, repetitions in zip(settings.sizes, settings.repetitions, strict=True):
-        diagnostics = targets <= settings.diagnostics_up_to
         variants = ["ours"]
         if settings.baseline_up_to is None or targets <= settings.baseline_up_to:
             variants.append("baseline")
         if targets <= settings.structured_up_to:
             variants.append("structured")
-        if diagnostics:
+        if targets <= settings.diagnostics_up_to:
             variants += LEVER_VARIANTS
-        found = _rotate(variants, targets, repetitions, log)
+        plan.append((targets, variants, repetitions))
+    runs_by_size = _rounds(plan, log)
+    rows = []
+    for targets, variants, _repetitions in plan:
+        diagnostics = targets <= settings.diagnostics_up_to
+        found = {v: _summarise(runs_by_size[targets][v]) for v in variants}
         ours = found["ours"]
         row: dict[str, Any] = {
             "targets": targets,
@@ -328,14 +381,14 @@ def bench(settings: ProgramSettings, log: Log = print) -> dict[str, Any]:
             },
         },
         "sizes": rows,
-        "growth": {
-            v: _growth([r for r in rows if v in r], lambda row, v=v: row[v]["seconds"])
-            for v in (*VARIANTS, *LEVER_VARIANTS)
-        },
+        "growth": {v: _paired_growth(runs_by_size, v, "seconds") for v in (*VARIANTS, *LEVER_VARIANTS)},
         "cpu_growth": {
-            v: _growth([r for r in rows if v in r], lambda row, v=v: row[v]["cpu_seconds"])
-            for v in (*VARIANTS, *LEVER_VARIANTS)
+            v: _paired_growth(runs_by_size, v, "cpu_seconds") for v in (*VARIANTS, *LEVER_VARIANTS)
         },
+        "growth_method": (
+            "sizes measured in rounds (each round runs every size once, back to back); growth per 10x is the"
+            " median over rounds of each round's factor between consecutive sizes"
+        ),
     }
     if settings.gc_off_diagnostic:
         result["gc_off"] = _gc_off([n for n in settings.sizes if n <= settings.diagnostics_up_to], log)

@@ -44,7 +44,9 @@ FULL = Settings(
     # 1,000 targets: at 5,000 the baseline alone, with CPython's collector, takes several minutes.
     program=program_bench.ProgramSettings(
         sizes=(100, 1000, 5000),
-        repetitions=(5, 3, 1),
+        # Rounds over the sizes (program_bench._rounds): 3 at every size, so each growth factor pairs
+        # runs made back to back; 2 more at 100 targets, where a run is short and noisier.
+        repetitions=(5, 3, 3),
         baseline_up_to=1000,
         all_controls_targets=100,
         all_controls_repetitions=3,
