@@ -61,6 +61,14 @@ class ProgramRun:
         urn = resource.provider.rsplit("::", 1)[0]
         return self.by_urn().get(urn)
 
+    def provider_site(self, resource: Registration) -> tuple[str, str]:
+        """The account (``allowedAccountIds``) and Region of the provider ``resource`` was registered
+        with (a v7 resource's own ``region`` input, where set, is not applied here)."""
+        provider = self.provider_for(resource)
+        assert provider is not None, f"{resource.name} was registered without an explicit provider"
+        inputs = decode_provider_inputs(provider.inputs)
+        return inputs["allowedAccountIds"][0], inputs["region"]
+
 
 class AwsMocks(pulumi.runtime.Mocks):
     """Echo inputs as outputs and fill in the computed AWS attributes the program reads."""

@@ -51,13 +51,6 @@ def _with(config: dict[str, Any], controls: Any) -> dict[str, Any]:
     return changed
 
 
-def _site(run: ProgramRun, resource: Any) -> tuple[str, str]:
-    provider = run.provider_for(resource)
-    assert provider is not None, resource.name
-    inputs = decode_provider_inputs(provider.inputs)
-    return inputs["allowedAccountIds"][0], inputs["region"]
-
-
 @pytest.fixture(scope="module")
 def prod() -> dict[str, Any]:
     from local.program_harness import stack_config
@@ -78,14 +71,14 @@ def test_one_full_chain_per_control_per_monitored_log_group(prod_run: ProgramRun
     assert len(chains) == 2
     by_urn = prod_run.by_urn()
     topics = {
-        _site(prod_run, t): t.outputs["arn"]
+        prod_run.provider_site(t): t.outputs["arn"]
         for t in prod_run.of_type(TOPIC)
         if not t.parent.rsplit("::", 1)[-1].endswith("-high-risk")  # the CIS topic, not realTime.highRisk
     }
     groups = {(c["accountId"], c["region"]): c["logGroup"] for c in chains.values()}
     filters: Counter[tuple[str, str, str]] = Counter()
     for alarm in prod_run.of_type(ALARM):
-        site = _site(prod_run, alarm)
+        site = prod_run.provider_site(alarm)
         control = get_control(alarm.inputs["tags"][CONTROL_TAG])
         [metric_filter] = [by_urn[u] for u in alarm.dependencies if by_urn[u].type == FILTER]
         assert metric_filter.inputs["pattern"] == control.filter_pattern

@@ -64,13 +64,6 @@ def high_risk_side(run: ProgramRun, type_: str) -> list[Any]:
     return [r for r in run.of_type(type_) if r.parent.rsplit("::", 1)[-1].endswith("-high-risk")]
 
 
-def target_of(run: ProgramRun, resource: Any) -> tuple[str, str]:
-    provider = run.provider_for(resource)
-    assert provider is not None, f"{resource.name} was registered without an explicit provider"
-    inputs = decode_provider_inputs(provider.inputs)
-    return inputs["allowedAccountIds"][0], inputs["region"]
-
-
 def test_metric_filter_pattern_is_byte_identical_to_the_benchmark(dev_config: dict[str, Any]) -> None:
     run = run_ok(dev_config)
     filters = run.of_type(FILTER)
@@ -86,15 +79,15 @@ def test_one_chain_per_monitored_log_group(stack: str, dev_config: dict, prod_co
     wanted = expected_targets(config)
     assert len(wanted) == 2  # dev: two accounts' own trails; prod: the organization trail and one own trail
     for type_ in (TOPIC, KEY, TOPIC_POLICY):
-        found = Counter(target_of(run, r) for r in chain_side(run, type_))
+        found = Counter(run.provider_site(r) for r in chain_side(run, type_))
         assert found == Counter(wanted), type_
         # With realTime.highRisk subscribers (prod), each site has its own high-risk topic too.
-        risky = Counter(target_of(run, r) for r in high_risk_side(run, type_))
+        risky = Counter(run.provider_site(r) for r in high_risk_side(run, type_))
         assert risky == (Counter(wanted) if config.get("realTime", {}).get("highRisk") else Counter()), type_
     # One filter and one alarm per control the stack selects (prod: all of them), in each site.
     per_site = len(controls_of(config))
     for type_ in (FILTER, ALARM):
-        found = Counter(target_of(run, r) for r in run.of_type(type_))
+        found = Counter(run.provider_site(r) for r in run.of_type(type_))
         assert found == Counter(dict.fromkeys(wanted, per_site)), type_
     assert len(run.of_type(PROVIDER)) == len(wanted)
 
@@ -106,7 +99,7 @@ def test_alarm_watches_exactly_the_metric_its_filter_writes(prod_config: dict) -
     for alarm in run.of_type(ALARM):
         # The filter the alarm waits for: its own control's, in its own chain.
         [metric_filter] = [by_urn[u] for u in alarm.dependencies if by_urn[u].type == FILTER]
-        assert target_of(run, metric_filter) == target_of(run, alarm)
+        assert run.provider_site(metric_filter) == run.provider_site(alarm)
         transformation = metric_filter.inputs["metricTransformation"]
         control = get_control(alarm.inputs["tags"]["cis-control"])
         assert alarm.inputs["metricName"] == transformation["name"] == control.metric_name
@@ -132,9 +125,9 @@ def test_alarm_parameters_fire_on_a_single_event(dev_config: dict) -> None:
 def test_alarm_actions_point_at_the_topic_of_the_same_target(prod_config: dict) -> None:
     run = run_ok(prod_config, secret_keys=["pagerEndpoint"])
     by_urn = run.by_urn()
-    topics = {target_of(run, t): t for t in chain_side(run, TOPIC)}
+    topics = {run.provider_site(t): t for t in chain_side(run, TOPIC)}
     for alarm in run.of_type(ALARM):
-        topic = topics[target_of(run, alarm)]
+        topic = topics[run.provider_site(alarm)]
         assert alarm.inputs["alarmActions"] == [topic.outputs["arn"]]
         # The engine sees the link even while the ARN is unknown (preview).
         assert [by_urn[u].type for u in alarm.property_dependencies["alarmActions"]] == [TOPIC]
@@ -189,7 +182,7 @@ def test_organization_trail_group_is_found_by_prefix_through_the_owners_provider
     assert lookup.args["logGroupNamePrefix"] == "aws-controltower/CloudTrailLogs"
     owner = run.by_urn()[lookup.provider.rsplit("::", 1)[0]]
     assert decode_provider_inputs(owner.inputs)["allowedAccountIds"] == ["999999999999"]
-    filters = {target_of(run, f): f.inputs["logGroupName"] for f in run.of_type(FILTER)}
+    filters = {run.provider_site(f): f.inputs["logGroupName"] for f in run.of_type(FILTER)}
     assert filters == {
         ("999999999999", "us-east-1"): suffixed,
         ("555555555555", "us-east-1"): "security-tooling/cloudtrail",
@@ -224,7 +217,7 @@ def test_topic_policy_admits_only_this_accounts_alarms_over_tls(prod_config: dic
     assert len(chain_side(run, TOPIC_POLICY)) == len(topics)
     real_time = "realTime" in prod_config
     for topic_policy in chain_side(run, TOPIC_POLICY):
-        account, region = target_of(run, topic_policy)
+        account, region = run.provider_site(topic_policy)
         statements = {s["Sid"]: s for s in _policy_of(topic_policy)["Statement"]}
         assert topic_policy.inputs["arn"] in topics
         allow = statements["AllowCloudWatchAlarmsOfThisAccount"]
@@ -253,13 +246,13 @@ def test_topic_policy_admits_only_this_accounts_alarms_over_tls(prod_config: dic
 
 def test_topic_is_encrypted_with_a_customer_key_cloudwatch_may_use(dev_config: dict) -> None:
     run = run_ok(dev_config)
-    keys = {target_of(run, k): k for k in run.of_type(KEY)}
+    keys = {run.provider_site(k): k for k in run.of_type(KEY)}
     for topic in run.of_type(TOPIC):
-        key = keys[target_of(run, topic)]
+        key = keys[run.provider_site(topic)]
         assert topic.inputs["kmsMasterKeyId"] == key.outputs["arn"]
         assert "alias/aws/sns" not in topic.inputs["kmsMasterKeyId"]
         assert key.inputs["enableKeyRotation"] is True
-        account, _ = target_of(run, key)
+        account, _ = run.provider_site(key)
         statements = {s["Sid"]: s for s in _policy_of(key)["Statement"]}
         cloudwatch = statements["AllowCloudWatchAlarmsOfThisAccount"]
         assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
@@ -274,7 +267,7 @@ def test_subscriptions_follow_config_and_https_endpoints_are_secret(prod_config:
     subscriptions = chain_side(run, SUBSCRIPTION)
     by_target: dict[tuple[str, str], list] = {}
     for sub in subscriptions:
-        by_target.setdefault(target_of(run, sub), []).append(sub)
+        by_target.setdefault(run.provider_site(sub), []).append(sub)
     assert set(by_target) == expected_targets(prod_config)
     # Stack-wide: email + the pager (the organization trail's chain, in the management
     # account); the security account overrides with email + SQS.
@@ -308,14 +301,14 @@ def test_names_are_unique_deterministic_and_carry_account_and_region(prod_config
     alarm_names = [a.inputs["name"] for a in first.of_type(ALARM)]
     assert len(alarm_names) == len(set(alarm_names))
     for alarm in first.of_type(ALARM):
-        account, region = target_of(first, alarm)
+        account, region = first.provider_site(alarm)
         name = account_entry(prod_config, account)["name"]
         control = get_control(alarm.inputs["tags"]["cis-control"])
         tag = f"{control.control_id.replace('.', '-')}-{control.slug}"
         assert alarm.inputs["name"] == f"cis-{tag}-{name}-{region}"
     assert "cis-4-5-cloudtrail-changes-management-us-east-1" in alarm_names
     for topic in chain_side(first, TOPIC):
-        account, _ = target_of(first, topic)
+        account, _ = first.provider_site(topic)
         name = account_entry(prod_config, account)["name"]
         assert topic.inputs["name"] == f"cis-{name}-alarms"
     assert {t.inputs["name"] for t in first.of_type(TOPIC)} == {
@@ -407,7 +400,7 @@ def test_existing_topic_is_reused_and_no_topic_or_key_is_created(dev_config: dic
     assert not run.of_type(TOPIC) and not run.of_type(KEY) and not run.of_type(TOPIC_POLICY)
     assert not run.of_type(SUBSCRIPTION)
     for alarm in run.of_type(ALARM):
-        account, region = target_of(run, alarm)
+        account, region = run.provider_site(alarm)
         assert alarm.inputs["alarmActions"] == [f"arn:aws:sns:{region}:{account}:security-team-alerts"]
 
 
@@ -415,9 +408,9 @@ def test_existing_customer_key_is_used_instead_of_a_new_one(dev_config: dict) ->
     key_arn = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     dev_config["accounts"][0]["notifications"] = {"kmsKeyId": key_arn}
     run = run_ok(dev_config)
-    topics = {target_of(run, t): t for t in run.of_type(TOPIC)}
+    topics = {run.provider_site(t): t for t in run.of_type(TOPIC)}
     assert topics[("111111111111", "us-east-1")].inputs["kmsMasterKeyId"] == key_arn
-    assert [target_of(run, k) for k in run.of_type(KEY)] == [("222222222222", "us-east-1")]
+    assert [run.provider_site(k) for k in run.of_type(KEY)] == [("222222222222", "us-east-1")]
 
 
 def test_lambda_subscription_in_the_same_account_gets_an_invoke_permission(dev_config: dict) -> None:

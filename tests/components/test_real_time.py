@@ -13,7 +13,7 @@ from cis_monitoring.core.catalog import CONTROLS
 from cis_monitoring.core.detectors import event_rule as kind
 from cis_monitoring.core.event_pattern import InputTransformer, as_event, render
 from cis_monitoring.core.judge.resource_policies import events_topic_grant, judge_grant
-from local.program_harness import REPO_ROOT, ProgramRun, decode_provider_inputs, run_program
+from local.program_harness import REPO_ROOT, ProgramRun, run_program
 
 RULE = "aws:cloudwatch/eventRule:EventRule"
 TARGET = "aws:cloudwatch/eventTarget:EventTarget"
@@ -50,13 +50,6 @@ def _run(config: dict[str, Any]) -> ProgramRun:
     return run
 
 
-def _account_of(run: ProgramRun, resource: Any) -> tuple[str, str]:
-    provider = run.provider_for(resource)
-    assert provider is not None
-    inputs = decode_provider_inputs(provider.inputs)
-    return inputs["allowedAccountIds"][0], inputs["region"]
-
-
 def _topic_policy(run: ProgramRun, topic_name: str) -> str:
     [topic] = [t for t in run.of_type(TOPIC) if t.inputs["name"] == topic_name]
     [policy] = [p for p in run.of_type(TOPIC_POLICY) if p.inputs["arn"] == topic.outputs["arn"]]
@@ -83,7 +76,7 @@ def test_the_cis_chain_is_the_same_with_real_time_on() -> None:
 def test_each_chain_gets_the_cores_rule_and_message_in_its_own_region() -> None:
     run = _run(_config({}))
     rules = run.of_type(RULE)
-    assert sorted(_account_of(run, r) for r in rules) == [(SANDBOX, "eu-west-1"), (SECURITY, "us-east-1")]
+    assert sorted(run.provider_site(r) for r in rules) == [(SANDBOX, "eu-west-1"), (SECURITY, "us-east-1")]
     for rule in rules:
         assert rule.inputs.get("region") is None  # the provider's own Region
         assert json.loads(rule.inputs["eventPattern"]) == kind.rule_pattern(CONTROL)
@@ -101,11 +94,11 @@ def test_each_chain_gets_the_cores_rule_and_message_in_its_own_region() -> None:
 def test_other_regions_forward_through_the_same_provider_with_a_scoped_role() -> None:
     run = _run(_config({"regions": ["eu-west-1", "us-east-1", "ap-south-1"]}))
     assert len(run.of_type(PROVIDER)) == 2  # one per chain, whatever the number of watched Regions
-    sandbox = [r for r in run.of_type(RULE) if _account_of(run, r)[0] == SANDBOX]
+    sandbox = [r for r in run.of_type(RULE) if run.provider_site(r)[0] == SANDBOX]
     assert sorted(r.inputs.get("region") or "home" for r in sandbox) == ["ap-south-1", "home", "us-east-1"]
     forwards = [t for t in run.of_type(TARGET) if t.inputs.get("roleArn")]
     home_bus = f"arn:aws:events:eu-west-1:{SANDBOX}:event-bus/default"
-    assert {t.inputs["arn"] for t in forwards if _account_of(run, t)[0] == SANDBOX} == {home_bus}
+    assert {t.inputs["arn"] for t in forwards if run.provider_site(t)[0] == SANDBOX} == {home_bus}
     assert all("inputTransformer" not in t.inputs for t in forwards)  # the raw event is forwarded
     policies = [json.loads(p.inputs["policy"]) for p in run.of_type(ROLE_POLICY)]
     assert {s["Resource"] for p in policies for s in p["Statement"]} >= {home_bus}
@@ -130,7 +123,7 @@ def test_the_topic_policy_admits_exactly_the_rules_that_publish_and_the_key_lets
         "arn:aws:events:eu-west-1:999999999999:rule/cis-4-5-cloudtrail-changes-realtime",
     ):
         assert not judge_grant(policy, events_topic_grant(topic, other, other.split(":")[4])).granted
-    [key] = [k for k in run.of_type(KEY) if _account_of(run, k)[0] == SANDBOX]
+    [key] = [k for k in run.of_type(KEY) if run.provider_site(k)[0] == SANDBOX]
     statements = json.loads(key.inputs["policy"])["Statement"]
     assert any(s["Principal"] == {"Service": "events.amazonaws.com"} for s in statements)
 
@@ -141,13 +134,15 @@ def test_quiet_roles_narrow_only_the_real_time_rule() -> None:
         _config({"quietRoles": [role], "highRisk": {"topicArn": "arn:aws:sns:{region}:{accountId}:pager"}})
     )
     [rule] = [
-        r for r in quiet.of_type(RULE) if r.name.endswith("home-rule") and _account_of(quiet, r)[0] == SANDBOX
+        r
+        for r in quiet.of_type(RULE)
+        if r.name.endswith("home-rule") and quiet.provider_site(r)[0] == SANDBOX
     ]
     assert json.loads(rule.inputs["eventPattern"]) == kind.rule_pattern(CONTROL, [role])
     [high] = [
         r
         for r in quiet.of_type(RULE)
-        if r.name.endswith("high-risk-rule") and _account_of(quiet, r)[0] == SANDBOX
+        if r.name.endswith("high-risk-rule") and quiet.provider_site(r)[0] == SANDBOX
     ]
     assert role not in high.inputs["eventPattern"]  # the high-risk channel hears automation too
     assert [r.inputs for r in _run(_config()).of_type(CIS_TYPES[0])] == [
@@ -188,16 +183,16 @@ def test_a_central_bus_takes_every_accounts_events_scoped_to_the_organization() 
     run = _run(_config({"centralBus": bus}))
     [event_bus] = run.of_type(BUS)
     assert (
-        _account_of(run, event_bus) == (SECURITY, "us-east-1") and event_bus.inputs["name"] == "cis-realtime"
+        run.provider_site(event_bus) == (SECURITY, "us-east-1") and event_bus.inputs["name"] == "cis-realtime"
     )
     [bus_policy] = run.of_type(BUS_POLICY)
     statement = json.loads(bus_policy.inputs["policy"])["Statement"][0]
     assert statement["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"}}
     central = f"arn:aws:events:us-east-1:{SECURITY}:event-bus/cis-realtime"
-    sandbox_targets = [t for t in run.of_type(TARGET) if _account_of(run, t)[0] == SANDBOX]
+    sandbox_targets = [t for t in run.of_type(TARGET) if run.provider_site(t)[0] == SANDBOX]
     assert [t.inputs["arn"] for t in sandbox_targets] == [central] and sandbox_targets[0].inputs["roleArn"]
     on_bus = [r for r in run.of_type(RULE) if r.inputs.get("eventBusName") == "cis-realtime"]
-    assert [_account_of(run, r) for r in on_bus] == [(SECURITY, "us-east-1")]
+    assert [run.provider_site(r) for r in on_bus] == [(SECURITY, "us-east-1")]
     policy = _topic_policy(run, "cis-security-alarms")
     topic = f"arn:aws:sns:us-east-1:{SECURITY}:cis-security-alarms"
     bus_rule = f"arn:aws:events:us-east-1:{SECURITY}:rule/cis-realtime/cis-4-5-cloudtrail-changes-realtime"

@@ -67,22 +67,15 @@ def _run(config: dict[str, Any]) -> ProgramRun:
     return run
 
 
-def _account_of(run: ProgramRun, resource: Any) -> tuple[str, str]:
-    provider = run.provider_for(resource)
-    assert provider is not None
-    inputs = decode_provider_inputs(provider.inputs)
-    return inputs["allowedAccountIds"][0], inputs["region"]
-
-
 def _in(run: ProgramRun, type_: str, account: str) -> list[Any]:
-    return [r for r in run.of_type(type_) if _account_of(run, r)[0] == account]
+    return [r for r in run.of_type(type_) if run.provider_site(r)[0] == account]
 
 
 def test_a_member_with_a_role_forwards_every_watched_region_to_the_owners_default_bus() -> None:
     run = _run(_config({"regions": ["us-east-1", "eu-west-1"]}))
     rules = _in(run, RULE, PAYMENTS)
     assert sorted(r.inputs.get("region") or "provider" for r in rules) == ["eu-west-1", "provider"]
-    assert {_account_of(run, r) for r in rules} == {(PAYMENTS, "us-east-1")}  # the bus's Region
+    assert {run.provider_site(r) for r in rules} == {(PAYMENTS, "us-east-1")}  # the bus's Region
     expected = kind.rule_pattern(CONTROL)
     assert all(json.loads(r.inputs["eventPattern"]) == expected for r in rules)
     targets = _in(run, TARGET, PAYMENTS)
@@ -107,7 +100,7 @@ def test_a_member_with_a_role_forwards_every_watched_region_to_the_owners_defaul
 def test_the_owners_default_bus_admits_exactly_the_members_that_forward() -> None:
     run = _run(_config({}))
     [permission] = run.of_type(PERMISSION)
-    assert _account_of(run, permission) == (OWNER, "us-east-1")
+    assert run.provider_site(permission) == (OWNER, "us-east-1")
     assert permission.inputs["principal"] == PAYMENTS and permission.inputs["action"] == "events:PutEvents"
     assert permission.inputs["statementId"] == f"cis-realtime-{PAYMENTS}"
     assert not permission.inputs.get("eventBusName")  # the default bus, where the owner's rule delivers
