@@ -656,16 +656,9 @@ def put_root_chain(setup: Setup, control: Control, pattern: str) -> None:
     put_alarm(setup.region, "cis-root-usage-test-sandbox", setup.topic_arn, MetricName=control.metric_name)
 
 
-def test_every_control_the_stack_lists_is_audited_on_each_chain_reading_it_once(
-    aws: None,
-    root_control: Control,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    setup = compliant()
-    put_root_chain(setup, root_control, root_control.filter_pattern)
-    (tmp_path / "Pulumi.two.yaml").write_text(
+def write_two_control_stack(repo_root: Path) -> None:
+    """``Pulumi.two.yaml``: the sandbox account's trail, watched for 4.5 and the test's second control."""
+    (repo_root / "Pulumi.two.yaml").write_text(
         f"""
 config:
   cis-monitoring:controls: ["4.5", "{ROOT}"]
@@ -678,6 +671,18 @@ config:
 """,
         encoding="utf-8",
     )
+
+
+def test_every_control_the_stack_lists_is_audited_on_each_chain_reading_it_once(
+    aws: None,
+    root_control: Control,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    setup = compliant()
+    put_root_chain(setup, root_control, root_control.filter_pattern)
+    write_two_control_stack(tmp_path)
     stack = ["--stack", "two", "--repo-root", str(tmp_path), "--json"]
     session = new_session()
     calls = recorded(session)
@@ -778,19 +783,7 @@ def test_a_reason_every_control_of_a_chain_has_is_written_once_in_the_table(
     setup = compliant()
     put_root_chain(setup, root_control, root_control.filter_pattern)
     setup.client("sns").unsubscribe(SubscriptionArn=setup.subscription_arn)  # breaks both controls' alarms
-    (tmp_path / "Pulumi.two.yaml").write_text(
-        f"""
-config:
-  cis-monitoring:controls: ["4.5", "{ROOT}"]
-  cis-monitoring:notifications:
-    subscriptions: [{{protocol: email, endpoint: soc@example.com}}]
-  cis-monitoring:accounts:
-    - id: "{ACCOUNT}"
-      name: sandbox
-      trail: {{homeRegion: {REGION}, logGroup: {LOG_GROUP}}}
-""",
-        encoding="utf-8",
-    )
+    write_two_control_stack(tmp_path)
     code, out, _err = run_cli(
         ["--stack", "two", "--repo-root", str(tmp_path), "--no-color"], capsys, monkeypatch
     )
