@@ -10,32 +10,21 @@ answer is still judged: the check is never skipped.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
-from moto.core.models import MockAWS
 
 from cis_monitoring.audit.aws import AccountMismatchError, SessionFactory
 from cis_monitoring.core.access import Access
 from cis_monitoring.core.aws.arns import parse_assumed_role_arn
 from cis_monitoring.core.status import Status
-from tests.audit.test_audit_unit import REGION, group_of, moto_for_module, new_session, one
+from tests.audit.test_audit_unit import REGION, group_of, new_session, one
 
 MEMBER = "111111111111"
 OTHER = "222222222222"
 ROLE_ARN = f"arn:aws:iam::{MEMBER}:role/cis-monitoring-auditor"
-
-
-@pytest.fixture(scope="module")
-def _moto() -> Iterator[MockAWS]:
-    yield from moto_for_module()
-
-
-@pytest.fixture
-def aws(_moto: MockAWS) -> None:
-    _moto.reset()
 
 
 def _rewrite(session: boto3.Session, operation: str, change: Callable[[dict[str, Any]], None]) -> None:

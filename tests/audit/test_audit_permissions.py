@@ -16,7 +16,6 @@ import fnmatch
 import io
 import json
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,7 +55,6 @@ from tests.audit.test_audit_unit import (
     REGION,
     build_compliant,
     group_of,
-    moto_for_module,
     new_session,
     put_alarm,
 )
@@ -219,11 +217,6 @@ def recording_session(calls: list[Call]) -> boto3.Session:
 
     session.events.register("provide-client-params.*.*", record)
     return session
-
-
-@pytest.fixture(scope="module")
-def _moto() -> Iterator[MockAWS]:
-    yield from moto_for_module()
 
 
 def deploy_target() -> DeployTarget:

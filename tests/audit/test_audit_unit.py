@@ -95,17 +95,6 @@ def new_session() -> boto3.Session:
     return boto3.Session(botocore_session=core, region_name=REGION)
 
 
-@pytest.fixture(scope="module")
-def _moto() -> Iterator[MockAWS]:
-    yield from moto_for_module()
-
-
-@pytest.fixture
-def aws(_moto: MockAWS) -> None:
-    """An empty moto account for each test (starting moto once per module keeps the suite fast)."""
-    _moto.reset()
-
-
 def build_compliant(region: str = REGION, log_group: str = LOG_GROUP) -> Setup:
     """What an account looks like after the org trail exists and this program is deployed."""
     logs = boto3.client("logs", region_name=region)

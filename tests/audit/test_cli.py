@@ -14,14 +14,12 @@ import functools
 import json
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
-from moto.core.models import MockAWS
 
 from cis_monitoring import cli as top
 from cis_monitoring.audit import cli
@@ -37,7 +35,6 @@ from tests.audit.test_audit_unit import (
     allow_queue,
     build_compliant,
     inject_error,
-    moto_for_module,
     new_session,
 )
 
@@ -62,16 +59,6 @@ NO_CREDENTIALS = {
     "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     "AWS_EC2_METADATA_DISABLED": "true",  # no instance-metadata lookups on this machine
 }
-
-
-@pytest.fixture(scope="module")
-def _moto() -> Iterator[MockAWS]:
-    yield from moto_for_module()
-
-
-@pytest.fixture
-def aws(_moto: MockAWS) -> None:
-    _moto.reset()
 
 
 @pytest.fixture

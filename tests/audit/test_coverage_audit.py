@@ -19,7 +19,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
-from moto.core.models import MockAWS
 
 import cis_monitoring.core.catalog as catalog
 from cis_monitoring import cli as top
@@ -42,7 +41,6 @@ from tests.audit.test_audit_unit import (
     allow_queue,
     build_compliant,
     inject_error,
-    moto_for_module,
     new_session,
     put_alarm,
     put_filter,
@@ -52,16 +50,6 @@ VERIFY = Path(__file__).resolve().parents[2] / "cis_monitoring" / "audit"
 CHAIN_KEY = f"{ACCOUNT}/{REGION}/{LOG_GROUP}"
 TRAIL = f"org-trail-{REGION}"
 NOT_IN_EMULATOR = "not available in this emulator"
-
-
-@pytest.fixture(scope="module")
-def _moto() -> Iterator[MockAWS]:
-    yield from moto_for_module()
-
-
-@pytest.fixture
-def aws(_moto: MockAWS) -> None:
-    _moto.reset()
 
 
 def compliant() -> Setup:

@@ -10,22 +10,11 @@ import gc
 from collections.abc import Iterator
 
 import pytest
-from moto.core.models import MockAWS
 
 from cis_monitoring.audit.aws import YOUNG_COLLECTION_THRESHOLD, FewerCollections
-from tests.audit.test_audit_unit import build_compliant, moto_for_module, pairs
+from tests.audit.test_audit_unit import build_compliant, pairs
 
 PROCESS_SETTING = (900, 11, 12)
-
-
-@pytest.fixture(scope="module")
-def _moto() -> Iterator[MockAWS]:
-    yield from moto_for_module()
-
-
-@pytest.fixture
-def aws(_moto: MockAWS) -> None:
-    _moto.reset()
 
 
 @pytest.fixture

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto.core.models import MockAWS
 
 from cis_monitoring.audit.aws import SessionFactory
 from cis_monitoring.audit.findings import REQUIRED_FOR_PASS, benchmark_of, findings_of
@@ -34,23 +32,12 @@ from tests.audit.test_audit_unit import (
     REPO_ROOT,
     allow_queue,
     build_compliant,
-    moto_for_module,
     new_session,
 )
 from tests.audit.test_cli import NO_CREDENTIALS, audit
 
 EXTRA = REPO_ROOT / "tests" / "data" / "root_usage_control"
 RUN = Run("2026-12-07T18:00:00Z", "2026-12-07T18:00:05Z", "0.1.0", CATALOG_VERSION, "cis-aws-7.0")
-
-
-@pytest.fixture(scope="module")
-def _moto() -> Iterator[MockAWS]:
-    yield from moto_for_module()
-
-
-@pytest.fixture
-def aws(_moto: MockAWS) -> None:
-    _moto.reset()
 
 
 def report_of(controls: list[Control], *regions: str) -> CoverageReport:

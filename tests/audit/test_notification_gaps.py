@@ -4,13 +4,10 @@ where moto lacks the operation or the field (registered as ``before-call`` answe
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
-import pytest
 from botocore.awsrequest import AWSResponse
-from moto.core.models import MockAWS
 
 from cis_monitoring.audit.aws import SessionFactory
 from cis_monitoring.audit.proof_run import ProofSettings
@@ -25,19 +22,8 @@ from tests.audit.test_audit_unit import (
     REGION,
     build_compliant,
     group_of,
-    moto_for_module,
     new_session,
 )
-
-
-@pytest.fixture(scope="module")
-def _moto() -> Iterator[MockAWS]:
-    yield from moto_for_module()
-
-
-@pytest.fixture
-def aws(_moto: MockAWS) -> None:
-    _moto.reset()
 
 
 def answer(session: Any, event: str, body: dict[str, Any]) -> None:

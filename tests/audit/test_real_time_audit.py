@@ -4,14 +4,12 @@ Stubber for AWS's paginated answers; the verdicts are the core's, apart from the
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto.core.models import MockAWS
 
 from cis_monitoring.audit.aws import Memo, SessionFactory
 from cis_monitoring.audit.findings import REQUIRED_FOR_PASS, real_time_links
@@ -32,7 +30,6 @@ from tests.audit.test_audit_unit import (
     build_compliant,
     group_of,
     inject_error,
-    moto_for_module,
     new_session,
 )
 
@@ -40,16 +37,6 @@ FORWARDING = "eu-west-1"
 RULE = "cis-4-5-realtime"
 HOME = RulePlace(REGION)
 ELSEWHERE = RulePlace(FORWARDING, delivers=False)
-
-
-@pytest.fixture(scope="module")
-def _moto() -> Iterator[MockAWS]:
-    yield from moto_for_module()
-
-
-@pytest.fixture
-def aws(_moto: MockAWS) -> None:
-    _moto.reset()
 
 
 def _put(region: str, specs: tuple[Any, ...], to: dict[str, str]) -> list[str]:

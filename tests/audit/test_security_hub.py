@@ -9,14 +9,12 @@ implements BatchImportFindings.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto.core.models import MockAWS
 
 from cis_monitoring.audit import security_hub
 from cis_monitoring.core.errors import CannotLookError
@@ -27,7 +25,6 @@ from tests.audit.test_audit_unit import (
     allow_queue,
     build_compliant,
     inject_error,
-    moto_for_module,
     new_session,
 )
 from tests.audit.test_cli import audit, with_session
@@ -111,16 +108,6 @@ def test_a_refused_call_says_what_to_do_and_counts_what_went_in_before(code: str
 
 
 # ---------------------------------------------------------------- end to end, against moto
-
-
-@pytest.fixture(scope="module")
-def _moto() -> Iterator[MockAWS]:
-    yield from moto_for_module()
-
-
-@pytest.fixture
-def aws(_moto: MockAWS) -> None:
-    _moto.reset()
 
 
 def test_the_audit_imports_its_findings_after_writing_them(aws: None, tmp_path: Path, capsys: Any) -> None:

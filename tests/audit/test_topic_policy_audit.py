@@ -8,7 +8,6 @@ context for the alarm DescribeAlarms names. The JSON names both reads as the che
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,13 +16,8 @@ from moto.core.models import MockAWS
 from cis_monitoring.audit.chain import Check
 from cis_monitoring.core.problems import Code
 from cis_monitoring.core.status import Status
-from tests.audit.test_audit_unit import Setup, build_compliant, moto_for_module, one
+from tests.audit.test_audit_unit import Setup, build_compliant, one
 from tests.core.judge.test_topic_policy import EXEMPT_SERVICES, PERIMETER, allow, deny, doc
-
-
-@pytest.fixture(scope="module")
-def _moto() -> Iterator[MockAWS]:
-    yield from moto_for_module()
 
 
 @pytest.fixture

@@ -10,13 +10,10 @@ the role is deleted.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-import pytest
-from moto.core.models import MockAWS
 
 from cis_monitoring.audit.aws import SessionFactory
 from cis_monitoring.audit.proof_run import ProofSettings
@@ -33,7 +30,6 @@ from tests.audit.test_audit_unit import (
     REGION,
     allow_queue,
     build_compliant,
-    moto_for_module,
     new_session,
 )
 
@@ -130,16 +126,6 @@ def test_the_pairs_basis_names_the_delivery_fields() -> None:
 
 
 # ---------------------------------------------------------------- the whole audit, in moto shaped like AWS
-
-
-@pytest.fixture(scope="module")
-def _moto() -> Iterator[MockAWS]:
-    yield from moto_for_module()
-
-
-@pytest.fixture
-def aws(_moto: MockAWS) -> None:
-    _moto.reset()
 
 
 def audit(clock: Any = None, **options: Any) -> Any:
