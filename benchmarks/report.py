@@ -214,6 +214,17 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
 
 
+def _pair_line(label: str, targets: int, figures: dict[str, Any], ours_key: str, base_key: str) -> str:
+    """One line for a program/baseline pair measured at one size (CPU ratio first, then wall time)."""
+    ours, base = figures[ours_key], figures[base_key]
+    return (
+        f"{label} at {targets:,} targets: ours {_n(ours['cpu_seconds'])} CPU s ({ours['resources']:,} "
+        f"resources), baseline {_n(base['cpu_seconds'])} CPU s ({base['resources']:,}): "
+        f"**{_n(figures['cpu_ratio'])}** (wall time {_n(figures['ratio'])}); peak RSS "
+        f"{_n(ours['peak_rss_mb'], 0)} / {_n(base['peak_rss_mb'], 0)} MB."
+    )
+
+
 def program_table(program: dict[str, Any]) -> list[str]:
     lines = [
         "### Program evaluation under Pulumi mocks (seconds: median of runs, each in a fresh worker)",
@@ -269,24 +280,12 @@ def program_table(program: dict[str, Any]) -> list[str]:
         ]
     everything = program.get("all_controls")
     if everything:
-        ours, base = everything["ours_all"], everything["baseline_all"]
-        lines += [
-            "",
-            f"`controls: all` at {everything['targets']:,} targets: ours {_n(ours['cpu_seconds'])} CPU s "
-            f"({ours['resources']:,} resources), baseline {_n(base['cpu_seconds'])} CPU s ({base['resources']:,}): "
-            f"**{_n(everything['cpu_ratio'])}** (wall time {_n(everything['ratio'])}); peak RSS {_n(ours['peak_rss_mb'], 0)} / {_n(base['peak_rss_mb'], 0)} MB.",
-        ]
+        targets = everything["targets"]
+        lines += ["", _pair_line("`controls: all`", targets, everything, "ours_all", "baseline_all")]
         real_time = everything.get("real_time")
         if real_time:
-            ours, base = real_time["ours_all_rt"], real_time["baseline_all_rt"]
-            lines += [
-                "",
-                f"`controls: all` with real-time rules (Regions {', '.join(real_time['regions'])}) at "
-                f"{everything['targets']:,} targets: ours {_n(ours['cpu_seconds'])} CPU s ({ours['resources']:,} "
-                f"resources), baseline {_n(base['cpu_seconds'])} CPU s ({base['resources']:,}): "
-                f"**{_n(real_time['cpu_ratio'])}** (wall time {_n(real_time['ratio'])}); peak RSS "
-                f"{_n(ours['peak_rss_mb'], 0)} / {_n(base['peak_rss_mb'], 0)} MB.",
-            ]
+            label = f"`controls: all` with real-time rules (Regions {', '.join(real_time['regions'])})"
+            lines += ["", _pair_line(label, targets, real_time, "ours_all_rt", "baseline_all_rt")]
     if "gc_off" in program:
         lines += [
             "",
